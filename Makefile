@@ -1,0 +1,33 @@
+# Two commands a new user needs: `make demo` and `make test`.
+PYTHON ?= python3.11
+VENV ?= .venv
+BIN := $(VENV)/bin
+SOURCE ?=
+FORMAT ?= generic
+export DO_NOT_TRACK=1
+export SCARF_NO_ANALYTICS=true
+export DBT_SEND_ANONYMOUS_USAGE_STATS=False
+export AIRFLOW__COSMOS__ENABLE_TELEMETRY=False
+export AIRFLOW__CORE__LOAD_EXAMPLES=False
+
+.PHONY: demo test lint bench clean
+
+$(BIN)/.installed: requirements.txt pyproject.toml
+	@command -v $(PYTHON) >/dev/null 2>&1 || { echo "need $(PYTHON) on PATH (set PYTHON=...)"; exit 1; }
+	$(PYTHON) -m venv $(VENV)
+	$(BIN)/python -m pip install --quiet --upgrade pip
+	$(BIN)/python -m pip install --quiet -r requirements.txt
+	$(BIN)/python -m pip install --quiet --no-deps -e .
+	touch $@
+
+demo: $(BIN)/.installed
+	$(BIN)/clinic2zoho migrate $(if $(SOURCE),--source $(SOURCE) --format $(FORMAT),)
+
+test: $(BIN)/.installed
+	$(BIN)/python -m pytest -n 2 --dist loadgroup -q
+
+lint: $(BIN)/.installed
+	cd dbt_project && ../$(BIN)/sqlfluff lint models
+
+clean:
+	rm -rf work reports
