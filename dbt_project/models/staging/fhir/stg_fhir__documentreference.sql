@@ -1,0 +1,36 @@
+with
+
+source as (
+    select
+        json_extract_string(resource, '$.id') as resource_id,
+        cast(resource as json) as resource,
+        _source_file,
+        _source_row,
+        _loaded_at
+    from {{ source_or_empty('fhir', 'documentreference', ['resource']) }}
+),
+
+renamed as (
+    select
+        resource_id as note_id,
+        replace(resource ->> '$.subject.reference', 'Patient/', '') as patient_id,
+        replace(resource ->> '$.context.encounter[0].reference', 'Encounter/', '') as appointment_id,
+        regexp_extract(resource ->> '$.author[0].reference', '\|([^|]+)$', 1) as provider_npi,
+        cast(resource ->> '$.date' as timestamptz) as noted_at,
+        coalesce(resource ->> '$.type.text', resource ->> '$.type.coding[0].display') as note_type,
+        case
+            when resource ->> '$.content[0].attachment.contentType' like 'text/html%' then 'html'
+            when resource ->> '$.content[0].attachment.contentType' like '%rtf%' then 'rtf'
+            else 'text'
+        end as content_format,
+        -- the note text travels base64-encoded inside the resource
+        decode(from_base64(resource ->> '$.content[0].attachment.data')) as content,
+        'fhir' as source_format,
+        _source_file,
+        _source_row,
+        _loaded_at
+    from source
+    {{ latest_version('resource_id') }}
+)
+
+select * from renamed

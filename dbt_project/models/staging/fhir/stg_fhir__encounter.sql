@@ -1,0 +1,34 @@
+with
+
+source as (
+    select
+        json_extract_string(resource, '$.id') as resource_id,
+        cast(resource as json) as resource,
+        _source_file,
+        _source_row,
+        _loaded_at
+    from {{ source_or_empty('fhir', 'encounter', ['resource']) }}
+),
+
+renamed as (
+    select
+        resource_id as appointment_id,
+        replace(resource ->> '$.subject.reference', 'Patient/', '') as patient_id,
+        -- participants reference practitioners by NPI (Practitioner?identifier=<system>|<npi>)
+        regexp_extract(resource ->> '$.participant[0].individual.reference', '\|([^|]+)$', 1) as provider_npi,
+        regexp_extract(resource ->> '$.serviceProvider.reference', '\|([^|]+)$', 1) as clinic_id,
+        cast(resource ->> '$.period.start' as timestamptz) as starts_at,
+        cast(resource ->> '$.period.end' as timestamptz) as ends_at,
+        resource ->> '$.class.code' as appointment_type,
+        resource ->> '$.type[0].text' as visit_description,
+        resource ->> '$.reasonCode[0].coding[0].display' as reason,
+        resource ->> '$.status' as outcome,
+        'fhir' as source_format,
+        _source_file,
+        _source_row,
+        _loaded_at
+    from source
+    {{ latest_version('resource_id') }}
+)
+
+select * from renamed

@@ -1,0 +1,30 @@
+with
+
+source as (
+    select
+        json_extract_string(resource, '$.id') as resource_id,
+        cast(resource as json) as resource,
+        _source_file,
+        _source_row,
+        _loaded_at
+    from {{ source_or_empty('fhir', 'organization', ['resource']) }}
+),
+
+renamed as (
+    select
+        resource_id as clinic_id,
+        resource ->> '$.name' as clinic_name,
+        list_filter(json_extract(resource, '$.telecom[*]'), lambda t: t ->> 'system' = 'phone')[1] ->> 'value' as phone,
+        resource ->> '$.address[0].line[0]' as address_line,
+        resource ->> '$.address[0].city' as city,
+        resource ->> '$.address[0].state' as state,
+        resource ->> '$.address[0].postalCode' as postal_code,
+        'fhir' as source_format,
+        _source_file,
+        _source_row,
+        _loaded_at
+    from source
+    {{ latest_version('resource_id') }}
+)
+
+select * from renamed

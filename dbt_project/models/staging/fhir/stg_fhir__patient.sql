@@ -1,0 +1,41 @@
+with
+
+source as (
+    select
+        json_extract_string(resource, '$.id') as resource_id,
+        cast(resource as json) as resource,
+        _source_file,
+        _source_row,
+        _loaded_at
+    from {{ source_or_empty('fhir', 'patient', ['resource']) }}
+),
+
+renamed as (
+    select
+        resource_id as patient_id,
+        resource ->> '$.name[0].given[0]' as first_name,
+        resource ->> '$.name[0].family' as last_name,
+        cast(resource ->> '$.birthDate' as date) as birth_date,
+        resource ->> '$.gender' as sex,
+        lower(list_filter(json_extract(resource, '$.telecom[*]'), lambda t: t ->> 'system' = 'email')[1] ->> 'value') as email,
+        list_filter(json_extract(resource, '$.telecom[*]'), lambda t: t ->> 'system' = 'phone')[1] ->> 'value' as phone,
+        resource ->> '$.address[0].line[0]' as address_line,
+        resource ->> '$.address[0].city' as city,
+        resource ->> '$.address[0].state' as state,
+        resource ->> '$.address[0].postalCode' as postal_code,
+        cast(cast(resource ->> '$.deceasedDateTime' as timestamptz) as date) as deceased_date,
+        -- FHIR: a deceased patient is Deceased; active = false is Inactive; otherwise Active
+        case
+            when resource ->> '$.deceasedDateTime' is not null or resource ->> '$.deceasedBoolean' = 'true' then 'Deceased'
+            when resource ->> '$.active' = 'false' then 'Inactive'
+            else 'Active'
+        end as patient_status,
+        'fhir' as source_format,
+        _source_file,
+        _source_row,
+        _loaded_at
+    from source
+    {{ latest_version('resource_id') }}
+)
+
+select * from renamed

@@ -1,0 +1,27 @@
+with
+
+source as (
+    select
+        json_extract_string(resource, '$.id') as resource_id,
+        cast(resource as json) as resource,
+        _source_file,
+        _source_row,
+        _loaded_at
+    from {{ source_or_empty('fhir', 'practitionerrole', ['resource']) }}
+),
+
+renamed as (
+    select
+        resource_id as role_id,
+        resource ->> '$.practitioner.identifier.value' as npi,
+        resource ->> '$.organization.identifier.value' as clinic_id,
+        resource ->> '$.specialty[0].text' as specialty,
+        'fhir' as source_format,
+        _source_file,
+        _source_row,
+        _loaded_at
+    from source
+    {{ latest_version('resource_id') }}
+)
+
+select * from renamed

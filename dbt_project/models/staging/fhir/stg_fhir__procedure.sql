@@ -1,0 +1,36 @@
+with
+
+source as (
+    select
+        json_extract_string(resource, '$.id') as resource_id,
+        cast(resource as json) as resource,
+        _source_file,
+        _source_row,
+        _loaded_at
+    from {{ source_or_empty('fhir', 'procedure', ['resource']) }}
+),
+
+renamed as (
+    select
+        resource_id as treatment_id,
+        replace(resource ->> '$.subject.reference', 'Patient/', '') as patient_id,
+        replace(resource ->> '$.encounter.reference', 'Encounter/', '') as appointment_id,
+        case resource ->> '$.code.coding[0].system'
+            when 'http://snomed.info/sct' then 'SNOMED-CT'
+            when 'http://www.ama-assn.org/go/cpt' then 'CPT'
+            else resource ->> '$.code.coding[0].system'
+        end as code_system,
+        resource ->> '$.code.coding[0].code' as code,
+        coalesce(resource ->> '$.code.text', resource ->> '$.code.coding[0].display') as description,
+        cast(coalesce(resource ->> '$.performedPeriod.start', resource ->> '$.performedDateTime') as timestamptz)
+            as performed_at,
+        resource ->> '$.status' as outcome,
+        'fhir' as source_format,
+        _source_file,
+        _source_row,
+        _loaded_at
+    from source
+    {{ latest_version('resource_id') }}
+)
+
+select * from renamed

@@ -1,0 +1,22 @@
+with
+
+source as (
+    select * from {{ source_or_empty('generic', 'care_programs', ['program_id', 'name', 'description', 'start_date', 'coordinator_provider_id']) }}
+),
+
+renamed as (
+    select
+        program_id,
+        name as program_name,
+        description,
+        cast(start_date as date) as start_date,
+        coordinator_provider_id,
+        'generic' as source_format,
+        _source_file,
+        _source_row,
+        _loaded_at
+    from source
+    {{ latest_version('program_id') }}
+)
+
+select * from renamed

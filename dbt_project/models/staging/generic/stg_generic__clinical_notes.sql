@@ -1,0 +1,25 @@
+with
+
+source as (
+    select * from {{ source_or_empty('generic', 'clinical_notes', ['note_id', 'patient_id', 'appointment_id', 'provider_id', 'note_date', 'note_type', 'content_format', 'content']) }}
+),
+
+renamed as (
+    select
+        note_id,
+        patient_id,
+        appointment_id,
+        provider_id,
+        {{ local_to_instant('note_date') }} as noted_at,
+        note_type,
+        lower(content_format) as content_format,
+        content,
+        'generic' as source_format,
+        _source_file,
+        _source_row,
+        _loaded_at
+    from source
+    {{ latest_version('note_id') }}
+)
+
+select * from renamed

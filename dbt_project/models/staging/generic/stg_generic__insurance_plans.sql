@@ -1,0 +1,26 @@
+with
+
+source as (
+    select * from {{ source_or_empty('generic', 'insurance_plans', ['plan_id', 'patient_id', 'priority', 'carrier', 'policy_number', 'group_id', 'coverage_type', 'subscriber_name', 'effective_date', 'termination_date']) }}
+),
+
+renamed as (
+    select
+        plan_id,
+        patient_id,
+        lower(priority) as priority,
+        carrier,
+        policy_number,
+        group_id,
+        coverage_type,
+        cast(effective_date as date) as effective_date,
+        cast(termination_date as date) as termination_date,
+        'generic' as source_format,
+        _source_file,
+        _source_row,
+        _loaded_at
+    from source
+    {{ latest_version('plan_id') }}
+)
+
+select * from renamed

@@ -1,0 +1,35 @@
+with
+
+source as (
+    select * from {{ source_or_empty('generic', 'patients', ['patient_id', 'clinic_id', 'first_name', 'last_name', 'birth_date', 'sex', 'email', 'phone', 'address_line', 'city', 'state', 'postal_code', 'status', 'referral_source_id', 'primary_provider_id', 'created_at', 'updated_at']) }}
+),
+
+renamed as (
+    select
+        patient_id,
+        clinic_id,
+        first_name,
+        last_name,
+        cast(birth_date as date) as birth_date,
+        sex,
+        email,
+        phone,
+        address_line,
+        city,
+        state,
+        postal_code,
+        status as patient_status,
+        cast(null as date) as deceased_date,
+        referral_source_id,
+        primary_provider_id,
+        {{ local_to_instant('created_at') }} as created_at,
+        {{ local_to_instant('updated_at') }} as updated_at,
+        'generic' as source_format,
+        _source_file,
+        _source_row,
+        _loaded_at
+    from source
+    {{ latest_version('patient_id') }}
+)
+
+select * from renamed

@@ -1,0 +1,22 @@
+with
+
+source as (
+    select * from {{ source_or_empty('generic', 'program_enrollments', ['enrollment_id', 'program_id', 'patient_id', 'enrolled_on', 'role']) }}
+),
+
+renamed as (
+    select
+        enrollment_id,
+        program_id,
+        patient_id,
+        cast(enrolled_on as date) as enrolled_on,
+        role as enrollment_role,
+        'generic' as source_format,
+        _source_file,
+        _source_row,
+        _loaded_at
+    from source
+    {{ latest_version('enrollment_id') }}
+)
+
+select * from renamed

@@ -1,0 +1,27 @@
+with
+
+source as (
+    select * from {{ source_or_empty('generic', 'providers', ['provider_id', 'clinic_id', 'first_name', 'last_name', 'email', 'npi', 'specialty', 'phone', 'status']) }}
+),
+
+renamed as (
+    select
+        provider_id,
+        clinic_id,
+        first_name,
+        last_name,
+        concat_ws(' ', first_name, last_name) as provider_name,
+        lower(trim(email)) as email,
+        npi,
+        specialty,
+        phone,
+        lower(status) as provider_status,
+        'generic' as source_format,
+        _source_file,
+        _source_row,
+        _loaded_at
+    from source
+    {{ latest_version('provider_id') }}
+)
+
+select * from renamed

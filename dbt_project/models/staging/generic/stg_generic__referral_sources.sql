@@ -1,0 +1,20 @@
+with
+
+source as (
+    select * from {{ source_or_empty('generic', 'referral_sources', ['referral_source_id', 'name', 'category']) }}
+),
+
+renamed as (
+    select
+        referral_source_id,
+        name as referral_source_name,
+        category as referral_source_category,
+        'generic' as source_format,
+        _source_file,
+        _source_row,
+        _loaded_at
+    from source
+    {{ latest_version('referral_source_id') }}
+)
+
+select * from renamed

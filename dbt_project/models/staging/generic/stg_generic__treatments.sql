@@ -1,0 +1,26 @@
+with
+
+source as (
+    select * from {{ source_or_empty('generic', 'treatments', ['treatment_id', 'patient_id', 'appointment_id', 'provider_id', 'code_system', 'code', 'description', 'treatment_date', 'outcome']) }}
+),
+
+renamed as (
+    select
+        treatment_id,
+        patient_id,
+        appointment_id,
+        provider_id,
+        code_system,
+        code,
+        description,
+        cast(treatment_date as date) as treatment_date,
+        outcome,
+        'generic' as source_format,
+        _source_file,
+        _source_row,
+        _loaded_at
+    from source
+    {{ latest_version('treatment_id') }}
+)
+
+select * from renamed

@@ -1,0 +1,23 @@
+with
+
+source as (
+    select * from {{ source_or_empty('generic', 'workflows', ['workflow_id', 'name', 'active', 'trigger_type', 'trigger_entity', 'definition']) }}
+),
+
+renamed as (
+    select
+        workflow_id,
+        name as workflow_name,
+        lower(active) in ('true', '1', 'yes') as is_active,
+        trigger_type,
+        trigger_entity,
+        definition,
+        'generic' as source_format,
+        _source_file,
+        _source_row,
+        _loaded_at
+    from source
+    {{ latest_version('workflow_id') }}
+)
+
+select * from renamed

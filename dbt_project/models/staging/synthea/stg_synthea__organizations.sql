@@ -1,0 +1,24 @@
+with
+
+source as (
+    select * from {{ source_or_empty('synthea', 'organizations', ['id', 'name', 'address', 'city', 'state', 'zip', 'phone']) }}
+),
+
+renamed as (
+    select
+        id as clinic_id,
+        name as clinic_name,
+        phone,
+        address as address_line,
+        city,
+        state,
+        zip as postal_code,
+        'synthea' as source_format,
+        _source_file,
+        _source_row,
+        _loaded_at
+    from source
+    {{ latest_version('id') }}
+)
+
+select * from renamed

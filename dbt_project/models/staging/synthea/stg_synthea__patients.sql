@@ -1,0 +1,29 @@
+with
+
+source as (
+    select * from {{ source_or_empty('synthea', 'patients', ['id', 'birthdate', 'deathdate', 'prefix', 'first', 'last', 'suffix', 'gender', 'address', 'city', 'state', 'zip']) }}
+),
+
+renamed as (
+    select
+        id as patient_id,
+        first as first_name,
+        last as last_name,
+        cast(birthdate as date) as birth_date,
+        gender as sex,
+        address as address_line,
+        city,
+        state,
+        zip as postal_code,
+        cast(deathdate as date) as deceased_date,
+        -- Synthea has no patient status: a death date makes the patient Deceased
+        case when deathdate is not null then 'Deceased' else 'Active' end as patient_status,
+        'synthea' as source_format,
+        _source_file,
+        _source_row,
+        _loaded_at
+    from source
+    {{ latest_version('id') }}
+)
+
+select * from renamed

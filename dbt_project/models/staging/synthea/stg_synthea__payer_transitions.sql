@@ -1,0 +1,24 @@
+with
+
+source as (
+    select * from {{ source_or_empty('synthea', 'payer_transitions', ['patient', 'memberid', 'start_year', 'end_year', 'payer', 'secondary_payer', 'ownership']) }}
+),
+
+renamed as (
+    select
+        patient as patient_id,
+        memberid as member_id,
+        cast(start_year as timestamptz) as starts_at,
+        cast(end_year as timestamptz) as ends_at,
+        payer as payer_id,
+        secondary_payer as secondary_payer_id,
+        ownership,
+        'synthea' as source_format,
+        _source_file,
+        _source_row,
+        _loaded_at
+    from source
+    {{ latest_version('patient, start_year, payer') }}
+)
+
+select * from renamed

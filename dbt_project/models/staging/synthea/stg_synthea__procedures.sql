@@ -1,0 +1,26 @@
+with
+
+source as (
+    select * from {{ source_or_empty('synthea', 'procedures', ['start', 'stop', 'patient', 'encounter', 'code', 'description', 'reasondescription']) }}
+),
+
+renamed as (
+    select
+        -- Synthea procedures have no id: the patient, encounter, code and start identify one
+        md5(concat_ws('|', patient, encounter, code, start)) as treatment_id,
+        patient as patient_id,
+        encounter as appointment_id,
+        'SNOMED-CT' as code_system,
+        code,
+        description,
+        cast(start as timestamptz) as performed_at,
+        reasondescription as reason,
+        'synthea' as source_format,
+        _source_file,
+        _source_row,
+        _loaded_at
+    from source
+    {{ latest_version('patient, encounter, code, start') }}
+)
+
+select * from renamed

@@ -1,0 +1,196 @@
+"""Run dbt on the mapping project as a subprocess and read its outcome.
+
+A subprocess (not dbt's in-process runner) because DuckDB takes one writer per file: the dbt
+process opens the warehouse, writes, and is gone when we read the results. Each warehouse gets
+its own dbt target folder, so runs on different warehouses can go side by side."""
+
+from __future__ import annotations
+
+import json
+import os
+import subprocess
+import sys
+import time
+from collections.abc import Mapping, Sequence
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+import duckdb
+
+from clinic2zoho import settings
+
+# Usage reporting off in every entry point (see STACK.md).
+TELEMETRY_ENV = {
+    "DO_NOT_TRACK": "1",
+    "SCARF_NO_ANALYTICS": "true",
+    "DBT_SEND_ANONYMOUS_USAGE_STATS": "False",
+}
+FAILING_ROWS_SHOWN = 20
+
+
+@dataclass
+class GateFailure:
+    """One dbt test that failed (severity error) or warned, with the rows it found."""
+
+    name: str
+    unique_id: str
+    severity: str  # "error" | "warn"
+    failures: int
+    message: str
+    rows: list[dict[str, Any]] = field(default_factory=list)
+
+    def describe(self) -> str:
+        if not self.unique_id.startswith("test.") and not self.rows:
+            return f"[{self.severity.upper()}] {self.name}: {self.message}"
+        head = f"[{self.severity.upper()}] {self.name}: {self.failures} failing row(s)"
+        lines = [head]
+        for row in self.rows:
+            lines.append("    " + ", ".join(f"{key}={value}" for key, value in row.items()))
+        if self.failures > len(self.rows) and self.rows:
+            lines.append(f"    ... and {self.failures - len(self.rows)} more")
+        return "\n".join(lines)
+
+
+@dataclass
+class DbtRunResult:
+    command: list[str]
+    returncode: int
+    elapsed_s: float
+    stdout: str
+    node_status: dict[str, str]  # unique_id -> status (success, error, fail, warn, pass, skipped)
+    errors: list[GateFailure]  # failing tests (severity error) and models that did not build
+    warnings: list[GateFailure]
+    target_path: Path
+
+    @property
+    def success(self) -> bool:
+        return self.returncode == 0
+
+    def summary(self) -> str:
+        ok = "passed" if self.success else "FAILED"
+        lines = [f"dbt {' '.join(self.command)} {ok} in {self.elapsed_s:.1f}s ({len(self.node_status)} nodes)"]
+        lines += [item.describe() for item in self.errors + self.warnings]
+        return "\n".join(lines)
+
+    def failed_tests(self) -> list[str]:
+        return [item.name for item in self.errors]
+
+
+def dbt_executable() -> str:
+    candidate = Path(sys.executable).with_name("dbt")
+    return str(candidate) if candidate.exists() else "dbt"
+
+
+def dbt_env(warehouse: Path) -> dict[str, str]:
+    """The environment dbt runs in: the warehouse file, the profile, no telemetry."""
+    env = dict(os.environ)
+    env.update(TELEMETRY_ENV)
+    env["CLINIC2ZOHO_WAREHOUSE"] = str(warehouse)
+    env["DBT_PROFILES_DIR"] = str(settings.DBT_PROJECT_DIR)
+    return env
+
+
+def export_vars(source: str | Path, fmt: str) -> dict[str, Any]:
+    """dbt vars that come with an export: the clinic's time zone from a generic manifest."""
+    found: dict[str, Any] = {}
+    if fmt == "generic":
+        manifest = Path(source) / "manifest.json"
+        if manifest.is_file():
+            timezone = json.loads(manifest.read_text(encoding="utf-8")).get("timezone")
+            if timezone:
+                found["clinic_timezone"] = timezone
+    return found
+
+
+def run_dbt(
+    command_args: Sequence[str],
+    warehouse: str | Path | None = None,
+    vars: Mapping[str, Any] | None = None,
+    *,
+    project_dir: str | Path | None = None,
+    timeout_s: float | None = None,
+) -> DbtRunResult:
+    """Run `dbt <command_args>` on the mapping project against `warehouse` (default: the run's
+    warehouse from settings). Never raises for a failing build: read `.success` and `.errors`."""
+    warehouse_file = Path(warehouse).resolve() if warehouse else settings.warehouse_path()
+    project = Path(project_dir or settings.DBT_PROJECT_DIR).resolve()
+    target_path = warehouse_file.parent / f"{warehouse_file.stem}.dbt_target"
+    cmd = [
+        dbt_executable(),
+        "--no-use-colors",
+        *command_args,
+        "--project-dir",
+        str(project),
+        "--profiles-dir",
+        str(project),
+        "--target-path",
+        str(target_path),
+        "--log-path",
+        str(target_path / "logs"),
+    ]
+    if vars:
+        cmd += ["--vars", json.dumps(dict(vars))]
+    started = time.perf_counter()
+    proc = subprocess.run(
+        cmd, env=dbt_env(warehouse_file), capture_output=True, text=True, timeout=timeout_s, check=False
+    )
+    elapsed = time.perf_counter() - started
+    node_status, errors, warnings = _read_run_results(target_path / "run_results.json", warehouse_file)
+    if proc.returncode != 0 and not errors:
+        # dbt failed before running any node (bad project, bad vars): keep its own words
+        errors.append(GateFailure("dbt", "", "error", 0, _tail(proc.stdout + proc.stderr)))
+    return DbtRunResult(
+        command=list(command_args),
+        returncode=proc.returncode,
+        elapsed_s=elapsed,
+        stdout=proc.stdout,
+        node_status=node_status,
+        errors=errors,
+        warnings=warnings,
+        target_path=target_path,
+    )
+
+
+def _tail(text: str, lines: int = 30) -> str:
+    return "\n".join(text.strip().splitlines()[-lines:])
+
+
+def _read_run_results(
+    path: Path, warehouse: Path
+) -> tuple[dict[str, str], list[GateFailure], list[GateFailure]]:
+    if not path.is_file():
+        return {}, [], []
+    results = json.loads(path.read_text(encoding="utf-8")).get("results", [])
+    node_status = {item["unique_id"]: item["status"] for item in results}
+    errors: list[GateFailure] = []
+    warnings: list[GateFailure] = []
+    for item in results:
+        status = item["status"]
+        if status not in {"fail", "error", "warn"}:
+            continue
+        unique_id = item["unique_id"]
+        name = unique_id.split(".")[2] if unique_id.count(".") >= 2 else unique_id
+        failure = GateFailure(
+            name=name,
+            unique_id=unique_id,
+            severity="warn" if status == "warn" else "error",
+            failures=int(item.get("failures") or 0),
+            message=(item.get("message") or "").strip(),
+            rows=_failing_rows(warehouse, item.get("relation_name")) if status in {"fail", "warn"} else [],
+        )
+        (warnings if status == "warn" else errors).append(failure)
+    return node_status, errors, warnings
+
+
+def _failing_rows(warehouse: Path, relation_name: str | None) -> list[dict[str, Any]]:
+    """The rows a failed test stored (store_failures): ids and values, never whole records."""
+    if not relation_name:
+        return []
+    try:
+        with duckdb.connect(str(warehouse), read_only=True) as con:
+            cursor = con.execute(f"select * from {relation_name} limit {FAILING_ROWS_SHOWN}")
+            columns = [col[0] for col in cursor.description]
+            return [dict(zip(columns, row, strict=True)) for row in cursor.fetchall()]
+    except duckdb.Error:
+        return []
