@@ -1,0 +1,50 @@
+"""Bulk Write in steps (zip -> upload -> job -> status -> results), so the job id is journaled
+before any wait and a resumed load (or a deferred Airflow task) re-attaches to the same job."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any, Iterable, Iterator
+
+from clinic2zoho.zoho.bulk_files import BulkFile, read_result_zip, write_bulk_zips
+from clinic2zoho.zoho.models import BulkJobStatus, BulkRowResult
+
+
+@dataclass(frozen=True)
+class JobState:
+    status: BulkJobStatus
+    download_url: str | None
+    counts: dict
+
+
+def write_zips(rows: Iterable[dict], columns: list[str], dest: Path, stem: str) -> list[BulkFile]:
+    return list(write_bulk_zips(rows, columns, dest, stem=stem))
+
+
+def upload(client: Any, zip_path: Path) -> str:
+    return str(client.bulk_upload(zip_path))
+
+
+def create_job(client: Any, module: str, file_id: str, columns: list[str], operation: str,
+               find_by: str | None, lookups: dict[str, str]) -> str:
+    return str(client.bulk_create_job(module, file_id, columns, operation=operation, find_by=find_by,
+                                      lookups=lookups))
+
+
+def status(client: Any, job_id: str) -> JobState:
+    data = client.bulk_status(job_id)
+    resources = data.get("resource") or [{}]
+    counts = dict((resources[0] or {}).get("file") or {})
+    url = (data.get("result") or {}).get("download_url")
+    return JobState(BulkJobStatus.parse(str(data.get("status", "ADDED"))), url, counts)
+
+
+def results(client: Any, state: JobState, work_dir: Path, job_id: str, key_column: str) -> Iterator[BulkRowResult]:
+    """Rows of a finished job's result file (row positions relative to the job's own file)."""
+    if not state.download_url:
+        return iter(())
+    downloaded = client.bulk_results(state.download_url)
+    if isinstance(downloaded, (str, Path)):
+        return read_result_zip(Path(downloaded), key_column=key_column)
+    return iter(downloaded)

@@ -1,0 +1,386 @@
+"""The load journal, kept in DuckDB.
+
+DuckDB allows one writing process per file, and modules load in parallel (threads of one CLI
+process, or separate Airflow tasks). So every (run, module) writes its own segment file
+`<journal root>/<run id>/<module>.duckdb`, and every loading process appends its audit log to its
+own `audit-<token>.duckdb` there. `JournalReader` attaches the segments read-only and unions them
+into views; `publish` copies a run into the warehouse's `ops` schema for SQL by reports.
+
+Row states: intent (written before the remote call) -> sent (call under way; bulk job id known) ->
+done | rejected | skipped. A crash at any instant leaves each row in a state that resume can
+reconcile against Zoho (read back by external id, or the parent's notes and attachments)."""
+
+from __future__ import annotations
+
+import json
+import re
+import threading
+import uuid
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Iterable, Iterator
+
+import duckdb
+import pyarrow as pa
+
+JOURNAL_DDL = """
+CREATE TABLE IF NOT EXISTS load_journal (
+    run_id VARCHAR NOT NULL, module VARCHAR NOT NULL, source_key VARCHAR NOT NULL,
+    zoho_id VARCHAR, operation VARCHAR, before_image VARCHAR, status VARCHAR NOT NULL,
+    error_code VARCHAR, error_field VARCHAR, error VARCHAR, path VARCHAR,
+    batch_id VARCHAR, job_id VARCHAR, parent_module VARCHAR, parent_id VARCHAR,
+    attempts INTEGER DEFAULT 0, created_at TIMESTAMPTZ DEFAULT now(), updated_at TIMESTAMPTZ DEFAULT now(),
+    PRIMARY KEY (run_id, module, source_key));
+CREATE TABLE IF NOT EXISTS load_rejects (
+    run_id VARCHAR, module VARCHAR, source_key VARCHAR, code VARCHAR, field VARCHAR,
+    message VARCHAR, rejected_at TIMESTAMPTZ DEFAULT now());
+CREATE TABLE IF NOT EXISTS bulk_jobs (
+    run_id VARCHAR, module VARCHAR, batch_id VARCHAR, job_id VARCHAR, file_id VARCHAR,
+    operation VARCHAR, rows INTEGER, status VARCHAR, created_at TIMESTAMPTZ DEFAULT now(),
+    updated_at TIMESTAMPTZ DEFAULT now(), PRIMARY KEY (run_id, module, batch_id));
+CREATE TABLE IF NOT EXISTS rollback_journal (
+    run_id VARCHAR NOT NULL, module VARCHAR NOT NULL, source_key VARCHAR NOT NULL, zoho_id VARCHAR,
+    action VARCHAR, status VARCHAR, error VARCHAR, updated_at TIMESTAMPTZ DEFAULT now(),
+    PRIMARY KEY (run_id, module, source_key));
+"""
+AUDIT_DDL = """
+CREATE TABLE IF NOT EXISTS audit_log (
+    run_id VARCHAR, called_at TIMESTAMPTZ DEFAULT now(), method VARCHAR, path VARCHAR, module VARCHAR,
+    record_count INTEGER, credits INTEGER, status INTEGER, outcome VARCHAR, duration_ms DOUBLE);
+"""
+SEGMENT_TABLES = ("load_journal", "load_rejects", "bulk_jobs", "rollback_journal")
+FINAL = ("done", "rejected", "skipped")
+_SAFE = re.compile(r"^[A-Za-z0-9_.-]+$")
+
+
+def _check_name(kind: str, value: str) -> str:
+    if not _SAFE.match(value):
+        raise ValueError(f"{kind} {value!r} may hold only letters, digits, '_', '.', '-'")
+    return value
+
+
+def run_dir(root: Path, run_id: str) -> Path:
+    return Path(root) / _check_name("run id", run_id)
+
+
+@dataclass
+class Entry:
+    """One row of the journal as resume sees it."""
+
+    source_key: str
+    status: str
+    zoho_id: str | None
+    operation: str | None
+    before_image: dict | None
+    path: str | None
+    batch_id: str | None
+    job_id: str | None
+    parent_id: str | None
+    attempts: int
+
+
+class JournalSegment:
+    """The writer of one (run, module) segment. Thread-safe: one lock around its connection."""
+
+    def __init__(self, root: Path, run_id: str, module: str):
+        self.run_id = run_id
+        self.module = _check_name("module", module)
+        self.path = run_dir(root, run_id) / f"{module}.duckdb"
+        self.path.parent.mkdir(parents=True, exist_ok=True)
+        self._con = duckdb.connect(str(self.path))
+        self._con.execute(JOURNAL_DDL)
+        self._lock = threading.Lock()
+
+    def close(self) -> None:
+        with self._lock:
+            self._con.close()
+
+    def __enter__(self) -> "JournalSegment":
+        return self
+
+    def __exit__(self, *exc) -> None:
+        self.close()
+
+    # --- reading -------------------------------------------------------------------------
+    def entries(self) -> dict[str, Entry]:
+        with self._lock:
+            rows = self._con.execute(
+                "SELECT source_key, status, zoho_id, operation, before_image, path, batch_id, job_id,"
+                " parent_id, attempts FROM load_journal WHERE run_id = ? AND module = ?",
+                [self.run_id, self.module],
+            ).fetchall()
+        return {
+            r[0]: Entry(r[0], r[1], r[2], r[3], json.loads(r[4]) if r[4] else None, r[5], r[6], r[7], r[8], r[9] or 0)
+            for r in rows
+        }
+
+    def jobs(self) -> list[dict]:
+        with self._lock:
+            cur = self._con.execute(
+                "SELECT batch_id, job_id, file_id, operation, rows, status FROM bulk_jobs"
+                " WHERE run_id = ? AND module = ? ORDER BY created_at", [self.run_id, self.module])
+            cols = [d[0] for d in cur.description]
+            return [dict(zip(cols, r)) for r in cur.fetchall()]
+
+    def sql(self, query: str, params: list | None = None) -> list[tuple]:
+        with self._lock:
+            return self._con.execute(query, params or []).fetchall()
+
+    # --- writing -------------------------------------------------------------------------
+    def _apply(self, rows: list[dict], statement: str) -> None:
+        if not rows:
+            return
+        table = pa.Table.from_pylist(rows)
+        with self._lock:
+            self._con.register("_batch", table)
+            try:
+                self._con.execute("BEGIN")
+                self._con.execute(statement)
+                self._con.execute("COMMIT")
+            except Exception:
+                self._con.execute("ROLLBACK")
+                raise
+            finally:
+                self._con.unregister("_batch")
+
+    def intent(self, rows: Iterable[dict], path: str, batch_id: str) -> None:
+        """Before any remote call: source_key, operation, zoho_id (known for updates), before_image
+        (dict or None), parent_id."""
+        payload = [
+            {
+                "source_key": r["source_key"],
+                "operation": r.get("operation"),
+                "zoho_id": r.get("zoho_id"),
+                "before_image": json.dumps(r["before_image"], sort_keys=True, default=str)
+                if r.get("before_image") is not None else None,
+                "parent_id": r.get("parent_id"),
+            }
+            for r in rows
+        ]
+        self._apply(payload, f"""
+            INSERT INTO load_journal (run_id, module, source_key, zoho_id, operation, before_image, status,
+                                      path, batch_id, parent_module, parent_id, attempts)
+            SELECT '{self.run_id}', '{self.module}', source_key, zoho_id, operation, before_image, 'intent',
+                   '{path}', '{_check_name("batch id", batch_id)}', NULL, parent_id, 1 FROM _batch
+            ON CONFLICT (run_id, module, source_key) DO UPDATE SET
+                status = 'intent', operation = excluded.operation, path = excluded.path,
+                batch_id = excluded.batch_id, job_id = NULL, error = NULL, error_code = NULL, error_field = NULL,
+                zoho_id = coalesce(excluded.zoho_id, load_journal.zoho_id),
+                before_image = coalesce(load_journal.before_image, excluded.before_image),
+                parent_id = excluded.parent_id,
+                attempts = load_journal.attempts + 1, updated_at = now()""")
+
+    def sent(self, keys: list[str], job_id: str | None = None) -> None:
+        self._apply([{"source_key": k} for k in keys], f"""
+            UPDATE load_journal SET status = 'sent', updated_at = now(),
+                   job_id = {("'" + _check_name("job id", job_id) + "'") if job_id else "job_id"}
+            FROM _batch WHERE load_journal.run_id = '{self.run_id}' AND load_journal.module = '{self.module}'
+              AND load_journal.source_key = _batch.source_key""")
+
+    def done(self, items: list[dict]) -> None:
+        """items: source_key, zoho_id, operation."""
+        self._apply(items, f"""
+            UPDATE load_journal SET status = 'done', zoho_id = _batch.zoho_id,
+                   operation = coalesce(_batch.operation, load_journal.operation),
+                   error = NULL, error_code = NULL, error_field = NULL, updated_at = now()
+            FROM _batch WHERE load_journal.run_id = '{self.run_id}' AND load_journal.module = '{self.module}'
+              AND load_journal.source_key = _batch.source_key""")
+
+    def reject(self, items: list[dict], status: str = "rejected") -> None:
+        """items: source_key, code, field, message. Rejected rows also land in load_rejects;
+        skipped rows (a rule kept them from Zoho) carry their reason in the journal only."""
+        if not items:
+            return
+        norm = [{"source_key": i["source_key"], "code": i.get("code"), "field": i.get("field"),
+                 "message": i.get("message")} for i in items]
+        keys = [i["source_key"] for i in norm]
+        # Rows rejected before any intent (e.g. a lookup that did not resolve) get a journal row too.
+        self._apply([{"source_key": k} for k in keys], f"""
+            INSERT INTO load_journal (run_id, module, source_key, status, attempts)
+            SELECT '{self.run_id}', '{self.module}', source_key, 'intent', 0 FROM _batch
+            ON CONFLICT DO NOTHING""")
+        self._apply(norm, f"""
+            UPDATE load_journal SET status = '{status}', error_code = _batch.code, error_field = _batch.field,
+                   error = _batch.message, updated_at = now()
+            FROM _batch WHERE load_journal.run_id = '{self.run_id}' AND load_journal.module = '{self.module}'
+              AND load_journal.source_key = _batch.source_key""")
+        if status == "rejected":
+            self._apply(norm, f"""
+                DELETE FROM load_rejects WHERE run_id = '{self.run_id}' AND module = '{self.module}'
+                  AND source_key IN (SELECT source_key FROM _batch);
+                INSERT INTO load_rejects (run_id, module, source_key, code, field, message)
+                SELECT '{self.run_id}', '{self.module}', source_key, code, field, message FROM _batch""")
+
+    def record_job(self, batch_id: str, job_id: str, file_id: str | None, operation: str, rows: int, status: str) -> None:
+        with self._lock:
+            self._con.execute(
+                "INSERT INTO bulk_jobs (run_id, module, batch_id, job_id, file_id, operation, rows, status)"
+                " VALUES (?, ?, ?, ?, ?, ?, ?, ?) ON CONFLICT (run_id, module, batch_id) DO UPDATE SET"
+                " job_id = excluded.job_id, file_id = excluded.file_id, status = excluded.status, updated_at = now()",
+                [self.run_id, self.module, batch_id, job_id, file_id, operation, rows, status])
+
+    def job_status(self, batch_id: str, status: str) -> None:
+        with self._lock:
+            self._con.execute(
+                "UPDATE bulk_jobs SET status = ?, updated_at = now() WHERE run_id = ? AND module = ? AND batch_id = ?",
+                [status, self.run_id, self.module, batch_id])
+
+    # --- rollback ------------------------------------------------------------------------
+    def rollback_entries(self) -> dict[str, tuple[str, str | None]]:
+        with self._lock:
+            rows = self._con.execute(
+                "SELECT source_key, status, error FROM rollback_journal WHERE run_id = ? AND module = ?",
+                [self.run_id, self.module]).fetchall()
+        return {r[0]: (r[1], r[2]) for r in rows}
+
+    def rollback_mark(self, items: list[dict], status: str) -> None:
+        """items: source_key, zoho_id, action, error."""
+        norm = [{"source_key": i["source_key"], "zoho_id": i.get("zoho_id"), "action": i.get("action"),
+                 "error": i.get("error")} for i in items]
+        self._apply(norm, f"""
+            INSERT INTO rollback_journal (run_id, module, source_key, zoho_id, action, status, error)
+            SELECT '{self.run_id}', '{self.module}', source_key, zoho_id, action, '{status}', error FROM _batch
+            ON CONFLICT (run_id, module, source_key) DO UPDATE SET status = excluded.status,
+                error = excluded.error, action = excluded.action, updated_at = now()""")
+
+
+class AuditLog:
+    """Append-only log of every remote call, one file per writing process. Holds what, when, how
+    many records, credits and outcome — never a payload, never a query string (criteria can hold
+    patient data)."""
+
+    def __init__(self, root: Path, run_id: str):
+        self.run_id = run_id
+        self.path = run_dir(root, run_id) / f"audit-{uuid.uuid4().hex[:12]}.duckdb"
+        self.path.parent.mkdir(parents=True, exist_ok=True)
+        self._con = duckdb.connect(str(self.path))
+        self._con.execute(AUDIT_DDL)
+        self._lock = threading.Lock()
+        self._closed = False
+
+    def __call__(self, event) -> None:
+        path = str(getattr(event, "path", "") or "").split("?", 1)[0]
+        status = getattr(event, "status", None)
+        outcome = getattr(event, "outcome", None) or getattr(event, "error", None)
+        if outcome is None:
+            outcome = "ok" if isinstance(status, int) and status < 400 else "error"
+        duration = getattr(event, "duration", None)
+        with self._lock:
+            if self._closed:
+                return
+            self._con.execute(
+                "INSERT INTO audit_log (run_id, method, path, module, record_count, credits, status, outcome, duration_ms)"
+                " VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)",
+                [self.run_id, getattr(event, "method", None), path, getattr(event, "module", None),
+                 getattr(event, "record_count", None), getattr(event, "credits", None),
+                 status if isinstance(status, int) else None, str(outcome)[:200],
+                 float(duration) * 1000 if duration is not None else None])
+
+    def close(self) -> None:
+        with self._lock:
+            self._closed = True
+            self._con.close()
+
+
+class JournalReader:
+    """Read-only SQL over every segment under the journal root: views load_journal, load_rejects,
+    bulk_jobs, rollback_journal and audit_log union all the runs (or the runs given)."""
+
+    def __init__(self, root: Path, runs: list[str] | None = None, modules: list[str] | None = None):
+        self.root = Path(root)
+        self.con = duckdb.connect()
+        segs: dict[str, list[str]] = {t: [] for t in SEGMENT_TABLES + ("audit_log",)}
+        run_dirs = [run_dir(self.root, r) for r in runs] if runs else sorted(p for p in self.root.glob("*") if p.is_dir())
+        for i, d in enumerate(run_dirs):
+            for j, f in enumerate(sorted(d.glob("*.duckdb"))):
+                is_audit = f.stem.startswith("audit-")
+                if not is_audit and modules is not None and f.stem not in modules:
+                    continue
+                alias = f"s{i}_{j}"
+                self.con.execute(f"ATTACH '{f}' AS {alias} (READ_ONLY)")
+                for t in (("audit_log",) if is_audit else SEGMENT_TABLES):
+                    segs[t].append(f"SELECT * FROM {alias}.main.{t}")
+        tmp = duckdb.connect()
+        tmp.execute(JOURNAL_DDL + AUDIT_DDL)
+        for t, parts in segs.items():
+            if not parts:  # an empty view with the right columns
+                cols = tmp.execute(f"SELECT * FROM {t} LIMIT 0").description
+                types = tmp.execute(f"DESCRIBE {t}").fetchall()
+                parts = ["SELECT " + ", ".join(f"NULL::{ty[1]} AS {ty[0]}" for ty in types) + " WHERE false"]
+                del cols
+            self.con.execute(f"CREATE VIEW {t} AS " + " UNION ALL BY NAME ".join(parts))
+        tmp.close()
+
+    def sql(self, query: str, params: list | None = None) -> list[tuple]:
+        return self.con.execute(query, params or []).fetchall()
+
+    def dicts(self, query: str, params: list | None = None) -> list[dict]:
+        cur = self.con.execute(query, params or [])
+        cols = [d[0] for d in cur.description]
+        return [dict(zip(cols, r)) for r in cur.fetchall()]
+
+    def close(self) -> None:
+        self.con.close()
+
+    def __enter__(self) -> "JournalReader":
+        return self
+
+    def __exit__(self, *exc) -> None:
+        self.close()
+
+
+def crosswalk(root: Path, module: str) -> dict[str, str]:
+    """source key -> Zoho id for `module`, from every run's journal: rows done and not rolled back."""
+    with JournalReader(root, modules=[module]) as reader:
+        rows = reader.sql(
+            """SELECT j.source_key, j.zoho_id FROM load_journal j
+               LEFT JOIN rollback_journal r USING (run_id, module, source_key)
+               WHERE j.module = ? AND j.status = 'done' AND j.zoho_id IS NOT NULL
+                 AND (r.status IS NULL OR r.status <> 'done')
+               ORDER BY j.updated_at""", [module])
+    return {k: v for k, v in rows}
+
+
+def rejected_keys(root: Path, module: str) -> set[str]:
+    with JournalReader(root, modules=[module]) as reader:
+        rows = reader.sql(
+            """SELECT source_key FROM load_journal WHERE module = ?
+               GROUP BY source_key HAVING bool_and(status IN ('rejected', 'skipped'))""", [module])
+    return {r[0] for r in rows}
+
+
+OPS_TABLES = SEGMENT_TABLES + ("audit_log",)
+
+
+def publish(root: Path, warehouse: Path, run_id: str) -> dict[str, int]:
+    """Copy one run's segments into the warehouse schema `ops` (replacing that run's rows there), so
+    reports query `ops.load_journal`, `ops.load_rejects`, `ops.audit_log` with plain SQL. Call it
+    from a single writer once the run's loading tasks are done."""
+    counts: dict[str, int] = {}
+    _check_name("run id", run_id)
+    reader = JournalReader(root, runs=[run_id])
+    try:
+        con = duckdb.connect(str(warehouse))
+        try:
+            con.execute("CREATE SCHEMA IF NOT EXISTS ops")
+            con.execute("BEGIN")
+            for t in OPS_TABLES:
+                data = reader.con.sql(f"SELECT * FROM {t} WHERE run_id = '{run_id}'").to_arrow_table()
+                con.register("_seg", data)
+                con.execute(f"CREATE TABLE IF NOT EXISTS ops.{t} AS SELECT * FROM _seg LIMIT 0")
+                con.execute(f"DELETE FROM ops.{t} WHERE run_id = ?", [run_id])
+                con.execute(f"INSERT INTO ops.{t} BY NAME SELECT * FROM _seg")
+                con.unregister("_seg")
+                counts[t] = data.num_rows
+            con.execute("COMMIT")
+        finally:
+            con.close()
+    finally:
+        reader.close()
+    return counts
+
+
+def runs(root: Path) -> Iterator[str]:
+    for p in sorted(Path(root).glob("*")):
+        if p.is_dir():
+            yield p.name

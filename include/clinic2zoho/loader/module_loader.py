@@ -1,0 +1,594 @@
+"""Loading one module: reconcile the journal with Zoho, prepare payloads (lookups, owner, line
+items), pick the cheaper path per batch, and journal every row from intent to outcome."""
+
+from __future__ import annotations
+
+import logging
+import time
+import uuid
+from concurrent.futures import ThreadPoolExecutor
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+from clinic2zoho.loader import bulk_steps, costs
+from clinic2zoho.loader.checkpoints import Checkpoint, no_checkpoint
+from clinic2zoho.loader.journal import FINAL, Entry, JournalSegment
+from clinic2zoho.loader.plan import ModuleSpec
+from clinic2zoho.loader.resolve import Crosswalk, OwnerResolver, ProductResolver
+from clinic2zoho.loader.source import TableSource, parse_subform
+from clinic2zoho.zoho.errors import ZohoError
+from clinic2zoho.zoho.models import BulkJobStatus
+
+log = logging.getLogger(__name__)
+
+# Per-row codes that may pass on another try (the row itself is fine).
+TRANSIENT_ROW_CODES = frozenset({"INTERNAL_ERROR", "TOO_MANY_REQUESTS", "JOB_FAILED", "NO_RESULT",
+                                 "REQUEST_TIMEOUT", "UNKNOWN", "TRANSIENT_ERROR", "SERVICE_UNAVAILABLE"})
+SCAN_FIELD_LIMIT = 50  # Zoho lists at most 50 fields per read
+
+
+@dataclass
+class LoadSettings:
+    record_concurrency: int = 4  # record calls in flight per module
+    force_path: str | None = None  # "record" or "bulk": override the credit choice (tests, benches)
+    attachment_max_bytes: int = 25 * 1024 * 1024
+    files_root: Path | None = None  # relative attachment paths resolve here
+    max_attempts: int = 4  # tries per row on transient failures
+    max_job_attempts: int = 2  # bulk jobs per rows before falling back to record calls
+    poll_initial: float = 0.5
+    poll_max: float = 10.0
+    bulk_timeout: float = 3600.0
+    work_dir: Path | None = None  # bulk zips
+
+
+@dataclass
+class LoadContext:
+    client: Any
+    journal_root: Path
+    run_id: str
+    source: TableSource
+    settings: LoadSettings = field(default_factory=LoadSettings)
+    checkpoint: Checkpoint = no_checkpoint
+    crosswalk: Crosswalk | None = None
+    owners: OwnerResolver | None = None
+    products: ProductResolver | None = None
+
+
+@dataclass
+class Item:
+    """One source row on its way to Zoho."""
+
+    key: str
+    row: dict
+    operation: str = "insert"
+    zoho_id: str | None = None
+    before_image: dict | None = None
+    parent_id: str | None = None
+    payload: dict = field(default_factory=dict)
+    last_code: str | None = None
+
+    def intent(self) -> dict:
+        return {"source_key": self.key, "operation": self.operation, "zoho_id": self.zoho_id,
+                "before_image": self.before_image, "parent_id": self.parent_id}
+
+
+class ModuleLoader:
+    def __init__(self, ctx: LoadContext, spec: ModuleSpec):
+        self.ctx = ctx
+        self.spec = spec
+        self.client = ctx.client
+        self.cp = ctx.checkpoint
+        self.settings = ctx.settings
+        self.stats = {"record_calls": 0, "bulk_jobs": 0, "failed_jobs": 0}
+
+    # ------------------------------------------------------------------ entry point
+    def run(self) -> dict:
+        seg = JournalSegment(self.ctx.journal_root, self.ctx.run_id, self.spec.module)
+        try:
+            entries = seg.entries()
+            rows = self._read_rows(seg, entries)
+            todo = {k: r for k, r in rows.items() if k not in entries or entries[k].status not in FINAL}
+            if todo:
+                if self.spec.kind == "record":
+                    self._load_records(seg, todo, entries)
+                elif self.spec.kind == "note":
+                    self._load_notes(seg, todo, entries)
+                else:
+                    self._load_attachments(seg, todo, entries)
+            counts = dict(seg.sql("SELECT status, count(*) FROM load_journal WHERE run_id = ? AND module = ?"
+                                  " GROUP BY status", [self.ctx.run_id, self.spec.module]))
+        finally:
+            seg.close()
+        return {"module": self.spec.module, "source_rows": len(rows), **{s: counts.get(s, 0) for s in
+                ("done", "rejected", "skipped", "intent", "sent")}, **self.stats}
+
+    # ------------------------------------------------------------------ source
+    def _key_of(self, row: dict) -> str | None:
+        spec = self.spec
+        if spec.external_id and row.get(spec.external_id) not in (None, ""):
+            return str(row[spec.external_id])
+        if spec.kind == "note":
+            return row.get("Note_Title")
+        if spec.kind == "attachment":
+            return row.get(spec.file_name_column)
+        return None
+
+    def _read_rows(self, seg: JournalSegment, entries: dict[str, Entry]) -> dict[str, dict]:
+        rows: dict[str, dict] = {}
+        bad: list[dict] = []
+        for position, row in enumerate(self.ctx.source.rows(self.spec), start=1):
+            key = self._key_of(row)
+            if key is None:
+                bad.append({"source_key": f"#row{position}", "code": "MISSING_SOURCE_KEY",
+                            "field": self.spec.external_id, "message": f"{self.spec.table} row {position} has no key"})
+            elif key in rows:
+                bad.append({"source_key": f"{key}#dup{position}", "code": "DUPLICATE_SOURCE_KEY",
+                            "field": self.spec.external_id,
+                            "message": f"{self.spec.table} row {position} repeats key {key}"})
+            else:
+                rows[key] = row
+        seg.reject([b for b in bad if b["source_key"] not in entries])
+        return rows
+
+    # ------------------------------------------------------------------ payloads
+    def _resolve_common(self, item: Item) -> dict | None:
+        """Lookups, owner and line items into Zoho's shape; a reject dict when one fails."""
+        spec, row = self.spec, item.row
+        payload: dict[str, Any] = {}
+        for col, value in row.items():
+            if col.startswith("_") or col in (spec.parent_column, spec.file_column):
+                continue
+            if spec.kind == "attachment":
+                continue
+            if col in spec.lookups:
+                if value in (None, ""):
+                    payload[col] = None
+                    continue
+                zid = self.ctx.crosswalk.resolve(spec.lookups[col], str(value))
+                if zid is None:
+                    return {"source_key": item.key, "code": "LOOKUP_UNRESOLVED", "field": col,
+                            "message": f"{spec.lookups[col]} record {value} was not loaded"}
+                payload[col] = {"id": zid}
+            elif col == spec.owner_column:
+                uid = self.ctx.owners.resolve(value)
+                if uid is None:
+                    return {"source_key": item.key, "code": "OWNER_UNRESOLVED", "field": col,
+                            "message": "the provider's email is not an active user of this Zoho org"}
+                payload["Owner"] = {"id": uid}
+            elif col in spec.subforms:
+                try:
+                    lines = parse_subform(value, spec.table, col, item.key)
+                except ValueError as exc:
+                    return {"source_key": item.key, "code": "INVALID_SUBFORM", "field": col, "message": str(exc)}
+                if lines is not None:
+                    for line in lines:
+                        product = line.get("Product_Name")
+                        name = product.get("name") if isinstance(product, dict) else product
+                        if name and not (isinstance(product, dict) and product.get("id")):
+                            pid = self.ctx.products.resolve(str(name))
+                            if pid is None:
+                                return {"source_key": item.key, "code": "LOOKUP_UNRESOLVED", "field": col,
+                                        "message": "an invoice line names a product missing from Zoho"}
+                            line["Product_Name"] = {"id": pid}
+                    payload[col] = lines
+            else:
+                payload[col] = value
+        if spec.parent_column:
+            parent_key = row.get(spec.parent_column)
+            pid = self.ctx.crosswalk.resolve(spec.parent_module, str(parent_key)) if parent_key else None
+            if pid is None:
+                return {"source_key": item.key, "code": "PARENT_UNRESOLVED", "field": spec.parent_column,
+                        "message": f"{spec.parent_module} record {parent_key} was not loaded"}
+            item.parent_id = pid
+        if item.operation == "insert":
+            payload = {k: v for k, v in payload.items() if v is not None}
+        item.payload = payload
+        return None
+
+    # ------------------------------------------------------------------ records
+    def _scan(self, columns: list[str]) -> dict[str, dict]:
+        """Every record of the module carrying an external id: what exists before we write."""
+        ext = self.spec.external_id
+        fields = [ext] + [c for c in columns if c not in (ext, "id")]
+        fields = fields[: SCAN_FIELD_LIMIT - 1]
+        found: dict[str, dict] = {}
+        for rec in self.client.iter_records(self.spec.module, fields):
+            value = rec.get(ext)
+            if value not in (None, ""):
+                found[str(value)] = rec
+        return found
+
+    def _load_records(self, seg: JournalSegment, todo: dict[str, dict], entries: dict[str, Entry]) -> None:
+        spec = self.spec
+        if not spec.external_id:
+            raise ValueError(f"{spec.table}: module {spec.module} needs meta external_id for idempotent loading")
+        # 1. Bulk jobs started before a crash: re-attach and take their results.
+        self._reattach_jobs(seg, todo, entries)
+        if not todo:
+            return
+        # 2. What Zoho holds already: rows of an interrupted call that landed, and records to update.
+        columns = sorted({c for r in todo.values() for c in r if not c.startswith("_")})
+        existing = self._scan(columns)
+        items: list[Item] = []
+        landed: list[dict] = []
+        for key, row in todo.items():
+            entry = entries.get(key)
+            rec = existing.get(key)
+            item = Item(key, row)
+            if entry is not None and entry.status in ("intent", "sent") and entry.operation == "update":
+                item.operation, item.zoho_id, item.before_image = "update", entry.zoho_id, entry.before_image
+            elif rec is not None and entry is not None and entry.status in ("intent", "sent"):
+                landed.append({"source_key": key, "zoho_id": str(rec["id"]), "operation": "insert"})
+                continue
+            elif rec is not None:
+                item.operation, item.zoho_id = "update", str(rec["id"])
+                item.before_image = {c: rec.get(c) for c in columns if c in rec}
+            items.append(item)
+        seg.done(landed)
+        for key in [d["source_key"] for d in landed]:
+            todo.pop(key, None)
+        items = self._prepare(seg, items)
+        self._dispatch(seg, items)
+
+    def _prepare(self, seg: JournalSegment, items: list[Item]) -> list[Item]:
+        ready, rejects = [], []
+        for item in items:
+            problem = self._resolve_common(item)
+            if problem:
+                rejects.append(problem)
+            else:
+                if item.operation == "update":
+                    item.payload["id"] = item.zoho_id
+                ready.append(item)
+        seg.reject(rejects)
+        return ready
+
+    def _dispatch(self, seg: JournalSegment, items: list[Item]) -> None:
+        forced = self.settings.force_path
+        if forced == "record" or not self.spec.bulk_allowed:
+            bulk_rows = 0
+        elif forced == "bulk":
+            bulk_rows = len(items)
+        else:
+            bulk_rows = sum(costs.choose_path(len(items), True).bulk_chunks)
+        bulk_items, record_items = items[:bulk_rows], items[bulk_rows:]
+        attempt = 0
+        while bulk_items and attempt < self.settings.max_job_attempts:
+            attempt += 1
+            retry: list[Item] = []
+            for start in range(0, len(bulk_items), costs.BULK_MAX_ROWS):
+                retry += self._send_bulk(seg, bulk_items[start:start + costs.BULK_MAX_ROWS])
+            bulk_items = retry
+        record_items = bulk_items + record_items  # what bulk could not place goes by record calls
+        self._send_records(seg, record_items)
+
+    def _send_records(self, seg: JournalSegment, items: list[Item]) -> None:
+        batches = [items[i:i + costs.RECORDS_PER_CALL] for i in range(0, len(items), costs.RECORDS_PER_CALL)]
+        if not batches:
+            return
+        workers = max(1, min(self.settings.record_concurrency, len(batches)))
+        with ThreadPoolExecutor(max_workers=workers, thread_name_prefix=f"load-{self.spec.module}") as pool:
+            for fut in [pool.submit(self._record_batch, seg, b) for b in batches]:
+                fut.result()
+
+    def _record_batch(self, seg: JournalSegment, batch: list[Item]) -> None:
+        batch_id = f"r{uuid.uuid4().hex[:12]}"
+        seg.intent([i.intent() for i in batch], "record", batch_id)
+        self.cp("after_intent")
+        ext = self.spec.external_id
+        for attempt in range(1, self.settings.max_attempts + 1):
+            seg.sent([i.key for i in batch])
+            try:
+                results = self.client.upsert(self.spec.module, [i.payload for i in batch],
+                                             duplicate_check_fields=[ext])
+            except ZohoError as exc:
+                if exc.transient and attempt < self.settings.max_attempts:
+                    time.sleep(min(2 ** attempt, 30))
+                    continue  # an upsert by external id is safe to send again
+                seg.reject([{"source_key": i.key, "code": exc.code or type(exc).__name__, "field": None,
+                             "message": f"call failed after {attempt} attempt(s): {exc}"} for i in batch])
+                return
+            self.stats["record_calls"] += 1
+            self.cp("after_call")
+            done, rejected, retry = [], [], []
+            for res in results:
+                item = batch[res.index]
+                if res.ok:
+                    done.append({"source_key": item.key, "zoho_id": res.id, "operation": item.operation})
+                elif res.code in TRANSIENT_ROW_CODES and attempt < self.settings.max_attempts:
+                    item.last_code = res.code
+                    retry.append(item)
+                else:
+                    rejected.append({"source_key": item.key, "code": res.code, "field": res.api_name,
+                                     "message": res.message})
+            seg.done(done)
+            seg.reject(rejected)
+            self.cp("after_outcome")
+            if not retry:
+                return
+            batch = retry
+
+    # ------------------------------------------------------------------ bulk
+    def _bulk_columns(self, items: list[Item]) -> list[str]:
+        ext = self.spec.external_id
+        cols = {c for i in items for c in i.payload if c != "id"}
+        return [ext] + sorted(cols - {ext})
+
+    def _send_bulk(self, seg: JournalSegment, items: list[Item]) -> list[Item]:
+        """One bulk upsert job (find_by the external id); returns the rows to try again."""
+        batch_id = f"b{uuid.uuid4().hex[:12]}"
+        seg.intent([i.intent() for i in items], "bulk", batch_id)
+        self.cp("after_intent")
+        columns = self._bulk_columns(items)
+        work = self._work_dir() / batch_id
+        files = bulk_steps.write_zips(({c: i.payload.get(c) for c in columns} for i in items), columns, work, batch_id)
+        retry: list[Item] = []
+        by_key = {i.key: i for i in items}
+        for n, bf in enumerate(files):
+            part = items[bf.first_row:bf.first_row + bf.row_count]
+            part_id = f"{batch_id}-{n}"
+            try:
+                file_id = bulk_steps.upload(self.client, bf.path)
+                self.cp("after_upload")
+                job_id = bulk_steps.create_job(self.client, self.spec.module, file_id, columns, "upsert",
+                                               self.spec.external_id, self._bulk_lookups(columns))
+            except ZohoError as exc:
+                if not exc.transient:
+                    raise
+                retry += part
+                continue
+            seg.record_job(part_id, job_id, file_id, "upsert", len(part), "started")
+            seg.sent([i.key for i in part], job_id)
+            self.stats["bulk_jobs"] += 1
+            self.cp("after_job_created")
+            retry += self._finish_job(seg, part_id, job_id, {i.key: i for i in part})
+        for f in files:
+            f.path.unlink(missing_ok=True)
+        del by_key
+        return retry
+
+    def _bulk_lookups(self, columns: list[str]) -> dict[str, str]:
+        lookups = {c: "id" for c in columns if c in self.spec.lookups}
+        if "Owner" in columns:
+            lookups["Owner"] = "id"
+        return lookups
+
+    def _work_dir(self) -> Path:
+        base = self.settings.work_dir or (self.ctx.journal_root / self.ctx.run_id / "bulk")
+        base.mkdir(parents=True, exist_ok=True)
+        return base
+
+    def _poll(self, job_id: str) -> bulk_steps.JobState:
+        deadline = time.monotonic() + self.settings.bulk_timeout
+        wait = self.settings.poll_initial
+        while True:
+            try:
+                state = bulk_steps.status(self.client, job_id)
+            except ZohoError as exc:
+                if not exc.transient or time.monotonic() > deadline:
+                    raise
+                state = None
+            if state is not None and state.status.is_terminal():
+                return state
+            if time.monotonic() > deadline:
+                raise TimeoutError(f"bulk job {job_id} of {self.spec.module} still running after "
+                                   f"{self.settings.bulk_timeout:.0f}s; rerun to re-attach")
+            time.sleep(wait)
+            wait = min(wait * 1.6, self.settings.poll_max)
+
+    def _finish_job(self, seg: JournalSegment, part_id: str, job_id: str, items: dict[str, Item]) -> list[Item]:
+        """Wait for a job, journal each row's outcome; rows the job did not place come back."""
+        state = self._poll(job_id)
+        self.cp("after_job_done")
+        if state.status is not BulkJobStatus.COMPLETED:
+            self.stats["failed_jobs"] += 1
+            seg.job_status(part_id, state.status.value)
+            for i in items.values():
+                i.last_code = "JOB_FAILED"
+            return list(items.values())
+        done, rejected, seen = [], [], set()
+        keys = list(items)
+        for res in bulk_steps.results(self.client, state, self._work_dir(), job_id, self.spec.external_id):
+            key = res.key if res.key is not None else (keys[res.row] if res.row < len(keys) else None)
+            item = items.get(key) if key is not None else None
+            if item is None:
+                continue
+            seen.add(key)
+            if res.ok:
+                done.append({"source_key": key, "zoho_id": res.record_id, "operation": item.operation})
+                continue
+            code, column = res.errors[0] if res.errors else ("UNPROCESSED", None)
+            if code in TRANSIENT_ROW_CODES or res.status == "unprocessed" and not res.errors:
+                item.last_code = code
+                seen.discard(key)
+            else:
+                rejected.append({"source_key": key, "code": code, "field": column,
+                                 "message": f"bulk job {job_id}: " + ":".join(f"{c}-{f or ''}" for c, f in res.errors)})
+        seg.done(done)
+        seg.reject(rejected)
+        seg.job_status(part_id, "applied")
+        return [i for k, i in items.items() if k not in seen]
+
+    def _reattach_jobs(self, seg: JournalSegment, todo: dict[str, dict], entries: dict[str, Entry]) -> None:
+        for job in seg.jobs():
+            if job["status"] not in ("started",) or not job["job_id"]:
+                continue
+            keys = [k for k, e in entries.items() if e.job_id == job["job_id"] and e.status == "sent" and k in todo]
+            if not keys:
+                seg.job_status(job["batch_id"], "applied")
+                continue
+            items = {}
+            for k in keys:
+                e = entries[k]
+                items[k] = Item(k, todo[k], operation=e.operation or "insert", zoho_id=e.zoho_id,
+                                before_image=e.before_image)
+            log.info("re-attaching to bulk job %s of %s (%d rows)", job["job_id"], self.spec.module, len(keys))
+            self._finish_job(seg, job["batch_id"], job["job_id"], items)
+            final = {k for k, e in seg.entries().items() if e.status in FINAL}
+            for k in keys:
+                if k in final:
+                    todo.pop(k, None)
+
+    # ------------------------------------------------------------------ notes
+    def _recognise_children(self, seg: JournalSegment, inflight: dict[str, Entry], kind: str) -> set[str]:
+        """Children (notes/attachments) of an interrupted call that reached Zoho: read the parents'
+        notes or attachments and match the title / file name carrying the source id."""
+        by_parent: dict[str, list[str]] = {}
+        for key, e in inflight.items():
+            if e.parent_id:
+                by_parent.setdefault(e.parent_id, []).append(key)
+        found: list[dict] = []
+        for parent_id, keys in by_parent.items():
+            if kind == "note":
+                children = self.client.notes(self.spec.parent_module, parent_id)
+                names = {str(c.get("Note_Title")): str(c["id"]) for c in children}
+            else:
+                children = self.client.attachments(self.spec.parent_module, parent_id)
+                names = {str(c.get("File_Name")): str(c["id"]) for c in children}
+            for key in keys:
+                name = self._child_name(key, inflight[key])
+                if name in names:
+                    found.append({"source_key": key, "zoho_id": names[name], "operation": "insert"})
+        seg.done(found)
+        return {f["source_key"] for f in found}
+
+    def _child_name(self, key: str, entry_or_item: Any) -> str:
+        row = getattr(entry_or_item, "row", None) or self._rows_by_key.get(key, {})
+        if self.spec.kind == "note":
+            return str(row.get("Note_Title"))
+        return str(row.get(self.spec.file_name_column))
+
+    def _load_notes(self, seg: JournalSegment, todo: dict[str, dict], entries: dict[str, Entry]) -> None:
+        self._rows_by_key = todo
+        inflight = {k: e for k, e in entries.items() if k in todo and e.status in ("intent", "sent")}
+        for key in self._recognise_children(seg, inflight, "note"):
+            todo.pop(key)
+        items = []
+        rejects = []
+        for key, row in todo.items():
+            item = Item(key, row)
+            problem = self._resolve_common(item)
+            if problem:
+                rejects.append(problem)
+                continue
+            item.payload = {k: v for k, v in item.payload.items() if k in ("Note_Title", "Note_Content") and v is not None}
+            item.payload["Parent_Id"] = {"module": {"api_name": self.spec.parent_module}, "id": item.parent_id}
+            items.append(item)
+        seg.reject(rejects)
+        batches = [items[i:i + costs.RECORDS_PER_CALL] for i in range(0, len(items), costs.RECORDS_PER_CALL)]
+        workers = max(1, min(self.settings.record_concurrency, len(batches) or 1))
+        with ThreadPoolExecutor(max_workers=workers, thread_name_prefix="load-notes") as pool:
+            for fut in [pool.submit(self._note_batch, seg, b) for b in batches]:
+                fut.result()
+
+    def _note_batch(self, seg: JournalSegment, batch: list[Item]) -> None:
+        batch_id = f"n{uuid.uuid4().hex[:12]}"
+        seg.intent([i.intent() for i in batch], "record", batch_id)
+        self.cp("after_intent")
+        for attempt in range(1, self.settings.max_attempts + 1):
+            seg.sent([i.key for i in batch])
+            try:
+                results = self.client.add_notes([i.payload for i in batch])
+            except ZohoError as exc:
+                if exc.transient and attempt < self.settings.max_attempts:
+                    # A note insert is not idempotent: see what landed before sending again.
+                    time.sleep(min(2 ** attempt, 30))
+                    landed = self._recognise_children(
+                        seg, {i.key: Entry(i.key, "sent", None, "insert", None, "record", batch_id, None,
+                                           i.parent_id, attempt) for i in batch}, "note")
+                    batch = [i for i in batch if i.key not in landed]
+                    if not batch:
+                        return
+                    continue
+                seg.reject([{"source_key": i.key, "code": exc.code or type(exc).__name__, "field": None,
+                             "message": f"call failed after {attempt} attempt(s): {exc}"} for i in batch])
+                return
+            self.stats["record_calls"] += 1
+            self.cp("after_call")
+            done, rejected, retry = [], [], []
+            for res in results:
+                item = batch[res.index]
+                if res.ok:
+                    done.append({"source_key": item.key, "zoho_id": res.id, "operation": "insert"})
+                elif res.code in TRANSIENT_ROW_CODES and attempt < self.settings.max_attempts:
+                    retry.append(item)
+                else:
+                    rejected.append({"source_key": item.key, "code": res.code, "field": res.api_name,
+                                     "message": res.message})
+            seg.done(done)
+            seg.reject(rejected)
+            self.cp("after_outcome")
+            if not retry:
+                return
+            batch = retry
+
+    # ------------------------------------------------------------------ attachments
+    def _file_path(self, row: dict) -> Path | None:
+        value = row.get(self.spec.file_column)
+        if not value:
+            return None
+        path = Path(value)
+        if not path.is_absolute() and self.settings.files_root is not None:
+            path = self.settings.files_root / path
+        return path
+
+    def _load_attachments(self, seg: JournalSegment, todo: dict[str, dict], entries: dict[str, Entry]) -> None:
+        self._rows_by_key = todo
+        inflight = {k: e for k, e in entries.items() if k in todo and e.status in ("intent", "sent")}
+        for key in self._recognise_children(seg, inflight, "attachment"):
+            todo.pop(key)
+        items, rejects, skipped = [], [], []
+        limit = self.settings.attachment_max_bytes
+        for key, row in todo.items():
+            item = Item(key, row)
+            problem = self._resolve_common(item)
+            path = self._file_path(row)
+            if problem:
+                rejects.append(problem)
+            elif path is None or not path.is_file():
+                rejects.append({"source_key": key, "code": "FILE_NOT_FOUND", "field": self.spec.file_column,
+                                "message": f"document {key}: file not found"})
+            elif path.stat().st_size > limit:
+                skipped.append({"source_key": key, "code": "OVER_SIZE_LIMIT", "field": self.spec.file_column,
+                                "message": f"document {key}: {path.stat().st_size} bytes over the {limit}-byte "
+                                           "attachment limit; not uploaded, to be linked by URL"})
+            else:
+                items.append(item)
+        seg.reject(rejects)
+        seg.reject(skipped, status="skipped")
+        workers = max(1, min(self.settings.record_concurrency, len(items) or 1))
+        with ThreadPoolExecutor(max_workers=workers, thread_name_prefix="load-attachments") as pool:
+            for fut in [pool.submit(self._upload_one, seg, i) for i in items]:
+                fut.result()
+
+    def _upload_one(self, seg: JournalSegment, item: Item) -> None:
+        batch_id = f"a{uuid.uuid4().hex[:12]}"
+        seg.intent([item.intent()], "upload", batch_id)
+        self.cp("after_intent")
+        name = str(item.row.get(self.spec.file_name_column) or item.key)
+        for attempt in range(1, self.settings.max_attempts + 1):
+            seg.sent([item.key])
+            try:
+                res = self.client.upload_attachment(self.spec.parent_module, item.parent_id,
+                                                    self._file_path(item.row), file_name=name)
+            except ZohoError as exc:
+                if exc.transient and attempt < self.settings.max_attempts:
+                    time.sleep(min(2 ** attempt, 30))
+                    entry = Entry(item.key, "sent", None, "insert", None, "upload", batch_id, None, item.parent_id, 1)
+                    if self._recognise_children(seg, {item.key: entry}, "attachment"):
+                        return
+                    continue
+                seg.reject([{"source_key": item.key, "code": exc.code or type(exc).__name__, "field": None,
+                             "message": f"upload failed after {attempt} attempt(s): {exc}"}])
+                return
+            self.stats["record_calls"] += 1
+            self.cp("after_call")
+            if res.ok:
+                seg.done([{"source_key": item.key, "zoho_id": res.id, "operation": "insert"}])
+            elif res.code in TRANSIENT_ROW_CODES and attempt < self.settings.max_attempts:
+                continue
+            else:
+                seg.reject([{"source_key": item.key, "code": res.code, "field": res.api_name, "message": res.message}])
+            self.cp("after_outcome")
+            return

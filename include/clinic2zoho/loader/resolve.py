@@ -1,0 +1,86 @@
+"""Turning clinic keys into Zoho ids: lookups through the journal's crosswalk, owners by email
+among the org's users (per org: each client resolves its own), line-item products by name."""
+
+from __future__ import annotations
+
+import threading
+from pathlib import Path
+from typing import Any
+
+from clinic2zoho.loader import journal
+
+
+class Crosswalk:
+    """source key -> Zoho id per module, from the journal of every run (done, not rolled back),
+    with a read-back by external id for keys the journal does not know."""
+
+    def __init__(self, root: Path, client: Any, external_fields: dict[str, str | None]):
+        self.root = Path(root)
+        self.client = client
+        self.external_fields = external_fields
+        self._maps: dict[str, dict[str, str]] = {}
+        self._failed: dict[str, set[str]] = {}
+        self._lock = threading.Lock()
+
+    def _map(self, module: str) -> dict[str, str]:
+        with self._lock:
+            if module not in self._maps:
+                self._maps[module] = journal.crosswalk(self.root, module)
+                self._failed[module] = journal.rejected_keys(self.root, module)
+            return self._maps[module]
+
+    def resolve(self, module: str, key: str) -> str | None:
+        known = self._map(module)
+        if key in known:
+            return known[key]
+        if key in self._failed[module]:
+            return None  # the parent was rejected: no point asking Zoho
+        field = self.external_fields.get(module)
+        if not field:
+            return None
+        record = self.client.get_by_external(module, field, key)
+        if record and record.get("id"):
+            with self._lock:
+                known[key] = str(record["id"])
+            return known[key]
+        with self._lock:
+            self._failed[module].add(key)
+        return None
+
+
+class OwnerResolver:
+    """provider email -> user id of the org this client talks to."""
+
+    def __init__(self, client: Any):
+        self.client = client
+        self._users: dict[str, str] | None = None
+        self._lock = threading.Lock()
+
+    def resolve(self, email: str | None) -> str | None:
+        if not email:
+            return None
+        with self._lock:
+            if self._users is None:
+                self._users = {
+                    str(u.get("email", "")).strip().lower(): str(u["id"])
+                    for u in self.client.users(type="ActiveUsers")
+                    if u.get("email") and u.get("id")
+                }
+        return self._users.get(email.strip().lower())
+
+
+class ProductResolver:
+    """Invoice line items name their product; Zoho wants its id."""
+
+    def __init__(self, client: Any):
+        self.client = client
+        self._ids: dict[str, str | None] = {}
+        self._lock = threading.Lock()
+
+    def resolve(self, name: str) -> str | None:
+        with self._lock:
+            if name not in self._ids:
+                criteria = "(Product_Name:equals:" + name.replace("(", "\\(").replace(")", "\\)") + ")"
+                found = next(iter(self.client.search("Products", criteria)), None)
+                self._ids[name] = str(found["id"]) if found else None
+            return self._ids[name]

@@ -1,0 +1,175 @@
+"""A load run: the gate, the plan's groups in order (modules of a group in parallel), the audit
+log, the run report (prediction vs actual) and publication of the journal into `ops`."""
+
+from __future__ import annotations
+
+import json
+import logging
+import time
+import uuid
+from concurrent.futures import ThreadPoolExecutor
+from dataclasses import dataclass
+from datetime import datetime, timezone
+from pathlib import Path
+from typing import Any, Callable
+
+from clinic2zoho import settings as app_settings
+from clinic2zoho.loader import journal
+from clinic2zoho.loader.checkpoints import Checkpoint, EnvCrash
+from clinic2zoho.loader.estimate import Estimate, PlanLimits, estimate
+from clinic2zoho.loader.module_loader import LoadContext, LoadSettings, ModuleLoader
+from clinic2zoho.loader.plan import LoadPlan
+from clinic2zoho.loader.resolve import Crosswalk, OwnerResolver, ProductResolver
+from clinic2zoho.loader.source import TableSource
+
+log = logging.getLogger(__name__)
+
+
+def new_run_id() -> str:
+    return datetime.now(timezone.utc).strftime("%Y%m%dT%H%M%SZ") + "-" + uuid.uuid4().hex[:6]
+
+
+def journal_root() -> Path:
+    return app_settings.home() / "journal"
+
+
+def open_client(config: Any, audit: journal.AuditLog | None) -> Any:
+    from clinic2zoho.zoho import ZohoClient
+
+    return ZohoClient(config, on_call=audit)
+
+
+@dataclass
+class RunResult:
+    run_id: str
+    modules: list[dict]
+    credits_spent: int
+    seconds: float
+    estimate: dict | None
+    report_path: Path | None
+
+    @property
+    def pending(self) -> int:
+        return sum(m.get("intent", 0) + m.get("sent", 0) for m in self.modules)
+
+
+class Loader:
+    """Loads the modules of a plan into the org `client` talks to.
+
+    gate: called before anything moves; raises when the mapping is not confirmed (rollback is
+    exempt). checkpoint: crash injection for tests (default: CLINIC2ZOHO_CRASH_AT)."""
+
+    def __init__(self, plan: LoadPlan, client: Any, *, run_id: str | None = None, root: Path | None = None,
+                 source: TableSource | None = None, settings: LoadSettings | None = None,
+                 gate: Callable[[], Any] | None = None, checkpoint: Checkpoint | None = None,
+                 limits: PlanLimits | None = None):
+        self.plan = plan
+        self.client = client
+        self.run_id = run_id or new_run_id()
+        self.root = Path(root) if root else journal_root()
+        self.source = source or TableSource(app_settings.warehouse_path())
+        self.settings = settings or LoadSettings()
+        self.gate = gate
+        self.checkpoint = checkpoint or EnvCrash()
+        self.limits = limits
+
+    def _write_run_file(self, predicted: Estimate | None) -> None:
+        path = journal.run_dir(self.root, self.run_id) / "run.json"
+        path.parent.mkdir(parents=True, exist_ok=True)
+        if path.exists():
+            return  # a resume keeps the run's first plan and prediction
+        path.write_text(json.dumps({
+            "run_id": self.run_id, "started_at": datetime.now(timezone.utc).isoformat(),
+            "plan": json.loads(self.plan.to_json()),
+            "estimate": predicted.to_dict() if predicted else None,
+        }, indent=1))
+
+    def predict(self) -> Estimate | None:
+        if self.limits is None:
+            return None
+        counts = {s.module: self.source.count(s) for s in self.plan.specs}
+        return estimate(self.plan, counts, self.limits, force_path=self.settings.force_path)
+
+    def run(self, modules: list[str] | None = None) -> RunResult:
+        if self.gate is not None:
+            self.gate()
+        started = time.monotonic()
+        self._write_run_file(self.predict())
+        ctx = LoadContext(
+            client=self.client, journal_root=self.root, run_id=self.run_id, source=self.source,
+            settings=self.settings, checkpoint=self.checkpoint,
+            crosswalk=Crosswalk(self.root, self.client, {s.module: s.external_id for s in self.plan.specs}),
+            owners=OwnerResolver(self.client), products=ProductResolver(self.client),
+        )
+        wanted = set(modules) if modules else None
+        results: list[dict] = []
+        for group in self.plan.groups():
+            group = [m for m in group if wanted is None or m in wanted]
+            if not group:
+                continue
+            with ThreadPoolExecutor(max_workers=len(group), thread_name_prefix="load-group") as pool:
+                futures = {m: pool.submit(ModuleLoader(ctx, self.plan.spec(m)).run) for m in group}
+                errors = []
+                for m, fut in futures.items():
+                    try:
+                        results.append(fut.result())
+                    except Exception as exc:  # finish the group's other modules, then stop
+                        errors.append((m, exc))
+                if errors:
+                    m, exc = errors[0]
+                    raise RuntimeError(f"loading {m} failed: {exc}; rerun with --run {self.run_id} to resume") from exc
+        elapsed = time.monotonic() - started
+        return RunResult(self.run_id, results, 0, elapsed, None, None)
+
+
+def run_summary(root: Path, run_id: str) -> dict:
+    """Per module: rows by status, credits spent (audit log), and the run's prediction."""
+    with journal.JournalReader(root, runs=[run_id]) as reader:
+        status = reader.dicts(
+            """SELECT module, count(*) FILTER (status = 'done') AS done,
+                      count(*) FILTER (status = 'rejected') AS rejected,
+                      count(*) FILTER (status = 'skipped') AS skipped,
+                      count(*) FILTER (status IN ('intent', 'sent')) AS pending,
+                      count(*) FILTER (status = 'done' AND operation = 'insert') AS inserted,
+                      count(*) FILTER (status = 'done' AND operation = 'update') AS updated
+               FROM load_journal WHERE run_id = ? GROUP BY module ORDER BY module""", [run_id])
+        spent = dict(reader.sql("SELECT coalesce(module, '(org)'), sum(credits) FROM audit_log WHERE run_id = ?"
+                                " GROUP BY ALL", [run_id]))
+        calls = reader.sql("SELECT count(*), coalesce(sum(credits), 0), min(called_at), max(called_at)"
+                           " FROM audit_log WHERE run_id = ?", [run_id])[0]
+        rejects = reader.dicts("SELECT module, code, field, count(*) AS n FROM load_rejects WHERE run_id = ?"
+                               " GROUP BY ALL ORDER BY n DESC", [run_id])
+    run_file = journal.run_dir(root, run_id) / "run.json"
+    meta = json.loads(run_file.read_text()) if run_file.exists() else {}
+    predicted = meta.get("estimate")
+    for row in status:
+        row["credits"] = int(spent.get(row["module"], 0) or 0)
+        if predicted:
+            match = [m for m in predicted["modules"] if m["module"] == row["module"]]
+            row["predicted_credits"] = match[0]["credits"] if match else None
+    wall = (calls[3] - calls[2]).total_seconds() if calls[2] and calls[3] else 0.0
+    return {
+        "run_id": run_id, "modules": status, "calls": calls[0], "credits_spent": int(calls[1]),
+        "credits_unattributed": int(spent.get("(org)", 0) or 0), "wall_seconds": round(wall, 2),
+        "predicted": predicted, "rejects": rejects,
+    }
+
+
+def write_report(root: Path, run_id: str, reports: Path | None = None) -> Path:
+    summary = run_summary(root, run_id)
+    out = (reports or app_settings.reports_dir()) / f"load_{run_id}.json"
+    out.write_text(json.dumps(summary, indent=1, default=str))
+    html = out.with_suffix(".html")
+    rows = "".join(
+        f"<tr><td>{m['module']}</td><td>{m['done']}</td><td>{m['rejected']}</td><td>{m['skipped']}</td>"
+        f"<td>{m['pending']}</td><td>{m['credits']}</td><td>{m.get('predicted_credits', '')}</td></tr>"
+        for m in summary["modules"])
+    pred = summary["predicted"] or {}
+    html.write_text(
+        "<!doctype html><meta charset=utf-8><title>Load report</title>"
+        f"<h1>Load run {run_id}</h1><p>Credits spent {summary['credits_spent']}"
+        f" (predicted {pred.get('credits', 'n/a')}); {summary['calls']} calls; wall time {summary['wall_seconds']} s"
+        f" (predicted {pred.get('seconds', 'n/a')} s).</p>"
+        "<table border=1><tr><th>module</th><th>loaded</th><th>rejected</th><th>skipped</th><th>pending</th>"
+        f"<th>credits</th><th>predicted</th></tr>{rows}</table>")
+    return out

@@ -1,0 +1,83 @@
+"""Rows of the Zoho-shaped tables, read from the warehouse (read-only) as plain dicts with values
+Zoho accepts (ISO dates and datetimes with offset, numbers, strings)."""
+
+from __future__ import annotations
+
+import json
+from datetime import date, datetime
+from decimal import Decimal
+from pathlib import Path
+from typing import Any, Iterator
+
+import duckdb
+
+from clinic2zoho.loader.plan import ModuleSpec
+
+
+def zoho_value(value: Any) -> Any:
+    if isinstance(value, datetime):
+        if value.tzinfo is None:
+            raise ValueError("datetime without a UTC offset")
+        return value.isoformat(timespec="seconds")
+    if isinstance(value, date):
+        return value.isoformat()
+    if isinstance(value, Decimal):
+        return float(value)
+    return value
+
+
+class TableSource:
+    """Reads `spec.table` from a DuckDB file, opened read-only for the duration of one read so
+    parallel loading processes never hold a writer lock on the warehouse."""
+
+    def __init__(self, warehouse: str | Path):
+        self.warehouse = Path(warehouse)
+
+    def _connect(self) -> duckdb.DuckDBPyConnection:
+        if not self.warehouse.is_file():
+            raise FileNotFoundError(f"{self.warehouse}: warehouse not found (run land and dbt build first)")
+        return duckdb.connect(str(self.warehouse), read_only=True)
+
+    def columns(self, spec: ModuleSpec) -> list[str]:
+        con = self._connect()
+        try:
+            return [d[0] for d in con.execute(f"SELECT * FROM {spec.table} LIMIT 0").description]
+        finally:
+            con.close()
+
+    def count(self, spec: ModuleSpec) -> int:
+        con = self._connect()
+        try:
+            return int(con.execute(f"SELECT count(*) FROM {spec.table}").fetchone()[0])
+        finally:
+            con.close()
+
+    def rows(self, spec: ModuleSpec, chunk: int = 10_000) -> Iterator[dict]:
+        con = self._connect()
+        try:
+            cur = con.execute(f"SELECT * FROM {spec.table}")
+            cols = [d[0] for d in cur.description]
+            while batch := cur.fetchmany(chunk):
+                for position, values in enumerate(batch):
+                    row = {}
+                    for col, value in zip(cols, values):
+                        try:
+                            row[col] = zoho_value(value)
+                        except ValueError as exc:
+                            raise ValueError(f"{spec.table}, column {col}: {exc}") from None
+                    yield row
+        finally:
+            con.close()
+
+
+def parse_subform(value: Any, table: str, column: str, key: str) -> list[dict] | None:
+    """A subform column holds a JSON list of line items (or a list already)."""
+    if value is None or isinstance(value, list):
+        return value
+    try:
+        parsed = json.loads(value)
+    except (TypeError, json.JSONDecodeError) as exc:
+        raise ValueError(f"{table}, row {key}, field {column}: not a JSON list of line items ({exc})") from None
+    if not isinstance(parsed, list):
+        raise ValueError(f"{table}, row {key}, field {column}: expected a JSON list of line items")
+    return parsed
