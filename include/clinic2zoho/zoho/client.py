@@ -1,0 +1,864 @@
+"""The Zoho CRM v8 client the loader, mapping and reports call (interface in docs/architecture.md).
+
+It knows three base URLs and nothing else about the server behind them. Thread-safe: one
+client may be shared by the threads of a load; the OAuth token, the throttle and the HTTP
+connection pool are shared.
+
+Writes that may have landed are never resent blindly: an insert whose answer was lost is read
+back by the caller's key (an external-id field through X-EXTERNAL, or a unique field through
+search) and only the records not found are sent again."""
+
+from __future__ import annotations
+
+import logging
+import mimetypes
+import tempfile
+import threading
+import time
+from collections import Counter
+from collections.abc import Callable, Iterable, Iterator, Mapping, Sequence
+from pathlib import Path
+from typing import Any
+from urllib.parse import quote
+
+import httpx
+
+from clinic2zoho.zoho import criteria as crit
+from clinic2zoho.zoho.auth import TokenSource
+from clinic2zoho.zoho.bulk_files import read_result_zip, write_bulk_zips
+from clinic2zoho.zoho.config import BULK_JOB_CREDITS, RECORDS_PER_CALL, ZohoConfig, write_credits
+from clinic2zoho.zoho.errors import (
+    ZohoAuthError,
+    ZohoBulkJobTimeout,
+    ZohoTerminalError,
+    ZohoTransientError,
+)
+from clinic2zoho.zoho.models import BulkJobPart, BulkJobResult, BulkJobStatus, CallEvent, RecordResult
+from clinic2zoho.zoho.throttle import Throttle
+from clinic2zoho.zoho.transport import Call, Transport
+
+log = logging.getLogger(__name__)
+
+API = "/crm/v8"
+BULK_API = "/crm/bulk/v8"
+# Zoho refuses these in Bulk Write: they go through the record APIs.
+NOT_BULK_WRITABLE = frozenset({"Notes", "Events", "Calls"})
+MAX_LIST_FIELDS = 50
+PER_PAGE = 200
+
+
+def _chunks(items: Iterable[Any], size: int) -> Iterator[list[Any]]:
+    chunk: list[Any] = []
+    for item in items:
+        chunk.append(item)
+        if len(chunk) == size:
+            yield chunk
+            chunk = []
+    if chunk:
+        yield chunk
+
+
+class _QueryFilter(logging.Filter):
+    """httpx logs every request URL at INFO; search criteria in a query string may hold
+    patient data, so the query is cut from those lines."""
+
+    def filter(self, record: logging.LogRecord) -> bool:
+        if record.args and isinstance(record.args, tuple):
+            record.args = tuple(
+                str(a).split("?", 1)[0] if isinstance(a, (str, httpx.URL)) and "?" in str(a) else a
+                for a in record.args
+            )
+        return True
+
+
+logging.getLogger("httpx").addFilter(_QueryFilter())
+
+
+class ZohoClient:
+    def __init__(
+        self,
+        config: ZohoConfig,
+        on_call: Callable[[CallEvent], None] | None = None,
+        *,
+        http: httpx.Client | None = None,
+        sleep: Callable[[float], None] = time.sleep,
+    ) -> None:
+        self.config = config
+        self._on_call = on_call
+        self._sleep = sleep
+        self._owns_http = http is None
+        self._http = http or httpx.Client(
+            timeout=httpx.Timeout(config.timeout),
+            limits=httpx.Limits(max_connections=config.concurrency + 2, max_keepalive_connections=config.concurrency),
+        )
+        self._stats_lock = threading.Lock()
+        self.stats: Counter[str] = Counter()  # calls per outcome, plus "credits"
+        self.throttle = Throttle(config.concurrency, config.per_minute_credits, sleep=sleep)
+        self._tokens = TokenSource(config, self._http, self._emit)
+        self._transport = Transport(config, self._http, self._tokens, self.throttle, self._emit, sleep=sleep)
+        self._org_id: str | None = None
+
+    def __repr__(self) -> str:
+        return f"ZohoClient(api={self.config.api_base!r}, edition={self.config.edition!r})"
+
+    # -- lifecycle and bookkeeping ------------------------------------------------------------
+    def close(self) -> None:
+        if self._owns_http:
+            self._http.close()
+
+    def __enter__(self) -> ZohoClient:
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        self.close()
+
+    def _emit(self, event: CallEvent) -> None:
+        with self._stats_lock:
+            self.stats[event.outcome] += 1
+            self.stats["credits"] += event.credits
+        if self._on_call is not None:
+            try:
+                self._on_call(event)
+            except Exception:  # an audit hook must not turn a landed write into an unknown outcome
+                log.exception("on_call callback failed for %s %s", event.method, event.path)
+
+    @property
+    def credits_remaining(self) -> int | None:
+        """Daily credits left, as Zoho's last X-API-CREDITS-REMAINING said (None if never sent)."""
+        return self.throttle.credits_remaining
+
+    @property
+    def token_refreshes(self) -> int:
+        return self._tokens.refresh_count
+
+    def check_credentials(self) -> None:
+        """Fetch an access token now (raises ZohoAuthError on bad credentials)."""
+        self._tokens.token()
+
+    def _json(self, call: Call) -> Any:
+        response = self._transport.send(call)
+        if response.status_code == 204 or not response.content:
+            return None
+        try:
+            return response.json()
+        except ValueError:
+            raise ZohoTerminalError(
+                "answer is not JSON", method=call.method, path=call.label, status=response.status_code
+            ) from None
+
+    # -- org, users, metadata -----------------------------------------------------------------
+    def org(self) -> dict[str, Any]:
+        body = self._json(Call("GET", f"{API}/org", f"{API}/org")) or {}
+        orgs = body.get("org") or []
+        if not orgs:
+            raise ZohoTerminalError("answer holds no org", method="GET", path=f"{API}/org")
+        return orgs[0]
+
+    def org_id(self) -> str:
+        """The org's zgid, sent as X-CRM-ORG on bulk uploads (cached)."""
+        if self._org_id is None:
+            org = self.org()
+            self._org_id = str(org.get("zgid") or org.get("id"))
+        return self._org_id
+
+    def users(self, type: str = "ActiveUsers") -> list[dict[str, Any]]:
+        users: list[dict[str, Any]] = []
+        page = 1
+        while True:
+            body = self._json(
+                Call("GET", f"{API}/users", f"{API}/users", params={"type": type, "page": page, "per_page": PER_PAGE},
+                     not_found_ok=True)
+            ) or {}
+            users.extend(body.get("users") or [])
+            if not (body.get("info") or {}).get("more_records"):
+                return users
+            page += 1
+
+    def modules(self) -> list[dict[str, Any]]:
+        body = self._json(Call("GET", f"{API}/settings/modules", f"{API}/settings/modules")) or {}
+        return body.get("modules") or []
+
+    def fields(self, module: str) -> list[dict[str, Any]]:
+        body = self._json(
+            Call("GET", f"{API}/settings/fields", f"{API}/settings/fields", module=module, params={"module": module},
+                 not_found_ok=True)
+        ) or {}
+        return body.get("fields") or []
+
+    def field(self, module: str, api_name: str) -> dict[str, Any] | None:
+        return next((f for f in self.fields(module) if f.get("api_name") == api_name), None)
+
+    def create_module(
+        self, singular_label: str, plural_label: str, api_name: str | None = None, profiles: list[dict] | None = None
+    ) -> dict[str, Any]:
+        """Create a custom module and return it as GET /settings/modules lists it."""
+        spec: dict[str, Any] = {"singular_label": singular_label, "plural_label": plural_label}
+        if api_name:
+            spec["api_name"] = api_name
+        if profiles is not None:
+            spec["profiles"] = profiles
+
+        def find() -> dict[str, Any] | None:
+            for m in self.modules():
+                if (api_name and m.get("api_name") == api_name) or (
+                    not api_name and m.get("plural_label") == plural_label
+                ):
+                    return m
+            return None
+
+        call = Call("POST", f"{API}/settings/modules", f"{API}/settings/modules", json={"modules": [spec]},
+                    idempotent=False, per_record=True)
+        body = self._create_once(call, find)
+        if isinstance(body, dict):
+            self._raise_item_error(call, (body.get("modules") or [{}])[0])
+        found = find()
+        if found is None:
+            raise ZohoTerminalError("module created but not listed", method="POST", path=call.label)
+        return found
+
+    def create_field(self, module: str, field_spec: dict[str, Any]) -> dict[str, Any]:
+        """Create a custom field from Zoho's field JSON; return the field with its api_name
+        (Zoho's create answer holds only the id, so the field is read back)."""
+        label = field_spec.get("field_label")
+
+        def find(field_id: str | None = None) -> dict[str, Any] | None:
+            for f in self.fields(module):
+                if (field_id and str(f.get("id")) == field_id) or (not field_id and label and f.get("field_label") == label):
+                    return f
+            return None
+
+        call = Call("POST", f"{API}/settings/fields", f"{API}/settings/fields", module=module,
+                    params={"module": module}, json={"fields": [field_spec]}, idempotent=False, per_record=True)
+        body = self._create_once(call, find)
+        field_id = None
+        if isinstance(body, dict):
+            item = (body.get("fields") or [{}])[0]
+            self._raise_item_error(call, item)
+            field_id = str((item.get("details") or {}).get("id") or "") or None
+        found = find(field_id)
+        if found is None:
+            raise ZohoTerminalError("field created but not listed", method="POST", path=call.label)
+        return found
+
+    def add_picklist_values(self, module: str, field_api_name: str, values: Iterable[str]) -> dict[str, Any]:
+        """Add the values a pick list lacks (those present are left alone); return the field."""
+        wanted = list(dict.fromkeys(str(v) for v in values))
+        for round_ in range(self.config.max_attempts):
+            field = self.field(module, field_api_name)
+            if field is None:
+                raise ZohoTerminalError(f"{module} has no field {field_api_name}", code="INVALID_FIELD")
+            present = {str(v.get("actual_value") or v.get("display_value")) for v in field.get("pick_list_values") or []}
+            missing = [v for v in wanted if v not in present]
+            if not missing:
+                return field
+            if round_:
+                self._sleep(self._transport.backoff(round_ - 1))
+            call = Call(
+                "PATCH", f"{API}/settings/fields/{field['id']}", f"{API}/settings/fields/{{id}}", module=module,
+                params={"module": module}, idempotent=False, per_record=True,
+                json={"fields": [{"pick_list_values": [{"display_value": v, "actual_value": v} for v in missing]}]},
+            )
+            try:
+                body = self._json(call)
+            except ZohoTransientError as exc:
+                if not exc.outcome_unknown:
+                    raise
+                continue  # read the field again and add only what is still missing
+            if isinstance(body, dict):
+                self._raise_item_error(call, (body.get("fields") or [{}])[0])
+        raise ZohoTransientError("pick-list values still missing after retries", method="PATCH",
+                                 path=f"{API}/settings/fields/{{id}}")
+
+    def _create_once(self, call: Call, find: Callable[[], dict[str, Any] | None]) -> Any:
+        """Send a create that must not run twice; after an unknown outcome, look before resending."""
+        for round_ in range(self.config.max_attempts):
+            try:
+                return self._json(call)
+            except ZohoTransientError as exc:
+                if not exc.outcome_unknown:
+                    raise
+                if find() is not None:
+                    return None
+                self._sleep(self._transport.backoff(round_))
+        raise ZohoTransientError("create still unanswered after retries", method=call.method, path=call.label,
+                                 outcome_unknown=True)
+
+    @staticmethod
+    def _raise_item_error(call: Call, item: Mapping[str, Any]) -> None:
+        if item.get("status") == "error":
+            details = item.get("details") or {}
+            raise ZohoTerminalError(
+                str(item.get("message") or "refused")[:200], method=call.method, path=call.label,
+                code=item.get("code"), details={k: details[k] for k in ("api_name", "json_path") if k in details},
+            )
+
+    # -- records ------------------------------------------------------------------------------
+    def insert(
+        self,
+        module: str,
+        records: Iterable[Mapping[str, Any]],
+        trigger: Iterable[str] = (),
+        *,
+        external_field: str | None = None,
+        key_field: str | None = None,
+    ) -> list[RecordResult]:
+        """Insert records, 100 per call. If a call's outcome is unknown (answer lost), the records
+        are read back by `external_field` (an External ID field, through X-EXTERNAL) or by
+        `key_field` (a unique field, through search) and only the missing ones are resent;
+        without either, ZohoTransientError(outcome_unknown=True) is raised instead of resending."""
+        return self._write("insert", module, records, trigger=list(trigger), external_field=external_field,
+                           key_field=key_field)
+
+    def update(
+        self, module: str, records: Iterable[Mapping[str, Any]], *, external_field: str | None = None,
+        trigger: Iterable[str] = (),
+    ) -> list[RecordResult]:
+        """Update records by `id` (or by an External ID field's value when `external_field` is
+        given). Updates are idempotent, so they are retried freely."""
+        return self._write("update", module, records, trigger=list(trigger), external_field=external_field)
+
+    def upsert(
+        self,
+        module: str,
+        records: Iterable[Mapping[str, Any]],
+        duplicate_check_fields: Sequence[str] | None = None,
+        external_field: str | None = None,
+        *,
+        trigger: Iterable[str] = (),
+    ) -> list[RecordResult]:
+        """Insert or update, matching on `external_field` (X-EXTERNAL) or `duplicate_check_fields`.
+        With either, a resend cannot duplicate, so upserts retry freely."""
+        return self._write("upsert", module, records, trigger=list(trigger), external_field=external_field,
+                           duplicate_check_fields=list(duplicate_check_fields or []))
+
+    def _write(self, operation: str, module: str, records: Iterable[Mapping[str, Any]], **opts: Any) -> list[RecordResult]:
+        results: list[RecordResult] = []
+        offset = 0
+        for chunk in _chunks(records, RECORDS_PER_CALL):
+            results.extend(self._write_chunk(operation, module, chunk, offset, **opts))
+            offset += len(chunk)
+        return results
+
+    def _write_chunk(
+        self,
+        operation: str,
+        module: str,
+        chunk: list[Mapping[str, Any]],
+        offset: int,
+        *,
+        trigger: list[str],
+        external_field: str | None = None,
+        key_field: str | None = None,
+        duplicate_check_fields: list[str] | None = None,
+    ) -> list[RecordResult]:
+        method, path = {
+            "insert": ("POST", f"{API}/{module}"),
+            "update": ("PUT", f"{API}/{module}"),
+            "upsert": ("POST", f"{API}/{module}/upsert"),
+        }[operation]
+        headers = {"X-EXTERNAL": f"{module}.{external_field}"} if external_field and operation != "insert" else {}
+        idempotent = operation == "update" or (operation == "upsert" and bool(external_field or duplicate_check_fields))
+        readback_field = external_field or key_field if operation != "update" else None
+
+        results: dict[int, RecordResult] = {}
+        pending = list(range(len(chunk)))
+        last_error: ZohoTransientError | None = None
+        for round_ in range(self.config.max_attempts):
+            body: dict[str, Any] = {"data": [dict(chunk[i]) for i in pending], "trigger": trigger}
+            if duplicate_check_fields:
+                body["duplicate_check_fields"] = duplicate_check_fields
+            call = Call(method, path, path, module=module, record_count=len(pending), credits=write_credits(len(pending)),
+                        json=body, headers=headers, idempotent=idempotent, per_record=True)
+            try:
+                answer = self._json(call)
+            except ZohoTransientError as exc:
+                if not exc.outcome_unknown or idempotent:
+                    raise
+                last_error = exc
+                if not readback_field:
+                    raise ZohoTransientError(
+                        f"{operation} outcome unknown and no key field to read it back; not resent",
+                        method=method, path=path, status=exc.status, code=exc.code, outcome_unknown=True,
+                    ) from None
+                found = self._read_back(module, [chunk[i] for i in pending], readback_field,
+                                        by_external=bool(external_field))
+                still = []
+                for j, i in enumerate(pending):
+                    if found[j] is not None:
+                        results[i] = RecordResult(
+                            index=offset + i, ok=True, code="SUCCESS", id=found[j], action="insert",
+                            message="found after an unanswered call", details={"id": found[j], "read_back": True},
+                        )
+                    else:
+                        still.append(i)
+                pending = still
+                if not pending:
+                    break
+                log.info("zoho %s %s: %d record(s) not found after an unanswered call; resending them",
+                         operation, module, len(pending))
+                self._sleep(self._transport.backoff(round_))
+                continue
+            items = (answer or {}).get("data") if isinstance(answer, dict) else None
+            if not isinstance(items, list) or len(items) != len(pending):
+                raise ZohoTerminalError(
+                    f"answer holds {len(items) if isinstance(items, list) else 'no'} results for {len(pending)} records",
+                    method=method, path=path,
+                )
+            for i, item in zip(pending, items):
+                results[i] = RecordResult.from_zoho(offset + i, item)
+            pending = []
+            break
+        if pending:
+            assert last_error is not None
+            raise last_error
+        return [results[i] for i in range(len(chunk))]
+
+    def _read_back(
+        self, module: str, records: list[Mapping[str, Any]], field: str, *, by_external: bool
+    ) -> list[str | None]:
+        """Zoho ids of records already present, matched on `field` (None where absent)."""
+        keys = [r.get(field) for r in records]
+        if any(k in (None, "") for k in keys):
+            raise ZohoTransientError(
+                f"write outcome unknown and some records lack {field}; cannot read them back", outcome_unknown=True
+            )
+        if by_external:
+            ids: list[str | None] = []
+            for key in keys:
+                found = self.get_by_external(module, field, key)
+                ids.append(str(found["id"]) if found else None)
+            return ids
+        by_key: dict[str, str] = {}
+        unique_keys = list(dict.fromkeys(str(k) for k in keys))
+        for group in _chunks(unique_keys, crit.MAX_CRITERIA):
+            for rec in self.search(module, crit.any_equals(field, group)):
+                if rec.get(field) is not None:
+                    by_key[str(rec[field])] = str(rec["id"])
+        return [by_key.get(str(k)) for k in keys]
+
+    def get(self, module: str, record_id: str) -> dict[str, Any] | None:
+        body = self._json(Call("GET", f"{API}/{module}/{record_id}", f"{API}/{module}/{{id}}", module=module,
+                               not_found_ok=True))
+        data = (body or {}).get("data") if isinstance(body, dict) else None
+        return data[0] if data else None
+
+    def get_by_external(self, module: str, field: str, value: Any) -> dict[str, Any] | None:
+        body = self._json(Call(
+            "GET", f"{API}/{module}/{quote(str(value), safe='')}", f"{API}/{module}/{{external_id}}", module=module,
+            headers={"X-EXTERNAL": f"{module}.{field}"}, not_found_ok=True,
+        ))
+        data = (body or {}).get("data") if isinstance(body, dict) else None
+        return data[0] if data else None
+
+    def search(self, module: str, criteria: str, fields: Sequence[str] | None = None) -> Iterator[dict[str, Any]]:
+        """Records matching Zoho search criteria, page by page (Zoho stops at 2,000)."""
+        page = 1
+        while True:
+            params: dict[str, Any] = {"criteria": criteria, "page": page, "per_page": PER_PAGE}
+            if fields:
+                params["fields"] = ",".join(fields)
+            body = self._json(Call("GET", f"{API}/{module}/search", f"{API}/{module}/search", module=module,
+                                   params=params, not_found_ok=True))
+            if not isinstance(body, dict):
+                return
+            yield from body.get("data") or []
+            info = body.get("info") or {}
+            if not info.get("more_records"):
+                return
+            page += 1
+            if page > 2_000 // PER_PAGE:
+                log.warning("zoho search on %s matched more than Zoho returns (2,000); narrow the criteria", module)
+                return
+
+    def iter_records(self, module: str, fields: Sequence[str]) -> Iterator[dict[str, Any]]:
+        """Every record of a module, 200 per page, following page_token past Zoho's 2,000."""
+        if not fields or len(fields) > MAX_LIST_FIELDS:
+            raise ValueError(f"iter_records needs 1 to {MAX_LIST_FIELDS} field names, got {len(fields)}")
+        params: dict[str, Any] = {"fields": ",".join(fields), "per_page": PER_PAGE, "page": 1}
+        while True:
+            body = self._json(Call("GET", f"{API}/{module}", f"{API}/{module}", module=module, params=dict(params),
+                                   not_found_ok=True))
+            if not isinstance(body, dict):
+                return
+            yield from body.get("data") or []
+            info = body.get("info") or {}
+            if not info.get("more_records"):
+                return
+            token = info.get("next_page_token")
+            if token:
+                params.pop("page", None)
+                params["page_token"] = token
+            else:
+                params["page"] = int(info.get("page") or params.get("page", 1)) + 1
+
+    def delete(self, module: str, ids: Iterable[str]) -> list[RecordResult]:
+        """Delete by id, 100 per call. After an unanswered call, ids no longer found count as
+        deleted and only the rest are sent again."""
+        results: list[RecordResult] = []
+        offset = 0
+        for chunk in _chunks((str(i) for i in ids), RECORDS_PER_CALL):
+            results.extend(self._delete_chunk(module, chunk, offset))
+            offset += len(chunk)
+        return results
+
+    def _delete_chunk(self, module: str, chunk: list[str], offset: int) -> list[RecordResult]:
+        results: dict[int, RecordResult] = {}
+        pending = list(range(len(chunk)))
+        for round_ in range(self.config.max_attempts):
+            call = Call("DELETE", f"{API}/{module}", f"{API}/{module}", module=module, record_count=len(pending),
+                        params={"ids": ",".join(chunk[i] for i in pending)}, idempotent=False, per_record=True)
+            try:
+                answer = self._json(call)
+            except ZohoTransientError as exc:
+                if not exc.outcome_unknown:
+                    raise
+                still = []
+                for i in pending:
+                    if self.get(module, chunk[i]) is None:
+                        results[i] = RecordResult(offset + i, True, "SUCCESS", id=chunk[i], action="delete",
+                                                  message="gone after an unanswered delete",
+                                                  details={"id": chunk[i], "read_back": True})
+                    else:
+                        still.append(i)
+                pending = still
+                if not pending:
+                    break
+                self._sleep(self._transport.backoff(round_))
+                continue
+            items = (answer or {}).get("data") if isinstance(answer, dict) else None
+            if not isinstance(items, list) or len(items) != len(pending):
+                raise ZohoTerminalError(f"answer does not hold one result per id ({len(pending)})",
+                                        method="DELETE", path=call.label)
+            for i, item in zip(pending, items):
+                result = RecordResult.from_zoho(offset + i, item)
+                results[i] = result if result.id else RecordResult(**{**result.__dict__, "id": chunk[i]})
+            pending = []
+            break
+        if pending:
+            raise ZohoTransientError("delete still unanswered after retries", method="DELETE",
+                                     path=f"{API}/{module}", outcome_unknown=True)
+        return [results[i] for i in range(len(chunk))]
+
+    # -- notes and attachments ----------------------------------------------------------------
+    def notes(self, module: str, record_id: str) -> list[dict[str, Any]]:
+        out: list[dict[str, Any]] = []
+        page = 1
+        while True:
+            body = self._json(Call(
+                "GET", f"{API}/{module}/{record_id}/Notes", f"{API}/{module}/{{id}}/Notes", module="Notes",
+                params={"fields": "Note_Title,Note_Content,Parent_Id,Created_Time", "page": page, "per_page": PER_PAGE},
+                not_found_ok=True,
+            ))
+            if not isinstance(body, dict):
+                return out
+            out.extend(body.get("data") or [])
+            if not (body.get("info") or {}).get("more_records"):
+                return out
+            page += 1
+
+    def add_notes(self, notes: Iterable[Mapping[str, Any]]) -> list[RecordResult]:
+        """Insert notes (each with Note_Title, Note_Content and Parent_Id {module: {api_name}, id}).
+        After an unanswered call, notes are read back from their parent by Note_Title (the loader
+        puts the clinic note id in the title) and only the missing ones are resent."""
+        results: list[RecordResult] = []
+        offset = 0
+        for chunk in _chunks(notes, RECORDS_PER_CALL):
+            results.extend(self._add_notes_chunk(chunk, offset))
+            offset += len(chunk)
+        return results
+
+    def _add_notes_chunk(self, chunk: list[Mapping[str, Any]], offset: int) -> list[RecordResult]:
+        path = f"{API}/Notes"
+        results: dict[int, RecordResult] = {}
+        pending = list(range(len(chunk)))
+        for round_ in range(self.config.max_attempts):
+            call = Call("POST", path, path, module="Notes", record_count=len(pending),
+                        credits=write_credits(len(pending)), json={"data": [dict(chunk[i]) for i in pending]},
+                        idempotent=False, per_record=True)
+            try:
+                answer = self._json(call)
+            except ZohoTransientError as exc:
+                if not exc.outcome_unknown:
+                    raise
+                parents: dict[tuple[str, str], dict[str, str]] = {}
+                still = []
+                for i in pending:
+                    note = chunk[i]
+                    parent = note.get("Parent_Id") or {}
+                    pmod = ((parent.get("module") or {}).get("api_name")) or note.get("$se_module")
+                    pid, title = parent.get("id"), note.get("Note_Title")
+                    if not (pmod and pid and title):
+                        raise ZohoTransientError("notes outcome unknown and a note lacks parent or title; not resent",
+                                                 method="POST", path=path, outcome_unknown=True) from None
+                    key = (str(pmod), str(pid))
+                    if key not in parents:
+                        parents[key] = {str(n.get("Note_Title")): str(n["id"]) for n in self.notes(*key)}
+                    found = parents[key].get(str(title))
+                    if found:
+                        results[i] = RecordResult(offset + i, True, "SUCCESS", id=found, action="insert",
+                                                  message="found after an unanswered call",
+                                                  details={"id": found, "read_back": True})
+                    else:
+                        still.append(i)
+                pending = still
+                if not pending:
+                    break
+                self._sleep(self._transport.backoff(round_))
+                continue
+            items = (answer or {}).get("data") if isinstance(answer, dict) else None
+            if not isinstance(items, list) or len(items) != len(pending):
+                raise ZohoTerminalError("answer does not hold one result per note", method="POST", path=path)
+            for i, item in zip(pending, items):
+                results[i] = RecordResult.from_zoho(offset + i, item)
+            pending = []
+            break
+        if pending:
+            raise ZohoTransientError("notes still unanswered after retries", method="POST", path=path,
+                                     outcome_unknown=True)
+        return [results[i] for i in range(len(chunk))]
+
+    def attachments(self, module: str, record_id: str) -> list[dict[str, Any]]:
+        out: list[dict[str, Any]] = []
+        page = 1
+        while True:
+            body = self._json(Call(
+                "GET", f"{API}/{module}/{record_id}/Attachments", f"{API}/{module}/{{id}}/Attachments",
+                module=module, params={"fields": "id,File_Name,Size,Created_Time", "page": page, "per_page": PER_PAGE},
+                not_found_ok=True,
+            ))
+            if not isinstance(body, dict):
+                return out
+            out.extend(body.get("data") or [])
+            if not (body.get("info") or {}).get("more_records"):
+                return out
+            page += 1
+
+    def upload_attachment(self, module: str, record_id: str, path: Path | str, file_name: str | None = None) -> RecordResult:
+        """Attach a file to a record (multipart, streamed from disk). A refusal (e.g. 413, too
+        large) comes back as a failed RecordResult; after an unanswered upload the record's
+        attachments are checked by file name before sending again."""
+        path = Path(path)
+        name = file_name or path.name
+        mime = mimetypes.guess_type(name)[0] or "application/octet-stream"
+        label = f"{API}/{module}/{{id}}/Attachments"
+
+        def files() -> dict[str, Any]:
+            return {"file": (name, path.open("rb"), mime)}
+
+        call = Call("POST", f"{API}/{module}/{record_id}/Attachments", label, module=module, record_count=1,
+                    files=files, idempotent=False, per_record=True)
+        for round_ in range(self.config.max_attempts):
+            try:
+                answer = self._json(call)
+            except ZohoTransientError as exc:
+                if not exc.outcome_unknown:
+                    raise
+                found = next((a for a in self.attachments(module, record_id) if a.get("File_Name") == name), None)
+                if found is not None:
+                    return RecordResult(0, True, "SUCCESS", id=str(found["id"]), action="insert",
+                                        message="found after an unanswered upload",
+                                        details={"id": str(found["id"]), "read_back": True})
+                self._sleep(self._transport.backoff(round_))
+                continue
+            except ZohoAuthError:
+                raise
+            except ZohoTerminalError as exc:
+                return RecordResult(0, False, exc.code or f"HTTP_{exc.status}", message=exc.message,
+                                    details={"status": exc.status})
+            items = (answer or {}).get("data") if isinstance(answer, dict) else None
+            if not items:
+                raise ZohoTerminalError("attachment answer holds no result", method="POST", path=label)
+            return RecordResult.from_zoho(0, items[0])
+        raise ZohoTransientError("attachment upload still unanswered after retries", method="POST", path=label,
+                                 outcome_unknown=True)
+
+    def delete_attachment(self, module: str, record_id: str, attachment_id: str) -> RecordResult:
+        label = f"{API}/{module}/{{id}}/Attachments/{{attachment_id}}"
+        answer = self._json(Call("DELETE", f"{API}/{module}/{record_id}/Attachments/{attachment_id}", label,
+                                 module=module, record_count=1, per_record=True))
+        items = (answer or {}).get("data") if isinstance(answer, dict) else None
+        if not items:
+            raise ZohoTerminalError("delete answer holds no result", method="DELETE", path=label)
+        return RecordResult.from_zoho(0, items[0])
+
+    # -- bulk write, in steps -----------------------------------------------------------------
+    def bulk_upload(self, zip_path: Path | str) -> str:
+        """Upload a zipped CSV to the upload host; return Zoho's file_id. Resending an upload
+        only leaves an unused file behind, so uploads retry freely."""
+        zip_path = Path(zip_path)
+        org_id = self.org_id()
+
+        def files() -> dict[str, Any]:
+            return {"file": (zip_path.name, zip_path.open("rb"), "application/zip")}
+
+        body = self._json(Call("POST", f"{API}/upload", f"{API}/upload", host="upload",
+                               headers={"feature": "bulk-write", "X-CRM-ORG": org_id}, files=files))
+        if not isinstance(body, dict):
+            raise ZohoTerminalError("upload answer is empty", method="POST", path=f"{API}/upload")
+        if body.get("status") == "error" or body.get("code") not in (None, "FILE_UPLOAD_SUCCESS", "SUCCESS"):
+            raise ZohoTerminalError(str(body.get("message") or "upload refused")[:200], method="POST",
+                                    path=f"{API}/upload", code=body.get("code"))
+        file_id = (body.get("details") or {}).get("file_id")
+        if not file_id:
+            raise ZohoTerminalError("upload answer holds no file_id", method="POST", path=f"{API}/upload")
+        return str(file_id)
+
+    def bulk_create_job(
+        self,
+        module: str,
+        file_id: str,
+        columns: Sequence[str],
+        operation: str = "insert",
+        find_by: str | None = None,
+        lookups: Mapping[str, str] | None = None,
+        *,
+        ignore_empty: bool = True,
+        callback_url: str | None = None,
+        record_count: int = 0,
+    ) -> str:
+        """Start a Bulk Write job over an uploaded file; return the job id (500 credits).
+        An insert job whose creation went unanswered is not created again (it may be running):
+        ZohoTransientError(outcome_unknown=True) is raised. Update/upsert jobs retry freely."""
+        self._check_bulk_args(module, columns, operation, find_by, lookups)
+        lookups = dict(lookups or {})
+        mappings = []
+        for index, column in enumerate(columns):
+            mapping: dict[str, Any] = {"api_name": column, "index": index}
+            if column in lookups:
+                mapping["find_by"] = lookups[column]
+            mappings.append(mapping)
+        resource: dict[str, Any] = {"type": "data", "module": {"api_name": module}, "file_id": str(file_id),
+                                    "field_mappings": mappings}
+        if find_by:
+            resource["find_by"] = find_by
+        body: dict[str, Any] = {"operation": operation, "ignore_empty": ignore_empty, "resource": [resource]}
+        if callback_url:
+            body["callback"] = {"url": callback_url, "method": "post"}
+        path = f"{BULK_API}/write"
+        answer = self._json(Call("POST", path, path, module=module, record_count=record_count,
+                                 credits=BULK_JOB_CREDITS, json=body, idempotent=operation != "insert"))
+        if not isinstance(answer, dict) or answer.get("status") == "error":
+            raise ZohoTerminalError(str((answer or {}).get("message") or "job refused")[:200], method="POST",
+                                    path=path, code=(answer or {}).get("code"))
+        job_id = (answer.get("details") or {}).get("id")
+        if not job_id:
+            raise ZohoTerminalError("job answer holds no id", method="POST", path=path)
+        return str(job_id)
+
+    def bulk_status(self, job_id: str) -> dict[str, Any]:
+        """The job as Zoho describes it: `status`, `resource[].file` counts, `result.download_url`."""
+        body = self._json(Call("GET", f"{BULK_API}/write/{job_id}", f"{BULK_API}/write/{{job_id}}"))
+        if not isinstance(body, dict):
+            raise ZohoTerminalError("job status answer is empty", method="GET", path=f"{BULK_API}/write/{{job_id}}")
+        # Zoho answers with the job object; tolerate a {"data": [job]} wrapper.
+        if "status" not in body and isinstance(body.get("data"), list) and body["data"]:
+            body = body["data"][0]
+        return body
+
+    def bulk_wait(self, job_id: str, timeout: float | None = None) -> dict[str, Any]:
+        """Poll a job with growing pauses until it is COMPLETED, FAILED or SKIPPED."""
+        deadline = time.monotonic() + (self.config.bulk_timeout if timeout is None else timeout)
+        pause = self.config.poll_initial
+        while True:
+            job = self.bulk_status(job_id)
+            if BulkJobStatus.parse(str(job.get("status", ""))).is_terminal():
+                return job
+            if time.monotonic() + pause > deadline:
+                raise ZohoBulkJobTimeout(f"bulk job still {job.get('status')} at the deadline", job_id=job_id,
+                                         method="GET", path=f"{BULK_API}/write/{{job_id}}")
+            self._sleep(pause)
+            pause = min(self.config.poll_max, pause * 1.5)
+
+    def bulk_download(self, download_url: str, dest: Path | str) -> Path:
+        """Stream a job's result zip to `dest`."""
+        dest = Path(dest)
+        url = download_url if download_url.startswith(("http://", "https://")) else self.config.api_base + (
+            download_url if download_url.startswith("/") else "/" + download_url)
+        self._transport.send(Call("GET", url, "{download_url}", host="url", stream_to=dest))
+        return dest
+
+    def bulk_results(self, download_url: str) -> Iterator[dict[str, Any]]:
+        """A job's result rows as Zoho writes them: the mapped columns, then STATUS, RECORD_ID and
+        ERRORS. The zip is streamed to a temporary file, read row by row, then removed."""
+        import csv
+        import io
+        import zipfile
+
+        with tempfile.TemporaryDirectory(prefix="zoho-bulk-result-") as tmp:
+            path = self.bulk_download(download_url, Path(tmp) / "result.zip")
+            with zipfile.ZipFile(path) as zf:
+                names = [n for n in zf.namelist() if n.lower().endswith(".csv")]
+                if len(names) != 1:
+                    raise ZohoTerminalError(f"bulk result holds {len(names)} CSV files, expected 1")
+                with zf.open(names[0]) as raw, io.TextIOWrapper(raw, encoding="utf-8-sig", newline="") as text:
+                    yield from csv.DictReader(text)
+
+    # -- bulk write, end to end ---------------------------------------------------------------
+    def bulk_write(
+        self,
+        module: str,
+        rows: Iterable[Mapping[str, Any]],
+        columns: list[str],
+        operation: str = "insert",
+        find_by: str | None = None,
+        lookups: Mapping[str, str] | None = None,
+        *,
+        key_column: str | None = None,
+        work_dir: Path | str | None = None,
+        ignore_empty: bool = True,
+    ) -> BulkJobResult:
+        """Rows -> zipped CSV (streamed, split at 25,000 rows / 25 MB) -> upload -> job -> poll ->
+        result zips downloaded. A FAILED job is returned as such (its rows `unprocessed`), not
+        raised. Read per-row outcomes with `result.rows()`; call `result.cleanup()` when done."""
+        self._check_bulk_args(module, columns, operation, find_by, lookups)
+        if key_column is None and find_by in columns:
+            key_column = find_by
+        if work_dir is not None:
+            Path(work_dir).mkdir(parents=True, exist_ok=True)
+        work = Path(tempfile.mkdtemp(prefix="zoho-bulk-", dir=work_dir))
+        result = BulkJobResult(module=module, operation=operation, parts=[], key_column=key_column, work_dir=work)
+        try:
+            for bulk_file in write_bulk_zips(rows, list(columns), work, stem=f"{module}-{operation}"):
+                file_id = self.bulk_upload(bulk_file.path)
+                job_id = self.bulk_create_job(module, file_id, columns, operation, find_by, lookups,
+                                              ignore_empty=ignore_empty, record_count=bulk_file.row_count)
+                bulk_file.path.unlink()
+                job = self.bulk_wait(job_id)
+                result.parts.append(self._finish_part(job, job_id, bulk_file.first_row, bulk_file.row_count, work))
+        except BaseException:
+            result.cleanup()
+            raise
+        return result
+
+    def _finish_part(self, job: dict[str, Any], job_id: str, first_row: int, row_count: int, work: Path) -> BulkJobPart:
+        status = BulkJobStatus.parse(str(job.get("status")))
+        counts: dict[str, int] = {}
+        for resource in job.get("resource") or []:
+            for name, value in ((resource or {}).get("file") or {}).items():
+                if name.endswith("_count") and isinstance(value, int):
+                    counts[name] = counts.get(name, 0) + value
+        part = BulkJobPart(job_id=job_id, first_row=first_row, row_count=row_count, status=status, counts=counts)
+        url = (job.get("result") or {}).get("download_url")
+        if url and status is BulkJobStatus.COMPLETED:
+            part.result_file = self.bulk_download(url, work / f"result-{job_id}.zip")
+        if status is not BulkJobStatus.COMPLETED:
+            log.warning("zoho bulk job %s ended %s (%d rows)", job_id, status.value, row_count)
+        return part
+
+    @staticmethod
+    def _check_bulk_args(
+        module: str, columns: Sequence[str], operation: str, find_by: str | None, lookups: Mapping[str, str] | None
+    ) -> None:
+        if module in NOT_BULK_WRITABLE:
+            raise ValueError(f"Zoho's Bulk Write does not take {module}; use the record APIs (insert/add_notes)")
+        if operation not in ("insert", "update", "upsert"):
+            raise ValueError(f"bulk operation must be insert, update or upsert, got {operation!r}")
+        if operation != "insert" and not find_by:
+            raise ValueError(f"a bulk {operation} needs find_by (id, or a unique / external field)")
+        unknown = set(lookups or {}) - set(columns)
+        if unknown:
+            raise ValueError(f"lookups name columns that are not written: {sorted(unknown)}")
+
+
+# `read_result_zip` is re-exported for callers that downloaded a result themselves.
+__all__ = ["ZohoClient", "read_result_zip"]
