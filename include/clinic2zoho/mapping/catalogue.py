@@ -1,0 +1,146 @@
+"""The target catalogue: the clinic's target design (`target_model.yml`) merged with the org's
+live metadata read through the Zoho client. The org wins where a field already exists."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any, Protocol
+
+import yaml
+
+TARGET_MODEL = Path(__file__).with_name("target_model.yml")
+
+# Zoho data types the proposal and schema preparation use, with the default length Zoho gives.
+DEFAULT_LENGTHS = {"text": 255, "email": 100, "phone": 30, "website": 255, "textarea": 32000, "integer": 9}
+
+
+class MetadataClient(Protocol):
+    def modules(self) -> list[dict]: ...
+    def fields(self, module: str) -> list[dict]: ...
+
+
+@dataclass
+class TargetField:
+    api_name: str
+    data_type: str
+    length: int | None = None
+    label: str | None = None
+    aliases: list[str] = field(default_factory=list)
+    values: list[str] = field(default_factory=list)  # pick-list values
+    lookup: str | None = None  # module a lookup points at
+    in_org: bool = False
+    external: bool = False
+    always: bool = False  # created even when no source column maps to it
+
+    def spec(self) -> dict[str, Any]:
+        out: dict[str, Any] = {"data_type": self.data_type}
+        if self.length:
+            out["length"] = self.length
+        if self.lookup:
+            out["lookup"] = self.lookup
+        if self.external:
+            out["external_id"] = True
+        return out
+
+
+@dataclass
+class TargetModule:
+    api_name: str
+    kind: str
+    entities: list[str]
+    external_id: str | None
+    model: str | None
+    fields: dict[str, TargetField]
+    in_org: bool = False
+    singular_label: str | None = None
+    plural_label: str | None = None
+    companion_of: str | None = None  # written alongside another module (Tasks beside Events)
+
+    @property
+    def accepts_custom_fields(self) -> bool:
+        return self.kind in {"standard", "custom", "junction"}
+
+
+@dataclass
+class Catalogue:
+    modules: dict[str, TargetModule]
+    records: list[dict]
+    value_lists: dict[str, dict]
+
+
+def _org_field(f: dict) -> TargetField:
+    lookup = None
+    if isinstance(f.get("lookup"), dict):
+        lookup = (f["lookup"].get("module") or {}).get("api_name")
+    return TargetField(
+        api_name=f["api_name"],
+        data_type=str(f.get("data_type", "text")),
+        length=f.get("length"),
+        label=f.get("field_label") or f.get("display_label"),
+        values=[v.get("actual_value") or v.get("display_value") for v in f.get("pick_list_values") or []],
+        lookup=lookup,
+        in_org=True,
+        external=bool(f.get("external")),
+    )
+
+
+def load_catalogue(client: MetadataClient | None, path: Path = TARGET_MODEL) -> Catalogue:
+    """The design merged with the org's metadata (`client` None: the design alone, offline)."""
+    design = yaml.safe_load(path.read_text())
+    org_modules = {m["api_name"]: m for m in (client.modules() if client else [])}
+    modules: dict[str, TargetModule] = {}
+    for name, spec in design["modules"].items():
+        fields: dict[str, TargetField] = {}
+        for fname, f in (spec.get("fields") or {}).items():
+            fields[fname] = TargetField(
+                api_name=fname,
+                data_type=f["type"],
+                length=f.get("length") or DEFAULT_LENGTHS.get(f["type"]),
+                aliases=list(f.get("aliases") or []),
+                values=list(f.get("values") or []),
+                lookup=f.get("lookup"),
+                always=bool(f.get("always")),
+            )
+        ext = spec.get("external_id")
+        if ext and spec["kind"] in {"standard", "custom", "junction"}:
+            fields[ext] = TargetField(ext, "text", 60, aliases=["id", "key"], external=True, always=True)
+        module = TargetModule(
+            api_name=name,
+            kind=spec["kind"],
+            entities=list(spec.get("entities") or []),
+            external_id=ext,
+            model=spec.get("model"),
+            fields=fields,
+            singular_label=spec.get("singular_label"),
+            plural_label=spec.get("plural_label"),
+            companion_of=spec.get("with"),
+        )
+        if name in org_modules and client is not None and module.accepts_custom_fields:
+            module.in_org = True
+            for f in client.fields(name):
+                live = _org_field(f)
+                planned = fields.get(live.api_name)
+                if planned:  # keep the design's words, take the org's facts
+                    live.aliases = planned.aliases
+                    live.always = planned.always
+                    live.external = live.external or planned.external
+                    live.values = live.values or planned.values
+                    live.lookup = live.lookup or planned.lookup
+                fields[live.api_name] = live
+        elif name in org_modules:
+            module.in_org = True
+        modules[name] = module
+    return Catalogue(modules, list(design.get("records") or []), dict(design.get("value_lists") or {}))
+
+
+def custom_module(api_name: str, label: str, kind: str, external_id: str, entity: str) -> TargetModule:
+    """A module the design does not know: a clinic's custom object or a many-to-many junction."""
+    singular = label[:25]
+    plural = (label if label.endswith("s") else label + "s")[:25]
+    fields = {
+        "Name": TargetField("Name", "text", 120, aliases=["name", "title"]),
+        external_id: TargetField(external_id, "text", 60, aliases=["id", "key"], external=True, always=True),
+    }
+    return TargetModule(api_name, kind, [entity], external_id, f"zoho_{api_name.lower()}", fields,
+                        singular_label=singular, plural_label=plural)

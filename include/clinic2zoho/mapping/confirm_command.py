@@ -1,0 +1,33 @@
+"""`clinic2zoho confirm --by NAME`: record that a person confirmed the mapping as it is now."""
+
+from __future__ import annotations
+
+import argparse
+from pathlib import Path
+
+from clinic2zoho.mapping import confirmation, files
+
+
+def configure(parser: argparse.ArgumentParser) -> None:
+    parser.add_argument("--by", help="who confirms (recorded with the time and the hash)")
+    parser.add_argument("--dbt-project", type=Path, default=None, help="dbt project holding mapping/")
+    parser.add_argument("--check", action="store_true", help="only say whether the current mapping is confirmed")
+
+
+def run(args: argparse.Namespace) -> int:
+    dbt_dir = args.dbt_project or files.dbt_project_dir()
+    if args.check:
+        try:
+            record = confirmation.require_confirmed(dbt_dir, task="loading")
+        except confirmation.MappingNotConfirmed as exc:
+            print(exc)
+            return 1
+        print(f"confirmed by {record.confirmed_by} at {record.confirmed_at} (hash {record.hash[:12]})")
+        return 0
+    if not args.by:
+        print("say who confirms: --by NAME")
+        return 2
+    record = confirmation.confirm(args.by, dbt_dir)
+    print(f"confirmed by {record.confirmed_by} at {record.confirmed_at}: {len(record.files)} files, hash {record.hash[:12]}")
+    print(f"recorded in {confirmation.confirmation_path(dbt_dir)}")
+    return 0

@@ -1,0 +1,94 @@
+"""What the hand-written dbt models already map: the columns of each `zoho_<module>` model (from
+its YAML), and a light column lineage read from the SQL (`expr as alias` along `ref()` edges from
+the entity's staging model to the Zoho model). The proposal records which model maps a field and
+flags where it disagrees with the model."""
+
+from __future__ import annotations
+
+import re
+from pathlib import Path
+from typing import Any
+
+import yaml
+
+_REF = re.compile(r"ref\(\s*['\"]([A-Za-z0-9_]+)['\"]\s*\)")
+_AS = re.compile(r"(?is)([^,()]*(?:\([^()]*\)[^,()]*)*)\s+as\s+\"?([A-Za-z_][A-Za-z0-9_]*)\"?")
+_IDENT = re.compile(r"[A-Za-z_][A-Za-z0-9_]*")
+
+
+def _sql_files(dbt_dir: Path) -> dict[str, Path]:
+    return {p.stem: p for p in (dbt_dir / "models").rglob("*.sql")} if (dbt_dir / "models").is_dir() else {}
+
+
+def zoho_model_columns(dbt_dir: Path) -> dict[str, dict[str, Any]]:
+    """{model: {"columns": [...], "sql": text, "path": relative path}} for every zoho_* model."""
+    out: dict[str, dict[str, Any]] = {}
+    models_dir = dbt_dir / "models"
+    if not models_dir.is_dir():
+        return out
+    declared: dict[str, list[str]] = {}
+    for yml in models_dir.rglob("*.yml"):
+        try:
+            doc = yaml.safe_load(yml.read_text()) or {}
+        except yaml.YAMLError:
+            continue
+        for model in doc.get("models") or []:
+            if isinstance(model, dict) and str(model.get("name", "")).startswith("zoho_"):
+                declared[model["name"]] = [c["name"] for c in model.get("columns") or [] if isinstance(c, dict)]
+    for name, path in _sql_files(dbt_dir).items():
+        if name.startswith("zoho_"):
+            out[name] = {"columns": declared.get(name, []), "sql": path.read_text(),
+                         "path": str(path.relative_to(dbt_dir.parent)) if dbt_dir.parent in path.parents else str(path)}
+    return out
+
+
+def _aliases(sql: str) -> list[tuple[set[str], str]]:
+    sql = re.sub(r"--[^\n]*", "", re.sub(r"\{#.*?#\}", "", sql, flags=re.S))
+    return [({i.lower() for i in _IDENT.findall(expr)}, alias) for expr, alias in _AS.findall(sql)]
+
+
+def lineage(dbt_dir: Path, fmt: str, entity: str, column: str, model: str) -> set[str]:
+    """Columns of `model` computed from `column` of the entity's staging model, followed along
+    `ref()` edges (staging → intermediate → zoho). Empty when the chain is not found."""
+    files = _sql_files(dbt_dir)
+    stg = f"stg_{fmt}__{entity}"
+    if stg not in files or model not in files:
+        return set()
+    texts = {n: p.read_text() for n, p in files.items()}
+    names = {column.lower()} | {a.lower() for ids, a in _aliases(texts[stg]) if column.lower() in ids}
+    frontier, seen = {stg}, {stg}
+    for _ in range(4):  # staging -> intermediate (a few layers) -> zoho
+        nxt = {n for n, t in texts.items() if n not in seen and set(_REF.findall(t)) & frontier}
+        for n in nxt:
+            names |= {a.lower() for ids, a in _aliases(texts[n]) if ids & names}
+        if model in nxt:
+            return {a for ids, a in _aliases(texts[model]) if ids & names}
+        seen |= nxt
+        frontier = nxt
+        if not frontier:
+            break
+    return set()
+
+
+def annotate(mapping: dict[str, Any], models: dict[str, dict[str, Any]], dbt_dir: Path | None = None) -> None:
+    """Record on each field choice which model maps it and whether the model agrees."""
+    model_of = {m["api_name"]: m.get("model") for m in mapping.get("modules", [])}
+    for ent in mapping.get("entities", []):
+        for choice in ent.get("fields") or []:
+            module = choice.get("module")
+            model = model_of.get(module)
+            if not module or not model or model not in models:
+                continue
+            columns = {c.lower(): c for c in models[model]["columns"]}
+            field = choice["field"]
+            if field.lower() in columns:
+                choice["mapped_by"] = model
+            else:
+                choice["carried_by"] = "clinic_extra_columns"  # the macro adds it to the model
+            if dbt_dir is not None:
+                mapped = lineage(dbt_dir, mapping["format"], ent["entity"], choice["column"], model)
+                mapped = {m for m in mapped if m.lower() in columns} if columns else mapped
+                if mapped and field not in mapped:
+                    choice["disagreement"] = f"{model} maps {choice['column']} to {', '.join(sorted(mapped))}"
+                    choice["mapped_by"] = model
+                    choice.pop("carried_by", None)

@@ -1,0 +1,143 @@
+"""Profiles of landed raw tables, computed in DuckDB SQL: inferred type, null rate, distinct
+count, lengths and the most frequent values of low-cardinality columns."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+
+import duckdb
+
+# Columns the landing adds to every row; they are lineage, not clinic data.
+LINEAGE_COLUMNS = {"_source_file", "_source_row", "_batch_id", "_loaded_at", "_row_hash"}
+# Up to this many distinct values a column keeps its value list (pick-list candidates).
+MAX_VALUES = 40
+
+# type name -> DuckDB regular expression every non-null value must match (first hit wins, in order)
+_PATTERNS: list[tuple[str, str]] = [
+    ("boolean", r"^(?i)(true|false|yes|no|y|n|t|f)$"),
+    ("integer", r"^-?[0-9]{1,18}$"),
+    ("decimal", r"^-?[0-9]+\.[0-9]+$"),
+    ("date", r"^[0-9]{4}-[0-9]{2}-[0-9]{2}$"),
+    ("datetime", r"^[0-9]{4}-[0-9]{2}-[0-9]{2}[ T][0-9]{2}:[0-9]{2}(:[0-9]{2}(\.[0-9]+)?)?(Z|[+-][0-9]{2}:?[0-9]{2})?$"),
+    ("email", r"^[^@\s]+@[^@\s]+\.[A-Za-z]{2,}$"),
+    ("uuid", r"^(?i)[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$"),
+    ("url", r"^(?i)https?://"),
+    ("phone", r"^\+?[0-9 ().-]{7,20}$"),
+]
+
+
+@dataclass
+class ColumnProfile:
+    name: str
+    rows: int
+    non_null: int
+    distinct: int
+    max_length: int
+    inferred_type: str
+    values: list[tuple[str, int]] = field(default_factory=list)  # (value, count), most frequent first
+
+    @property
+    def null_rate(self) -> float:
+        return 1.0 - (self.non_null / self.rows) if self.rows else 1.0
+
+    @property
+    def is_categorical(self) -> bool:
+        """Few distinct values, repeated: a pick-list candidate."""
+        return (
+            self.inferred_type in {"text", "boolean"}
+            and 0 < self.distinct <= MAX_VALUES
+            and self.non_null >= 2 * self.distinct
+            and self.max_length <= 60
+        )
+
+
+@dataclass
+class TableProfile:
+    table: str  # e.g. raw.generic__patients
+    fmt: str
+    entity: str
+    rows: int
+    columns: list[ColumnProfile]
+
+    def column(self, name: str) -> ColumnProfile | None:
+        return next((c for c in self.columns if c.name == name), None)
+
+
+def _quote(name: str) -> str:
+    return '"' + name.replace('"', '""') + '"'
+
+
+def raw_tables(con: duckdb.DuckDBPyConnection, fmt: str) -> list[str]:
+    """Landed entity tables of one source format (`raw.<fmt>__<entity>`), sorted."""
+    rows = con.execute(
+        "select table_name from information_schema.tables where table_schema = 'raw' "
+        "and starts_with(table_name, ?) order by table_name",
+        [f"{fmt}__"],
+    ).fetchall()
+    return [r[0] for r in rows]
+
+
+def profile_table(con: duckdb.DuckDBPyConnection, table: str, fmt: str) -> TableProfile:
+    cols = [
+        r[0]
+        for r in con.execute(
+            "select column_name from information_schema.columns where table_schema = 'raw' "
+            "and table_name = ? order by ordinal_position",
+            [table],
+        ).fetchall()
+        if r[0] not in LINEAGE_COLUMNS
+    ]
+    qualified = f"raw.{_quote(table)}"
+    # Profile the latest version of each landed row only once: the raw table may hold versions,
+    # but for a profile the repeated versions do not change types or value sets much.
+    select = ["count(*)"]
+    for c in cols:
+        q = f"nullif(trim(cast({_quote(c)} as varchar)), '')"
+        select += [f"count({q})", f"approx_count_distinct({q})", f"coalesce(max(length({q})), 0)"]
+        select += [f"count({q}) filter (where not regexp_full_match({q}, '{p}'))" for _, p in _PATTERNS]
+    row = con.execute(f"select {', '.join(select)} from {qualified}").fetchone()
+    rows = int(row[0])
+    per = 3 + len(_PATTERNS)
+    profiles: list[ColumnProfile] = []
+    for i, c in enumerate(cols):
+        chunk = row[1 + i * per : 1 + (i + 1) * per]
+        non_null, distinct, max_len = int(chunk[0]), int(chunk[1]), int(chunk[2])
+        misses = chunk[3:]
+        inferred = "text" if non_null else "empty"
+        if non_null:
+            for (name, _), miss in zip(_PATTERNS, misses):
+                if miss == 0:
+                    inferred = name
+                    break
+            if inferred == "integer" and distinct <= 2 and max_len == 1:
+                inferred = "boolean" if distinct <= 2 and non_null > 2 else inferred
+            if inferred == "text" and max_len > 255:
+                inferred = "long_text"
+        profiles.append(ColumnProfile(c, rows, non_null, min(distinct, non_null), max_len, inferred))
+    for p in profiles:
+        if 0 < p.distinct <= MAX_VALUES * 2:
+            q = f"nullif(trim(cast({_quote(p.name)} as varchar)), '')"
+            vals = con.execute(
+                f"select {q} as v, count(*) as n from {qualified} where {q} is not null "
+                f"group by v order by n desc, v limit {MAX_VALUES + 1}"
+            ).fetchall()
+            p.distinct = len(vals) if len(vals) <= MAX_VALUES else max(p.distinct, len(vals))
+            p.values = [(str(v), int(n)) for v, n in vals[:MAX_VALUES]] if len(vals) <= MAX_VALUES else []
+    entity = table.split("__", 1)[1]
+    return TableProfile(f"raw.{table}", fmt, entity, rows, profiles)
+
+
+def profile_format(con: duckdb.DuckDBPyConnection, fmt: str) -> list[TableProfile]:
+    return [profile_table(con, t, fmt) for t in raw_tables(con, fmt)]
+
+
+def key_overlap(con: duckdb.DuckDBPyConnection, child: str, child_col: str, parent: str, parent_col: str) -> float:
+    """Share of the child column's distinct non-null values found in the parent's key column."""
+    q = f"nullif(trim(cast(c.{_quote(child_col)} as varchar)), '')"
+    sql = (
+        f"with c as (select distinct {q} as v from {child} c where {q} is not null), "
+        f"p as (select distinct cast({_quote(parent_col)} as varchar) as v from {parent}) "
+        "select count(*), count(p.v) from c left join p using (v)"
+    )
+    total, hit = con.execute(sql).fetchone()
+    return (hit / total) if total else 0.0

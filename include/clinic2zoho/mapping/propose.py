@@ -1,0 +1,370 @@
+"""The mapping proposal: source entities → Zoho modules, source columns → fields (existing,
+planned or new custom fields), pick-list value maps, each with a confidence and its reasons."""
+
+from __future__ import annotations
+
+import json
+from datetime import datetime, timezone
+from pathlib import Path
+from typing import Any
+
+import duckdb
+from rapidfuzz import fuzz
+
+from clinic2zoho.mapping import model_columns
+from clinic2zoho.mapping.catalogue import Catalogue, TargetField, TargetModule, custom_module
+from clinic2zoho.mapping.naming import api_name, singular, words
+from clinic2zoho.mapping.profile import ColumnProfile, TableProfile, key_overlap, profile_format
+from clinic2zoho.mapping.scoring import fit, value_map
+
+ENTITY_MATCH = 0.85  # entity name similarity at which an entity maps to a module
+FIELD_ACCEPT = 0.6  # confidence at which a column takes an existing or planned field
+FK_OVERLAP = 0.9  # share of a column's values found in another entity's key: a reference
+LOW_CONFIDENCE = 0.75  # below this a choice is listed first on the review page
+# columns that carry the whole source record; kept in raw, never mapped to a field
+WHOLE_RECORD_COLUMNS = {"resource", "definition", "raw_record"}
+_MONEY_WORDS = ("amount", "cost", "price", "revenue", "expense", "coverage", "paid", "balance",
+                "charge", "fee", "total", "outstanding", "payment")
+
+
+def _new_field_type(p: ColumnProfile) -> dict[str, Any]:
+    """Data type and length for a column no existing field fits."""
+    t = p.inferred_type
+    if p.is_categorical and t != "boolean":
+        return {"data_type": "picklist"}
+    if t == "decimal" or (t == "integer" and any(w in words(p.name) for w in _MONEY_WORDS)):
+        return {"data_type": "currency"} if any(w in words(p.name) for w in _MONEY_WORDS) else {"data_type": "double"}
+    simple = {"date": "date", "datetime": "datetime", "email": "email", "phone": "phone",
+              "url": "website", "boolean": "boolean", "long_text": "textarea"}
+    if t in simple:
+        return {"data_type": simple[t]}
+    if t == "integer" and p.max_length <= 9:
+        return {"data_type": "integer"}
+    length = 255 if p.max_length > 120 else (60 if p.max_length <= 60 else 120)
+    return {"data_type": "text", "length": length}
+
+
+def _key_column(t: TableProfile, manifest_keys: dict[str, str]) -> str | None:
+    if t.entity in manifest_keys and t.column(manifest_keys[t.entity]):
+        return manifest_keys[t.entity]
+    stem = singular(t.entity)
+    for name in ("id", f"{stem}_id", f"{t.entity}_id", f"{stem}id"):
+        if t.column(name):
+            return name
+    unique = [c for c in t.columns if c.non_null == t.rows and c.distinct == t.rows and c.rows]
+    return unique[0].name if unique else None
+
+
+def _entity_module(entity: str, catalogue: Catalogue) -> tuple[TargetModule | None, float, str]:
+    best: tuple[TargetModule | None, float, str] = (None, 0.0, "")
+    for module in catalogue.modules.values():
+        for hint in module.entities:
+            score = fuzz.ratio(words(entity), words(hint)) / 100.0
+            if score > best[1]:
+                best = (module, score, hint)
+    return best
+
+
+class Proposer:
+    def __init__(self, con: duckdb.DuckDBPyConnection, fmt: str, catalogue: Catalogue,
+                 manifest: dict | None = None, dbt_dir: Path | None = None) -> None:
+        self.con, self.fmt, self.catalogue, self.manifest = con, fmt, catalogue, manifest or {}
+        self.dbt_dir = dbt_dir
+        self.profiles = {t.entity: t for t in profile_format(con, fmt)}
+        entities = self.manifest.get("entities") or {}
+        manifest_keys = {k: v["key"] for k, v in entities.items() if isinstance(v, dict) and "key" in v}
+        for obj in self.manifest.get("custom_objects") or []:
+            manifest_keys[obj["entity"]] = obj["key"]
+        self.keys = {e: _key_column(t, manifest_keys) for e, t in self.profiles.items()}
+        self.entity_modules: dict[str, dict[str, Any]] = {}
+        self.models = model_columns.zoho_model_columns(dbt_dir) if dbt_dir else {}
+
+    # -- entities ---------------------------------------------------------------------------
+    def _map_entities(self) -> None:
+        custom = {o["entity"]: o for o in self.manifest.get("custom_objects") or []}
+        relations = {r["entity"]: r for r in self.manifest.get("relations") or [] if r.get("type") == "many_to_many"}
+        for entity in self.profiles:
+            if entity in self.catalogue.value_lists:
+                vl = self.catalogue.value_lists[entity]
+                self.entity_modules[entity] = {"kind": "value_list", "module": vl["module"], "field": vl["field"],
+                                               "confidence": 1.0, "reasons": ["the design names this entity a list of pick-list values"]}
+                continue
+            if entity in custom:
+                label = custom[entity].get("label") or words(entity).title()
+                name = api_name(label if label.endswith("s") else label + "s")
+                module = custom_module(name, label, "custom", f"Clinic_{api_name(label)}_Id", entity)
+                self.catalogue.modules.setdefault(name, module)
+                self.entity_modules[entity] = {"kind": "module", "module": name, "confidence": 1.0,
+                                               "reasons": ["declared a custom object in the export's manifest"]}
+                continue
+            if entity in relations:
+                rel = relations[entity]
+                left, right = rel["left"]["entity"], rel["right"]["entity"]
+                name = api_name(words(entity).title())
+                label = words(entity).title()
+                module = custom_module(name, label, "junction", f"Clinic_{api_name(singular(entity))}_Id", entity)
+                for side in (left, right):
+                    target = self._module_of(side)
+                    if target:
+                        fname = api_name(singular(side))
+                        module.fields[fname] = TargetField(fname, "lookup", lookup=target, aliases=[rel["left" if side == left else "right"]["column"]])
+                self.catalogue.modules.setdefault(name, module)
+                self.entity_modules[entity] = {"kind": "module", "module": name, "confidence": 1.0,
+                                               "reasons": [f"declared many-to-many between {left} and {right}: a junction module"]}
+                continue
+            module, score, hint = _entity_module(entity, self.catalogue)
+            if module and score >= ENTITY_MATCH:
+                self.entity_modules[entity] = {"kind": "module", "module": module.api_name, "confidence": round(score, 2),
+                                               "reasons": [f"entity name {entity!r} ~ {hint!r} ({score*100:.0f})"]}
+            else:
+                self.entity_modules[entity] = {
+                    "kind": "not_migrated", "module": None, "confidence": round(1 - score, 2),
+                    "reasons": [f"no target module in the migration design (closest {hint!r}, {score*100:.0f});"
+                                " rows stay in raw; add a custom object to carry them"],
+                }
+
+    def _module_of(self, entity: str) -> str | None:
+        if entity in self.entity_modules:
+            em = self.entity_modules[entity]
+            return em["module"] if em["kind"] == "module" else None
+        module, score, _ = _entity_module(entity, self.catalogue)
+        return module.api_name if module and score >= ENTITY_MATCH else None
+
+    # -- references -------------------------------------------------------------------------
+    def _reference(self, entity: str, col: ColumnProfile) -> tuple[str, float] | None:
+        """The entity whose key this column holds, if any (checked on the values)."""
+        if col.inferred_type not in {"uuid", "text", "integer", "url"} or col.non_null == 0:
+            return None
+        table = self.profiles[entity].table
+        col_words = words(col.name)
+        best = None
+        for other, key in self.keys.items():
+            if key is None or (other == entity and col.name == key):
+                continue
+            other_words = {singular(w) for w in words(other).split()}
+            named = any(w in col_words.replace(" ", "") for w in other_words) or any(
+                singular(w) in other_words for w in col_words.split())
+            if not named and col.inferred_type != "uuid":
+                continue
+            share = key_overlap(self.con, table, col.name, self.profiles[other].table, key)
+            if share >= FK_OVERLAP and (best is None or share > best[1] or (named and share == best[1])):
+                best = (other, share)
+        return best
+
+    # -- columns ----------------------------------------------------------------------------
+    def _entity_fields(self, entity: str) -> list[dict[str, Any]]:
+        em = self.entity_modules[entity]
+        module = self.catalogue.modules[em["module"]]
+        profile = self.profiles[entity]
+        key = self.keys[entity]
+        choices: dict[str, dict[str, Any]] = {}
+        taken: set[str] = set()
+        candidates: list[tuple[float, str, TargetField, list[str]]] = []
+        for col in profile.columns:
+            if col.name in WHOLE_RECORD_COLUMNS:
+                choices[col.name] = self._skip(col, ["carries the whole source record; kept in raw for lineage"], 0.95)
+                continue
+            if col.name == key and module.external_id and module.external_id in module.fields:
+                target = module.fields[module.external_id]
+                choices[col.name] = self._choice(col, module, target, 0.98, [f"key column of {entity}: the external id"])
+                taken.add(target.api_name)
+                continue
+            ref = self._reference(entity, col)
+            if ref:
+                choice = self._reference_choice(entity, col, module, ref, taken)
+                if choice:
+                    choices[col.name] = choice
+                    if choice.get("field"):
+                        taken.add(choice["field"])
+                    continue
+            for target in module.fields.values():
+                if target.data_type in {"lookup", "ownerlookup"} or target.external:
+                    continue
+                score, reasons = fit(col, target)
+                candidates.append((score, col.name, target, reasons))
+        candidates.sort(key=lambda c: -c[0])
+        alternatives: dict[str, list[dict]] = {}
+        for score, cname, target, reasons in candidates:
+            alternatives.setdefault(cname, [])
+            if len(alternatives[cname]) < 3:
+                alternatives[cname].append({"field": target.api_name, "score": round(score, 2)})
+            if cname in choices or target.api_name in taken or score < FIELD_ACCEPT:
+                continue
+            choices[cname] = self._choice(profile.column(cname), module, target, score, reasons)
+            taken.add(target.api_name)
+        out = []
+        for col in profile.columns:
+            choice = choices.get(col.name) or self._new_or_skip(col, module, alternatives.get(col.name, []), taken)
+            if choice.get("field"):
+                taken.add(choice["field"])
+            alts = [a for a in alternatives.get(col.name, []) if a["field"] != choice.get("field")]
+            if alts:
+                choice["alternatives"] = alts
+            out.append(choice)
+        return out
+
+    def _reference_choice(self, entity: str, col: ColumnProfile, module: TargetModule,
+                          ref: tuple[str, float], taken: set[str]) -> dict[str, Any] | None:
+        other, share = ref
+        reason = f"values: {share:.0%} found in {other}.{self.keys[other]} (a reference)"
+        other_em = self.entity_modules.get(other, {})
+        if other_em.get("kind") == "value_list":
+            target = self.catalogue.modules[other_em["module"]].fields.get(other_em["field"])
+            if target and other_em["module"] == module.api_name:
+                vl = self.catalogue.value_lists[other]
+                values = self._value_list(other, vl["value_column"])
+                choice = self._choice(col, module, target, 0.9, [reason, f"{other} is the list of {target.api_name} values"])
+                choice["value_map"] = value_map(values, target.values)
+                choice["value_map_via"] = f"{other}.{vl['value_column']}"
+                return choice
+            return None
+        target_module = self._module_of(other)
+        if target_module is None:
+            return self._skip(col, [reason, f"{other} is not migrated, so the reference has nowhere to point"], 0.7) \
+                if module.kind != "standard" and module.kind != "custom" else None
+        lookups = [f for f in module.fields.values()
+                   if f.data_type in {"lookup", "ownerlookup"} and f.lookup == target_module and f.api_name not in taken]
+        if target_module == "Users":
+            lookups += [f for f in module.fields.values() if f.data_type == "email" and f.api_name not in taken
+                        and not f.external]
+        if lookups:
+            ranked = sorted(((fit(col, f)[0], f) for f in lookups), key=lambda x: -x[0])
+            target = ranked[0][1]
+            return self._choice(col, module, target, min(0.99, 0.75 + 0.25 * ranked[0][0]),
+                                [reason, f"{target.api_name} is a lookup to {target_module}"])
+        if not module.accepts_custom_fields:
+            return self._skip(col, [reason, f"{module.api_name} takes no custom fields"], 0.7)
+        # no lookup field yet: a new lookup field (a reference to an owner becomes the provider's email)
+        if target_module == "Users":
+            spec = {"data_type": "email"}
+        else:
+            spec = {"data_type": "lookup", "lookup": target_module}
+        name = self._free_name(module, api_name(col.name))
+        return self._new(col, module, name, spec, 0.8, [reason, f"no lookup to {target_module} on {module.api_name}: a new one"])
+
+    def _value_list(self, entity: str, column: str) -> list[tuple[str, int]]:
+        table = self.profiles[entity].table
+        rows = self.con.execute(
+            f'select cast("{column}" as varchar) v, count(*) n from {table} where "{column}" is not null group by v order by v'
+        ).fetchall()
+        return [(str(v), int(n)) for v, n in rows]
+
+    def _free_name(self, module: TargetModule, name: str) -> str:
+        if name in module.fields:
+            name = api_name("Clinic_" + name)
+        return name
+
+    def _new_or_skip(self, col: ColumnProfile, module: TargetModule, alts: list[dict], taken: set[str]) -> dict[str, Any]:
+        if col.inferred_type == "empty":
+            return self._skip(col, ["column is empty in this export"], 0.9)
+        if not module.accepts_custom_fields:
+            return self._skip(col, [f"{module.api_name} takes no custom fields; no field fits"], 0.6)
+        spec = _new_field_type(col)
+        best = alts[0]["score"] if alts else 0.0
+        name = self._free_name(module, api_name(col.name))
+        reasons = [f"no field fits (best {alts[0]['field']} at {best:.2f})" if alts else "no field to compare",
+                   f"type: {col.inferred_type}, {col.distinct} distinct, max length {col.max_length}"]
+        choice = self._new(col, module, name, spec, max(0.5, round(1 - best / 1.2, 2)), reasons)
+        if spec["data_type"] == "picklist":
+            choice["value_map"] = value_map(col.values, [])
+        return choice
+
+    # -- building the choice records ------------------------------------------------------------
+    def _base(self, col: ColumnProfile) -> dict[str, Any]:
+        return {"column": col.name,
+                "profile": {"type": col.inferred_type, "null_rate": round(col.null_rate, 3),
+                            "distinct": col.distinct, "max_length": col.max_length}}
+
+    def _skip(self, col: ColumnProfile, reasons: list[str], confidence: float) -> dict[str, Any]:
+        return {**self._base(col), "target": "skip", "confidence": round(confidence, 2), "reasons": reasons}
+
+    def _choice(self, col: ColumnProfile, module: TargetModule, target: TargetField,
+                score: float, reasons: list[str]) -> dict[str, Any]:
+        choice = {**self._base(col), "target": f"{module.api_name}.{target.api_name}", "module": module.api_name,
+                  "field": target.api_name, "data_type": target.data_type, "exists_in_org": target.in_org,
+                  "confidence": round(score, 2), "reasons": reasons}
+        if target.length:
+            choice["length"] = target.length
+        if target.lookup:
+            choice["lookup"] = target.lookup
+        if target.external:
+            choice["external_id"] = True
+        if target.data_type in {"picklist", "multiselectpicklist"} and col.values and "value_map" not in choice:
+            choice["value_map"] = value_map(col.values, target.values)
+        return choice
+
+    def _new(self, col: ColumnProfile, module: TargetModule, name: str, spec: dict, score: float,
+             reasons: list[str]) -> dict[str, Any]:
+        choice = {**self._base(col), "target": f"{module.api_name}.{name}", "module": module.api_name, "field": name,
+                  **spec, "exists_in_org": False, "new_field": True, "confidence": round(score, 2), "reasons": reasons}
+        module.fields[name] = TargetField(name, spec["data_type"], spec.get("length"), lookup=spec.get("lookup"))
+        return choice
+
+    # -- the whole proposal -----------------------------------------------------------------------
+    def propose(self) -> dict[str, Any]:
+        if not self.profiles:
+            raise ValueError(f"no landed tables raw.{self.fmt}__* in the warehouse: land the export first")
+        self._map_entities()
+        entities = []
+        used_modules: dict[str, list[str]] = {}
+        for entity, profile in self.profiles.items():
+            em = self.entity_modules[entity]
+            record: dict[str, Any] = {"entity": entity, "table": profile.table, "rows": profile.rows,
+                                      "key": self.keys[entity], **{k: v for k, v in em.items() if v is not None}}
+            if em["kind"] == "module":
+                used_modules.setdefault(em["module"], []).append(entity)
+                record["fields"] = self._entity_fields(entity)
+            entities.append(record)
+        modules = []
+        for name, ents in used_modules.items():
+            m = self.catalogue.modules[name]
+            item: dict[str, Any] = {"api_name": name, "kind": m.kind, "exists_in_org": m.in_org,
+                                    "external_id": m.external_id, "model": m.model, "entities": ents}
+            if m.kind in {"custom", "junction"}:
+                item |= {"singular_label": m.singular_label, "plural_label": m.plural_label}
+            always = [self._planned(m.fields[f]) for f in m.fields if m.fields[f].always]
+            if always:
+                item["planned_fields"] = always
+            modules.append(item)
+        for name, m in self.catalogue.modules.items():  # companions: Tasks beside Events, Invoices beside billing
+            if name not in used_modules and m.companion_of in used_modules:
+                modules.append({"api_name": name, "kind": m.kind, "exists_in_org": m.in_org, "external_id": m.external_id,
+                                "model": m.model, "entities": [], "companion_of": m.companion_of,
+                                "planned_fields": [self._planned(m.fields[f]) for f in m.fields if m.fields[f].always]})
+        mapping = {
+            "version": 1,
+            "format": self.fmt,
+            "proposed_at": datetime.now(timezone.utc).isoformat(timespec="seconds"),
+            "modules": modules,
+            "records": self.catalogue.records,
+            "entities": entities,
+        }
+        model_columns.annotate(mapping, self.models, self.dbt_dir)
+        return mapping
+
+    @staticmethod
+    def _planned(f: TargetField) -> dict[str, Any]:
+        out: dict[str, Any] = {"field": f.api_name, "data_type": f.data_type, "exists_in_org": f.in_org}
+        if f.length:
+            out["length"] = f.length
+        if f.external:
+            out["external_id"] = True
+        if f.values:
+            out["values"] = f.values
+        return out
+
+
+def read_manifest(con: duckdb.DuckDBPyConnection, fmt: str) -> dict | None:
+    """The generic export's manifest, found through the landed batch's source folder (if any)."""
+    if fmt != "generic":
+        return None
+    try:
+        rows = con.execute("select source from raw._batches where format = ? order by started_at desc", [fmt]).fetchall()
+    except duckdb.Error:
+        return None
+    for (source,) in rows:
+        path = Path(str(source))
+        manifest = path / "manifest.json" if path.is_dir() else path.parent / "manifest.json"
+        if manifest.is_file():
+            return json.loads(manifest.read_text())
+    return None

@@ -1,0 +1,64 @@
+"""The review page: every choice of a proposal, low confidence first, with its reasons,
+alternatives and value maps. Sample values are never shown, only their shape, so no patient
+data reaches the report."""
+
+from __future__ import annotations
+
+from html import escape
+from pathlib import Path
+from typing import Any
+
+from clinic2zoho.mapping.propose import LOW_CONFIDENCE
+
+_STYLE = """body{font-family:system-ui,sans-serif;margin:2em}table{border-collapse:collapse;width:100%}
+td,th{border:1px solid #ccc;padding:4px 6px;vertical-align:top;font-size:13px}th{background:#eee}
+tr.low{background:#fff2e0}tr.new td.t{font-style:italic}.flag{color:#b00;font-weight:bold}"""
+
+
+def _rows(mapping: dict[str, Any]) -> list[dict[str, Any]]:
+    rows = []
+    for ent in mapping["entities"]:
+        if ent["kind"] != "module":
+            rows.append({"where": ent["entity"], "target": ent["kind"].replace("_", " ") +
+                         (f" → {ent['module']}.{ent.get('field')}" if ent["kind"] == "value_list" else ""),
+                         "confidence": ent["confidence"], "reasons": ent["reasons"], "extra": ""})
+            continue
+        for f in ent["fields"]:
+            extra = []
+            if f.get("new_field"):
+                extra.append(f"new {f.get('data_type')} field" + (f" ({f['length']})" if f.get("length") else ""))
+            if f.get("disagreement"):
+                extra.append(f"<span class=flag>disagrees: {escape(f['disagreement'])}</span>")
+            elif f.get("mapped_by"):
+                extra.append(f"mapped by {escape(f['mapped_by'])}")
+            for alt in f.get("alternatives") or []:
+                extra.append(f"alt {escape(alt['field'])} {alt['score']}")
+            vm = f.get("value_map") or []
+            if vm:
+                extra.append("values: " + ", ".join(
+                    f"{escape(v['source'])} → {escape(v['zoho'])}{' <span class=flag>new</span>' if v.get('new') else ''}"
+                    for v in vm[:15]) + (" …" if len(vm) > 15 else ""))
+            rows.append({"where": f"{ent['entity']}.{f['column']}", "target": f["target"], "confidence": f["confidence"],
+                         "reasons": f["reasons"], "extra": "<br>".join(extra), "new": f.get("new_field"),
+                         "flag": bool(f.get("disagreement"))})
+    rows.sort(key=lambda r: (not r.get("flag"), r["confidence"]))
+    return rows
+
+
+def write_review(mapping: dict[str, Any], path: Path) -> Path:
+    rows = _rows(mapping)
+    low = sum(1 for r in rows if r["confidence"] < LOW_CONFIDENCE)
+    body = "".join(
+        f"<tr class='{'low' if r['confidence'] < LOW_CONFIDENCE else ''} {'new' if r.get('new') else ''}'>"
+        f"<td>{escape(r['where'])}</td><td class=t>{escape(str(r['target']))}</td><td>{r['confidence']:.2f}</td>"
+        f"<td>{'<br>'.join(escape(x) for x in r['reasons'])}</td><td>{r['extra']}</td></tr>"
+        for r in rows)
+    html = (f"<!doctype html><html><head><meta charset=utf-8><title>Mapping review: {escape(mapping['format'])}</title>"
+            f"<style>{_STYLE}</style></head><body><h1>Mapping review: {escape(mapping['format'])} export</h1>"
+            f"<p>{len(rows)} choices, {low} below {LOW_CONFIDENCE:.2f} confidence (listed first). Proposed "
+            f"{escape(mapping['proposed_at'])}. Edit <code>dbt_project/mapping/{escape(mapping['format'])}.yml</code>, then run "
+            f"<code>clinic2zoho confirm --by NAME</code>.</p><table><tr><th>source</th><th>target</th><th>confidence</th>"
+            f"<th>reasons</th><th>notes</th></tr>{body}</table></body></html>")
+    path.parent.mkdir(parents=True, exist_ok=True)
+    path.write_text(html)
+    return path

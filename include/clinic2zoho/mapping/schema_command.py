@@ -1,0 +1,49 @@
+"""`clinic2zoho prepare-schema [--dry-run]`: create in Zoho what the confirmed mapping needs."""
+
+from __future__ import annotations
+
+import argparse
+import uuid
+from pathlib import Path
+
+from clinic2zoho import settings
+from clinic2zoho.mapping import files
+from clinic2zoho.mapping.gate import require_confirmed
+from clinic2zoho.mapping.schema import Plan, apply_plan, build_plan, product_finder
+from clinic2zoho.mapping.zoho_access import add_zoho_arguments, client_from_args
+
+
+def configure(parser: argparse.ArgumentParser) -> None:
+    parser.add_argument("--dry-run", action="store_true", help="print the plan; change nothing")
+    parser.add_argument("--format", dest="formats", action="append", choices=files.FORMATS,
+                        help="mapping file(s) to prepare for (default: every file in the mapping folder)")
+    parser.add_argument("--run-id", default=None, help="run id recorded in ops.schema_changes (default: new)")
+    parser.add_argument("--warehouse", type=Path, default=None)
+    parser.add_argument("--dbt-project", type=Path, default=None)
+    add_zoho_arguments(parser)
+
+
+def prepare_schema(client, dbt_dir: Path | None = None, formats: list[str] | None = None, dry_run: bool = False,
+                   run_id: str | None = None, warehouse: Path | None = None, log=print) -> Plan:
+    """Plan (and unless `dry_run`, apply) the schema changes of the confirmed mapping."""
+    dbt_dir = dbt_dir or files.dbt_project_dir()
+    require_confirmed(dbt_dir, task="prepare-schema")
+    mappings = files.read_all(dbt_dir, formats)
+    if not mappings:
+        raise SystemExit(f"no mapping file in {files.mapping_dir(dbt_dir)}")
+    plan = build_plan(mappings, client, product_finder(client))
+    for note in plan.notes:
+        log(f"note: {note}")
+    if dry_run or not plan.steps:
+        log(("dry run, nothing changed. plan:\n" if dry_run else "") + plan.describe())
+        return plan
+    run_id = run_id or f"schema-{uuid.uuid4().hex[:12]}"
+    log(f"run {run_id}: {len(plan.steps)} changes")
+    apply_plan(plan, client, warehouse or settings.warehouse_path(), run_id, log)
+    return plan
+
+
+def run(args: argparse.Namespace) -> int:
+    client = client_from_args(args)
+    prepare_schema(client, args.dbt_project, args.formats, args.dry_run, args.run_id, args.warehouse)
+    return 0
