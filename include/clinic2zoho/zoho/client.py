@@ -33,7 +33,14 @@ from clinic2zoho.zoho.errors import (
     ZohoTerminalError,
     ZohoTransientError,
 )
-from clinic2zoho.zoho.models import BulkJobPart, BulkJobResult, BulkJobStatus, CallEvent, RecordResult
+from clinic2zoho.zoho.models import (
+    BulkJobPart,
+    BulkJobResult,
+    BulkJobStatus,
+    BulkRowResult,
+    CallEvent,
+    RecordResult,
+)
 from clinic2zoho.zoho.throttle import Throttle
 from clinic2zoho.zoho.transport import Call, Transport
 
@@ -777,21 +784,15 @@ class ZohoClient:
         self._transport.send(Call("GET", url, "{download_url}", host="url", stream_to=dest))
         return dest
 
-    def bulk_results(self, download_url: str) -> Iterator[dict[str, Any]]:
-        """A job's result rows as Zoho writes them: the mapped columns, then STATUS, RECORD_ID and
-        ERRORS. The zip is streamed to a temporary file, read row by row, then removed."""
-        import csv
-        import io
-        import zipfile
-
+    def bulk_results(
+        self, download_url: str, key_column: str | None = None, first_row: int = 0
+    ) -> Iterator[BulkRowResult]:
+        """A job's per-row outcomes (status, record id, errors; `key` = the `key_column` value),
+        in file order. The zip is streamed to a temporary file, read row by row, then removed;
+        the record values in the file are not handed out."""
         with tempfile.TemporaryDirectory(prefix="zoho-bulk-result-") as tmp:
             path = self.bulk_download(download_url, Path(tmp) / "result.zip")
-            with zipfile.ZipFile(path) as zf:
-                names = [n for n in zf.namelist() if n.lower().endswith(".csv")]
-                if len(names) != 1:
-                    raise ZohoTerminalError(f"bulk result holds {len(names)} CSV files, expected 1")
-                with zf.open(names[0]) as raw, io.TextIOWrapper(raw, encoding="utf-8-sig", newline="") as text:
-                    yield from csv.DictReader(text)
+            yield from read_result_zip(path, first_row=first_row, key_column=key_column)
 
     # -- bulk write, end to end ---------------------------------------------------------------
     def bulk_write(
