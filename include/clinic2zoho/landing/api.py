@@ -1,0 +1,82 @@
+"""`land_export`: land one clinic export folder into DuckDB schema `raw` as one batch."""
+
+from __future__ import annotations
+
+import logging
+import secrets
+import tempfile
+from datetime import datetime, timezone
+from pathlib import Path
+
+from .. import settings
+from . import fhir, generic, synthea
+from .delimited import land_delimited
+from .errors import LandingError
+from .result import LandingResult
+from .store import Batch, connect, table_name
+
+log = logging.getLogger(__name__)
+FORMATS = ("synthea", "fhir", "generic")
+
+
+def detect_format(source: Path) -> str:
+    """manifest.json -> generic; *.ndjson -> fhir; patients.csv with Synthea headers -> synthea."""
+    if (source / "manifest.json").is_file():
+        return "generic"
+    if any(p.suffix == ".ndjson" and not fhir.is_log_file(p) for p in source.iterdir()):
+        return "fhir"
+    if synthea.looks_like_synthea(source):
+        return "synthea"
+    raise LandingError("cannot tell the export format (no manifest.json, no .ndjson files, no Synthea "
+                       "patients.csv); pass the format explicitly", file=source)
+
+
+def new_batch_id(now: datetime) -> str:
+    return f"{now:%Y%m%dT%H%M%SZ}-{secrets.token_hex(3)}"
+
+
+def land_export(source: Path, fmt: str | None = None, warehouse: Path | None = None,
+                batch_id: str | None = None) -> LandingResult:
+    """Land every entity of the export in `source`. All or nothing: a fatal problem raises
+    LandingError (naming file, row, field) and leaves the warehouse as it was."""
+    source = Path(source)
+    if not source.is_dir():
+        raise LandingError("source is not a folder", file=source)
+    if not any(source.iterdir()):
+        raise LandingError("source folder is empty", file=source)
+    fmt = fmt or detect_format(source)
+    if fmt not in FORMATS:
+        raise LandingError(f"unknown format {fmt!r}; expected one of {', '.join(FORMATS)}", file=source)
+    warehouse = Path(warehouse) if warehouse else settings.warehouse_path()
+    started = datetime.now(timezone.utc)
+    batch = Batch(batch_id=batch_id or new_batch_id(started), loaded_at=started)
+    result = LandingResult(batch_id=batch.batch_id, format=fmt, source=str(source))
+
+    # Read and check every header before writing anything.
+    csv_plan = synthea.plan(source) if fmt == "synthea" else generic.plan(source) if fmt == "generic" else []
+    ndjson_plan = fhir.plan(source) if fmt == "fhir" else []
+
+    con = connect(warehouse)
+    try:
+        con.execute("BEGIN TRANSACTION")
+        if con.execute("SELECT count(*) FROM raw._batches WHERE batch_id = ?", [batch.batch_id]).fetchone()[0]:
+            raise LandingError(f"batch id {batch.batch_id!r} was already used", file=source)
+        with tempfile.TemporaryDirectory(prefix="landing-", dir=warehouse.parent) as workdir:
+            for entity, shape in csv_plan:
+                result.files.append(land_delimited(con, shape, entity, table_name(fmt, entity), batch,
+                                                   Path(workdir)))
+            for entity, path in ndjson_plan:
+                result.files.append(fhir.land_ndjson(con, path, entity, table_name(fmt, entity), batch))
+            if fmt == "generic":
+                result.files.extend(generic.land_extras(con, source, batch))
+        con.execute("INSERT INTO raw._batches VALUES (?, ?, ?, ?, ?)",
+                    [batch.batch_id, fmt, str(source), started, datetime.now(timezone.utc)])
+        con.execute("COMMIT")
+    except BaseException:
+        con.execute("ROLLBACK")
+        raise
+    finally:
+        con.close()
+    totals = result.totals()
+    log.info("landed batch %s (%s): %s", batch.batch_id, fmt, totals)
+    return result
