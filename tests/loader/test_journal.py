@@ -1,0 +1,75 @@
+"""The journal: one DuckDB segment per (run, module), queryable together with SQL, safe for
+modules written by parallel processes, and published into the warehouse's ops schema."""
+
+from __future__ import annotations
+
+import multiprocessing
+
+import duckdb
+
+from clinic2zoho.loader.journal import AuditLog, JournalReader, JournalSegment, crosswalk, publish
+from clinic2zoho.zoho.models import CallEvent
+
+
+def _write_module(root, module, n):
+    with JournalSegment(root, "run1", module) as seg:
+        for start in range(0, n, 10):
+            keys = [f"{module}-{i}" for i in range(start, min(n, start + 10))]
+            seg.intent([{"source_key": k, "operation": "insert"} for k in keys], "record", f"b{start}")
+            seg.sent(keys)
+            seg.done([{"source_key": k, "zoho_id": f"z{k}", "operation": "insert"} for k in keys])
+
+
+def test_rows_move_from_intent_to_an_outcome(tmp_path):
+    with JournalSegment(tmp_path, "run1", "Contacts") as seg:
+        seg.intent([{"source_key": "p1", "operation": "insert"},
+                    {"source_key": "p2", "operation": "update", "zoho_id": "9", "before_image": {"Last_Name": "X"}}],
+                   "record", "b1")
+        assert {k: e.status for k, e in seg.entries().items()} == {"p1": "intent", "p2": "intent"}
+        seg.sent(["p1", "p2"])
+        seg.done([{"source_key": "p1", "zoho_id": "1", "operation": "insert"}])
+        seg.reject([{"source_key": "p2", "code": "INVALID_DATA", "field": "Email", "message": "invalid"}])
+        entries = seg.entries()
+    assert (entries["p1"].status, entries["p1"].zoho_id) == ("done", "1")
+    assert entries["p2"].status == "rejected"
+    assert entries["p2"].before_image == {"Last_Name": "X"}  # kept for rollback
+    with JournalReader(tmp_path) as reader:
+        assert reader.sql("SELECT module, source_key, code, field FROM load_rejects") == [
+            ("Contacts", "p2", "INVALID_DATA", "Email")]
+    assert crosswalk(tmp_path, "Contacts") == {"p1": "1"}
+
+
+def test_a_second_intent_keeps_the_first_before_image(tmp_path):
+    with JournalSegment(tmp_path, "run1", "Contacts") as seg:
+        seg.intent([{"source_key": "p", "operation": "update", "zoho_id": "9", "before_image": {"A": 1}}], "record", "b1")
+        seg.intent([{"source_key": "p", "operation": "update", "zoho_id": "9", "before_image": {"A": 2}}], "record", "b2")
+        entry = seg.entries()["p"]
+    assert entry.before_image == {"A": 1} and entry.attempts == 2 and entry.batch_id == "b2"
+
+
+def test_parallel_processes_write_their_own_segments(tmp_path):
+    ctx = multiprocessing.get_context("spawn")
+    procs = [ctx.Process(target=_write_module, args=(tmp_path, m, 50)) for m in ("Events", "Insurance", "Tasks")]
+    for p in procs:
+        p.start()
+    for p in procs:
+        p.join(60)
+        assert p.exitcode == 0
+    with JournalReader(tmp_path) as reader:
+        assert reader.sql("SELECT module, count(*) FILTER (status = 'done') FROM load_journal GROUP BY 1 ORDER BY 1") == [
+            ("Events", 50), ("Insurance", 50), ("Tasks", 50)]
+
+
+def test_audit_log_keeps_no_query_string_and_publish_copies_a_run(tmp_path):
+    root = tmp_path / "journal"
+    _write_module(root, "Accounts", 3)
+    audit = AuditLog(root, "run1")
+    audit(CallEvent("GET", "/crm/v8/Contacts/search?criteria=(Email:equals:someone@example.org)", "Contacts", 0, 1,
+                    200, 0.01, "ok"))
+    audit.close()
+    warehouse = tmp_path / "warehouse.duckdb"
+    assert publish(root, warehouse, "run1")["load_journal"] == 3
+    assert publish(root, warehouse, "run1")["load_journal"] == 3  # replaces, never doubles
+    con = duckdb.connect(str(warehouse))
+    assert con.execute("SELECT count(*) FROM ops.load_journal").fetchone() == (3,)
+    assert con.execute("SELECT path, credits FROM ops.audit_log").fetchall() == [("/crm/v8/Contacts/search", 1)]
