@@ -131,6 +131,7 @@ def run_dbt(
     ]
     if vars:
         cmd += ["--vars", json.dumps(dict(vars))]
+    (target_path / "run_results.json").unlink(missing_ok=True)  # never read a previous run's outcome
     started = time.perf_counter()
     proc = subprocess.run(
         cmd, env=dbt_env(warehouse_file), capture_output=True, text=True, timeout=timeout_s, check=False

@@ -9,7 +9,7 @@ renamed as (
         program_id,
         name as program_name,
         description,
-        cast(start_date as date) as start_date,
+        try_cast(start_date as date) as start_date,
         coordinator_provider_id,
         'generic' as source_format,
         _source_file,

@@ -10,7 +10,7 @@ renamed as (
         clinic_id,
         first_name,
         last_name,
-        cast(birth_date as date) as birth_date,
+        try_cast(birth_date as date) as birth_date,
         sex,
         email,
         phone,

@@ -9,7 +9,7 @@ renamed as (
         enrollment_id,
         program_id,
         patient_id,
-        cast(enrolled_on as date) as enrolled_on,
+        try_cast(enrolled_on as date) as enrolled_on,
         role as enrollment_role,
         'generic' as source_format,
         _source_file,

@@ -13,7 +13,7 @@ renamed as (
         code_system,
         code,
         description,
-        cast(treatment_date as date) as treatment_date,
+        try_cast(treatment_date as date) as treatment_date,
         outcome,
         'generic' as source_format,
         _source_file,
