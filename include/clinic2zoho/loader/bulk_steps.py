@@ -7,7 +7,7 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any, Iterable, Iterator
 
-from clinic2zoho.zoho.bulk_files import BulkFile, read_result_zip, write_bulk_zips
+from clinic2zoho.zoho.bulk_files import BulkFile, write_bulk_zips
 from clinic2zoho.zoho.models import BulkJobStatus, BulkRowResult
 
 
@@ -27,9 +27,9 @@ def upload(client: Any, zip_path: Path) -> str:
 
 
 def create_job(client: Any, module: str, file_id: str, columns: list[str], operation: str,
-               find_by: str | None, lookups: dict[str, str]) -> str:
+               find_by: str | None, lookups: dict[str, str], rows: int) -> str:
     return str(client.bulk_create_job(module, file_id, columns, operation=operation, find_by=find_by,
-                                      lookups=lookups))
+                                      lookups=lookups, record_count=rows))
 
 
 def status(client: Any, job_id: str) -> JobState:
@@ -40,11 +40,8 @@ def status(client: Any, job_id: str) -> JobState:
     return JobState(BulkJobStatus.parse(str(data.get("status", "ADDED"))), url, counts)
 
 
-def results(client: Any, state: JobState, work_dir: Path, job_id: str, key_column: str) -> Iterator[BulkRowResult]:
+def results(client: Any, state: JobState, key_column: str) -> Iterator[BulkRowResult]:
     """Rows of a finished job's result file (row positions relative to the job's own file)."""
     if not state.download_url:
         return iter(())
-    downloaded = client.bulk_results(state.download_url)
-    if isinstance(downloaded, (str, Path)):
-        return read_result_zip(Path(downloaded), key_column=key_column)
-    return iter(downloaded)
+    return client.bulk_results(state.download_url, key_column=key_column)

@@ -28,7 +28,7 @@ CREATE TABLE IF NOT EXISTS load_journal (
     run_id VARCHAR NOT NULL, module VARCHAR NOT NULL, source_key VARCHAR NOT NULL,
     zoho_id VARCHAR, operation VARCHAR, before_image VARCHAR, status VARCHAR NOT NULL,
     error_code VARCHAR, error_field VARCHAR, error VARCHAR, path VARCHAR,
-    batch_id VARCHAR, job_id VARCHAR, parent_module VARCHAR, parent_id VARCHAR,
+    batch_id VARCHAR, job_id VARCHAR, parent_module VARCHAR, parent_id VARCHAR, label VARCHAR,
     attempts INTEGER DEFAULT 0, created_at TIMESTAMPTZ DEFAULT now(), updated_at TIMESTAMPTZ DEFAULT now(),
     PRIMARY KEY (run_id, module, source_key));
 CREATE TABLE IF NOT EXISTS load_rejects (
@@ -77,6 +77,7 @@ class Entry:
     job_id: str | None
     parent_id: str | None
     attempts: int
+    label: str | None = None  # a note's title / an attachment's file name: how Zoho shows the child
 
 
 class JournalSegment:
@@ -106,11 +107,12 @@ class JournalSegment:
         with self._lock:
             rows = self._con.execute(
                 "SELECT source_key, status, zoho_id, operation, before_image, path, batch_id, job_id,"
-                " parent_id, attempts FROM load_journal WHERE run_id = ? AND module = ?",
+                " parent_id, attempts, label FROM load_journal WHERE run_id = ? AND module = ?",
                 [self.run_id, self.module],
             ).fetchall()
         return {
-            r[0]: Entry(r[0], r[1], r[2], r[3], json.loads(r[4]) if r[4] else None, r[5], r[6], r[7], r[8], r[9] or 0)
+            r[0]: Entry(r[0], r[1], r[2], r[3], json.loads(r[4]) if r[4] else None, r[5], r[6], r[7], r[8], r[9] or 0,
+                        r[10])
             for r in rows
         }
 
@@ -154,20 +156,21 @@ class JournalSegment:
                 "before_image": json.dumps(r["before_image"], sort_keys=True, default=str)
                 if r.get("before_image") is not None else None,
                 "parent_id": r.get("parent_id"),
+                "label": r.get("label"),
             }
             for r in rows
         ]
         self._apply(payload, f"""
             INSERT INTO load_journal (run_id, module, source_key, zoho_id, operation, before_image, status,
-                                      path, batch_id, parent_module, parent_id, attempts)
+                                      path, batch_id, parent_module, parent_id, label, attempts)
             SELECT '{self.run_id}', '{self.module}', source_key, zoho_id, operation, before_image, 'intent',
-                   '{path}', '{_check_name("batch id", batch_id)}', NULL, parent_id, 1 FROM _batch
+                   '{path}', '{_check_name("batch id", batch_id)}', NULL, parent_id, label, 1 FROM _batch
             ON CONFLICT (run_id, module, source_key) DO UPDATE SET
                 status = 'intent', operation = excluded.operation, path = excluded.path,
                 batch_id = excluded.batch_id, job_id = NULL, error = NULL, error_code = NULL, error_field = NULL,
                 zoho_id = coalesce(excluded.zoho_id, load_journal.zoho_id),
                 before_image = coalesce(load_journal.before_image, excluded.before_image),
-                parent_id = excluded.parent_id,
+                parent_id = excluded.parent_id, label = excluded.label,
                 attempts = load_journal.attempts + 1, updated_at = now()""")
 
     def sent(self, keys: list[str], job_id: str | None = None) -> None:

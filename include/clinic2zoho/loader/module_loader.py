@@ -68,9 +68,11 @@ class Item:
     payload: dict = field(default_factory=dict)
     last_code: str | None = None
 
+    label: str | None = None
+
     def intent(self) -> dict:
         return {"source_key": self.key, "operation": self.operation, "zoho_id": self.zoho_id,
-                "before_image": self.before_image, "parent_id": self.parent_id}
+                "before_image": self.before_image, "parent_id": self.parent_id, "label": self.label}
 
 
 class ModuleLoader:
@@ -332,7 +334,7 @@ class ModuleLoader:
                 file_id = bulk_steps.upload(self.client, bf.path)
                 self.cp("after_upload")
                 job_id = bulk_steps.create_job(self.client, self.spec.module, file_id, columns, "upsert",
-                                               self.spec.external_id, self._bulk_lookups(columns))
+                                               self.spec.external_id, self._bulk_lookups(columns), len(part))
             except ZohoError as exc:
                 if not exc.transient:
                     raise
@@ -389,7 +391,7 @@ class ModuleLoader:
             return list(items.values())
         done, rejected, seen = [], [], set()
         keys = list(items)
-        for res in bulk_steps.results(self.client, state, self._work_dir(), job_id, self.spec.external_id):
+        for res in bulk_steps.results(self.client, state, self.spec.external_id):
             key = res.key if res.key is not None else (keys[res.row] if res.row < len(keys) else None)
             item = items.get(key) if key is not None else None
             if item is None:
@@ -453,11 +455,11 @@ class ModuleLoader:
         seg.done(found)
         return {f["source_key"] for f in found}
 
-    def _child_name(self, key: str, entry_or_item: Any) -> str:
-        row = getattr(entry_or_item, "row", None) or self._rows_by_key.get(key, {})
-        if self.spec.kind == "note":
-            return str(row.get("Note_Title"))
-        return str(row.get(self.spec.file_name_column))
+    def _child_name(self, key: str, entry: Entry) -> str:
+        if entry.label:
+            return entry.label
+        row = self._rows_by_key.get(key, {})
+        return str(row.get("Note_Title") if self.spec.kind == "note" else row.get(self.spec.file_name_column))
 
     def _load_notes(self, seg: JournalSegment, todo: dict[str, dict], entries: dict[str, Entry]) -> None:
         self._rows_by_key = todo
@@ -473,6 +475,7 @@ class ModuleLoader:
                 rejects.append(problem)
                 continue
             item.payload = {k: v for k, v in item.payload.items() if k in ("Note_Title", "Note_Content") and v is not None}
+            item.label = str(row.get("Note_Title"))
             item.payload["Parent_Id"] = {"module": {"api_name": self.spec.parent_module}, "id": item.parent_id}
             items.append(item)
         seg.reject(rejects)
@@ -496,7 +499,7 @@ class ModuleLoader:
                     time.sleep(min(2 ** attempt, 30))
                     landed = self._recognise_children(
                         seg, {i.key: Entry(i.key, "sent", None, "insert", None, "record", batch_id, None,
-                                           i.parent_id, attempt) for i in batch}, "note")
+                                           i.parent_id, attempt, i.label) for i in batch}, "note")
                     batch = [i for i in batch if i.key not in landed]
                     if not batch:
                         return
@@ -554,6 +557,7 @@ class ModuleLoader:
                                 "message": f"document {key}: {path.stat().st_size} bytes over the {limit}-byte "
                                            "attachment limit; not uploaded, to be linked by URL"})
             else:
+                item.label = str(row.get(self.spec.file_name_column) or key)
                 items.append(item)
         seg.reject(rejects)
         seg.reject(skipped, status="skipped")
@@ -575,7 +579,8 @@ class ModuleLoader:
             except ZohoError as exc:
                 if exc.transient and attempt < self.settings.max_attempts:
                     time.sleep(min(2 ** attempt, 30))
-                    entry = Entry(item.key, "sent", None, "insert", None, "upload", batch_id, None, item.parent_id, 1)
+                    entry = Entry(item.key, "sent", None, "insert", None, "upload", batch_id, None, item.parent_id, 1,
+                                  item.label)
                     if self._recognise_children(seg, {item.key: entry}, "attachment"):
                         return
                     continue
