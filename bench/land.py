@@ -1,0 +1,96 @@
+"""Landing benchmark: generate a generic export, land it, and compare with DuckDB's own copy.
+
+    python bench/land.py --patients 100000            # ~1 million rows
+    python bench/land.py --patients 1000000           # the issue's figure, ~10 million rows
+
+Prints rows per second and peak memory (max RSS of the child process that did the work) for
+landing (lineage, row hash, rejects, encoding handling) and, as the reference, for DuckDB's plain
+`CREATE TABLE AS SELECT * FROM read_csv(file, all_varchar = true)` of the same CSV files into a
+fresh database file. Target: landing within 1.5x of the reference, under 4 GB."""
+
+from __future__ import annotations
+
+import argparse
+import json
+import os
+import subprocess
+import sys
+import tempfile
+import time
+from pathlib import Path
+
+GiB = 1 << 30
+
+
+def _child(code: str, *args: str) -> tuple[dict, int]:
+    """Run `code` in a fresh interpreter; return (the JSON it prints, peak RSS bytes)."""
+    proc = subprocess.Popen([sys.executable, "-c", code, *args], stdout=subprocess.PIPE, text=True)
+    out = proc.stdout.read() if proc.stdout else ""
+    _, status, usage = os.wait4(proc.pid, 0)
+    proc.returncode = os.waitstatus_to_exitcode(status)
+    if proc.returncode:
+        raise SystemExit(f"child failed with exit code {proc.returncode}")
+    return json.loads(out.strip().splitlines()[-1]), usage.ru_maxrss * 1024  # ru_maxrss: KiB on Linux
+
+
+LAND = """
+import json, sys, time
+from pathlib import Path
+from clinic2zoho.landing import land_export
+started = time.perf_counter()
+result = land_export(Path(sys.argv[1]), "generic", warehouse=Path(sys.argv[2]))
+print(json.dumps({**result.totals(), "seconds": time.perf_counter() - started}))
+"""
+
+REFERENCE = """
+import json, sys, time
+from pathlib import Path
+import duckdb
+started = time.perf_counter()
+con = duckdb.connect(sys.argv[2])
+for i, path in enumerate(sorted(Path(sys.argv[1]).glob("*.csv"))):
+    con.execute(f"CREATE TABLE t{i} AS SELECT * FROM read_csv('{path}', all_varchar = true, ignore_errors = true)")
+con.execute("CHECKPOINT")
+seconds = time.perf_counter() - started
+rows = sum(con.execute(f"SELECT count(*) FROM t{i}").fetchone()[0]
+           for i, _ in enumerate(sorted(Path(sys.argv[1]).glob("*.csv"))))
+print(json.dumps({"rows": rows, "seconds": seconds}))
+"""
+
+
+def main() -> int:
+    parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
+    parser.add_argument("--patients", type=int, default=10_000)
+    parser.add_argument("--seed", type=int, default=42)
+    parser.add_argument("--workdir", type=Path, default=None, help="default: a temporary folder, removed after")
+    parser.add_argument("--export", type=Path, default=None, help="land this export instead of generating one")
+    args = parser.parse_args()
+
+    with tempfile.TemporaryDirectory(prefix="bench-land-", dir=args.workdir) as tmp:
+        work = Path(tmp)
+        export = args.export
+        if export is None:
+            from clinic2zoho.generator import generate_export
+
+            started = time.perf_counter()
+            generated = generate_export(work / "generated", patients=args.patients, seed=args.seed, with_files=False)
+            export = generated.export_dir
+            print(f"generate   {args.patients:>12,} patients  {sum(generated.counts.values()):>12,} rows  "
+                  f"{time.perf_counter() - started:8.1f} s")
+        size = sum(p.stat().st_size for p in export.glob("*.csv"))
+        print(f"export     {size / 2**20:12,.1f} MiB of CSV in {len(list(export.glob('*.csv')))} files")
+
+        ref, ref_rss = _child(REFERENCE, str(export), str(work / "reference.duckdb"))
+        totals, land_rss = _child(LAND, str(export), str(work / "warehouse.duckdb"))
+        ref_s, land_s, rows = ref["seconds"], totals["seconds"], totals["read"]
+        print(f"reference  {ref['rows']:>12,} rows  {ref_s:8.2f} s  {ref['rows'] / ref_s:>12,.0f} rows/s  "
+              f"peak {ref_rss / GiB:5.2f} GiB   (DuckDB read_csv all_varchar -> table)")
+        print(f"landing    {rows:>12,} rows  {land_s:8.2f} s  {rows / land_s:>12,.0f} rows/s  "
+              f"peak {land_rss / GiB:5.2f} GiB   (landed {totals['landed']:,}, rejected {totals['rejected']:,})")
+        ratio = land_s / ref_s
+        print(f"ratio      {ratio:.2f}x the reference (target <= 1.5x); peak {land_rss / GiB:.2f} GiB (target < 4)")
+    return 0
+
+
+if __name__ == "__main__":
+    raise SystemExit(main())
