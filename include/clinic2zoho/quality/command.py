@@ -1,0 +1,45 @@
+"""`clinic2zoho quality`: write the Data Quality Report of what is landed and print its summary."""
+
+from __future__ import annotations
+
+import argparse
+import sys
+from pathlib import Path
+
+
+def configure(parser: argparse.ArgumentParser) -> None:
+    parser.add_argument("--warehouse", type=Path, default=None,
+                        help="DuckDB warehouse file (default: CLINIC2ZOHO_WAREHOUSE or <home>/warehouse.duckdb)")
+    parser.add_argument("--out", type=Path, default=None, help="report folder (default: <home>/reports)")
+    parser.add_argument("--attachment-limit-mb", type=float, default=25.0,
+                        help="largest attachment Zoho accepts, in MB (default 25)")
+    parser.add_argument("--threshold", type=float, default=0.5,
+                        help="match probability from which a patient pair is listed as a duplicate (default 0.5)")
+
+
+def run(args: argparse.Namespace) -> int:
+    from clinic2zoho.quality import QualityError, build_quality_report
+
+    try:
+        report = build_quality_report(args.warehouse, args.out,
+                                      attachment_limit_bytes=int(args.attachment_limit_mb * 1024 * 1024),
+                                      duplicate_threshold=args.threshold)
+    except QualityError as exc:
+        print(f"error: {exc}", file=sys.stderr)
+        return 1
+    s = report["summary"]
+    print(f"Data Quality Report ({', '.join(s['formats'])}): complexity grade {s['grade']}")
+    for source in report["sources"]:
+        c = source["complexity"]
+        print(f"  {source['format']}: grade {c['grade']} - {c.get('summary', '')}")
+    print(f"  records landed:                {s['records']:>10,}")
+    print(f"  duplicate patient pairs:       {s['duplicate_pairs']:>10,}")
+    print(f"  providers without email:       {s['providers_missing_email']:>10,}")
+    print(f"  invalid dates/emails/phones:   {s['invalid_values']:>10,}")
+    print(f"  records pointing at unknowns:  {s['orphans']:>10,}")
+    print(f"  documents over the limit:      {s['documents_over_limit']:>10,}")
+    print(f"  notes over the limit:          {s['notes_over_limit']:>10,}")
+    print(f"  rows rejected at landing:      {s['rejected_records']:>10,}")
+    print(f"report: {report['paths']['html']}")
+    print(f"        {report['paths']['json']}")
+    return 0
