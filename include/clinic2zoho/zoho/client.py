@@ -65,6 +65,17 @@ def _chunks(items: Iterable[Any], size: int) -> Iterator[list[Any]]:
         yield chunk
 
 
+def _landed_meanwhile(result: RecordResult, key_field: str) -> RecordResult:
+    """A resent record refused as DUPLICATE_DATA on its own key did land on the earlier,
+    unanswered try (read back too early to see it): report that record, not an error."""
+    duplicate = result.details.get("duplicate_record") or {}
+    if result.code == "DUPLICATE_DATA" and result.api_name == key_field and duplicate.get("id"):
+        record_id = str(duplicate["id"])
+        return RecordResult(result.index, True, "SUCCESS", id=record_id, action="insert",
+                            message="landed on an earlier unanswered try", details={"id": record_id, "read_back": True})
+    return result
+
+
 class _QueryFilter(logging.Filter):
     """httpx logs every request URL at INFO; search criteria in a query string may hold
     patient data, so the query is cut from those lines."""
@@ -412,7 +423,10 @@ class ZohoClient:
                     method=method, path=path,
                 )
             for i, item in zip(pending, items):
-                results[i] = RecordResult.from_zoho(offset + i, item)
+                result = RecordResult.from_zoho(offset + i, item)
+                if last_error is not None and readback_field:
+                    result = _landed_meanwhile(result, readback_field)
+                results[i] = result
             pending = []
             break
         if pending:

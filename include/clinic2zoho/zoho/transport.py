@@ -90,7 +90,7 @@ class Transport:
 
         retrying = Retrying(
             stop=stop_after_attempt(cfg.max_attempts),
-            wait=wait_exponential_jitter(initial=cfg.backoff_initial, max=cfg.backoff_max, jitter=cfg.backoff_initial),
+            wait=wait_exponential_jitter(multiplier=cfg.backoff_initial, max=cfg.backoff_max, jitter=cfg.backoff_initial),
             retry=retry_if_exception(retryable),
             sleep=self._sleep,
             reraise=True,

@@ -1,0 +1,85 @@
+"""Credits, 429 and concurrency as the client sees them against the local server."""
+
+from __future__ import annotations
+
+import threading
+
+import pytest
+
+from clinic2zoho.zoho import ZohoRateLimited
+from clinic2zoho.zoho.bulk_files import write_bulk_zips
+from tests.zoho.conftest import contacts, ensure_external_field, unique
+
+
+def test_credit_arithmetic_matches_the_server(zoho_server, make_client, tmp_path):
+    client, calls = make_client()
+    ext = ensure_external_field(client)
+    before = zoho_server.credits()
+    tag = unique("cred")
+    client.insert("Contacts", contacts(100, tag))  # 10
+    client.insert("Contacts", contacts(25, tag + "b"))  # 3
+    client.get_by_external("Contacts", ext, f"{tag}-1")  # 1
+    (bf,) = write_bulk_zips(contacts(5, tag + "c"), ["Last_Name", "Clinic_Patient_Id"], tmp_path)
+    file_id = client.bulk_upload(bf.path)  # 1
+    client.bulk_create_job("Contacts", file_id, ["Last_Name", "Clinic_Patient_Id"])  # 500
+    after = zoho_server.credits()
+    spent = sum(e.credits for e in calls.events if e.path != "/crm/v8/org")
+    org_calls = sum(e.credits for e in calls.events if e.path == "/crm/v8/org")
+    assert after["used"] - before["used"] == spent + org_calls
+    assert spent == 10 + 3 + 1 + 1 + 500
+    assert client.credits_remaining == after["remaining"]
+
+
+def test_daily_budget_exhausted_stops_without_hammering(zoho_server, make_client):
+    zoho_server.settings(daily_credits=zoho_server.credits()["used"] + 5)
+    client, calls = make_client()
+    with pytest.raises(ZohoRateLimited) as info:
+        for _ in range(10):
+            client.modules()
+    assert info.value.daily_exhausted
+    refused = len(calls.of(outcome="rate_limited"))
+    assert refused == 1  # no retries once Zoho says the day's credits are gone
+    with pytest.raises(ZohoRateLimited):
+        client.modules()  # refused by the client itself: Zoho said 0 left moments ago
+    assert len(calls.of(outcome="rate_limited")) == refused
+    zoho_server.advance_clock(24 * 3600 + 1)
+    fresh, _ = make_client()
+    assert fresh.modules()
+
+
+def test_a_429_storm_from_a_low_per_minute_throttle_is_ridden_out(zoho_server, make_client):
+    zoho_server.settings(per_minute_credits=60)
+    client, calls = make_client(max_attempts=12, backoff_initial=0.2, backoff_max=1.5)
+    for _ in range(66):
+        client.modules()
+    assert len(calls.of(path="/crm/v8/settings/modules", outcome="ok")) == 66
+    assert calls.of(outcome="rate_limited")
+
+
+def test_the_client_side_throttle_avoids_429(zoho_server, make_client):
+    zoho_server.settings(per_minute_credits=60)
+    client, calls = make_client(per_minute_credits=55)
+    for _ in range(60):
+        client.modules()
+    assert not calls.of(outcome="rate_limited")
+
+
+def test_concurrency_beyond_the_org_limit_is_retried(zoho_server, make_client):
+    zoho_server.settings(concurrency=2, faults={"latency_ms": 50})
+    greedy, calls = make_client(max_concurrency=8)
+    polite, polite_calls = make_client(max_concurrency=2)
+
+    def hammer(client) -> None:
+        for _ in range(4):
+            client.modules()
+
+    for client in (greedy, polite):
+        threads = [threading.Thread(target=hammer, args=(client,)) for _ in range(6)]
+        for t in threads:
+            t.start()
+        for t in threads:
+            t.join()
+    assert len(calls.of(path="/crm/v8/settings/modules", outcome="ok")) == 24
+    assert len(polite_calls.of(path="/crm/v8/settings/modules", outcome="ok")) == 24
+    assert not polite_calls.of(outcome="rate_limited")
+    assert polite.throttle.peak_in_flight <= 2
