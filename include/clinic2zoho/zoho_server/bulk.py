@@ -52,6 +52,7 @@ class BulkWrite:
         self.server = server
         self.store = server.store
         self.tasks: dict[str, asyncio.Task[None]] = {}
+        self._plans: dict[str, Any] = {}
 
     # ---- upload -------------------------------------------------------------------------------------
     async def upload(self, request: Request) -> Response:
@@ -269,37 +270,61 @@ class BulkWrite:
         self.store.save_job(job)
         self.server.commit()
 
+    def plan(self, job: dict[str, Any], module: str, header: list[str]) -> list[tuple[str, int | None, str, str, Any]]:
+        """Per mapping: (api_name, csv index, kind, find_by, default) — worked out once per job."""
+        specs = self.store.specs[module]
+        out = []
+        for m in job["resource"][0]["field_mappings"]:
+            spec = specs.get(m["api_name"])
+            kind = "plain"
+            if spec is not None and spec.data_type == "lookup":
+                kind = "lookup"
+            elif spec is not None and spec.data_type in ("ownerlookup", "userlookup"):
+                kind = "user"
+            elif spec is not None and spec.data_type == "multiselectpicklist":
+                kind = "multi"
+            default = m.get("default_value")
+            if isinstance(default, dict):
+                default = default.get("value", "")
+            out.append((m["api_name"], m.get("index"), kind, m.get("find_by", "id"), default))
+        return out
+
     def write_row(self, job: dict[str, Any], module: str, header: list[str], row: list[str],
                   user: dict[str, Any]) -> tuple[str, str, str]:
         """One CSV row through the same checks as the record API; returns (STATUS, RECORD_ID, ERRORS)."""
         res = job["resource"][0]
-        specs = self.store.specs[module]
+        cache = self._plans.get(job["id"])
+        if cache is None:
+            plan = self.plan(job, module, header)
+            column = {name: header[idx] if idx is not None else name for name, idx, _, _, _ in plan}
+            cache = self._plans[job["id"]] = (plan, column)
+        plan, column = cache
         records = self.server.records
+        ignore_empty = job["ignore_empty"]
         record: dict[str, Any] = {}
-        for m in res["field_mappings"]:
-            name = m["api_name"]
-            value = row[m["index"]] if "index" in m and m["index"] < len(row) else ""
-            if value == "" and "default_value" in m:
-                value = (m["default_value"] or {}).get("value", "") if isinstance(m["default_value"], dict) else m["default_value"]
-            if value == "" and job["ignore_empty"]:
+        for name, idx, kind, by, default in plan:
+            value = row[idx] if idx is not None and idx < len(row) else ""
+            if value == "" and default is not None:
+                value = default
+            if value == "":
+                if not ignore_empty:
+                    record[name] = None
                 continue
-            spec = specs.get(name)
-            if spec is not None and spec.data_type in ("lookup", "ownerlookup", "userlookup") and value != "":
-                by = m.get("find_by", "id")
-                if spec.data_type == "lookup" and by != "id":
-                    found = records.resolve_external(spec.lookup_module or "", by, value)
+            if kind == "lookup":
+                if by != "id":
+                    found = records.resolve_external(self.store.specs[module][name].lookup_module or "", by, value)
                     if found is None:
-                        return "SKIPPED", "", f"INVALID_DATA-{header[m['index']] if 'index' in m else name}"
+                        return "SKIPPED", "", f"INVALID_DATA-{column[name]}"
                     value = found
-                elif spec.data_type != "lookup" and by == "email":
-                    uid = next((u["id"] for u in self.store.users if u["email"].lower() == value.lower()), value)
-                    value = uid
                 record[name] = {"id": value}
-            elif spec is not None and spec.data_type == "multiselectpicklist" and value != "":
+            elif kind == "user":
+                if by == "email":
+                    value = next((u["id"] for u in self.store.users if u["email"].lower() == value.lower()), value)
+                record[name] = {"id": value}
+            elif kind == "multi":
                 record[name] = value.split(";")
             else:
-                record[name] = value if value != "" else None
-        column = {m["api_name"]: header[m["index"]] if "index" in m else m["api_name"] for m in res["field_mappings"]}
+                record[name] = value
         op = job["operation"]
         find_by = res.get("find_by")
         match = None

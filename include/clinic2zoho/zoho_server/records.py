@@ -45,8 +45,7 @@ class Records:
         return None
 
     def duplicate_keys(self, module: str, for_insert: bool) -> list[str]:
-        specs = self.store.specs[module]
-        keys = [s.api_name for s in specs.values() if s.unique or s.external]
+        keys = list(self.store.unique_keys[module])
         if for_insert and self.store.settings["insert_checks_default_duplicates"]:
             keys += [k for k in DEFAULT_DUPLICATE_FIELDS.get(module, ()) if k not in keys]
         return keys
@@ -81,9 +80,9 @@ class Records:
                 and len(rec["Note_Content"]) > int(self.store.settings["note_content_max"]):
             raise invalid(specs["Note_Content"], f"$.data[{i}].Note_Content",
                           maximum_length=str(self.store.settings["note_content_max"]))
-        for spec in specs.values():
-            if spec.mandatory and rec.get(spec.api_name) in (None, "", []):
-                raise mandatory(spec.api_name, f"$.data[{i}].{spec.api_name}")
+        for name in self.store.mandatory[module]:
+            if rec.get(name) in (None, "", []):
+                raise mandatory(name, f"$.data[{i}].{name}")
         if "Last_Name" in specs and "First_Name" in specs:
             rec["Full_Name"] = " ".join(p for p in (rec.get("First_Name"), rec.get("Last_Name")) if p)
         if module == "Invoices":

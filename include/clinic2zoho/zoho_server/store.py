@@ -69,6 +69,11 @@ class Store:
         self.credit_log: deque[tuple[float, int]] = deque(self.conn.execute("SELECT ts, cost FROM credits ORDER BY ts"))
         self.jobs: dict[str, dict[str, Any]] = {i: json.loads(j) for i, j in self.conn.execute("SELECT id, json FROM jobs")}
         self.specs: dict[str, dict[str, FieldSpec]] = {}
+        self.mandatory: dict[str, list[str]] = {}
+        self.unique_keys: dict[str, list[str]] = {}
+        self.index_keys: dict[str, list[str]] = {}
+        self._pending: list[tuple[str, str, str]] = []
+        self._iso_cache: tuple[int, str] = (-1, "")
         self.index: dict[tuple[str, str], dict[str, list[str]]] = {}
         self.users_by_id = {u["id"]: u for u in self.users}
         for m in self.modules:
@@ -79,7 +84,10 @@ class Store:
         return time.time() + float(self.kv.get("clock_offset", 0.0))
 
     def now_iso(self) -> str:
-        return datetime.fromtimestamp(self.now(), timezone.utc).replace(microsecond=0).isoformat()
+        second = int(self.now())
+        if self._iso_cache[0] != second:
+            self._iso_cache = (second, datetime.fromtimestamp(second, timezone.utc).isoformat())
+        return self._iso_cache[1]
 
     def next_id(self) -> str:
         counter = int(self.kv.get("id_counter", 0)) + 1
@@ -94,7 +102,13 @@ class Store:
     def begin(self) -> None:
         self.conn.execute("BEGIN")
 
+    def flush_records(self) -> None:
+        if self._pending:
+            self.conn.executemany("INSERT OR REPLACE INTO records VALUES (?, ?, ?)", self._pending)
+            self._pending = []
+
     def commit(self) -> None:
+        self.flush_records()
         if self._dirty_kv:
             self.conn.executemany("INSERT OR REPLACE INTO kv VALUES (?, ?)",
                                   [(k, _dumps(self.kv[k])) for k in self._dirty_kv])
@@ -134,6 +148,8 @@ class Store:
                 sub = {s["api_name"]: schema.to_spec(s) for s in fj.get("subform_fields", [])}
             specs[fj["api_name"]] = schema.to_spec(fj, sub)
         self.specs[module] = specs
+        self.mandatory[module] = [s.api_name for s in specs.values() if s.mandatory]
+        self.unique_keys[module] = [s.api_name for s in specs.values() if s.unique or s.external]
         keys = set(schema.DEFAULT_DUPLICATE_FIELDS.get(module, ()))
         if self.modules.get(module, {}).get("generated_type") == "custom":
             keys.add("Name")
@@ -146,9 +162,10 @@ class Store:
                 if rec.get(name) not in (None, ""):
                     idx.setdefault(norm_key(rec[name]), []).append(rid)
             self.index[(module, name)] = idx
+        self.index_keys[module] = [f for (m, f) in self.index if m == module]
 
     def indexed(self, module: str) -> list[str]:
-        return [f for (m, f) in self.index if m == module]
+        return self.index_keys.get(module, [])
 
     # ---- records ----------------------------------------------------------------------------------
     def put_records(self, module: str, recs: Iterable[dict[str, Any]], old: dict[str, dict[str, Any]] | None = None) -> None:
@@ -169,9 +186,10 @@ class Store:
                     idx.setdefault(norm_key(rec[k]), []).append(rid)
             table[rid] = rec
             rows.append((module, rid, _dumps(rec)))
-        self.conn.executemany("INSERT OR REPLACE INTO records VALUES (?, ?, ?)", rows)
+        self._pending.extend(rows)  # written at commit, in the same transaction
 
     def delete_record(self, module: str, rid: str) -> None:
+        self.flush_records()
         rec = self.records[module].pop(rid)
         for k in self.indexed(module):
             if rec.get(k) not in (None, ""):
