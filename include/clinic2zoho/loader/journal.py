@@ -297,7 +297,9 @@ class JournalReader:
         for i, d in enumerate(run_dirs):
             for j, f in enumerate(sorted(d.glob("*.duckdb"))):
                 is_audit = f.stem.startswith("audit-")
-                if not is_audit and modules is not None and f.stem not in modules:
+                # A module filter means "these modules' rows": audit files (maybe open for writing
+                # in this very process) stay out.
+                if modules is not None and (is_audit or f.stem not in modules):
                     continue
                 alias = f"s{i}_{j}"
                 self.con.execute(f"ATTACH '{f}' AS {alias} (READ_ONLY)")

@@ -24,8 +24,8 @@ log = logging.getLogger(__name__)
 SCHEMA_CHANGES_DDL = """
 CREATE SCHEMA IF NOT EXISTS ops;
 CREATE TABLE IF NOT EXISTS ops.schema_changes (
-    run_id VARCHAR, kind VARCHAR, module VARCHAR, field VARCHAR, detail VARCHAR,
-    created_at TIMESTAMPTZ DEFAULT now());
+    run_id VARCHAR NOT NULL, kind VARCHAR NOT NULL, module VARCHAR NOT NULL, field VARCHAR, detail JSON,
+    created_at TIMESTAMPTZ NOT NULL);
 """
 GONE_CODES = {"INVALID_DATA", "RECORD_NOT_FOUND", "NOT_FOUND", "INVALID_URL_PATTERN"}
 
@@ -175,10 +175,22 @@ class Rollback:
             seg.rollback_mark(failed, "failed")
 
 
+def _detail(raw: Any) -> dict:
+    if isinstance(raw, dict):
+        return raw
+    try:
+        value = json.loads(raw) if raw else {}
+    except (TypeError, json.JSONDecodeError):
+        return {"text": raw}
+    return value if isinstance(value, dict) else {"values": value}
+
+
 def rollback_schema(client: Any, warehouse: Path, run_id: str) -> list[dict]:
-    """Remove what schema preparation created for the run (ops.schema_changes), newest first, once
-    empty: pick-list values no record uses, custom fields no record fills, custom modules with no
-    record. What the client (or Zoho's API) cannot remove is reported, never hidden."""
+    """Remove what schema preparation created for the run (ops.schema_changes, written by
+    `clinic2zoho prepare-schema`), newest first, once empty: design records (the Clinic services
+    product) no invoice uses, pick-list values no record holds, custom fields no record fills,
+    custom modules without records. What the client (or Zoho's API) cannot remove is reported,
+    never hidden."""
     con = duckdb.connect(str(warehouse))
     try:
         con.execute(SCHEMA_CHANGES_DDL)
@@ -188,16 +200,21 @@ def rollback_schema(client: Any, warehouse: Path, run_id: str) -> list[dict]:
     finally:
         con.close()
     out = []
-    for kind, module, field, detail in changes:
-        result = {"kind": kind, "module": module, "field": field, "detail": detail}
+    for kind, module, field, raw in changes:
+        detail = _detail(raw)
+        result: dict[str, Any] = {"kind": kind, "module": module, "field": field}
         try:
-            if kind in ("picklist_value", "picklist_values"):
-                values = json.loads(detail) if detail and detail.startswith("[") else [detail]
+            if kind == "record":
+                rid = detail.get("id")
+                res = client.delete(module, [rid])[0] if rid else None
+                result["outcome"] = "removed" if res is not None and (res.ok or res.code in GONE_CODES) else \
+                    f"not removed: {res.code if res else 'no record id recorded'}"
+            elif kind in ("picklist_value", "picklist_values"):
+                values = [str(v) for v in (detail.get("values") or [])]
                 used = {str(r.get(field)) for r in client.iter_records(module, [field]) if r.get(field) is not None}
-                keep = [v for v in values if v in used]
                 remover = getattr(client, "remove_picklist_values", None)
-                if keep:
-                    result["outcome"] = f"kept: value(s) in use by records ({len(keep)})"
+                if any(v in used for v in values):
+                    result["outcome"] = "kept: value(s) in use by records"
                 elif remover is None:
                     result["outcome"] = "not removed: the client cannot remove pick-list values"
                 else:
@@ -209,7 +226,7 @@ def rollback_schema(client: Any, warehouse: Path, run_id: str) -> list[dict]:
                 if filled:
                     result["outcome"] = "kept: records hold values"
                 elif remover is None:
-                    result["outcome"] = "not removed: Zoho's API (and the client) cannot delete fields; remove by hand"
+                    result["outcome"] = "not removed: the client cannot delete fields; remove it in Zoho's setup"
                 else:
                     remover(module, field)
                     result["outcome"] = "removed"
@@ -219,7 +236,7 @@ def rollback_schema(client: Any, warehouse: Path, run_id: str) -> list[dict]:
                 if has_records:
                     result["outcome"] = "kept: module holds records"
                 elif remover is None:
-                    result["outcome"] = "not removed: Zoho's API (and the client) cannot delete modules; remove by hand"
+                    result["outcome"] = "not removed: the client cannot delete modules; remove it in Zoho's setup"
                 else:
                     remover(module)
                     result["outcome"] = "removed"

@@ -1,0 +1,69 @@
+"""`clinic2zoho load`: load the Zoho-shaped tables into Zoho in dependency order, journaled.
+`--run RUN_ID` resumes an interrupted run (no duplicate, nothing lost)."""
+
+from __future__ import annotations
+
+import argparse
+import json
+from pathlib import Path
+
+from clinic2zoho import settings as app_settings
+from clinic2zoho.loader import cli_common, journal
+from clinic2zoho.loader.estimate import PlanLimits
+from clinic2zoho.loader.module_loader import LoadSettings
+from clinic2zoho.loader.run import Loader, new_run_id, open_client, write_report
+from clinic2zoho.loader.source import TableSource
+
+
+def configure(parser: argparse.ArgumentParser) -> None:
+    cli_common.add_plan_arguments(parser)
+    cli_common.add_limit_arguments(parser)
+    cli_common.add_zoho_arguments(parser)
+    parser.add_argument("--run", dest="run_id", default=None, help="resume this run id (default: a new run)")
+    parser.add_argument("--warehouse", type=Path, default=None, help="DuckDB file (default: the work warehouse)")
+    parser.add_argument("--path", choices=("auto", "record", "bulk"), default="auto",
+                        help="auto: the cheaper path in credits per batch")
+    parser.add_argument("--files-root", type=Path, default=None, help="where relative attachment paths start")
+    parser.add_argument("--attachment-max-bytes", type=int, default=25 * 1024 * 1024)
+    parser.add_argument("--no-publish", action="store_true", help="leave ops.* in the warehouse untouched")
+
+
+def mapping_gate() -> None:
+    from clinic2zoho.mapping.gate import require_confirmed
+
+    require_confirmed(task="clinic2zoho load")
+
+
+def run(args: argparse.Namespace) -> int:
+    plan = cli_common.load_plan(args)
+    root = cli_common.journal_root(args)
+    warehouse = Path(args.warehouse) if args.warehouse else app_settings.warehouse_path()
+    run_id = args.run_id or new_run_id()
+    limits = PlanLimits(args.edition, args.users, args.per_minute, args.concurrency)
+    settings = LoadSettings(
+        record_concurrency=min(limits.effective_concurrency, 10), force_path=None if args.path == "auto" else args.path,
+        files_root=args.files_root, attachment_max_bytes=args.attachment_max_bytes)
+    config = cli_common.zoho_config(args)
+    audit = journal.AuditLog(root, run_id)
+    client = open_client(config, audit)
+    try:
+        loader = Loader(plan, client, run_id=run_id, root=root, source=TableSource(warehouse), settings=settings,
+                        gate=mapping_gate, limits=limits)
+        print(f"run {run_id}: loading {', '.join(plan.select(args.module).order())}")
+        result = loader.run(args.module)
+    finally:
+        client.close()
+        audit.close()
+    if not args.no_publish:
+        journal.publish(root, warehouse, run_id)
+    report = write_report(root, run_id)
+    summary = json.loads(report.read_text())
+    for m in summary["modules"]:
+        print(f"  {m['module']:<16} loaded {m['done']:>7}  rejected {m['rejected']:>5}  skipped {m['skipped']:>4}"
+              f"  pending {m['pending']:>3}  credits {m['credits']:>6}")
+    pred = summary.get("predicted") or {}
+    print(f"credits spent {summary['credits_spent']} (predicted {pred.get('credits', 'n/a')}); report {report}")
+    if summary["rejects"]:
+        print(f"rejected rows are in ops.load_rejects (run_id = '{run_id}')")
+    print(f"undo with: clinic2zoho rollback --run {run_id}")
+    return 1 if result.pending else 0
