@@ -28,8 +28,11 @@ class Case:
 
 
 HUGE = "x" * (5 << 20)
-LATE_BAD_UTF8 = (b"id,b\n" + b"".join(b"%d,plain ascii row padding the sample\n" % i for i in range(1, 40001))
-                 + b"40001,caf\xe9\n40002,ok\n")
+_ASCII_ROWS = b"".join(b"%d,plain ascii row padding the sample\n" % i for i in range(2, 40001))
+# UTF-8 (row 1 holds a UTF-8 character) with one stray cp1252 byte beyond the sniffed sample
+LATE_BAD_UTF8 = "id,b\n1,Zoë\n".encode() + _ASCII_ROWS + b"40001,caf\xe9\n40002,ok\n"
+# a cp1252 file whose first non-ASCII byte comes after the sniffed sample
+LATE_CP1252 = b"id,b\n1,plain\n" + _ASCII_ROWS + "40001,café – 5€\n".encode("cp1252")
 
 CASES: dict[str, Case] = {
     "utf8_bom": Case("\ufeffid,b\n1,Zoë\n".encode("utf-8"), read=1, values={"1": "Zoë"}),
@@ -37,8 +40,9 @@ CASES: dict[str, Case] = {
                                       values={"1": "Zoë “café” – 5€"}),
     "latin1_undefined_cp1252_byte_kept": Case(b"id,b\n1,caf\xe9\x81\n", read=1, values={"1": "café\x81"}),
     "invalid_utf8_after_the_sample_is_rejected": Case(
-        LATE_BAD_UTF8, read=40002, rejected=1, values={"40002": "ok"}, reasons=["invalid encoding"],
+        LATE_BAD_UTF8, read=40002, rejected=1, values={"1": "Zoë", "40002": "ok"}, reasons=["invalid encoding"],
         reject_rows=[40001]),
+    "cp1252_after_the_sample_is_transcoded": Case(LATE_CP1252, read=40001, values={"40001": "café – 5€"}),
     "too_many_fields": Case(b"id,b\n1,a\n2,b,extra\n3,c\n", read=3, rejected=1, values={"1": "a", "3": "c"},
                             reasons=["too many columns"], reject_rows=[2]),
     "too_few_fields": Case(b"id,b,c\n1,a,x\n2\n3,c,z\n", read=3, rejected=1, values={"3": "c"},

@@ -6,14 +6,16 @@ copied to raw.raw_rejects with row, field and reason."""
 
 from __future__ import annotations
 
+import re
 import tempfile
+from dataclasses import replace
 from pathlib import Path
 
 import duckdb
 
 from .names import quote_ident, sql_string
 from .result import FileLoad
-from .sniff import CsvShape, transcode_to_utf8
+from .sniff import CHUNK_BYTES, CsvShape, transcode_to_utf8
 from .store import Batch, land_relation, record_file_load, record_rejects
 
 MAX_LINE_BYTES = 64 << 20  # a record (not a field limit): long rich-text notes fit easily
@@ -34,20 +36,56 @@ def read_csv_sql(path: Path, shape: CsvShape) -> str:
 def land_delimited(con: duckdb.DuckDBPyConnection, shape: CsvShape, entity: str, table: str,
                    batch: Batch, workdir: Path) -> FileLoad:
     source_file = str(shape.path)
+    good, landed, unchanged, rejected = _land_once(con, shape, table, batch, workdir)
+    if rejected and not shape.needs_transcoding and _encoding_rejects(con) and not _has_utf8_multibyte(shape.path):
+        # The sample looked like UTF-8 (plain ASCII), but later bytes are not UTF-8 and nothing in
+        # the file is UTF-8 beyond ASCII: it is a cp1252/latin-1 file. Land it again, transcoded.
+        con.execute(f"DELETE FROM {table} WHERE _batch_id = ? AND _source_file = ?", [batch.batch_id, source_file])
+        con.execute("DELETE FROM raw.raw_rejects WHERE batch_id = ? AND source_file = ?",
+                    [batch.batch_id, source_file])
+        shape = replace(shape, encoding="cp1252")
+        good, landed, unchanged, rejected = _land_once(con, shape, table, batch, workdir)
+    load = FileLoad(entity=entity, file=source_file, table=table, read=good + rejected, landed=landed,
+                    unchanged=unchanged, rejected=rejected)
+    record_file_load(con, batch, entity, source_file, load.read, landed, unchanged, rejected)
+    return load
+
+
+def _land_once(con: duckdb.DuckDBPyConnection, shape: CsvShape, table: str, batch: Batch,
+               workdir: Path) -> tuple[int, int, int, int]:
+    source_file = str(shape.path)
     read_path = shape.path
     if shape.needs_transcoding:
         read_path = transcode_to_utf8(shape, Path(tempfile.mkstemp(suffix=".csv", dir=workdir)[1]))
     con.execute(f"DROP TABLE IF EXISTS {_REJECTS}; DROP TABLE IF EXISTS {_REJECT_SCANS}")
     cols = ", ".join(quote_ident(c) for c in shape.columns)
     select_sql = f"SELECT {cols}, row_number() OVER () AS _rn FROM {read_csv_sql(read_path, shape)}"
-    good, landed, unchanged = land_relation(con, table, shape.columns, select_sql, source_file, batch)
-    rejected = _collect_rejects(con, table, source_file, batch)
-    if read_path != shape.path:
-        read_path.unlink(missing_ok=True)
-    load = FileLoad(entity=entity, file=source_file, table=table, read=good + rejected, landed=landed,
-                    unchanged=unchanged, rejected=rejected)
-    record_file_load(con, batch, entity, source_file, load.read, landed, unchanged, rejected)
-    return load
+    try:
+        good, landed, unchanged = land_relation(con, table, shape.columns, select_sql, source_file, batch)
+        rejected = _collect_rejects(con, table, source_file, batch)
+    finally:
+        if read_path != shape.path:
+            read_path.unlink(missing_ok=True)
+    return good, landed, unchanged, rejected
+
+
+def _encoding_rejects(con: duckdb.DuckDBPyConnection) -> bool:
+    return con.execute(f"SELECT count(*) FROM {_REJECTS} WHERE error_type LIKE 'INVALID %'").fetchone()[0] > 0
+
+
+_UTF8_MULTIBYTE = re.compile(rb"[\xC2-\xF4][\x80-\xBF]+")
+
+
+def _has_utf8_multibyte(path: Path) -> bool:
+    """Whether any well-formed UTF-8 multi-byte sequence occurs (streamed, chunk by chunk)."""
+    tail = b""
+    with path.open("rb") as handle:
+        while chunk := handle.read(CHUNK_BYTES):
+            data = tail + chunk
+            if _UTF8_MULTIBYTE.search(data):
+                return True
+            tail = data[-3:]
+    return False
 
 
 def _collect_rejects(con: duckdb.DuckDBPyConnection, table: str, source_file: str, batch: Batch) -> int:
