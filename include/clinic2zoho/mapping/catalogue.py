@@ -28,6 +28,7 @@ class TargetField:
     label: str | None = None
     aliases: list[str] = field(default_factory=list)
     values: list[str] = field(default_factory=list)  # pick-list values
+    value_aliases: dict[str, list[str]] = field(default_factory=dict)  # value -> source words for it
     lookup: str | None = None  # module a lookup points at
     in_org: bool = False
     external: bool = False
@@ -99,12 +100,15 @@ def load_catalogue(client: MetadataClient | None, path: Path = TARGET_MODEL) -> 
                 length=f.get("length") or DEFAULT_LENGTHS.get(f["type"]),
                 aliases=list(f.get("aliases") or []),
                 values=list(f.get("values") or []),
+                value_aliases=dict(f.get("value_aliases") or {}),
                 lookup=f.get("lookup"),
                 always=bool(f.get("always")),
             )
         ext = spec.get("external_id")
         if ext and spec["kind"] in {"standard", "custom", "junction"}:
             fields[ext] = TargetField(ext, "text", 60, aliases=["id", "key"], external=True, always=True)
+        elif ext and spec["kind"] in {"notes", "attachments"}:  # a marker in the title / file name, not a field
+            fields[ext] = TargetField(ext, "text", None, aliases=["id"], external=True)
         module = TargetModule(
             api_name=name,
             kind=spec["kind"],
@@ -126,6 +130,7 @@ def load_catalogue(client: MetadataClient | None, path: Path = TARGET_MODEL) -> 
                     live.always = planned.always
                     live.external = live.external or planned.external
                     live.values = live.values or planned.values
+                    live.value_aliases = planned.value_aliases
                     live.lookup = live.lookup or planned.lookup
                 fields[live.api_name] = live
         elif name in org_modules:

@@ -16,6 +16,7 @@ _EXPAND = {
 def words(name: str) -> str:
     """`BirthDate`, `birth_date`, `BIRTH-DATE` → `birth date`."""
     name = re.sub(r"([a-z0-9])([A-Z])", r"\1 \2", name)
+    name = re.sub(r"([A-Za-z])([0-9])", r"\1 \2", name)
     tokens = [t for t in re.split(r"[^A-Za-z0-9]+", name.lower()) if t]
     return " ".join(_EXPAND.get(t, t) for t in tokens)
 

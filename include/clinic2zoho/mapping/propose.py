@@ -23,17 +23,30 @@ FK_OVERLAP = 0.9  # share of a column's values found in another entity's key: a 
 LOW_CONFIDENCE = 0.75  # below this a choice is listed first on the review page
 # columns that carry the whole source record; kept in raw, never mapped to a field
 WHOLE_RECORD_COLUMNS = {"resource", "definition", "raw_record"}
+_NO_LOOKUP_MODULES = {"Users", "Events", "Tasks", "Notes", "Attachments"}
 _MONEY_WORDS = ("amount", "cost", "price", "revenue", "expense", "coverage", "paid", "balance",
                 "charge", "fee", "total", "outstanding", "payment")
 
 
+_IDENT_WORDS = {"id", "code", "number", "zip", "postal", "npi", "diagnosis", "ssn", "identifier", "reference"}
+_PHONE_WORDS = {"phone", "telephone", "mobile", "cell", "fax", "tel"}
+
+
 def _new_field_type(p: ColumnProfile) -> dict[str, Any]:
     """Data type and length for a column no existing field fits."""
-    t = p.inferred_type
+    t, name = p.inferred_type, set(words(p.name).split())
+    money = any(w in " ".join(name) for w in _MONEY_WORDS)
+    if money and t in {"decimal", "integer", "boolean"}:
+        return {"data_type": "currency"}
+    ident = name & _IDENT_WORDS or any(w.endswith(("id", "code")) for w in name)
+    if t in {"integer", "decimal", "boolean"} and ident:  # codes and ids are labels, not numbers
+        return {"data_type": "text", "length": 60 if p.max_length <= 60 else 120}
     if p.is_categorical and t != "boolean":
         return {"data_type": "picklist"}
-    if t == "decimal" or (t == "integer" and any(w in words(p.name) for w in _MONEY_WORDS)):
-        return {"data_type": "currency"} if any(w in words(p.name) for w in _MONEY_WORDS) else {"data_type": "double"}
+    if t == "decimal":
+        return {"data_type": "double"}
+    if t == "phone" and not name & _PHONE_WORDS:  # SSN-like numbers look like phones
+        t = "text"
     simple = {"date": "date", "datetime": "datetime", "email": "email", "phone": "phone",
               "url": "website", "boolean": "boolean", "long_text": "textarea"}
     if t in simple:
@@ -131,7 +144,7 @@ class Proposer:
         return module.api_name if module and score >= ENTITY_MATCH else None
 
     # -- references -------------------------------------------------------------------------
-    def _reference(self, entity: str, col: ColumnProfile) -> tuple[str, float] | None:
+    def _reference(self, entity: str, col: ColumnProfile) -> tuple[str, float, str] | None:
         """The entity whose key this column holds, if any (checked on the values)."""
         if col.inferred_type not in {"uuid", "text", "integer", "url"} or col.non_null == 0:
             return None
@@ -146,9 +159,14 @@ class Proposer:
                 singular(w) in other_words for w in col_words.split())
             if not named and col.inferred_type != "uuid":
                 continue
-            share = key_overlap(self.con, table, col.name, self.profiles[other].table, key)
+            # the key, or another unique identifier of the other entity (an NPI, a member number)
+            parent_cols = [key] + [c.name for c in self.profiles[other].columns
+                                   if c.name != key and c.distinct == c.non_null == self.profiles[other].rows > 0
+                                   and any(w in ("id", "npi", "number", "identifier", "code") for w in words(c.name).split())]
+            shares = [(key_overlap(self.con, table, col.name, self.profiles[other].table, pc), pc) for pc in parent_cols]
+            share, parent_col = max(shares)
             if share >= FK_OVERLAP and (best is None or share > best[1] or (named and share == best[1])):
-                best = (other, share)
+                best = (other, share, parent_col)
         return best
 
     # -- columns ----------------------------------------------------------------------------
@@ -164,7 +182,7 @@ class Proposer:
             if col.name in WHOLE_RECORD_COLUMNS:
                 choices[col.name] = self._skip(col, ["carries the whole source record; kept in raw for lineage"], 0.95)
                 continue
-            if col.name == key and module.external_id and module.external_id in module.fields:
+            if col.name == key and module.kind != "users" and module.external_id in module.fields:
                 target = module.fields[module.external_id]
                 choices[col.name] = self._choice(col, module, target, 0.98, [f"key column of {entity}: the external id"])
                 taken.add(target.api_name)
@@ -204,9 +222,11 @@ class Proposer:
         return out
 
     def _reference_choice(self, entity: str, col: ColumnProfile, module: TargetModule,
-                          ref: tuple[str, float], taken: set[str]) -> dict[str, Any] | None:
-        other, share = ref
-        reason = f"values: {share:.0%} found in {other}.{self.keys[other]} (a reference)"
+                          ref: tuple[str, float, str], taken: set[str]) -> dict[str, Any] | None:
+        other, share, parent_col = ref
+        reason = f"values: {share:.0%} found in {other}.{parent_col} (a reference)"
+        if module.kind == "users":
+            return self._skip(col, [reason, "providers are matched to Zoho users by email; other references are not carried"], 0.7)
         other_em = self.entity_modules.get(other, {})
         if other_em.get("kind") == "value_list":
             target = self.catalogue.modules[other_em["module"]].fields.get(other_em["field"])
@@ -214,7 +234,7 @@ class Proposer:
                 vl = self.catalogue.value_lists[other]
                 values = self._value_list(other, vl["value_column"])
                 choice = self._choice(col, module, target, 0.9, [reason, f"{other} is the list of {target.api_name} values"])
-                choice["value_map"] = value_map(values, target.values)
+                choice["value_map"] = value_map(values, target.values, target.value_aliases)
                 choice["value_map_via"] = f"{other}.{vl['value_column']}"
                 return choice
             return None
@@ -234,9 +254,14 @@ class Proposer:
                                 [reason, f"{target.api_name} is a lookup to {target_module}"])
         if not module.accepts_custom_fields:
             return self._skip(col, [reason, f"{module.api_name} takes no custom fields"], 0.7)
-        # no lookup field yet: a new lookup field (a reference to an owner becomes the provider's email)
-        if target_module == "Users":
-            spec = {"data_type": "email"}
+        # a planned field named for the reference (e.g. Appointment_Id holding the visit's key)
+        named = sorted(((fit(col, f)[0], f) for f in module.fields.values() if f.api_name not in taken
+                        and f.data_type not in {"lookup", "ownerlookup"} and not f.external), key=lambda x: -x[0])
+        if named and named[0][0] >= 0.85:
+            return self._choice(col, module, named[0][1], named[0][0], [reason, *fit(col, named[0][1])[1]])
+        # no lookup field yet: a new lookup field (a second reference to a provider keeps its key)
+        if target_module in _NO_LOOKUP_MODULES:  # Zoho lookups cannot point at users or activities
+            spec = {"data_type": "text", "length": 60}
         else:
             spec = {"data_type": "lookup", "lookup": target_module}
         name = self._free_name(module, api_name(col.name))
@@ -290,7 +315,7 @@ class Proposer:
         if target.external:
             choice["external_id"] = True
         if target.data_type in {"picklist", "multiselectpicklist"} and col.values and "value_map" not in choice:
-            choice["value_map"] = value_map(col.values, target.values)
+            choice["value_map"] = value_map(col.values, target.values, target.value_aliases)
         return choice
 
     def _new(self, col: ColumnProfile, module: TargetModule, name: str, spec: dict, score: float,

@@ -15,7 +15,7 @@ _FIT: dict[str, dict[str, float]] = {
     "date": {"date": 1.0, "datetime": 0.7, "text": 0.4},
     "datetime": {"datetime": 1.0, "date": 0.7, "text": 0.4},
     "integer": {"integer": 1.0, "bigint": 1.0, "double": 0.9, "decimal": 0.9, "currency": 0.8,
-                "text": 0.6, "picklist": 0.5, "date": 0.3},
+                "text": 0.6, "picklist": 0.5, "phone": 0.7, "date": 0.3},
     "decimal": {"currency": 1.0, "double": 1.0, "decimal": 1.0, "text": 0.4},
     "email": {"email": 1.0, "ownerlookup": 0.8, "text": 0.5},
     "phone": {"phone": 1.0, "text": 0.6},
@@ -63,9 +63,14 @@ def _norm(value: str) -> str:
     return words(value)
 
 
-def match_value(value: str, choices: list[str]) -> tuple[str | None, float]:
+def match_value(value: str, choices: list[str], aliases: dict[str, list[str]] | None = None) -> tuple[str | None, float]:
+    """The pick-list value a source value stands for: by synonym, code letter, spelling, or a
+    value named inside it (`http://snomed.info/sct` → SNOMED)."""
     if not choices:
         return None, 0.0
+    for choice, words_ in (aliases or {}).items():
+        if _norm(value) in {_norm(w) for w in words_} and choice in choices:
+            return choice, 0.95
     if len(value) <= 2:  # codes such as M / F: the one choice the code abbreviates
         starts = [c for c in choices if c.lower().startswith(value.lower())]
         if len(starts) == 1:
@@ -73,6 +78,9 @@ def match_value(value: str, choices: list[str]) -> tuple[str | None, float]:
     hit = process.extractOne(value, choices, scorer=fuzz.ratio, processor=_norm)
     if hit and hit[1] >= MATCH_VALUE:
         return hit[0], hit[1] / 100.0
+    inside = [c for c in choices if len(c) >= 3 and _norm(c) in _norm(value).split()]
+    if len(inside) == 1:
+        return inside[0], 0.9
     return None, (hit[1] / 100.0 if hit else 0.0)
 
 
@@ -81,12 +89,12 @@ def value_score(profile: ColumnProfile, target: TargetField) -> tuple[float, str
     if not target.values or not profile.values:
         return None
     total = sum(n for _, n in profile.values)
-    hit = sum(n for v, n in profile.values if match_value(v, target.values)[0] is not None)
+    hit = sum(n for v, n in profile.values if match_value(v, target.values, target.value_aliases)[0] is not None)
     share = hit / total if total else 0.0
     return share, f"values: {share:.0%} of rows match the pick-list's values"
 
 
-NAME_FLOOR = 0.7  # below this name similarity a field is taken only when its values agree
+NAME_FLOOR = 0.75  # below this name similarity a field is taken only when its values agree
 
 
 def fit(profile: ColumnProfile, target: TargetField) -> tuple[float, list[str]]:
@@ -97,20 +105,21 @@ def fit(profile: ColumnProfile, target: TargetField) -> tuple[float, list[str]]:
     values = value_score(profile, target)
     if values is None:
         score = 0.7 * name + 0.3 * typ
-        if name < NAME_FLOOR:
+        if name < NAME_FLOOR or typ < 0.5:
             score = min(score, 0.55)
         return score, [name_reason, type_reason]
     score = 0.55 * name + 0.2 * typ + 0.25 * values[0]
-    if name < NAME_FLOOR and values[0] < 0.8:
+    if (name < NAME_FLOOR and values[0] < 0.8) or typ < 0.5:
         score = min(score, 0.55)
     return score, [name_reason, type_reason, values[1]]
 
 
-def value_map(profile_values: list[tuple[str, int]], target_values: list[str]) -> list[dict]:
+def value_map(profile_values: list[tuple[str, int]], target_values: list[str],
+              aliases: dict[str, list[str]] | None = None) -> list[dict]:
     """Source value → Zoho value; values with no match become new pick-list values (flagged)."""
     out = []
     for value, count in profile_values:
-        zoho, score = match_value(value, target_values)
+        zoho, score = match_value(value, target_values, aliases)
         if zoho is not None:
             out.append({"source": value, "zoho": zoho, "rows": count})
         else:

@@ -30,6 +30,8 @@ def client_from_args(args: argparse.Namespace):
         kwargs["data_centre"] = args.data_centre
     else:
         raise SystemExit("say where Zoho is: --api-url/--accounts-url or --data-centre (or ZOHO_API_URL / ZOHO_DATA_CENTRE)")
+    if "data_centre" not in kwargs:
+        kwargs["data_centre"] = None
     config = ZohoConfig(os.environ["ZOHO_CLIENT_ID"], os.environ["ZOHO_CLIENT_SECRET"],
                         os.environ["ZOHO_REFRESH_TOKEN"], **kwargs)
     return ZohoClient(config)

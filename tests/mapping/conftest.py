@@ -1,0 +1,51 @@
+"""Shared set-up for the mapping tests: a landed warehouse, a private copy of the dbt project (so
+confirmations and proposals never touch the real one) and a client for the local Zoho server."""
+
+from __future__ import annotations
+
+import shutil
+from pathlib import Path
+
+import pytest
+import yaml
+
+from clinic2zoho.generator import generate_export
+from clinic2zoho.landing import land_export
+from clinic2zoho.settings import DBT_PROJECT_DIR
+
+EXPECTED = Path(__file__).with_name("expected")
+
+
+def expected_mapping(fmt: str) -> dict[str, str]:
+    return {str(k): str(v) for k, v in yaml.safe_load((EXPECTED / f"{fmt}.yml").read_text()).items()}
+
+
+@pytest.fixture
+def dbt_copy(tmp_path, monkeypatch) -> Path:
+    """The dbt project's models, seeds and macros copied for one test (no mapping folder yet)."""
+    dest = tmp_path / "dbt_project"
+    dest.mkdir()
+    for name in ("models", "seeds", "macros", "tests"):
+        if (DBT_PROJECT_DIR / name).is_dir():
+            shutil.copytree(DBT_PROJECT_DIR / name, dest / name)
+    if (DBT_PROJECT_DIR / "dbt_project.yml").is_file():
+        shutil.copy(DBT_PROJECT_DIR / "dbt_project.yml", dest / "dbt_project.yml")
+    monkeypatch.setenv("CLINIC2ZOHO_DBT_PROJECT", str(dest))
+    return dest
+
+
+@pytest.fixture
+def generic_warehouse(work_home, tmp_path) -> Path:
+    """A small generated generic export landed into the test's warehouse."""
+    generate_export(tmp_path / "gen", 120, seed=5, with_files=False)
+    warehouse = work_home / "warehouse.duckdb"
+    land_export(tmp_path / "gen" / "export", "generic", warehouse)
+    return warehouse
+
+
+def client_for(server):
+    from clinic2zoho.zoho import ZohoClient, ZohoConfig
+
+    return ZohoClient(ZohoConfig(server.client_id, server.client_secret, server.refresh_token, data_centre=None,
+                                 accounts_url=server.accounts_url, api_url=server.api_url, upload_url=server.upload_url,
+                                 max_attempts=2))
