@@ -9,6 +9,8 @@ from collections.abc import Callable
 import pytest
 
 from clinic2zoho.zoho import CallEvent, ZohoClient, ZohoConfig
+from clinic2zoho.zoho_server.process import ZohoServerProcess
+from tests.fixtures.zoho import DEFAULT_ZOHO_USERS
 
 _counter = itertools.count()
 
@@ -38,13 +40,28 @@ def config_for(server, **overrides) -> ZohoConfig:
     return ZohoConfig(**values)
 
 
+@pytest.fixture(scope="module")
+def shared_zoho_server(tmp_path_factory) -> ZohoServerProcess:
+    """One server for a test module whose tests only add records under their own keys (server
+    starts cost seconds); modules that change settings or the clock override `server`."""
+    folder = tmp_path_factory.mktemp("zoho-shared")
+    server = ZohoServerProcess(state=folder / "state.sqlite", users=DEFAULT_ZOHO_USERS, workdir=folder).start()
+    yield server
+    server.close()
+
+
 @pytest.fixture
-def make_client(zoho_server) -> Callable[..., tuple[ZohoClient, Recorder]]:
+def server(shared_zoho_server) -> ZohoServerProcess:
+    return shared_zoho_server
+
+
+@pytest.fixture
+def make_client(server) -> Callable[..., tuple[ZohoClient, Recorder]]:
     clients: list[ZohoClient] = []
 
-    def make(server=None, **overrides) -> tuple[ZohoClient, Recorder]:
+    def make(target=None, **overrides) -> tuple[ZohoClient, Recorder]:
         recorder = Recorder()
-        client = ZohoClient(config_for(server or zoho_server, **overrides), on_call=recorder)
+        client = ZohoClient(config_for(target or server, **overrides), on_call=recorder)
         clients.append(client)
         return client, recorder
 

@@ -13,6 +13,12 @@ from clinic2zoho.zoho import ZohoAuthError, ZohoClient
 from tests.zoho.conftest import config_for
 
 
+
+@pytest.fixture
+def server(zoho_server):
+    """A fresh server per test: these tests change its settings or clock."""
+    return zoho_server
+
 def test_one_token_serves_many_calls(make_client):
     client, calls = make_client()
     for _ in range(5):

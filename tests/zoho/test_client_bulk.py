@@ -9,6 +9,7 @@ from clinic2zoho.zoho.bulk_files import write_bulk_zips
 from tests.zoho.conftest import contacts, count_by_key, ensure_external_field, unique
 
 COLUMNS = ["Last_Name", "Clinic_Patient_Id"]
+pytestmark = pytest.mark.xdist_group("zoho-client-bulk")
 
 
 @pytest.fixture
@@ -73,7 +74,9 @@ def test_bulk_in_steps_for_a_deferrable_operator(client, ext, tmp_path):
     assert all(r.status == "added" and r.record_id for r in rows)
 
 
-def test_a_failed_bulk_job_is_surfaced_as_failed(zoho_server, client, ext):
+def test_a_failed_bulk_job_is_surfaced_as_failed(zoho_server, make_client):
+    client, _ = make_client(zoho_server)
+    ensure_external_field(client)
     zoho_server.settings(faults={"bulk_fail_rate": 1.0})
     tag = unique("bfail")
     with client.bulk_write("Contacts", contacts(30, tag), COLUMNS) as result:
@@ -82,7 +85,9 @@ def test_a_failed_bulk_job_is_surfaced_as_failed(zoho_server, client, ext):
     assert len(rows) == 30 and all(r.status == "unprocessed" and not r.ok for r in rows)
 
 
-def test_failing_rows_are_reported_per_row(zoho_server, client, ext):
+def test_failing_rows_are_reported_per_row(zoho_server, make_client):
+    client, _ = make_client(zoho_server)
+    ext = ensure_external_field(client)
     zoho_server.settings(faults={"row_fail_rate": 0.3, "seed": 7})
     tag = unique("rfail")
     with client.bulk_write("Contacts", contacts(200, tag), COLUMNS, key_column=ext) as result:

@@ -19,6 +19,12 @@ def landed_once(zoho_server, client, ext, tag, n) -> bool:
     return count_by_key(client, "Contacts", ext, tag) == {f"{tag}-{i}": 1 for i in range(n)}
 
 
+
+@pytest.fixture
+def server(zoho_server):
+    """A fresh server per test: these tests change its settings or clock."""
+    return zoho_server
+
 def test_server_errors_before_and_after_writes_leave_no_duplicates(zoho_server, make_client, ext):
     client, calls = make_client()
     zoho_server.settings(faults={"error_5xx_rate": 0.2, "error_5xx_after_write_rate": 0.2, "seed": 11})

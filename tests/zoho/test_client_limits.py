@@ -11,6 +11,12 @@ from clinic2zoho.zoho.bulk_files import write_bulk_zips
 from tests.zoho.conftest import contacts, ensure_external_field, unique
 
 
+
+@pytest.fixture
+def server(zoho_server):
+    """A fresh server per test: these tests change its settings or clock."""
+    return zoho_server
+
 def test_credit_arithmetic_matches_the_server(zoho_server, make_client, tmp_path):
     client, calls = make_client()
     ext = ensure_external_field(client)

@@ -2,7 +2,11 @@
 
 from __future__ import annotations
 
+import pytest
+
 from tests.zoho.conftest import ensure_external_field, unique
+
+pytestmark = pytest.mark.xdist_group("zoho-client-metadata")
 
 
 def test_org_and_its_id(client):

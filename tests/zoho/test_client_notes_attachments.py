@@ -2,7 +2,11 @@
 
 from __future__ import annotations
 
+import pytest
+
 from tests.zoho.conftest import unique
+
+pytestmark = pytest.mark.xdist_group("zoho-client-notes")
 
 
 def parent(client) -> str:
@@ -33,11 +37,12 @@ def test_attachment_upload_list_and_delete(client, tmp_path):
     assert client.attachments("Contacts", pid) == []
 
 
-def test_an_attachment_over_the_size_limit_is_a_failed_result(zoho_server, client, tmp_path):
+def test_an_attachment_over_the_size_limit_is_a_failed_result(zoho_server, make_client, tmp_path):
     zoho_server.settings(attachment_max_bytes=1000)
+    client, _ = make_client(zoho_server)
     pid = parent(client)
     big = tmp_path / "big.bin"
     big.write_bytes(b"x" * 5000)
     res = client.upload_attachment("Contacts", pid, big, file_name="doc-18.bin")
-    assert not res.ok and res.details.get("status") == 413
+    assert not res.ok and res.code == "FILE_SIZE_MORE_THAN_ALLOWED_SIZE"
     assert client.attachments("Contacts", pid) == []
