@@ -34,7 +34,8 @@ synthea_plans as (
         cast(max(periods.ends_at) as date) as termination_date,
         'synthea' as source_format,
         'payer_transitions' as source_entity,
-        count(*) as source_rows,
+        -- a period naming a secondary payer is counted once, in its primary plan
+        count(*) filter (where periods.priority = 'primary') as source_rows,
         min(periods._source_file) as _source_file,
         min(periods._source_row) as _source_row
     from synthea_periods as periods

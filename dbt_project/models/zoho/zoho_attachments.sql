@@ -1,0 +1,23 @@
+-- Attachments: documents on their patient's Contact or Lead. The file name starts with the
+-- document id, so a resumed load recognises files already sent. Documents over the size limit
+-- (var attachment_max_bytes) are flagged and sent as a link (Attachment_URL), never dropped.
+select
+    document_id as Clinic_Document_Id,
+    concat(document_id, '_', coalesce(file_name, 'document')) as File_Name,
+    patient_id as Parent_Id,
+    parent_module as Parent_Module,
+    source_path as Source_Path,
+    mime_type as Mime_Type,
+    size_bytes as Size_Bytes,
+    document_type as Document_Type,
+    is_oversized as Over_Size_Limit,
+    case
+        when is_oversized then
+            {%- if var('document_url_base') %}
+                concat('{{ var("document_url_base") }}', '/', file_path)
+            {%- else %}
+                concat('file://', source_path)
+            {%- endif %}
+    end as Attachment_URL
+from {{ ref('int_documents') }}
+where exclusion_rule is null

@@ -1,0 +1,29 @@
+-- Contacts: active patients and patients with visits. Inactive and deceased patients are kept
+-- as archived Contacts (Patient_Status and the Archived tag), never dropped. The referral source
+-- goes to the Referral_Source pick-list through the referral_source_map seed.
+with
+
+patients as (
+    select * from {{ ref('int_patients') }}
+    where exclusion_rule is null and zoho_module = 'Contacts'
+)
+
+select
+    patients.patient_id as Clinic_Patient_Id,
+    patients.first_name as First_Name,
+    coalesce(patients.last_name, '(no last name)') as Last_Name,
+    {{ valid_email('patients.email') }} as Email,
+    patients.phone as Phone,
+    {{ zoho_date('patients.birth_date') }} as Date_of_Birth,
+    patients.address_line as Mailing_Street,
+    patients.city as Mailing_City,
+    patients.state as Mailing_State,
+    patients.postal_code as Mailing_Zip,
+    accounts.Clinic_Account_Id as Account_Name,
+    patients.zoho_patient_status as Patient_Status,
+    {{ zoho_date('patients.deceased_date') }} as Date_of_Death,
+    case when patients.is_archived then 'Archived' end as Tag,
+    referral_map.Referral_Source
+from patients
+left join {{ ref('zoho_accounts') }} as accounts on patients.clinic_id = accounts.Clinic_Account_Id
+left join {{ ref('referral_source_map') }} as referral_map on patients.referral_source_value = referral_map.source_value

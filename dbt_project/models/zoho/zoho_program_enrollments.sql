@@ -1,0 +1,11 @@
+-- Program_Enrollments: the junction module for the many-to-many between Contacts and
+-- Care_Programs, one lookup to each.
+select
+    enrollment_id as Clinic_Program_Enrollment_Id,
+    concat('Enrollment ', enrollment_id) as Name,
+    program_id as Care_Program,
+    patient_id as Contact,
+    {{ zoho_date('enrolled_on') }} as Enrolled_On,
+    enrollment_role as Role
+from {{ ref('int_program_enrollments') }}
+where exclusion_rule is null
