@@ -64,6 +64,7 @@ def main() -> int:
     parser.add_argument("--seed", type=int, default=42)
     parser.add_argument("--workdir", type=Path, default=None, help="default: a temporary folder, removed after")
     parser.add_argument("--export", type=Path, default=None, help="land this export instead of generating one")
+    parser.add_argument("--no-reland", action="store_true", help="skip landing the same export a second time")
     args = parser.parse_args()
 
     with tempfile.TemporaryDirectory(prefix="bench-land-", dir=args.workdir) as tmp:
@@ -89,6 +90,11 @@ def main() -> int:
               f"peak {land_rss / GiB:5.2f} GiB   (landed {totals['landed']:,}, rejected {totals['rejected']:,})")
         ratio = land_s / ref_s
         print(f"ratio      {ratio:.2f}x the reference (target <= 1.5x); peak {land_rss / GiB:.2f} GiB (target < 4)")
+        if not args.no_reland:
+            again, again_rss = _child(LAND, str(export), str(work / "warehouse.duckdb"))
+            print(f"re-land    {again['read']:>12,} rows  {again['seconds']:8.2f} s  "
+                  f"{again['read'] / again['seconds']:>12,.0f} rows/s  peak {again_rss / GiB:5.2f} GiB   "
+                  f"(unchanged {again['unchanged']:,}, landed {again['landed']:,}: hash anti-join)")
     return 0
 
 

@@ -182,3 +182,28 @@ def test_manifest_listing_a_missing_file_is_a_clear_error(tmp_path: Path) -> Non
     (export / "t.csv").unlink()
     with pytest.raises(LandingError, match=r"t\.csv.*missing"):
         land_export(export, warehouse=tmp_path / "w.duckdb")
+
+
+def test_fhir_coverage_and_claim_are_flattened_when_present(tmp_path: Path) -> None:
+    export = tmp_path / "fhir"
+    export.mkdir()
+    coverage = {"resourceType": "Coverage", "id": "cov1", "status": "active",
+                "beneficiary": {"reference": "urn:uuid:p1"}, "subscriberId": "S-1",
+                "payor": [{"reference": "Organization/org9", "display": "Acme Health"}],
+                "type": {"text": "PPO"}, "period": {"start": "2024-01-01", "end": "2024-12-31"}, "order": 1}
+    claim = {"resourceType": "Claim", "id": "cl1", "status": "active", "use": "claim",
+             "patient": {"reference": "Patient/p1"}, "provider": {"reference": "Practitioner/pr1"},
+             "insurer": {"display": "Acme Health"}, "insurance": [{"coverage": {"reference": "Coverage/cov1"}}],
+             "type": {"coding": [{"code": "professional", "display": "Professional"}]},
+             "billablePeriod": {"start": "2024-02-01T10:00:00Z", "end": "2024-02-01T10:30:00Z"},
+             "total": {"value": 125.5, "currency": "USD"}, "created": "2024-02-02"}
+    (export / "Coverage.000.ndjson").write_text(json.dumps(coverage) + "\n")
+    (export / "Claim.000.ndjson").write_text(json.dumps(claim) + "\n")
+    warehouse = tmp_path / "w.duckdb"
+    land_export(export, warehouse=warehouse)
+    assert query(warehouse, "SELECT patient_id, subscriber_id, payor_id, payor_name, status, type, period_start, "
+                            "period_end, \"order\" FROM raw.fhir__coverage") == [
+        ("p1", "S-1", "org9", "Acme Health", "active", "PPO", "2024-01-01", "2024-12-31", "1")]
+    assert query(warehouse, "SELECT patient_id, provider_id, insurer_name, coverage_id, status, type, total, currency, "
+                            "billable_start FROM raw.fhir__claim") == [
+        ("p1", "pr1", "Acme Health", "cov1", "active", "Professional", "125.5", "USD", "2024-02-01T10:00:00Z")]
