@@ -93,12 +93,12 @@ class Landed:
             where = (f"{quote(check.column)} IS NOT NULL AND {v} <> '' "
                      f"AND NOT coalesce({_valid_expr(check.kind, v, self.spec.date_style)}, false)")
             view = quote("q_" + check.entity)
-            count = self.con.execute(f"SELECT count(*) FROM {view} WHERE {where}").fetchone()[0]
-            if not count:
-                continue
             rows = self.con.execute(
-                f"SELECT CAST({quote(key)} AS VARCHAR), {quote(check.column)} FROM {view} WHERE {where} "
-                f"ORDER BY 1 LIMIT {MAX_ITEMS}").fetchall()
+                f"SELECT CAST({quote(key)} AS VARCHAR), {quote(check.column)}, count(*) OVER () FROM {view} "
+                f"WHERE {where} ORDER BY 1 LIMIT {MAX_ITEMS}").fetchall()
+            if not rows:
+                continue
+            count = rows[0][2]
             log.info("invalid %s in %s.%s: %d (ids %s)", check.kind, check.entity, check.column, count,
                      [r[0] for r in rows[:MAX_EXAMPLES]])
             out.append({"entity": check.entity, "column": check.column, "kind": check.kind, "count": count,
@@ -120,11 +120,11 @@ class Landed:
                 missing = "true"  # the target entity was not landed at all
             where = f"{col} IS NOT NULL AND trim({col}) <> '' AND {missing}"
             view = f"{quote('q_' + ref.entity)} s"
-            count = self.con.execute(f"SELECT count(*) FROM {view} WHERE {where}").fetchone()[0]
-            if not count:
+            rows = self.con.execute(f"SELECT CAST(s.{quote(key)} AS VARCHAR), {col}, count(*) OVER () FROM {view} "
+                                    f"WHERE {where} ORDER BY 1 LIMIT {MAX_ITEMS}").fetchall()
+            if not rows:
                 continue
-            rows = self.con.execute(f"SELECT CAST(s.{quote(key)} AS VARCHAR), {col} FROM {view} WHERE {where} "
-                                    f"ORDER BY 1 LIMIT {MAX_ITEMS}").fetchall()
+            count = rows[0][2]
             log.info("orphans %s.%s -> %s: %d (ids %s)", ref.entity, ref.column, ref.target, count,
                      [r[0] for r in rows[:MAX_EXAMPLES]])
             out.append({"entity": ref.entity, "column": ref.column, "target": ref.target,

@@ -1,5 +1,17 @@
 """`build_quality_report`: profile whatever is landed in `raw` and write the Data Quality Report
-(reports/data_quality.html for the clinic, data_quality.json for the tools)."""
+(reports/data_quality.html for the clinic, data_quality.json for the tools).
+
+The JSON (and the returned dict): `summary` (formats, grade, records, duplicate_pairs,
+providers_missing_email, invalid_values, orphans, documents_over_limit, notes_over_limit,
+rejected_records), `rejects` ({records, groups: [{source_file, reason, records, rejections,
+first_row}]}), and `sources`, one per landed format: `entities` [{entity, table, records,
+rows_landed, key}], `providers` {total, has_email_column, missing_email {count, owning_records,
+items}, unmatched_in_zoho (when raw.zoho_users is landed)}, `duplicates` {threshold, count, items:
+[{id_1, id_2, match_probability, match_weight, name_1, name_2, ...}]}, `documents` {total,
+limit_bytes, over_limit {count, items}, missing_file}, `notes` {over_limit, ...},
+`invalid_values` and `orphans` [{entity, column, kind|target, count, items: [{record_id, value}]}],
+`complexity` {grade, objects: [{object, zoho, records, grade, reasons}]}. Lists are capped; counts
+are complete. Logs carry record ids only; the files carry data, for the clinic."""
 
 from __future__ import annotations
 
@@ -12,13 +24,14 @@ import duckdb
 
 from clinic2zoho import settings
 from clinic2zoho.quality import complexity
-from clinic2zoho.quality.checks import MAX_ITEMS, Landed, quote, rejects_by_reason
+from clinic2zoho.quality.checks import Landed, quote, rejects_by_reason
 from clinic2zoho.quality.duplicates import DEFAULT_THRESHOLD, score_duplicates
 from clinic2zoho.quality.sources import SPECS, SourceSpec
 
 log = logging.getLogger(__name__)
 
 ATTACHMENT_LIMIT = 25 * 1024 * 1024
+MAX_DUPLICATES = 50_000  # pairs listed in the JSON (the clinic picks merges from them)
 NOTE_LIMIT_CHARS = 32_000  # Zoho keeps at most this much of a note's content
 _NOTE_COLUMN = {"generic": ("clinical_notes", "content"), "fhir": ("documentreference", "note_text")}
 
@@ -38,7 +51,7 @@ def _duplicates(con: duckdb.DuckDBPyConnection, spec: SourceSpec, landed: Landed
     pairs = score_duplicates(people, threshold)
     shown = people.set_index("unique_id")
     items = []
-    for row in pairs.head(MAX_ITEMS).itertuples(index=False):
+    for row in pairs.head(MAX_DUPLICATES).itertuples(index=False):
         left, right = shown.loc[row.unique_id_l], shown.loc[row.unique_id_r]
         items.append({
             "id_1": row.unique_id_l, "id_2": row.unique_id_r,
