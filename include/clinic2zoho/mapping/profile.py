@@ -9,6 +9,8 @@ import duckdb
 
 # Columns the landing adds to every row; they are lineage, not clinic data.
 LINEAGE_COLUMNS = {"_source_file", "_source_row", "_batch_id", "_loaded_at", "_row_hash"}
+# columns carrying the whole source record (FHIR `resource`, workflow `definition`): never typed
+WHOLE_RECORD_COLUMNS = {"resource", "definition", "raw_record"}
 # Up to this many distinct values a column keeps its value list (pick-list candidates).
 MAX_VALUES = 40
 
@@ -77,7 +79,9 @@ def raw_tables(con: duckdb.DuckDBPyConnection, fmt: str) -> list[str]:
     return [r[0] for r in rows]
 
 
-def profile_table(con: duckdb.DuckDBPyConnection, table: str, fmt: str) -> TableProfile:
+def profile_table(con: duckdb.DuckDBPyConnection, table: str, fmt: str, light: bool = False) -> TableProfile:
+    """Profile one raw table; `light` counts only (no type patterns, no value lists), for
+    entities that are not migrated but may be referenced."""
     cols = [
         r[0]
         for r in con.execute(
@@ -94,7 +98,10 @@ def profile_table(con: duckdb.DuckDBPyConnection, table: str, fmt: str) -> Table
     for c in cols:
         q = f"nullif(trim(cast({_quote(c)} as varchar)), '')"
         select += [f"count({q})", f"approx_count_distinct({q})", f"coalesce(max(length({q})), 0)"]
-        select += [f"count({q}) filter (where not regexp_full_match({q}, '{p}'))" for _, p in _PATTERNS]
+        if light or c in WHOLE_RECORD_COLUMNS:
+            select += ["1"] * len(_PATTERNS)  # not typed: every pattern counts as missed
+        else:
+            select += [f"count({q}) filter (where not regexp_full_match({q}, '{p}'))" for _, p in _PATTERNS]
     row = con.execute(f"select {', '.join(select)} from {qualified}").fetchone()
     rows = int(row[0])
     per = 3 + len(_PATTERNS)
@@ -116,21 +123,27 @@ def profile_table(con: duckdb.DuckDBPyConnection, table: str, fmt: str) -> Table
             if inferred == "text" and max_len > 255:
                 inferred = "long_text"
         profiles.append(ColumnProfile(c, rows, non_null, min(distinct, non_null), max_len, inferred))
-    for p in profiles:
-        if 0 < p.distinct <= MAX_VALUES * 2:
+    few = [p for p in profiles if 0 < p.distinct <= MAX_VALUES * 2 and not light]
+    if few:  # the value lists of low-cardinality columns, in one pass
+        parts = []
+        for i, p in enumerate(few):
             q = f"nullif(trim(cast({_quote(p.name)} as varchar)), '')"
-            vals = con.execute(
-                f"select {q} as v, count(*) as n from {qualified} where {q} is not null "
-                f"group by v order by n desc, v limit {MAX_VALUES + 1}"
-            ).fetchall()
+            parts.append(f"(select {i} as col, {q} as v, count(*) as n from {qualified} where {q} is not null "
+                         f"group by v order by n desc, v limit {MAX_VALUES + 1})")
+        by_col: dict[int, list[tuple[str, int]]] = {}
+        for i, v, n in con.execute(" union all ".join(parts)).fetchall():
+            by_col.setdefault(i, []).append((str(v), int(n)))
+        for i, p in enumerate(few):
+            vals = sorted(by_col.get(i, []), key=lambda x: (-x[1], x[0]))
             p.distinct = len(vals) if len(vals) <= MAX_VALUES else max(p.distinct, len(vals))
-            p.values = [(str(v), int(n)) for v, n in vals[:MAX_VALUES]] if len(vals) <= MAX_VALUES else []
+            p.values = vals if len(vals) <= MAX_VALUES else []
     entity = table.split("__", 1)[1]
     return TableProfile(f"raw.{table}", fmt, entity, rows, profiles)
 
 
-def profile_format(con: duckdb.DuckDBPyConnection, fmt: str) -> list[TableProfile]:
-    return [profile_table(con, t, fmt) for t in raw_tables(con, fmt)]
+def profile_format(con: duckdb.DuckDBPyConnection, fmt: str, light: set[str] = frozenset()) -> list[TableProfile]:
+    """Profiles of every landed table of `fmt`; entities in `light` are only counted."""
+    return [profile_table(con, t, fmt, light=t.split("__", 1)[1] in light) for t in raw_tables(con, fmt)]
 
 
 def key_overlap(con: duckdb.DuckDBPyConnection, child: str, child_col: str, parent: str, parent_col: str) -> float:

@@ -14,15 +14,13 @@ from rapidfuzz import fuzz
 from clinic2zoho.mapping import model_columns
 from clinic2zoho.mapping.catalogue import Catalogue, TargetField, TargetModule, custom_module
 from clinic2zoho.mapping.naming import api_name, singular, words
-from clinic2zoho.mapping.profile import ColumnProfile, TableProfile, key_overlap, profile_format
+from clinic2zoho.mapping.profile import WHOLE_RECORD_COLUMNS, ColumnProfile, TableProfile, key_overlap, profile_format, raw_tables
 from clinic2zoho.mapping.scoring import fit, value_map
 
 ENTITY_MATCH = 0.85  # entity name similarity at which an entity maps to a module
 FIELD_ACCEPT = 0.6  # confidence at which a column takes an existing or planned field
 FK_OVERLAP = 0.9  # share of a column's values found in another entity's key: a reference
 LOW_CONFIDENCE = 0.75  # below this a choice is listed first on the review page
-# columns that carry the whole source record; kept in raw, never mapped to a field
-WHOLE_RECORD_COLUMNS = {"resource", "definition", "raw_record"}
 _NO_LOOKUP_MODULES = {"Users", "Events", "Tasks", "Notes", "Attachments"}
 _MONEY_WORDS = ("amount", "cost", "price", "revenue", "expense", "coverage", "paid", "balance",
                 "charge", "fee", "total", "outstanding", "payment")
@@ -83,7 +81,13 @@ class Proposer:
                  manifest: dict | None = None, dbt_dir: Path | None = None) -> None:
         self.con, self.fmt, self.catalogue, self.manifest = con, fmt, catalogue, manifest or {}
         self.dbt_dir = dbt_dir
-        self.profiles = {t.entity: t for t in profile_format(con, fmt)}
+        # entities no module, custom object or value list names are only counted, not typed
+        named = {o["entity"] for o in self.manifest.get("custom_objects") or []}
+        light = {t.split("__", 1)[1] for t in raw_tables(con, fmt)}
+        light = {e for e in light if e not in catalogue.value_lists and e not in named
+                 and not any(r.get("entity") == e for r in self.manifest.get("relations") or [])
+                 and _entity_module(e, catalogue)[1] < ENTITY_MATCH}
+        self.profiles = {t.entity: t for t in profile_format(con, fmt, light)}
         entities = self.manifest.get("entities") or {}
         manifest_keys = {k: v["key"] for k, v in entities.items() if isinstance(v, dict) and "key" in v}
         for obj in self.manifest.get("custom_objects") or []:
