@@ -175,7 +175,7 @@ def create_field(store: Store, module: str, spec: Any, edition: str) -> dict[str
     if length is not None:
         if not isinstance(length, int) or length < 1 or length > TEXT_MAX.get(dtype, 0):
             raise MetadataError("INVALID_DATA", "invalid data", {"api_name": "length", "maximum_length": TEXT_MAX.get(dtype, 0)})
-    unique = bool(spec.get("unique"))
+    unique = spec.get("unique") not in (None, False)
     external = spec.get("external")
     if unique:
         if dtype in NO_UNIQUE:
