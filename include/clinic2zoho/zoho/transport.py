@@ -126,7 +126,9 @@ class Transport:
                 return self._send_once(call, token, attempt)
             except _InvalidToken as exc:
                 self.tokens.invalidate(exc.token)
-        raise ZohoAuthError(
+        # The refresh itself succeeded (bad credentials raise ZohoAuthError there), so a token
+        # refused right after renewal is revoked early: transient, retried with backoff.
+        raise ZohoTransientError(
             "Zoho rejected a freshly renewed access token", method=call.method, path=call.label, status=401,
             code="INVALID_TOKEN",
         )
