@@ -6,6 +6,8 @@ import argparse
 import sys
 from pathlib import Path
 
+import duckdb
+
 from .api import FORMATS, land_export
 from .errors import LandingError
 from .result import LandingResult
@@ -33,6 +35,9 @@ def run(args: argparse.Namespace) -> int:
         result = land_export(args.source, fmt=args.format, warehouse=args.warehouse, batch_id=args.batch_id)
     except LandingError as exc:
         print(f"landing failed: {exc}", file=sys.stderr)
+        return 1
+    except duckdb.Error as exc:  # e.g. the warehouse file is locked by another process
+        print(f"landing failed: warehouse error: {exc}", file=sys.stderr)
         return 1
     print(f"batch {result.batch_id} ({result.format}) from {result.source}")
     print(format_table(result))
