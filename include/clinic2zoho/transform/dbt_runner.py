@@ -130,7 +130,7 @@ def run_dbt(
         str(target_path / "logs"),
     ]
     if vars:
-        cmd += ["--vars", json.dumps(dict(vars))]
+        cmd += ["--vars", json.dumps(_absolute_file_vars(vars))]
     (target_path / "run_results.json").unlink(missing_ok=True)  # never read a previous run's outcome
     started = time.perf_counter()
     proc = subprocess.run(
@@ -151,6 +151,15 @@ def run_dbt(
         warnings=warnings,
         target_path=target_path,
     )
+
+
+def _absolute_file_vars(vars: Mapping[str, Any]) -> dict[str, Any]:
+    """File vars (`*_file`) as absolute paths: dbt may run in another folder (Cosmos copies the
+    project to a temporary one)."""
+    return {
+        key: str(Path(value).resolve()) if key.endswith("_file") and value else value
+        for key, value in vars.items()
+    }
 
 
 def _tail(text: str, lines: int = 30) -> str:
