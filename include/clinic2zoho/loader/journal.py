@@ -12,6 +12,7 @@ reconcile against Zoho (read back by external id, or the parent's notes and atta
 
 from __future__ import annotations
 
+import functools
 import json
 import re
 import threading
@@ -285,6 +286,17 @@ class AuditLog:
             self._con.close()
 
 
+@functools.cache
+def _columns() -> dict[str, list[tuple[str, str]]]:
+    con = duckdb.connect()
+    try:
+        con.execute(JOURNAL_DDL + AUDIT_DDL)
+        return {t: [(r[0], r[1]) for r in con.execute(f"DESCRIBE {t}").fetchall()]
+                for t in SEGMENT_TABLES + ("audit_log",)}
+    finally:
+        con.close()
+
+
 class JournalReader:
     """Read-only SQL over every segment under the journal root: views load_journal, load_rejects,
     bulk_jobs, rollback_journal and audit_log union all the runs (or the runs given)."""
@@ -305,16 +317,10 @@ class JournalReader:
                 self.con.execute(f"ATTACH '{f}' AS {alias} (READ_ONLY)")
                 for t in (("audit_log",) if is_audit else SEGMENT_TABLES):
                     segs[t].append(f"SELECT * FROM {alias}.main.{t}")
-        tmp = duckdb.connect()
-        tmp.execute(JOURNAL_DDL + AUDIT_DDL)
         for t, parts in segs.items():
             if not parts:  # an empty view with the right columns
-                cols = tmp.execute(f"SELECT * FROM {t} LIMIT 0").description
-                types = tmp.execute(f"DESCRIBE {t}").fetchall()
-                parts = ["SELECT " + ", ".join(f"NULL::{ty[1]} AS {ty[0]}" for ty in types) + " WHERE false"]
-                del cols
+                parts = ["SELECT " + ", ".join(f"NULL::{ty} AS {name}" for name, ty in _columns()[t]) + " WHERE false"]
             self.con.execute(f"CREATE VIEW {t} AS " + " UNION ALL BY NAME ".join(parts))
-        tmp.close()
 
     def sql(self, query: str, params: list | None = None) -> list[tuple]:
         return self.con.execute(query, params or []).fetchall()
@@ -334,8 +340,9 @@ class JournalReader:
         self.close()
 
 
-def crosswalk(root: Path, module: str) -> dict[str, str]:
-    """source key -> Zoho id for `module`, from every run's journal: rows done and not rolled back."""
+def crosswalk_and_failures(root: Path, module: str) -> tuple[dict[str, str], set[str]]:
+    """For `module`, from every run's journal: source key -> Zoho id (rows done and not rolled
+    back), and the keys that never loaded (rejected or skipped in every run)."""
     with JournalReader(root, modules=[module]) as reader:
         rows = reader.sql(
             """SELECT j.source_key, j.zoho_id FROM load_journal j
@@ -343,15 +350,14 @@ def crosswalk(root: Path, module: str) -> dict[str, str]:
                WHERE j.module = ? AND j.status = 'done' AND j.zoho_id IS NOT NULL
                  AND (r.status IS NULL OR r.status <> 'done')
                ORDER BY j.updated_at""", [module])
-    return {k: v for k, v in rows}
-
-
-def rejected_keys(root: Path, module: str) -> set[str]:
-    with JournalReader(root, modules=[module]) as reader:
-        rows = reader.sql(
+        failed = reader.sql(
             """SELECT source_key FROM load_journal WHERE module = ?
                GROUP BY source_key HAVING bool_and(status IN ('rejected', 'skipped'))""", [module])
-    return {r[0] for r in rows}
+    return {k: v for k, v in rows}, {r[0] for r in failed}
+
+
+def crosswalk(root: Path, module: str) -> dict[str, str]:
+    return crosswalk_and_failures(root, module)[0]
 
 
 OPS_TABLES = SEGMENT_TABLES + ("audit_log",)

@@ -25,8 +25,7 @@ class Crosswalk:
     def _map(self, module: str) -> dict[str, str]:
         with self._lock:
             if module not in self._maps:
-                self._maps[module] = journal.crosswalk(self.root, module)
-                self._failed[module] = journal.rejected_keys(self.root, module)
+                self._maps[module], self._failed[module] = journal.crosswalk_and_failures(self.root, module)
             return self._maps[module]
 
     def resolve(self, module: str, key: str) -> str | None:
