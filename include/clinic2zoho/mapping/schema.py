@@ -147,7 +147,8 @@ def build_plan(mappings: list[dict[str, Any]], client: SchemaClient, find_record
         if m["kind"] not in _FIELD_KINDS:
             continue
         if name in live_modules:
-            live_fields[name] = {f["api_name"]: f for f in client.fields(name)}
+            # Zoho compares api names without case
+            live_fields[name] = {f["api_name"].lower(): f for f in client.fields(name)}
         elif m["kind"] in {"custom", "junction"}:
             steps.append(Step("module", name, None, {"singular_label": m.get("singular_label") or name,
                                                      "plural_label": m.get("plural_label") or name}))
@@ -158,13 +159,15 @@ def build_plan(mappings: list[dict[str, Any]], client: SchemaClient, find_record
     for (module, name), w in fields.items():
         if module not in live_fields:
             continue
-        live = live_fields[module].get(name)
+        live = live_fields[module].get(name.lower())
         if live is None:
             field_steps.append(Step("field", module, name, {"spec": _field_spec(w), "data_type": w.data_type,
                                                              "length": w.length, "values": w.values, "lookup": w.lookup,
                                                              "external": w.external, "sources": w.sources}))
             continue
         live_type = str(live.get("data_type"))
+        if live["api_name"] != name:
+            notes.append(f"{module}.{name} exists in Zoho as {live['api_name']}: use that spelling in the mapping")
         if not _same_type(live_type, w.data_type):
             raise SchemaConflict(
                 f"Zoho already has {module}.{name} as {live_type}, but the mapping needs {w.data_type} "
@@ -226,6 +229,14 @@ def apply_plan(plan: Plan, client: Any, warehouse: Path, run_id: str, log=print)
             detail = {**step.detail, "reply": reply}
         elif step.kind == "field":
             spec = step.detail["spec"]
+            # a module created above comes with default fields (e.g. Name): look before creating
+            present = {f["api_name"].lower(): f for f in client.fields(step.module)}.get(step.field.lower())
+            if present is not None:
+                if not _same_type(str(present.get("data_type")), step.detail["data_type"]):
+                    raise SchemaConflict(f"Zoho already has {step.module}.{present['api_name']} as {present.get('data_type')}, "
+                                         f"but the mapping needs {step.detail['data_type']}")
+                log(f"already there: {step.module}.{present['api_name']}")
+                continue
             reply = client.create_field(step.module, spec)
             live = {f["api_name"]: f for f in client.fields(step.module)}
             if step.field not in live:  # Zoho derives the api_name from the label: check it did
