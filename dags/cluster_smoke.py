@@ -17,7 +17,7 @@ from clinic2zoho.cluster.pools import WAREHOUSE_POOL
     schedule=None,
     catchup=False,
     tags=["clinic2zoho", "cluster"],
-    params={"shards": 4, "hold_seconds": 4.0, "min_workers": 2},
+    params={"shards": 4, "hold_seconds": 4.0, "writer_hold_seconds": 1.0, "min_workers": 2},
 )
 def cluster_smoke():
     @task
@@ -33,7 +33,7 @@ def cluster_smoke():
     def record_shard(shard: int, params=None, run_id=None, ti=None) -> dict:
         folder = smoke.run_folder(settings.home(), run_id)
         return smoke.record_shard(
-            settings.warehouse_path(), folder, run_id, shard, ti.hostname, float(params["hold_seconds"]) / 4
+            settings.warehouse_path(), folder, run_id, shard, ti.hostname, float(params["writer_hold_seconds"])
         )
 
     @task(pool=WAREHOUSE_POOL)

@@ -41,6 +41,7 @@ AIRFLOW_BIN = str(Path(sys.executable).with_name("airflow"))
 DEFAULT_POSTGRES = "postgresql://postgres@127.0.0.1:5432/postgres"
 DEFAULT_REDIS = "redis://127.0.0.1:6379"
 TERMINAL_RUN_STATES = {"success", "failed"}
+MIGRATE_ARGS = ["db", "migrate"]  # run once before the components start, like compose's airflow-init
 WORKER_LABELS = "abcdefghijklmnopqrstuvwxyz"
 
 
@@ -240,7 +241,7 @@ class AirflowCluster:
         self._create_database()
         self.redis_db = self._pick_redis_db()
         self.env = self._base_env()
-        self._run_once("db-migrate", [AIRFLOW_BIN, "db", "migrate"], timeout=180)
+        self._run_once("db-migrate", [AIRFLOW_BIN, *MIGRATE_ARGS], timeout=180)
         self.timings["migrate_s"] = time.monotonic() - started
         self._start_components()
         self._sampler = MemorySampler(self.components)
@@ -258,6 +259,9 @@ class AirflowCluster:
             self._sampler.stop()
         if dump_logs:
             sys.stderr.write(self.dump_logs())
+        if self._client:  # an open keep-alive connection would hold the api-server's shutdown
+            self._client.close()
+            self._client = None
         trees = {}
         for comp in self.components:
             if comp.process and comp.process.poll() is None:
@@ -274,6 +278,7 @@ class AirflowCluster:
             if comp.process:
                 try:
                     comp.process.wait(timeout=max(0.1, deadline - time.monotonic()))
+                    self.timings[f"exit_{comp.name}_s"] = time.monotonic() - stopping
                 except subprocess.TimeoutExpired:
                     pass
         for procs in trees.values():  # leftovers of a tree (e.g. a task in its own session)
@@ -287,9 +292,6 @@ class AirflowCluster:
                         proc.kill()
                 except (psutil.NoSuchProcess, ProcessLookupError):
                     pass
-        if self._client:
-            self._client.close()
-            self._client = None
         self._drop_redis_keys()
         self._drop_database()
         self.timings["stop_s"] = time.monotonic() - stopping
@@ -377,7 +379,7 @@ class AirflowCluster:
                 "AIRFLOW__API__PORT": str(self.api_port),
                 "AIRFLOW__API__WORKERS": "1",
                 "AIRFLOW__API__BASE_URL": self.api_url,
-                "AIRFLOW__API_AUTH__JWT_SECRET": secrets.token_urlsafe(32),
+                "AIRFLOW__API_AUTH__JWT_SECRET": secrets.token_urlsafe(64),  # >= 64 bytes for HS512
                 "AIRFLOW__LOGGING__WORKER_LOG_SERVER_PORT": str(free_port()),
                 "AIRFLOW__LOGGING__TRIGGER_LOG_SERVER_PORT": str(free_port()),
                 "AIRFLOW__DAG_PROCESSOR__REFRESH_INTERVAL": "5",
@@ -412,25 +414,32 @@ class AirflowCluster:
         self.components.append(comp)
         return comp
 
-    def _start_components(self) -> None:
+    def component_args(self) -> list[tuple[str, list[str], dict[str, str]]]:
+        """(name, argv, extra environment) of every long-running component, in start order: the
+        services docker-compose.yml runs, one process each, plus one Celery worker per name."""
         a = AIRFLOW_BIN
-        self._spawn("api-server", [a, "api-server", "--host", "127.0.0.1", "--port", str(self.api_port),
-                                   "--workers", "1"], self.env)
-        self._spawn("scheduler", [a, "scheduler"], self.env)
-        self._spawn("dag-processor", [a, "dag-processor"], self.env)
-        self._spawn("triggerer", [a, "triggerer"], self.env)
+        components: list[tuple[str, list[str], dict[str, str]]] = [
+            ("api-server", [a, "api-server", "--host", "127.0.0.1", "--port", str(self.api_port), "--workers", "1"], {}),
+            ("scheduler", [a, "scheduler"], {}),
+            ("dag-processor", [a, "dag-processor"], {}),
+            ("triggerer", [a, "triggerer"], {}),
+        ]
         for name in self.worker_names:
-            env = dict(self.env)
-            env.update(
-                {
-                    # each worker names itself, so tasks and Airflow's records say where they ran
-                    "CLINIC2ZOHO_WORKER_NAME": name,
-                    "AIRFLOW__CORE__HOSTNAME_CALLABLE": "clinic2zoho.cluster.worker_identity.hostname",
-                    "AIRFLOW__LOGGING__WORKER_LOG_SERVER_PORT": str(free_port()),
-                }
-            )
-            self._spawn(name, [a, "celery", "worker", "--concurrency", str(self.concurrency),
-                               "--queues", self.queue, "--celery-hostname", f"{name}-{self.token}@%h"], env)
+            args = [a, "celery", "worker", "--concurrency", str(self.concurrency), "--queues", self.queue,
+                    "--celery-hostname", f"{name}-{self.token}@%h"]
+            env = {
+                # each worker names itself, so tasks and Airflow's records say where they ran
+                "CLINIC2ZOHO_WORKER_NAME": name,
+                "AIRFLOW__CORE__HOSTNAME_CALLABLE": "clinic2zoho.cluster.worker_identity.hostname",
+                # workers on one host each need their own log server port
+                "AIRFLOW__LOGGING__WORKER_LOG_SERVER_PORT": str(free_port()),
+            }
+            components.append((name, args, env))
+        return components
+
+    def _start_components(self) -> None:
+        for name, args, extra in self.component_args():
+            self._spawn(name, args, {**self.env, **extra})
 
     def _wait_healthy(self, timeout: float) -> None:
         deadline = time.monotonic() + timeout
