@@ -3,6 +3,8 @@ paging, upsert and delete; the audit callback sees counts and credits, never rec
 
 from __future__ import annotations
 
+import logging
+
 import pytest
 
 from clinic2zoho.zoho import ZohoTerminalError
@@ -30,7 +32,12 @@ def test_insert_chunks_to_100_and_keeps_input_order(make_client, ext):
     assert client.get("Contacts", results[7].id)["Clinic_Patient_Id"] == f"{tag}-7"
 
 
-def test_audit_events_carry_no_record_data(make_client, ext):
+def test_audit_events_and_logs_carry_no_record_data(make_client, ext, caplog, monkeypatch):
+    httpx_log = logging.getLogger("httpx")  # Airflow's logging setup (other tests) may quieten it
+    monkeypatch.setattr(httpx_log, "disabled", False)
+    monkeypatch.setattr(httpx_log, "propagate", True)
+    caplog.set_level(logging.DEBUG)
+    caplog.set_level(logging.INFO, logger="httpx")
     client, calls = make_client()
     tag = unique("audit")
     client.insert("Contacts", [{"Last_Name": "Privatename", "Email": f"{tag}@example.org",
@@ -38,6 +45,8 @@ def test_audit_events_carry_no_record_data(make_client, ext):
     list(client.search("Contacts", f"(Email:equals:{tag}@example.org)"))
     text = repr(calls.events)
     assert "Privatename" not in text and "example.org" not in text and tag not in text
+    assert "/search" in caplog.text  # httpx logged the call, without its query string
+    assert "example.org" not in caplog.text and "Privatename" not in caplog.text
 
 
 def test_per_record_errors_come_back_by_position(client, ext):
