@@ -40,6 +40,16 @@ class LoadSettings:
     poll_max: float = 10.0
     bulk_timeout: float = 3600.0
     work_dir: Path | None = None  # bulk zips
+    defer_bulk: bool = False  # stop after a bulk job is started (journaled) instead of polling it
+
+
+class BulkJobStarted(Exception):
+    """Raised in defer_bulk mode once a job is journaled and running: the caller (a deferrable
+    Airflow task) waits for it elsewhere, then runs the module again, which re-attaches."""
+
+    def __init__(self, module: str, job_id: str):
+        self.module, self.job_id = module, job_id
+        super().__init__(f"bulk job {job_id} of {module} is running")
 
 
 @dataclass
@@ -344,6 +354,8 @@ class ModuleLoader:
             seg.sent([i.key for i in part], job_id)
             self.stats["bulk_jobs"] += 1
             self.cp("after_job_created")
+            if self.settings.defer_bulk:
+                raise BulkJobStarted(self.spec.module, job_id)
             retry += self._finish_job(seg, part_id, job_id, {i.key: i for i in part})
         for f in files:
             f.path.unlink(missing_ok=True)
@@ -426,6 +438,8 @@ class ModuleLoader:
                 items[k] = Item(k, todo[k], operation=e.operation or "insert", zoho_id=e.zoho_id,
                                 before_image=e.before_image)
             log.info("re-attaching to bulk job %s of %s (%d rows)", job["job_id"], self.spec.module, len(keys))
+            if self.settings.defer_bulk and not bulk_steps.status(self.client, job["job_id"]).status.is_terminal():
+                raise BulkJobStarted(self.spec.module, job["job_id"])
             self._finish_job(seg, job["batch_id"], job["job_id"], items)
             final = {k for k, e in seg.entries().items() if e.status in FINAL}
             for k in keys:

@@ -17,7 +17,7 @@ from clinic2zoho import settings as app_settings
 from clinic2zoho.loader import journal
 from clinic2zoho.loader.checkpoints import Checkpoint, EnvCrash
 from clinic2zoho.loader.estimate import Estimate, PlanLimits, estimate
-from clinic2zoho.loader.module_loader import LoadContext, LoadSettings, ModuleLoader
+from clinic2zoho.loader.module_loader import BulkJobStarted, LoadContext, LoadSettings, ModuleLoader
 from clinic2zoho.loader.plan import LoadPlan
 from clinic2zoho.loader.resolve import Crosswalk, OwnerResolver, ProductResolver
 from clinic2zoho.loader.source import TableSource
@@ -117,6 +117,9 @@ class Loader:
                         errors.append((m, exc))
                 if errors:
                     m, exc = errors[0]
+                    for _, err in errors:
+                        if isinstance(err, BulkJobStarted):
+                            raise err  # a deferrable caller waits for the job, then runs again
                     raise RuntimeError(f"loading {m} failed: {exc}; rerun with --run {self.run_id} to resume") from exc
         elapsed = time.monotonic() - started
         return RunResult(self.run_id, results, 0, elapsed, None, None)

@@ -1,0 +1,33 @@
+"""Undo a load run: delete what it created and restore what it changed, from its journal.
+
+Trigger with params run_id (required), modules (optional, e.g. ["Notes"] for a partial rollback)
+and schema (also remove what schema preparation created for the run, once empty)."""
+
+from __future__ import annotations
+
+import pendulum
+from airflow.sdk import DAG, Param
+
+from clinic2zoho_airflow.operators.zoho_rollback import ZohoRollbackOperator
+
+with DAG(
+    dag_id="clinic_rollback",
+    schedule=None,
+    start_date=pendulum.datetime(2024, 1, 1, tz="UTC"),
+    catchup=False,
+    max_active_runs=1,
+    render_template_as_native_obj=True,  # params arrive as a list and a bool
+    tags=["clinic2zoho", "rollback"],
+    params={
+        "run_id": Param("", type="string", description="the load run to undo (printed by the load, in the report)"),
+        "modules": Param([], type="array", description="only these modules (empty: the whole run)"),
+        "schema": Param(False, type="boolean", description="also remove the run's schema changes once empty"),
+    },
+) as dag:
+    ZohoRollbackOperator(
+        task_id="rollback",
+        load_run_id="{{ params.run_id }}",
+        modules="{{ params.modules }}",
+        schema="{{ params.schema }}",
+        zoho_conn_id="zoho_default",
+    )
