@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import functools
 from pathlib import Path
 
 from clinic2zoho.generator import pools
@@ -11,6 +12,7 @@ _N_A = len(pools.ASSESSMENTS)
 _N_P = len(pools.PLANS)
 
 
+@functools.lru_cache(maxsize=1024)
 def _rtf_escape(text: str) -> str:
     """RTF keeps 7-bit text; anything else is written as a cp1252 hex escape (\\'e9)."""
     out = []

@@ -8,6 +8,7 @@ fixed, so the same seed and size always give the same bytes."""
 from __future__ import annotations
 
 import csv
+import functools
 import json
 import math
 import shutil
@@ -77,6 +78,7 @@ _CRM_START_DAY = int((np.datetime64("2012-01-01", "D") - _EPOCH_DAY0).astype(int
 _TIME_POOL: list[str] = [f"{m // 60:02d}:{m % 60:02d}" for m in range(24 * 60)]
 
 
+@functools.lru_cache(maxsize=4096)
 def _fold(text: str) -> str:
     """An email-safe form of a name: accents stripped, lower case, letters only."""
     ascii_text = unicodedata.normalize("NFKD", text).encode("ascii", "ignore").decode()
@@ -123,7 +125,7 @@ class _EntityFile:
 
     def __init__(self, path: Path, columns: list[str], encoding: str) -> None:
         self.path = path
-        self.handle = open(path, "w", encoding=encoding, newline="")
+        self.handle = open(path, "w", encoding=encoding, newline="", buffering=1 << 20)
         self.writer = csv.writer(self.handle, lineterminator="\n")
         self.writer.writerow(columns)
         self.count = 0
