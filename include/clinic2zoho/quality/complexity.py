@@ -138,6 +138,6 @@ def grade_source(fmt: str, source: dict) -> dict:
     mean = sum(_SCORE[o["grade"]] for o in graded) / len(graded)
     overall = _LETTER[min(4, max(1, int(mean + 0.5)))]
     counts = {g: sum(1 for o in graded if o["grade"] == g) for g in "ABCD"}
-    summary = (f"{counts['A']} objects map 1:1, {counts['B']} need value maps or simple rules, "
-               f"{counts['C']} need rules or data fixes, {counts['D']} must be rebuilt by hand")
+    summary = (f"objects graded A (1:1): {counts['A']}, B (value maps, simple rules): {counts['B']}, "
+               f"C (rules, data fixes): {counts['C']}, D (rebuild by hand): {counts['D']}")
     return {"grade": overall, "score": round(mean, 2), "objects": ranked, "counts": counts, "summary": summary}
