@@ -1,0 +1,72 @@
+"""Warehouses built once per test module: land an export with the real landing, land the org's
+users, run the real `dbt build`. Break-the-gate tests work on a copy of the built DuckDB file."""
+
+from __future__ import annotations
+
+import shutil
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+import duckdb
+import pytest
+
+from clinic2zoho.landing import land_export, land_users
+from clinic2zoho.transform import DbtRunResult, run_dbt
+from tests.conftest import ROOT
+
+DEMO = ROOT / "demo"
+
+
+@dataclass
+class BuiltWarehouse:
+    path: Path
+    result: DbtRunResult
+    vars: dict[str, Any]
+
+    def query(self, sql: str) -> list[tuple]:
+        with duckdb.connect(str(self.path), read_only=True) as con:
+            return con.execute(sql).fetchall()
+
+    def scalar(self, sql: str) -> Any:
+        return self.query(sql)[0][0]
+
+    def copy(self, dest_dir: Path) -> Path:
+        """A private copy of the built warehouse (and dbt's parse cache) to break on purpose."""
+        dest_dir.mkdir(parents=True, exist_ok=True)
+        dest = dest_dir / self.path.name
+        shutil.copy(self.path, dest)
+        target = self.path.parent / f"{self.path.stem}.dbt_target"
+        partial = target / "partial_parse.msgpack"
+        if partial.exists():
+            (dest_dir / f"{self.path.stem}.dbt_target").mkdir(exist_ok=True)
+            shutil.copy(partial, dest_dir / f"{self.path.stem}.dbt_target" / partial.name)
+        return dest
+
+
+def build_warehouse(
+    work: Path, source: Path, fmt: str, users: Path, dbt_vars: dict[str, Any]
+) -> BuiltWarehouse:
+    warehouse = work / "warehouse.duckdb"
+    land_export(source, fmt, warehouse=warehouse)
+    land_users(users, "production", warehouse=warehouse)
+    result = run_dbt(["build"], warehouse=warehouse, vars=dbt_vars)
+    return BuiltWarehouse(warehouse, result, dbt_vars)
+
+
+def execute(warehouse: Path, *statements: str) -> None:
+    with duckdb.connect(str(warehouse)) as con:
+        for statement in statements:
+            con.execute(statement)
+
+
+@pytest.fixture(scope="module")
+def synthea_warehouse(synthea_dir: Path, tmp_path_factory: pytest.TempPathFactory) -> BuiltWarehouse:
+    demo = DEMO / "synthea_ma27"
+    return build_warehouse(
+        tmp_path_factory.mktemp("synthea"),
+        synthea_dir,
+        "synthea",
+        demo / "zoho_users.json",
+        {"provider_email_overrides_file": str(demo / "provider_email_overrides.csv")},
+    )
