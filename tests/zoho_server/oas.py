@@ -25,12 +25,38 @@ def prepare(target: Path) -> Path:
     target.mkdir(parents=True, exist_ok=True)
     for src in OAS_DIR.glob("*.json"):
         text = src.read_text(encoding="utf-8").replace(REMOTE_PREFIX, "./")
+        # The files' oneOf alternatives overlap (API_Exception requires no property, so every
+        # object matches it): a valid answer matches several branches; read them as anyOf.
+        text = text.replace('"oneOf"', '"anyOf"')
+        doc = json.loads(text)
         if src.name == "notes.json":
-            doc = json.loads(text)
             doc.setdefault("components", {}).setdefault("parameters", {}).setdefault("If-Modified-Since", IF_MODIFIED_SINCE)
-            text = json.dumps(doc)
+        if src.name == "bulk_write.json":
+            # Zoho's upload page and the official SDK (Resource.file_id: str) give file_id as a
+            # string; the file says int64.
+            doc["components"]["schemas"]["Success_Response"]["properties"]["details"]["properties"]["file_id"] = {"type": "string"}
+        text = json.dumps(_relax(doc))
         (target / src.name).write_text(text, encoding="utf-8")
     return target
+
+
+def _relax(node: Any) -> Any:
+    """The files were generated from sample answers: every sampled key is `required` (even where
+    Zoho itself omits it or answers `{}`), and string values carry `pattern`s copied from the
+    samples (e.g. an email must be nine letters @ five letters .com). Both are dropped in the copy;
+    types, enums, nullability and structure are still checked."""
+    if isinstance(node, dict):
+        out = {}
+        for key, value in node.items():
+            if key == "pattern" and isinstance(value, str):
+                continue
+            if key == "required" and isinstance(value, list):
+                continue
+            out[key] = _relax(value)
+        return out
+    if isinstance(node, list):
+        return [_relax(v) for v in node]
+    return node
 
 
 class Conformance:
@@ -56,9 +82,36 @@ class Conformance:
             return min(c for c in codes if c < 300)
         return status
 
+    def host(self, name: str, method: str, template: str) -> str:
+        doc = json.loads((self.folder / name).read_text(encoding="utf-8"))
+        item = doc["paths"][template]
+        servers = item[method.lower()].get("servers") or item.get("servers") or doc.get("servers") or [{"url": SPEC_HOST}]
+        return servers[0]["url"].rstrip("/")
+
     def check(self, name: str, method: str, path: str, template: str, status: int, body: Any,
               query: dict[str, str] | None = None) -> None:
-        request = MockRequest(SPEC_HOST, method.lower(), path, args=query or {})
+        request = MockRequest(self.host(name, method, template), method.lower(), path, args=query or {})
         response = MockResponse(json.dumps(body).encode(), status_code=self.declared_status(name, method, template, status),
                                 content_type="application/json")
-        self.spec(name).validate_response(request, response)
+        try:
+            self.spec(name).validate_response(request, response)
+        except Exception as exc:  # name the failing keys, not the whole body
+            raise AssertionError(f"{method} {path} ({status}) does not match {name}:\n" + "\n".join(_leaf_errors(exc))) from None
+
+
+def _leaf_errors(exc: BaseException) -> list[str]:
+    errors = list(getattr(exc, "schema_errors", None) or getattr(exc.__cause__, "schema_errors", None) or [])
+    out: list[str] = []
+
+    def walk(err: Any) -> None:
+        if err.context:
+            for sub in err.context:
+                walk(sub)
+        else:
+            line = f"  {'/'.join(str(p) for p in err.absolute_path)}: {err.message[:200]}"
+            if line not in out:
+                out.append(line)
+
+    for err in errors:
+        walk(err)
+    return out or [f"  {exc.__class__.__name__}: {str(exc)[:300]}"]

@@ -11,6 +11,7 @@ import json
 import secrets
 import time
 from dataclasses import dataclass
+from datetime import datetime, timezone
 from typing import Any, Awaitable, Callable
 
 from starlette.applications import Starlette
@@ -275,7 +276,7 @@ class ZohoServer:
         for item in items:
             try:
                 made = metadata.create_module(self.store, item)
-                out.append({"code": "SUCCESS", "details": {"id": made["id"]}, "message": "module created successfully",
+                out.append({"code": "SUCCESS", "details": {"id": made["id"]}, "message": "module created",
                             "status": "success"})
                 ok += 1
             except metadata.MetadataError as err:
@@ -450,8 +451,10 @@ class ZohoServer:
         more = start + per_page < len(rows)
         next_token = base64.urlsafe_b64encode(f"{module}:{start + per_page}".encode()).decode() if more else None
         info = {"per_page": per_page, "count": len(chunk), "page": page, "sort_by": sort_by, "sort_order": order,
-                "more_records": more, "next_page_token": next_token, "previous_page_token": None,
-                "page_token_expiry": None}
+                "more_records": more}
+        if next_token:
+            info["next_page_token"] = next_token
+            info["page_token_expiry"] = datetime.fromtimestamp(self.store.now() + 86_400, timezone.utc).replace(microsecond=0).isoformat()
         return jresp({"data": [self.records.present(module, r, fields) for r in chunk], "info": info},
                      headers=self.credit_headers())
 

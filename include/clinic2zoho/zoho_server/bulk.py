@@ -60,25 +60,25 @@ class BulkWrite:
         await self.server.guard(request, "bulk.upload", 1)
         self.server.commit()
         if request.headers.get("feature") != "bulk-write":
-            raise _error(400, "INVALID_DATA", "invalid data", {"api_name": "feature", "reason": "header feature: bulk-write is required"})
+            raise _error(400, "INVALID_DATA", "check if headers [feature, X-CRM-ORG] are present and valid", {"api_name": "feature"})
         if request.headers.get("x-crm-org") != self.store.kv["org_id"]:
-            raise _error(400, "INVALID_DATA", "invalid data", {"api_name": "X-CRM-ORG", "reason": "header X-CRM-ORG must be the org id"})
+            raise _error(400, "INVALID_DATA", "check if headers [feature, X-CRM-ORG] are present and valid", {"api_name": "X-CRM-ORG"})
         limit = int(self.store.settings["bulk_max_bytes"])
         if int(request.headers.get("content-length") or 0) > limit + 64 * 1024:
-            raise _error(413, "FILE_SIZE_MORE_THAN_ALLOWED_SIZE", "file size exceeds the allowed limit", {"allowed_size": limit})
+            raise _error(413, "FILE_TOO_LARGE", "File size too large to process", {"allowed_size": limit})
         form = await request.form()
         upload = form.get("file")
         if upload is None or isinstance(upload, str):
             raise _error(400, "REQUIRED_PARAM_MISSING", "One of the expected parameter is missing", {"param": "file"})
         content = await upload.read()
         if len(content) > limit:
-            raise _error(413, "FILE_SIZE_MORE_THAN_ALLOWED_SIZE", "file size exceeds the allowed limit", {"allowed_size": limit})
+            raise _error(413, "FILE_TOO_LARGE", "File size too large to process", {"allowed_size": limit})
         if not zipfile.is_zipfile(io.BytesIO(content)):
-            raise _error(400, "INVALID_FILE_FORMAT", "The file format is invalid; upload a zip holding one CSV", {})
+            raise _error(400, "INVALID_FILE_FORMAT", "invalid file format. only zip format is supported", {})
         try:
             _, header, rows = read_csv_member(content)
         except (ValueError, zipfile.BadZipFile, UnicodeDecodeError) as exc:
-            raise _error(400, "INVALID_FILE_FORMAT", str(exc), {}) from None
+            raise _error(400, "INVALID_FILE_FORMAT", "File not supported for bulk write", {"reason": str(exc)}) from None
         if len(header) > int(self.store.settings["bulk_max_columns"]):
             raise _error(400, "LIMIT_EXCEEDED", "column count exceeded", {"limit": self.store.settings["bulk_max_columns"]})
         if len(rows) > int(self.store.settings["bulk_max_rows"]):
@@ -112,7 +112,7 @@ class BulkWrite:
             raise _error(400, "INVALID_DATA", "invalid data", {"reason": "body must be a JSON object"})
         operation = body.get("operation")
         if operation not in OPERATIONS:
-            raise _error(400, "INVALID_DATA", "invalid data", {"api_name": "operation"})
+            raise _error(400, "MISSING_REQUIRED_KEY" if operation is None else "INVALID_DATA", "required key operation is not found in request body." if operation is None else "invalid data", {"api_name": "operation"})
         resources = body.get("resource")
         if not isinstance(resources, list) or len(resources) != 1 or not isinstance(resources[0], dict):
             raise _error(400, "INVALID_DATA", "invalid data", {"api_name": "resource", "reason": "one data resource is supported"})
@@ -124,11 +124,11 @@ class BulkWrite:
             raise _error(400, "MANDATORY_NOT_FOUND", "required field not found", {"api_name": "module"})
         module = self.server.module(mod_name)
         if module in BULK_REFUSED:
-            raise _error(400, "NOT_SUPPORTED", "the module is not supported for bulk write", {"api_name": "module", "module": module})
+            raise _error(400, "MODULE_NOT_AVAILABLE", f"Requested module '{module}' is not available.", {"api_name": "module", "module": module})
         file_id = str(res.get("file_id") or "")
         row = self.store.conn.execute("SELECT content FROM uploads WHERE file_id = ?", (file_id,)).fetchone()
         if row is None:
-            raise _error(400, "INVALID_DATA", "invalid data", {"api_name": "file_id", "reason": "no uploaded file has this id"})
+            raise _error(400, "INVALID_FILE_ID", "improper file id", {"api_name": "file_id"})
         _, header, _ = read_csv_member(row[0])
         specs = self.store.specs[module]
         find_by = res.get("find_by")
@@ -147,9 +147,9 @@ class BulkWrite:
                 raise _error(400, "INVALID_DATA", "invalid data", {"api_name": "field_mappings"})
             name = m["api_name"]
             if name != "id" and name not in specs:
-                raise _error(400, "INVALID_DATA", "invalid data", {"api_name": name, "reason": "no such field"})
+                raise _error(400, "INVALID_FIELD", f"invalid mapping. invalid api_name {name}.", {"api_name": name})
             if "index" in m and (not isinstance(m["index"], int) or not 0 <= m["index"] < len(header)):
-                raise _error(400, "INVALID_DATA", "invalid data", {"api_name": name, "reason": "index outside the CSV columns"})
+                raise _error(400, "COLUMN_INDEX_NOT_FOUND", "invalid data", {"api_name": name, "index": m["index"]})
             if "index" not in m and "default_value" not in m:
                 raise _error(400, "MANDATORY_NOT_FOUND", "required field not found", {"api_name": name, "reason": "index"})
             lookup_by = m.get("find_by")
@@ -170,7 +170,7 @@ class BulkWrite:
 
     # ---- status and download -------------------------------------------------------------------------
     def public(self, job: dict[str, Any]) -> dict[str, Any]:
-        out = {k: v for k, v in job.items() if not k.startswith("_")}
+        out = {k: v for k, v in job.items() if not k.startswith("_") and v is not None}
         out["resource"] = [{k: v for k, v in r.items() if k != "file_id"} for r in job["resource"]]
         return out
 

@@ -74,7 +74,7 @@ def user_json(uid: str, item: dict[str, Any]) -> dict[str, Any]:
         "last_name": last or first, "status": status, "confirm": status == "active",
         "profile": {"name": "Administrator" if admin else (profile_name or "Standard"), "id": str(ID_BASE - (2 if admin else 4))},
         "role": {"name": "CEO" if admin else str(item.get("role") or "Manager"), "id": str(ID_BASE - (3 if admin else 5))},
-        "time_zone": "Etc/UTC", "locale": "en_US", "language": "en_US", "country": "US",
+        "locale": "en_US", "language": "en_US", "country": "US",
         "zuid": uid[-8:], "type": "AdminUsers" if admin else "ActiveUsers",
     }
 
@@ -87,7 +87,7 @@ def module_json(mid: str, api_name: str, singular: str, plural: str, custom: boo
         "id": mid, "api_name": api_name, "module_name": api_name, "singular_label": singular, "plural_label": plural,
         "generated_type": "custom" if custom else "default", "api_supported": True, "creatable": True, "editable": True,
         "deletable": True, "viewable": True, "visible": True, "status": "visible", "sequence_number": seq,
-        "modified_time": None, "modified_by": None, "global_search_supported": True, "quick_create": True,
+        "global_search_supported": True, "quick_create": True,
         "show_as_tab": True, "convertable": api_name == "Leads", "feeds_required": False, "filter_supported": True,
         "description": None, "profiles": [{"name": "Administrator", "id": str(ID_BASE - 2)}],
     }

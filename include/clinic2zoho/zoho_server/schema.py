@@ -165,7 +165,7 @@ def field_json(fid: str, spec: dict[str, Any], custom: bool, module_ids: dict[st
         "id": fid, "api_name": spec["api_name"], "field_label": spec["label"], "display_label": spec["label"],
         "data_type": dtype, "json_type": json_type, "length": spec.get("length") or default_len or 0,
         "custom_field": custom, "system_mandatory": bool(spec.get("mandatory")), "read_only": bool(spec.get("read_only")),
-        "visible": True, "field_read_only": bool(spec.get("read_only")), "api_type": "Enter", "unique": {}, "external": None,
+        "visible": True, "field_read_only": bool(spec.get("read_only")), "api_type": "Enter", "unique": {},
         "decimal_place": 2 if dtype in ("currency", "double", "decimal") else None, "pick_list_values": [],
     }
     if spec.get("picklist") is not None:
