@@ -88,7 +88,8 @@ def annotate(mapping: dict[str, Any], models: dict[str, dict[str, Any]], dbt_dir
             if dbt_dir is not None:
                 mapped = lineage(dbt_dir, mapping["format"], ent["entity"], choice["column"], model)
                 mapped = {m for m in mapped if m.lower() in columns} if columns else mapped
-                if mapped and field not in mapped:
-                    choice["disagreement"] = f"{model} maps {choice['column']} to {', '.join(sorted(mapped))}"
+                # flag only an unambiguous trace: the text lineage over-reaches through shared names
+                if len(mapped) == 1 and field not in mapped:
+                    choice["disagreement"] = f"{model} seems to map {choice['column']} to {next(iter(mapped))} (traced in its SQL; check)"
                     choice["mapped_by"] = model
                     choice.pop("carried_by", None)
