@@ -87,3 +87,26 @@ def test_plan_from_manifest_reads_meta(tmp_path):
 def test_missing_manifest_names_the_file(tmp_path):
     with pytest.raises(PlanError, match="manifest.json"):
         plan_from_manifest(tmp_path / "manifest.json")
+
+
+def test_manifest_meta_for_a_parent_in_contacts_or_leads_and_invoice_lines(tmp_path):
+    notes_meta = {"zoho_module": "Notes", "external_id": None, "match_on": "Note_Title",
+                  "lookups": {"Parent_Id": "Contacts"},
+                  "parent_lookup": {"column": "Parent_Id", "module_column": "Parent_Module",
+                                    "modules": ["Contacts", "Leads"]}}
+    invoices_meta = {"zoho_module": "Invoices", "external_id": "Clinic_Claim_Id", "lookups": {"Contact_Name": "Contacts"},
+                     "subforms": {"Invoiced_Items": {"format": "json", "product_lookup_by_name": "Clinic services"}}}
+    manifest = {"nodes": {
+        "model.p.zoho_notes": _node("zoho_notes", notes_meta),
+        "model.p.zoho_invoices": _node("zoho_invoices", invoices_meta),
+        "model.p.zoho_contacts": _node("zoho_contacts", {"zoho_module": "Contacts", "external_id": "Clinic_Patient_Id"}),
+        "model.p.zoho_leads": _node("zoho_leads", {"zoho_module": "Leads", "external_id": "Clinic_Patient_Id"}),
+    }}
+    path = tmp_path / "manifest.json"
+    path.write_text(json.dumps(manifest))
+    plan = plan_from_manifest(path)
+    notes = plan.spec("Notes")
+    assert (notes.parent_column, notes.parent_module_column, notes.parent_modules) == (
+        "Parent_Id", "Parent_Module", ("Contacts", "Leads"))
+    assert plan.groups() == [["Contacts", "Leads"], ["Invoices", "Notes"]]  # notes wait for both parents
+    assert plan.spec("Invoices").subforms == ("Invoiced_Items",)

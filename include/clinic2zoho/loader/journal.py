@@ -79,6 +79,7 @@ class Entry:
     parent_id: str | None
     attempts: int
     label: str | None = None  # a note's title / an attachment's file name: how Zoho shows the child
+    parent_module: str | None = None
 
 
 class JournalSegment:
@@ -108,12 +109,12 @@ class JournalSegment:
         with self._lock:
             rows = self._con.execute(
                 "SELECT source_key, status, zoho_id, operation, before_image, path, batch_id, job_id,"
-                " parent_id, attempts, label FROM load_journal WHERE run_id = ? AND module = ?",
+                " parent_id, attempts, label, parent_module FROM load_journal WHERE run_id = ? AND module = ?",
                 [self.run_id, self.module],
             ).fetchall()
         return {
             r[0]: Entry(r[0], r[1], r[2], r[3], json.loads(r[4]) if r[4] else None, r[5], r[6], r[7], r[8], r[9] or 0,
-                        r[10])
+                        r[10], r[11])
             for r in rows
         }
 
@@ -158,6 +159,7 @@ class JournalSegment:
                 if r.get("before_image") is not None else None,
                 "parent_id": r.get("parent_id"),
                 "label": r.get("label"),
+                "parent_module": r.get("parent_module"),
             }
             for r in rows
         ]
@@ -165,13 +167,13 @@ class JournalSegment:
             INSERT INTO load_journal (run_id, module, source_key, zoho_id, operation, before_image, status,
                                       path, batch_id, parent_module, parent_id, label, attempts)
             SELECT '{self.run_id}', '{self.module}', source_key, zoho_id, operation, before_image, 'intent',
-                   '{path}', '{_check_name("batch id", batch_id)}', NULL, parent_id, label, 1 FROM _batch
+                   '{path}', '{_check_name("batch id", batch_id)}', parent_module, parent_id, label, 1 FROM _batch
             ON CONFLICT (run_id, module, source_key) DO UPDATE SET
                 status = 'intent', operation = excluded.operation, path = excluded.path,
                 batch_id = excluded.batch_id, job_id = NULL, error = NULL, error_code = NULL, error_field = NULL,
                 zoho_id = coalesce(excluded.zoho_id, load_journal.zoho_id),
                 before_image = coalesce(load_journal.before_image, excluded.before_image),
-                parent_id = excluded.parent_id, label = excluded.label,
+                parent_id = excluded.parent_id, label = excluded.label, parent_module = excluded.parent_module,
                 attempts = load_journal.attempts + 1, updated_at = now()""")
 
     def sent(self, keys: list[str], job_id: str | None = None) -> None:

@@ -79,10 +79,12 @@ class Item:
     last_code: str | None = None
 
     label: str | None = None
+    parent_module: str | None = None
 
     def intent(self) -> dict:
         return {"source_key": self.key, "operation": self.operation, "zoho_id": self.zoho_id,
-                "before_image": self.before_image, "parent_id": self.parent_id, "label": self.label}
+                "before_image": self.before_image, "parent_id": self.parent_id, "label": self.label,
+                "parent_module": self.parent_module}
 
 
 class ModuleLoader:
@@ -93,6 +95,7 @@ class ModuleLoader:
         self.cp = ctx.checkpoint
         self.settings = ctx.settings
         self.stats = {"record_calls": 0, "bulk_jobs": 0, "failed_jobs": 0}
+        self.known_fields: set[str] | None = None  # the module's fields in Zoho (record modules)
 
     # ------------------------------------------------------------------ entry point
     def run(self) -> dict:
@@ -149,8 +152,11 @@ class ModuleLoader:
         spec, row = self.spec, item.row
         payload: dict[str, Any] = {}
         for col, value in row.items():
-            if col.startswith("_") or col in (spec.parent_column, spec.file_column):
+            if col.startswith("_") or col in (spec.parent_column, spec.file_column, spec.parent_module_column,
+                                              spec.over_limit_column):
                 continue
+            if self.known_fields is not None and col not in self.known_fields and col != spec.owner_column:
+                continue  # a helper column of the model, not a field of the module
             if spec.kind == "attachment":
                 continue
             if col in spec.lookups:
@@ -188,11 +194,16 @@ class ModuleLoader:
                 payload[col] = value
         if spec.parent_column:
             parent_key = row.get(spec.parent_column)
-            pid = self.ctx.crosswalk.resolve(spec.parent_module, str(parent_key)) if parent_key else None
+            pmod = row.get(spec.parent_module_column) if spec.parent_module_column else spec.parent_module
+            pmod = pmod or spec.parent_module
+            if spec.parent_modules and pmod not in spec.parent_modules:
+                return {"source_key": item.key, "code": "INVALID_PARENT_MODULE", "field": spec.parent_module_column,
+                        "message": f"parent module {pmod!r} is not one of {', '.join(spec.parent_modules)}"}
+            pid = self.ctx.crosswalk.resolve(pmod, str(parent_key)) if parent_key and pmod else None
             if pid is None:
                 return {"source_key": item.key, "code": "PARENT_UNRESOLVED", "field": spec.parent_column,
-                        "message": f"{spec.parent_module} record {parent_key} was not loaded"}
-            item.parent_id = pid
+                        "message": f"{pmod} record {parent_key} was not loaded"}
+            item.parent_id, item.parent_module = pid, pmod
         if item.operation == "insert":
             payload = {k: v for k, v in payload.items() if v is not None}
         item.payload = payload
@@ -220,7 +231,10 @@ class ModuleLoader:
         if not todo:
             return
         # 2. What Zoho holds already: rows of an interrupted call that landed, and records to update.
-        columns = sorted({c for r in todo.values() for c in r if not c.startswith("_")})
+        self.known_fields = {f["api_name"] for f in self.client.fields(spec.module)}
+        if spec.external_id not in self.known_fields:
+            raise ValueError(f"{spec.module} has no field {spec.external_id} in this Zoho org: run prepare-schema first")
+        columns = sorted({c for r in todo.values() for c in r if c in self.known_fields})
         existing = self._scan(columns)
         items: list[Item] = []
         landed: list[dict] = []
@@ -450,17 +464,17 @@ class ModuleLoader:
     def _recognise_children(self, seg: JournalSegment, inflight: dict[str, Entry], kind: str) -> set[str]:
         """Children (notes/attachments) of an interrupted call that reached Zoho: read the parents'
         notes or attachments and match the title / file name carrying the source id."""
-        by_parent: dict[str, list[str]] = {}
+        by_parent: dict[tuple[str, str], list[str]] = {}
         for key, e in inflight.items():
             if e.parent_id:
-                by_parent.setdefault(e.parent_id, []).append(key)
+                by_parent.setdefault((e.parent_module or self.spec.parent_module, e.parent_id), []).append(key)
         found: list[dict] = []
-        for parent_id, keys in by_parent.items():
+        for (parent_module, parent_id), keys in by_parent.items():
             if kind == "note":
-                children = self.client.notes(self.spec.parent_module, parent_id)
+                children = self.client.notes(parent_module, parent_id)
                 names = {str(c.get("Note_Title")): str(c["id"]) for c in children}
             else:
-                children = self.client.attachments(self.spec.parent_module, parent_id)
+                children = self.client.attachments(parent_module, parent_id)
                 names = {str(c.get("File_Name")): str(c["id"]) for c in children}
             for key in keys:
                 name = self._child_name(key, inflight[key])
@@ -490,7 +504,7 @@ class ModuleLoader:
                 continue
             item.payload = {k: v for k, v in item.payload.items() if k in ("Note_Title", "Note_Content") and v is not None}
             item.label = str(row.get("Note_Title"))
-            item.payload["Parent_Id"] = {"module": {"api_name": self.spec.parent_module}, "id": item.parent_id}
+            item.payload["Parent_Id"] = {"module": {"api_name": item.parent_module}, "id": item.parent_id}
             items.append(item)
         seg.reject(rejects)
         batches = [items[i:i + costs.RECORDS_PER_CALL] for i in range(0, len(items), costs.RECORDS_PER_CALL)]
@@ -513,7 +527,7 @@ class ModuleLoader:
                     time.sleep(min(2 ** attempt, 30))
                     landed = self._recognise_children(
                         seg, {i.key: Entry(i.key, "sent", None, "insert", None, "record", batch_id, None,
-                                           i.parent_id, attempt, i.label) for i in batch}, "note")
+                                           i.parent_id, attempt, i.label, i.parent_module) for i in batch}, "note")
                     batch = [i for i in batch if i.key not in landed]
                     if not batch:
                         return
@@ -566,10 +580,11 @@ class ModuleLoader:
             elif path is None or not path.is_file():
                 rejects.append({"source_key": key, "code": "FILE_NOT_FOUND", "field": self.spec.file_column,
                                 "message": f"document {key}: file not found"})
-            elif path.stat().st_size > limit:
+            elif path.stat().st_size > limit or (self.spec.over_limit_column and row.get(self.spec.over_limit_column)
+                                                  in (True, "true", "True", 1)):
                 skipped.append({"source_key": key, "code": "OVER_SIZE_LIMIT", "field": self.spec.file_column,
-                                "message": f"document {key}: {path.stat().st_size} bytes over the {limit}-byte "
-                                           "attachment limit; not uploaded, to be linked by URL"})
+                                "message": f"document {key}: {path.stat().st_size} bytes, over the attachment limit"
+                                           f" ({limit} bytes); not uploaded, to be linked by URL"})
             else:
                 item.label = str(row.get(self.spec.file_name_column) or key)
                 items.append(item)
@@ -588,13 +603,13 @@ class ModuleLoader:
         for attempt in range(1, self.settings.max_attempts + 1):
             seg.sent([item.key])
             try:
-                res = self.client.upload_attachment(self.spec.parent_module, item.parent_id,
+                res = self.client.upload_attachment(item.parent_module, item.parent_id,
                                                     self._file_path(item.row), file_name=name)
             except ZohoError as exc:
                 if exc.transient and attempt < self.settings.max_attempts:
                     time.sleep(min(2 ** attempt, 30))
                     entry = Entry(item.key, "sent", None, "insert", None, "upload", batch_id, None, item.parent_id, 1,
-                                  item.label)
+                                  item.label, item.parent_module)
                     if self._recognise_children(seg, {item.key: entry}, "attachment"):
                         return
                     continue

@@ -35,6 +35,11 @@ class ModuleSpec:
     file_column: str = "File_Path"
     file_name_column: str = "File_Name"
     subforms: tuple[str, ...] = ()
+    # A parent that may sit in one of several modules (a patient's Contact or Lead): the column
+    # naming each row's parent module, and the modules allowed.
+    parent_module_column: str | None = None
+    parent_modules: tuple[str, ...] = ()
+    over_limit_column: str | None = None  # True when dbt flagged the file as over the size limit
 
     @property
     def kind(self) -> str:
@@ -58,18 +63,21 @@ class ModuleSpec:
         deps = set(self.lookups.values())
         if self.parent_module:
             deps.add(self.parent_module)
+        deps.update(self.parent_modules)
         deps.discard(self.module)  # a self-lookup does not order modules
         return deps
 
     def to_dict(self) -> dict:
         data = asdict(self)
         data["subforms"] = list(self.subforms)
+        data["parent_modules"] = list(self.parent_modules)
         return data
 
     @classmethod
     def from_dict(cls, data: dict) -> "ModuleSpec":
         data = dict(data)
         data["subforms"] = tuple(data.get("subforms") or ())
+        data["parent_modules"] = tuple(data.get("parent_modules") or ())
         data["lookups"] = dict(data.get("lookups") or {})
         return cls(**data)
 
@@ -145,6 +153,12 @@ def _spec_from_node(node: dict) -> ModuleSpec | None:
     lookups = dict(meta.get("lookups") or {})
     parent_column = meta.get("parent_column")
     parent_module = meta.get("parent_module")
+    poly = meta.get("parent_lookup") or {}
+    parent_module_column, parent_modules = None, ()
+    if poly:
+        parent_column = parent_column or poly.get("column")
+        parent_module_column = poly.get("module_column")
+        parent_modules = tuple(poly.get("modules") or ())
     if module in (NOTE_MODULE, ATTACHMENT_MODULE):
         parent_column = parent_column or ("Parent_Id" if "Parent_Id" in lookups else None)
         if parent_column is None and len(lookups) == 1:
@@ -157,6 +171,8 @@ def _spec_from_node(node: dict) -> ModuleSpec | None:
             raise PlanError(f"model {node['name']}: meta lookups must name the parent module of {parent_column}")
     subforms = meta.get("subforms") or (["Invoiced_Items"] if module == "Invoices" else [])
     extra = {k: meta[k] for k in ("file_column", "file_name_column") if meta.get(k)}
+    if module == ATTACHMENT_MODULE and meta.get("match_on"):
+        extra.setdefault("file_name_column", meta["match_on"])
     return ModuleSpec(
         table=table,
         module=module,
@@ -166,6 +182,9 @@ def _spec_from_node(node: dict) -> ModuleSpec | None:
         parent_column=parent_column,
         parent_module=parent_module,
         subforms=tuple(subforms),
+        parent_module_column=parent_module_column,
+        parent_modules=parent_modules,
+        over_limit_column=meta.get("over_limit_column") or ("Over_Size_Limit" if module == ATTACHMENT_MODULE else None),
         **extra,
     )
 

@@ -105,16 +105,16 @@ class Rollback:
                         for r in self.client.iter_records(spec.module, [spec.external_id])}
             found = [{"source_key": k, "zoho_id": existing[k], "operation": "insert"} for k in inflight if k in existing]
         else:
-            by_parent: dict[str, list[str]] = {}
+            by_parent: dict[tuple[str, str], list[str]] = {}
             for k, e in inflight.items():
                 if e.parent_id:
-                    by_parent.setdefault(e.parent_id, []).append(k)
-            for parent_id, keys in by_parent.items():
+                    by_parent.setdefault((e.parent_module or spec.parent_module, e.parent_id), []).append(k)
+            for (parent_module, parent_id), keys in by_parent.items():
                 if spec.kind == "note":
-                    names = {str(n.get("Note_Title")): str(n["id"]) for n in self.client.notes(spec.parent_module, parent_id)}
+                    names = {str(n.get("Note_Title")): str(n["id"]) for n in self.client.notes(parent_module, parent_id)}
                 else:
                     names = {str(a.get("File_Name")): str(a["id"])
-                             for a in self.client.attachments(spec.parent_module, parent_id)}
+                             for a in self.client.attachments(parent_module, parent_id)}
                 for k in keys:
                     title = inflight[k].label or k
                     if title in names:
@@ -147,7 +147,7 @@ class Rollback:
             seg.rollback_mark([item], "intent")
             self.cp("after_rollback_intent")
             try:
-                res = self.client.delete_attachment(spec.parent_module, e.parent_id, e.zoho_id)
+                res = self.client.delete_attachment(e.parent_module or spec.parent_module, e.parent_id, e.zoho_id)
                 ok, error = res.ok or res.code in GONE_CODES, f"{res.code}: {res.message}"
             except ZohoError as exc:
                 if exc.transient:
