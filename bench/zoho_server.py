@@ -56,7 +56,7 @@ def bench_bulk(zs: ZohoServerProcess, token: str, rows: int) -> tuple[float, dic
     with httpx.Client(base_url=zs.api_url, headers=headers, timeout=120) as client:
         started = time.perf_counter()
         up = client.post("/crm/v8/upload", files={"file": ("contacts.zip", buf.getvalue(), "application/zip")},
-                         headers={"feature": "bulk-write", "X-CRM-ORG": zs.org_id})
+                         headers={"feature": "bulk-write", "X-CRM-ORG": zs.zgid})
         up.raise_for_status()
         job = client.post("/crm/bulk/v8/write", json={
             "operation": "upsert", "ignore_empty": True,

@@ -15,7 +15,7 @@ pytestmark = pytest.mark.xdist_group("zoho_bulk")
 
 
 def upload(api, server, content: bytes, name="data.zip", headers=None):
-    hdr = {"feature": "bulk-write", "X-CRM-ORG": server.org_id} if headers is None else headers
+    hdr = {"feature": "bulk-write", "X-CRM-ORG": server.zgid} if headers is None else headers
     return api.post("/crm/v8/upload", files={"file": (name, content, "application/zip")}, headers=hdr)
 
 
@@ -53,8 +53,10 @@ def test_upload_refuses_non_zip_missing_headers_and_limits(zoho_server):
     zoho_server.settings(bulk_max_rows=3, bulk_max_columns=2)
     with api_client(zoho_server) as api:
         assert upload(api, zoho_server, b"Last_Name\nA\n").json()["code"] == "INVALID_FILE_FORMAT"
-        assert upload(api, zoho_server, zip_csv("Last_Name\nA\n"), headers={"X-CRM-ORG": zoho_server.org_id}).status_code == 400
+        assert upload(api, zoho_server, zip_csv("Last_Name\nA\n"), headers={"X-CRM-ORG": zoho_server.zgid}).status_code == 400
         assert upload(api, zoho_server, zip_csv("Last_Name\nA\n"), headers={"feature": "bulk-write", "X-CRM-ORG": "1"}).status_code == 400
+        wrong_org = {"feature": "bulk-write", "X-CRM-ORG": zoho_server.org_id}  # the org id is not the zgid
+        assert upload(api, zoho_server, zip_csv("Last_Name\nA\n"), headers=wrong_org).status_code == 400
         two = io.BytesIO()
         with zipfile.ZipFile(two, "w") as zf:
             zf.writestr("a.csv", "Last_Name\nA\n")

@@ -23,7 +23,7 @@ def test_credit_arithmetic_calls_writes_and_bulk_jobs(zoho_server):
         api.post("/crm/v8/Contacts", json={"data": [{"Last_Name": f"D{i}"} for i in range(11)]})
         assert zoho_server.credits()["used"] == base + 13
         file_id = api.post("/crm/v8/upload", files={"file": ("a.zip", zip_csv("Last_Name\nA\n"))},
-                           headers={"feature": "bulk-write", "X-CRM-ORG": zoho_server.org_id}).json()["details"]["file_id"]
+                           headers={"feature": "bulk-write", "X-CRM-ORG": zoho_server.zgid}).json()["details"]["file_id"]
         api.post("/crm/bulk/v8/write", json={"operation": "insert", "resource": [{"type": "data", "module": {"api_name": "Contacts"},
                                                                                  "file_id": file_id}]})
         credits = zoho_server.credits()
@@ -145,7 +145,7 @@ def test_bulk_job_in_progress_resumes_after_restart(zoho_server):
     zoho_server.settings(bulk_start_delay=0.0, bulk_chunk_rows=100)
     with api_client(zoho_server) as api:
         file_id = api.post("/crm/v8/upload", files={"file": ("a.zip", zip_csv("Last_Name\n" + "\n".join(f"R{i}" for i in range(3000)) + "\n"))},
-                           headers={"feature": "bulk-write", "X-CRM-ORG": zoho_server.org_id}).json()["details"]["file_id"]
+                           headers={"feature": "bulk-write", "X-CRM-ORG": zoho_server.zgid}).json()["details"]["file_id"]
         job_id = api.post("/crm/bulk/v8/write", json={"operation": "insert", "resource": [
             {"type": "data", "module": {"api_name": "Contacts"}, "file_id": file_id}]}).json()["details"]["id"]
     zoho_server.crash()

@@ -95,7 +95,7 @@ def test_notes_and_attachments_answers(oas, sapi):
 
 def test_bulk_write_answers(oas, sapi, shared_server):
     up = sapi.post("/crm/v8/upload", files={"file": ("c.zip", zip_csv("Last_Name\nA\nB\n"), "application/zip")},
-                   headers={"feature": "bulk-write", "X-CRM-ORG": shared_server.org_id})
+                   headers={"feature": "bulk-write", "X-CRM-ORG": shared_server.zgid})
     check(oas, "bulk_write.json", up, "/crm/v8/upload")
     job = sapi.post("/crm/bulk/v8/write", json={"operation": "insert", "resource": [
         {"type": "data", "module": {"api_name": "Contacts"}, "file_id": up.json()["details"]["file_id"],
@@ -119,5 +119,5 @@ def test_bulk_write_answers(oas, sapi, shared_server):
         {"type": "data", "module": {"api_name": "Contacts"}, "file_id": "5725767999999999999"}]})
     check(oas, "bulk_write.json", bad_file, "/crm/bulk/v8/write")
     not_zip = sapi.post("/crm/v8/upload", files={"file": ("c.csv", b"Last_Name\nA\n", "text/csv")},
-                        headers={"feature": "bulk-write", "X-CRM-ORG": shared_server.org_id})
+                        headers={"feature": "bulk-write", "X-CRM-ORG": shared_server.zgid})
     assert not_zip.json()["message"] == "invalid file format. only zip format is supported"

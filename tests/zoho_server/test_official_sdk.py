@@ -90,7 +90,7 @@ def test_sdk_uploads_a_bulk_write_zip_and_runs_the_job_to_completion(sdk_session
     file_body.set_file(StreamWrapper(file_path=str(zip_path)))
     headers = HeaderMap()
     headers.add(UploadFileHeader.feature, "bulk-write")
-    headers.add(UploadFileHeader.x_crm_org, sdk_session.org_id)
+    headers.add(UploadFileHeader.x_crm_org, sdk_session.zgid)
     uploaded = ops.upload_file(file_body, headers)
     assert uploaded.get_status_code() == 200
     upload_result = uploaded.get_object()

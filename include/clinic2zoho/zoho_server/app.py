@@ -195,7 +195,7 @@ class ZohoServer:
         admin = self.store.current_user()
         active = sum(1 for u in self.store.users if u["status"] == "active")
         org = {"id": self.store.kv["org_id"], "company_name": s["company_name"], "alias": None,
-               "primary_email": admin["email"], "primary_zuid": admin["zuid"], "zgid": self.store.kv["org_id"][-9:],
+               "primary_email": admin["email"], "primary_zuid": admin["zuid"], "zgid": self.store.zgid(),
                "domain_name": "org" + self.store.kv["org_id"][-9:], "type": s["org_type"], "currency": "US Dollar",
                "currency_symbol": "$", "iso_code": "USD", "currency_locale": "en_US", "time_zone": "Etc/UTC",
                "country_code": "US", "country": "United States", "mc_status": False, "gapps_enabled": False,

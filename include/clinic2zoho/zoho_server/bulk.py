@@ -61,7 +61,7 @@ class BulkWrite:
         self.server.commit()
         if request.headers.get("feature") != "bulk-write":
             raise _error(400, "INVALID_DATA", "check if headers [feature, X-CRM-ORG] are present and valid", {"api_name": "feature"})
-        if request.headers.get("x-crm-org") != self.store.kv["org_id"]:
+        if request.headers.get("x-crm-org") != self.store.zgid():  # Zoho wants the zgid, not the org id
             raise _error(400, "INVALID_DATA", "check if headers [feature, X-CRM-ORG] are present and valid", {"api_name": "X-CRM-ORG"})
         limit = int(self.store.settings["bulk_max_bytes"])
         if int(request.headers.get("content-length") or 0) > limit + 64 * 1024:

@@ -34,7 +34,7 @@ def credentials_path(state: str | Path) -> Path:
     return Path(f"{state}.credentials.json")
 
 
-def resolve_credentials(args: argparse.Namespace, base_url: str, org_id: str) -> dict[str, Any]:
+def resolve_credentials(args: argparse.Namespace, base_url: str, org_id: str, zgid: str) -> dict[str, Any]:
     path = credentials_path(args.state)
     creds: dict[str, Any] = {}
     if path.exists():
@@ -48,7 +48,7 @@ def resolve_credentials(args: argparse.Namespace, base_url: str, org_id: str) ->
         given = getattr(args, key)
         creds[key] = given or creds.get(key) or generated[key]
     creds.update({"base_url": base_url, "accounts_url": base_url, "api_url": base_url, "upload_url": base_url,
-                  "org_id": org_id})
+                  "org_id": org_id, "zgid": zgid})
     fd = os.open(str(path), os.O_WRONLY | os.O_CREAT | os.O_TRUNC, 0o600)
     with os.fdopen(fd, "w", encoding="utf-8") as fh:
         json.dump(creds, fh, indent=2)
@@ -91,7 +91,7 @@ def run(args: argparse.Namespace) -> int:
         store.flush_kv()
     host_for_url = "127.0.0.1" if args.host in ("0.0.0.0", "") else args.host
     base_url = f"http://{host_for_url}:{args.port}"
-    creds = resolve_credentials(args, base_url, store.kv["org_id"])
+    creds = resolve_credentials(args, base_url, store.kv["org_id"], store.zgid())
     server = ZohoServer(store, Credentials(creds["client_id"], creds["client_secret"], creds["refresh_token"],
                                            creds["admin_token"]), base_url)
     app = build_app(server)

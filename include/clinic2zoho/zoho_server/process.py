@@ -50,7 +50,7 @@ class ZohoServerProcess:
         self.startup_timeout = startup_timeout
         self.proc: subprocess.Popen[bytes] | None = None
         self.log_path = self.workdir / f"{self.state.name}.log"
-        self.client_id = self.client_secret = self.refresh_token = self.admin_token = self.org_id = ""
+        self.client_id = self.client_secret = self.refresh_token = self.admin_token = self.org_id = self.zgid = ""
         self._settings_applied = False
 
     # ---- URLs ----------------------------------------------------------------------------------------
@@ -111,6 +111,7 @@ class ZohoServerProcess:
         creds = json.loads(credentials_path(self.state).read_text(encoding="utf-8"))
         self.client_id, self.client_secret = creds["client_id"], creds["client_secret"]
         self.refresh_token, self.admin_token, self.org_id = creds["refresh_token"], creds["admin_token"], creds["org_id"]
+        self.zgid = creds["zgid"]  # X-CRM-ORG on bulk uploads
 
     def _kill(self) -> None:
         if self.proc is not None and self.proc.poll() is None:

@@ -94,6 +94,10 @@ class Store:
         self.set_kv("id_counter", counter)
         return str(ID_BASE + counter)
 
+    def zgid(self) -> str:
+        """The org's zgid: what GET /org answers as `zgid` and bulk uploads send as X-CRM-ORG."""
+        return str(self.kv.get("org_id", ""))[-9:]
+
     def set_kv(self, key: str, value: Any) -> None:
         self.kv[key] = value
         self._dirty_kv.add(key)
