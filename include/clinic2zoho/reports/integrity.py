@@ -1,0 +1,163 @@
+"""Related-list integrity, read back from Zoho for every record the run loaded: each lookup
+(Insurance, Treatments, Billing on their Contact; Events and Tasks on their Contact) points at the
+record the table names and that record exists; each owner is an active user with the provider's
+email; each Note and Attachment hangs on its parent."""
+
+from __future__ import annotations
+
+from dataclasses import asdict, dataclass
+from typing import Any, Callable
+
+from clinic2zoho.loader.plan import ModuleSpec
+from clinic2zoho.reports.run_context import RunContext
+
+
+@dataclass(frozen=True)
+class IntegrityProblem:
+    module: str
+    key: str
+    relation: str  # the lookup column, Owner, or Parent
+    problem: str
+    zoho_id: str | None = None
+
+    def to_dict(self) -> dict:
+        return asdict(self)
+
+
+class _Ids:
+    """Zoho ids present in a module (one paged scan each, cached)."""
+
+    def __init__(self, ctx: RunContext, client: Any):
+        self.ctx, self.client = ctx, client
+        self._ids: dict[str, set[str]] = {}
+
+    def of(self, module: str) -> set[str]:
+        if module not in self._ids:
+            try:
+                ext = self.ctx.plan.spec(module).external_id
+            except Exception:
+                ext = None
+            self._ids[module] = {str(r["id"]) for r in self.client.iter_records(module, [ext or "id"])}
+        return self._ids[module]
+
+
+def check_integrity(ctx: RunContext, client: Any, on_step: Callable[[str], None] | None = None) -> tuple[list[IntegrityProblem], dict[str, int]]:
+    """Problems found, and the number of relations checked per module."""
+    ids = _Ids(ctx, client)
+    problems: list[IntegrityProblem] = []
+    checked: dict[str, int] = {}
+    active = ctx.active_user_ids(client)
+    for module in ctx.plan.order():
+        spec = ctx.plan.spec(module)
+        if on_step:
+            on_step(f"integrity {module}")
+        if spec.kind == "record" and (spec.lookups or spec.owner_column):
+            checked[module] = _check_lookups(ctx, client, spec, ids, active, problems)
+        elif spec.kind == "note":
+            checked[module] = _check_notes(ctx, client, spec, ids, problems)
+        elif spec.kind == "attachment":
+            checked[module] = _check_attachments(ctx, client, spec, ids, problems)
+    return problems, checked
+
+
+def _parent_module(spec: ModuleSpec, row: dict) -> str:
+    return row.get("Parent_Module") or spec.parent_module or "Contacts"
+
+
+def _check_lookups(ctx: RunContext, client: Any, spec: ModuleSpec, ids: _Ids, active: set[str],
+                   problems: list[IntegrityProblem]) -> int:
+    done = {k: j for k, j in ctx.journal_rows(spec.module).items() if j.status == "done" and j.zoho_id}
+    if not done:
+        return 0
+    types = ctx.field_types(client, spec.module)
+    columns = [c for c in spec.lookups if c in types]
+    rows = ctx.expected_rows(spec)
+    for col in [c for c in spec.lookups if c not in types]:  # the link was dropped on load
+        for key, j in done.items():
+            if rows.get(key, {}).get(col) not in (None, ""):
+                problems.append(IntegrityProblem(spec.module, key, col, f"{spec.module} has no field {col} in Zoho:"
+                                                 f" the link to {spec.lookups[col]} is lost", j.zoho_id))
+    fields = [spec.external_id or "id"] + columns + (["Owner"] if spec.owner_column else [])
+    records = {str(r["id"]): r for r in client.iter_records(spec.module, fields)}
+    n = 0
+    for key, j in done.items():
+        rec = records.get(j.zoho_id)
+        if rec is None:
+            problems.append(IntegrityProblem(spec.module, key, "(record)", "loaded record not found in Zoho", j.zoho_id))
+            continue
+        row = rows.get(key, {})
+        for col in columns:
+            target = spec.lookups[col]
+            want_key = row.get(col)
+            got = rec.get(col)
+            got_id = str(got["id"]) if isinstance(got, dict) and got.get("id") else None
+            if want_key in (None, ""):
+                continue
+            n += 1
+            want_id = ctx.crosswalk(target).get(str(want_key))
+            if got_id is None:
+                problems.append(IntegrityProblem(spec.module, key, col, f"not linked to {target} {want_key}", j.zoho_id))
+            elif got_id not in ids.of(target):
+                problems.append(IntegrityProblem(spec.module, key, col,
+                                                 f"linked to {target} id {got_id}, which does not exist", j.zoho_id))
+            elif want_id != got_id:
+                problems.append(IntegrityProblem(spec.module, key, col, f"linked to {target} "
+                                                 f"{ctx.key_of(target, got_id) or 'id ' + got_id}, not {want_key}",
+                                                 j.zoho_id))
+        if spec.owner_column:
+            n += 1
+            owner = rec.get("Owner")
+            owner_id = str(owner["id"]) if isinstance(owner, dict) and owner.get("id") else None
+            want = str(row.get(spec.owner_column) or "").strip().lower()
+            email = ctx.user_email(client, owner_id) if owner_id else None
+            if owner_id is None or owner_id not in active:
+                problems.append(IntegrityProblem(spec.module, key, "Owner", "owner is not an active user", j.zoho_id))
+            elif want and email != want:
+                problems.append(IntegrityProblem(spec.module, key, "Owner",
+                                                 f"owned by user {owner_id}, not the provider's user", j.zoho_id))
+    return n
+
+
+def _check_notes(ctx: RunContext, client: Any, spec: ModuleSpec, ids: _Ids, problems: list[IntegrityProblem]) -> int:
+    done = {k: j for k, j in ctx.journal_rows(spec.module).items() if j.status == "done" and j.zoho_id}
+    if not done:
+        return 0
+    notes = {str(n["id"]): n for n in client.iter_records("Notes", ["Note_Title", "Parent_Id"])}
+    rows = ctx.expected_rows(spec)
+    for key, j in done.items():
+        row = rows.get(key, {})
+        parent_module = _parent_module(spec, row)
+        want = ctx.crosswalk(parent_module).get(str(row.get(spec.parent_column or "Parent_Id")))
+        note = notes.get(j.zoho_id)
+        parent = (note or {}).get("Parent_Id") or {}
+        got = str(parent.get("id")) if isinstance(parent, dict) and parent.get("id") else None
+        if note is None:
+            problems.append(IntegrityProblem(spec.module, key, "Parent", "note not found in Zoho", j.zoho_id))
+        elif got is None or got not in ids.of(parent_module):
+            problems.append(IntegrityProblem(spec.module, key, "Parent",
+                                             f"the note's parent {parent_module} record no longer exists", j.zoho_id))
+        elif want is not None and got != want:
+            problems.append(IntegrityProblem(spec.module, key, "Parent", "the note hangs on another record", j.zoho_id))
+    return len(done)
+
+
+def _check_attachments(ctx: RunContext, client: Any, spec: ModuleSpec, ids: _Ids,
+                       problems: list[IntegrityProblem]) -> int:
+    done = {k: j for k, j in ctx.journal_rows(spec.module).items() if j.status == "done" and j.zoho_id}
+    rows = ctx.expected_rows(spec)
+    by_parent: dict[tuple[str, str], list[tuple[str, str]]] = {}
+    for key, j in done.items():
+        parent_module = _parent_module(spec, rows.get(key, {}))
+        by_parent.setdefault((parent_module, j.parent_id or ""), []).append((key, j.zoho_id))
+    for (parent_module, parent_id), items in by_parent.items():
+        if not parent_id or parent_id not in ids.of(parent_module):
+            for key, zid in items:
+                problems.append(IntegrityProblem(spec.module, key, "Parent",
+                                                 f"the attachment's parent {parent_module} record no longer exists", zid))
+            continue
+        present = {str(a.get("id")) for a in client.attachments(parent_module, parent_id)}
+        for key, zid in items:
+            if zid not in present:
+                problems.append(IntegrityProblem(spec.module, key, "Parent",
+                                                 "attachment not on its parent record", zid))
+    return len(done)

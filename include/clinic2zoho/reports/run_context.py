@@ -1,0 +1,197 @@
+"""What the reports know about one load run: its plan (the run file the loader wrote), its
+journal rows, the expected rows of the Zoho-shaped tables it loaded, the crosswalk of clinic keys
+to Zoho ids, the org's users and field metadata, and dbt's descriptions of each column."""
+
+from __future__ import annotations
+
+import json
+import threading
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any, Iterator
+
+import duckdb
+
+from clinic2zoho import settings as app_settings
+from clinic2zoho.loader import journal
+from clinic2zoho.loader.plan import LoadPlan, ModuleSpec
+from clinic2zoho.loader.source import TableSource
+
+
+class ReportError(RuntimeError):
+    """The run cannot be validated (no run file, no warehouse): says which and why."""
+
+
+@dataclass
+class JournalRow:
+    source_key: str
+    status: str
+    zoho_id: str | None
+    parent_id: str | None
+    error_code: str | None
+    error_field: str | None
+    error: str | None
+
+
+def default_manifest(warehouse: Path) -> Path:
+    """Where run_dbt leaves the manifest for this warehouse, else the project's target folder."""
+    beside = warehouse.parent / f"{warehouse.stem}.dbt_target" / "manifest.json"
+    return beside if beside.is_file() else app_settings.DBT_PROJECT_DIR / "target" / "manifest.json"
+
+
+def row_key(spec: ModuleSpec, row: dict) -> str | None:
+    """The loader's key of a row (loader.module_loader: external id, note title, file name)."""
+    if spec.external_id and row.get(spec.external_id) not in (None, ""):
+        return str(row[spec.external_id])
+    if spec.kind == "note":
+        return row.get("Note_Title")
+    if spec.kind == "attachment":
+        return row.get(spec.file_name_column)
+    return None
+
+
+@dataclass
+class RunContext:
+    run_id: str
+    warehouse: Path
+    journal_root: Path
+    plan: LoadPlan
+    manifest: Path | None = None
+    _journal: dict[str, dict[str, JournalRow]] = field(default_factory=dict, repr=False)
+    _cross: dict[str, dict[str, str]] = field(default_factory=dict, repr=False)
+    _reverse: dict[str, dict[str, str]] = field(default_factory=dict, repr=False)
+    _fields: dict[str, dict[str, str]] = field(default_factory=dict, repr=False)
+    _users: dict[str, str] | None = field(default=None, repr=False)
+    _products: dict[str, str | None] = field(default_factory=dict, repr=False)
+    _docs: dict[str, dict[str, str]] | None = field(default=None, repr=False)
+    _lock: threading.Lock = field(default_factory=threading.Lock, repr=False)
+
+    @classmethod
+    def open(cls, run_id: str, warehouse: Path | None = None, journal_root: Path | None = None,
+             manifest: Path | None = None) -> "RunContext":
+        warehouse = Path(warehouse) if warehouse else app_settings.warehouse_path()
+        root = Path(journal_root) if journal_root else app_settings.home() / "journal"
+        run_file = journal.run_dir(root, run_id) / "run.json"
+        if not run_file.is_file():
+            raise ReportError(f"run {run_id}: no run file at {run_file} (was it loaded with this journal folder?)")
+        if not warehouse.is_file():
+            raise ReportError(f"{warehouse}: warehouse not found")
+        plan = LoadPlan.from_json(json.dumps(json.loads(run_file.read_text())["plan"]))
+        return cls(run_id, warehouse, root, plan, manifest or default_manifest(warehouse))
+
+    # ------------------------------------------------------------------ warehouse
+    def source(self) -> TableSource:
+        return TableSource(self.warehouse)
+
+    def table_exists(self, table: str) -> bool:
+        schema, _, name = table.rpartition(".")
+        with duckdb.connect(str(self.warehouse), read_only=True) as con:
+            return bool(con.execute("SELECT count(*) FROM information_schema.tables WHERE table_schema = ?"
+                                    " AND table_name = ?", [schema or "main", name]).fetchone()[0])
+
+    def sql(self, query: str, params: list | None = None) -> list[dict]:
+        with duckdb.connect(str(self.warehouse), read_only=True) as con:
+            cur = con.execute(query, params or [])
+            cols = [d[0] for d in cur.description]
+            return [dict(zip(cols, r)) for r in cur.fetchall()]
+
+    def expected_rows(self, spec: ModuleSpec) -> dict[str, dict]:
+        """key -> row of the module's table, with values as the loader sent them."""
+        rows: dict[str, dict] = {}
+        for row in self.source().rows(spec):
+            key = row_key(spec, row)
+            if key is not None and key not in rows:
+                rows[key] = row
+        return rows
+
+    def count_rows(self, spec: ModuleSpec) -> int:
+        return self.source().count(spec)
+
+    # ------------------------------------------------------------------ journal
+    def journal_rows(self, module: str) -> dict[str, JournalRow]:
+        with self._lock:
+            if module not in self._journal:
+                with journal.JournalReader(self.journal_root, runs=[self.run_id]) as reader:
+                    rows = reader.sql(
+                        "SELECT source_key, status, zoho_id, parent_id, error_code, error_field, error"
+                        " FROM load_journal WHERE run_id = ? AND module = ?", [self.run_id, module])
+                self._journal[module] = {r[0]: JournalRow(*r) for r in rows}
+            return self._journal[module]
+
+    def crosswalk(self, module: str) -> dict[str, str]:
+        """clinic key -> Zoho id of every run's loaded (not rolled back) records of `module`."""
+        with self._lock:
+            if module not in self._cross:
+                self._cross[module] = journal.crosswalk(self.journal_root, module)
+                self._reverse[module] = {v: k for k, v in self._cross[module].items()}
+            return self._cross[module]
+
+    def key_of(self, module: str, zoho_id: str) -> str | None:
+        self.crosswalk(module)
+        return self._reverse[module].get(zoho_id)
+
+    # ------------------------------------------------------------------ Zoho metadata
+    def field_types(self, client: Any, module: str) -> dict[str, str]:
+        """api_name -> data_type of the module's fields in the org (Notes: the fixed note fields)."""
+        with self._lock:
+            if module not in self._fields:
+                if module == "Notes":
+                    self._fields[module] = {"Note_Title": "text", "Note_Content": "textarea", "Parent_Id": "lookup"}
+                elif module == "Attachments":
+                    self._fields[module] = {"File_Name": "text", "Size": "bigint"}
+                else:
+                    self._fields[module] = {f["api_name"]: str(f.get("data_type") or "text")
+                                            for f in client.fields(module)}
+            return self._fields[module]
+
+    def user_email(self, client: Any, user_id: str) -> str | None:
+        with self._lock:
+            if self._users is None:
+                self._users = {}
+                for kind in ("ActiveUsers", "DeactiveUsers"):
+                    for u in client.users(type=kind):
+                        if u.get("id") and u.get("email"):
+                            self._users[str(u["id"])] = str(u["email"]).lower()
+            return self._users.get(str(user_id))
+
+    def active_user_ids(self, client: Any) -> set[str]:
+        return {str(u["id"]) for u in client.users(type="ActiveUsers") if u.get("id")}
+
+    def product_id(self, client: Any, name: str) -> str | None:
+        with self._lock:
+            if name not in self._products:
+                criteria = "(Product_Name:equals:" + name.replace("(", "\\(").replace(")", "\\)") + ")"
+                found = next(iter(client.search("Products", criteria)), None)
+                self._products[name] = str(found["id"]) if found else None
+            return self._products[name]
+
+    # ------------------------------------------------------------------ dbt docs
+    def rule(self, spec: ModuleSpec, column: str) -> str:
+        """The mapping rule behind a column: `<model>.<column>: <column description>`, from dbt's
+        manifest (the model description when the column has none)."""
+        docs = self._model_docs()
+        model = spec.table.rpartition(".")[2]
+        entry = docs.get(model, {})
+        text = entry.get(column) or entry.get("") or ""
+        return f"{model}.{column}: {text}".rstrip(": ")
+
+    def _model_docs(self) -> dict[str, dict[str, str]]:
+        if self._docs is None:
+            docs: dict[str, dict[str, str]] = {}
+            if self.manifest and Path(self.manifest).is_file():
+                manifest = json.loads(Path(self.manifest).read_text())
+                for node in manifest.get("nodes", {}).values():
+                    if node.get("resource_type") != "model":
+                        continue
+                    name = node.get("alias") or node["name"]
+                    cols = {c: " ".join((d.get("description") or "").split()) for c, d in
+                            (node.get("columns") or {}).items()}
+                    cols[""] = " ".join((node.get("description") or "").split())
+                    docs[name] = cols
+            self._docs = docs
+        return self._docs
+
+
+def chunked(items: list, size: int) -> Iterator[list]:
+    for start in range(0, len(items), size):
+        yield items[start:start + size]

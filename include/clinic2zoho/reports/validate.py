@@ -1,0 +1,214 @@
+"""Validation of a load run: reconciliation (counts add up), a field-by-field spot check of a
+random share of the loaded records read back from Zoho, and related-list integrity. Written to
+`reports/reconciliation.html` and `.json`; a failed validation names the rollback command."""
+
+from __future__ import annotations
+
+import json
+import logging
+import random
+import secrets
+from dataclasses import dataclass, field
+from datetime import datetime, timezone
+from math import ceil
+from pathlib import Path
+from typing import Any, Callable
+
+from clinic2zoho import settings as app_settings
+from clinic2zoho.reports import html
+from clinic2zoho.reports.compare import MATCH, MISMATCH, MISSING_RECORD, NO_FIELD
+from clinic2zoho.reports.field_check import FieldCheck, check_records
+from clinic2zoho.reports.integrity import IntegrityProblem, check_integrity
+from clinic2zoho.reports.reconciliation import ModuleCount, SourceCount, module_counts, source_counts
+from clinic2zoho.reports.run_context import RunContext
+
+log = logging.getLogger(__name__)
+
+
+def rollback_command(run_id: str) -> str:
+    return f"clinic2zoho rollback --run {run_id}"
+
+
+@dataclass
+class ValidationResult:
+    run_id: str
+    ok: bool
+    problems: list[str]  # one line per failed check, record ids only
+    sources: list[SourceCount]
+    modules: list[ModuleCount]
+    spot_checks: list[FieldCheck]
+    spot_sample: dict[str, int]  # module -> records checked
+    integrity: list[IntegrityProblem]
+    integrity_checked: dict[str, int]
+    seed: int
+    spot_share: float
+    json_path: Path | None = None
+    html_path: Path | None = None
+    generated_at: str = field(default_factory=lambda: datetime.now(timezone.utc).isoformat(timespec="seconds"))
+
+    @property
+    def rollback_command(self) -> str:
+        return rollback_command(self.run_id)
+
+    @property
+    def mismatches(self) -> list[FieldCheck]:
+        return [c for c in self.spot_checks if c.status in (MISMATCH, MISSING_RECORD)]
+
+    def summary(self) -> dict:
+        return {
+            "run_id": self.run_id, "status": "passed" if self.ok else "failed", "generated_at": self.generated_at,
+            "problems": self.problems,
+            "rollback_command": None if self.ok else self.rollback_command,
+            "modules": len(self.modules),
+            "table_rows": sum(m.table_rows for m in self.modules),
+            "loaded": sum(m.loaded for m in self.modules),
+            "rejected": sum(m.rejected for m in self.modules),
+            "skipped": sum(m.skipped for m in self.modules),
+            "pending": sum(m.pending for m in self.modules),
+            "counts_add_up": all(m.adds_up for m in self.modules) and all(s.adds_up for s in self.sources),
+            "spot_check": {"share": self.spot_share, "seed": self.seed, "records": sum(self.spot_sample.values()),
+                           "fields": sum(1 for c in self.spot_checks if c.status in (MATCH, MISMATCH)),
+                           "mismatches": len(self.mismatches),
+                           "fields_without_zoho_field": len({(c.module, c.field) for c in self.spot_checks
+                                                             if c.status == NO_FIELD})},
+            "integrity": {"relations": sum(self.integrity_checked.values()), "problems": len(self.integrity)},
+        }
+
+    def to_dict(self) -> dict:
+        return {
+            "summary": self.summary(),
+            "sources": [s.to_dict() for s in self.sources],
+            "modules": [m.to_dict() for m in self.modules],
+            "spot_check": {"sample": self.spot_sample,
+                           "mismatches": [c.to_dict() for c in self.mismatches],
+                           "fields_without_zoho_field": sorted({f"{c.module}.{c.field}" for c in self.spot_checks
+                                                                if c.status == NO_FIELD}),
+                           "checks": [c.to_dict() for c in self.spot_checks]},
+            "integrity": {"checked": self.integrity_checked, "problems": [p.to_dict() for p in self.integrity]},
+        }
+
+
+def spot_sample(ctx: RunContext, share: float, minimum: int, seed: int) -> dict[str, list[str]]:
+    """Per module, a random `share` (at least `minimum`) of the records the run loaded."""
+    picked: dict[str, list[str]] = {}
+    for module in ctx.plan.order():
+        done = sorted(k for k, j in ctx.journal_rows(module).items() if j.status == "done")
+        if not done:
+            continue
+        n = min(len(done), max(minimum, ceil(share * len(done))))
+        picked[module] = sorted(random.Random(f"{seed}:{module}").sample(done, n))
+    return picked
+
+
+def validate_run(run_id: str, client: Any, *, warehouse: Path | None = None, journal_root: Path | None = None,
+                 reports_dir: Path | None = None, spot_share: float = 0.05, min_spot: int = 3,
+                 seed: int | None = None, manifest: Path | None = None,
+                 on_step: Callable[[str], None] | None = None) -> ValidationResult:
+    """Validate run `run_id` against the org `client` talks to and write the reports."""
+    if not 0 < spot_share <= 1:
+        raise ValueError(f"spot_share must be in (0, 1], got {spot_share}")
+    step = on_step or (lambda _s: None)
+    ctx = RunContext.open(run_id, warehouse, journal_root, manifest)
+    seed = seed if seed is not None else secrets.randbelow(2**31)
+    step("reconciliation")
+    sources = source_counts(ctx)
+    modules = module_counts(ctx)
+    sample = spot_sample(ctx, spot_share, min_spot, seed)
+    checks: list[FieldCheck] = []
+    for module, keys in sample.items():
+        step(f"spot check {module}")
+        spec = ctx.plan.spec(module)
+        expected = ctx.expected_rows(spec)
+        checks.extend(check_records(ctx, client, spec, keys, expected))
+    integrity, checked = check_integrity(ctx, client, step)
+    problems = _problems(sources, modules, checks, integrity)
+    result = ValidationResult(run_id, not problems, problems, sources, modules, checks,
+                              {m: len(k) for m, k in sample.items()}, integrity, checked, seed, spot_share)
+    write_reports(result, reports_dir or app_settings.reports_dir())
+    log.info("validation of run %s %s: %d problem(s)", run_id, "passed" if result.ok else "failed", len(problems))
+    return result
+
+
+def _problems(sources: list[SourceCount], modules: list[ModuleCount], checks: list[FieldCheck],
+              integrity: list[IntegrityProblem]) -> list[str]:
+    out: list[str] = []
+    for s in sources:
+        if not s.adds_up:
+            out.append(f"{s.staging_model}: {s.unaccounted_rows} staged row(s) neither mapped nor excluded by a rule")
+    for m in modules:
+        if m.mapped_records is not None and m.mapped_records != m.dbt_records:
+            out.append(f"{m.module}: dbt maps {m.mapped_records} record(s) but {m.table} holds {m.dbt_records}")
+        if m.pending:
+            out.append(f"{m.module}: {m.pending} row(s) still pending (resume the load)")
+        if m.unaccounted:
+            out.append(f"{m.module}: {m.unaccounted} row(s) of {m.table} neither loaded, rejected nor skipped")
+    bad = [c for c in checks if c.status in (MISMATCH, MISSING_RECORD)]
+    if bad:
+        shown = ", ".join(f"{c.module} {c.key} {c.field}" for c in bad[:5])
+        out.append(f"spot check: {len(bad)} field(s) differ from the expected values ({shown}"
+                   f"{', ...' if len(bad) > 5 else ''})")
+    if integrity:
+        shown = ", ".join(f"{p.module} {p.key} {p.relation}" for p in integrity[:5])
+        out.append(f"integrity: {len(integrity)} broken relation(s) ({shown}{', ...' if len(integrity) > 5 else ''})")
+    return out
+
+
+def write_reports(result: ValidationResult, out_dir: Path) -> None:
+    out_dir.mkdir(parents=True, exist_ok=True)
+    result.json_path = out_dir / "reconciliation.json"
+    result.html_path = out_dir / "reconciliation.html"
+    result.json_path.write_text(json.dumps(result.to_dict(), indent=1, default=str, ensure_ascii=False),
+                                encoding="utf-8")
+    result.html_path.write_text(render_html(result), encoding="utf-8")
+
+
+def render_html(r: ValidationResult) -> str:
+    s = r.summary()
+    lines = [f"<p>Run <code>{html.escape(r.run_id)}</code>: validation {html.status_word(r.ok)}"
+             f" ({html.escape(r.generated_at)}).</p>",
+             f"<p>{s['loaded']:,} of {s['table_rows']:,} rows loaded, {s['rejected']:,} rejected by Zoho,"
+             f" {s['skipped']:,} skipped by a rule, {s['pending']:,} pending. Counts add up: "
+             f"{'yes' if s['counts_add_up'] else 'NO'}.</p>",
+             f"<p>Spot check: {s['spot_check']['records']:,} records ({r.spot_share:.0%} of each module, seed "
+             f"{r.seed}), {s['spot_check']['fields']:,} fields compared, {s['spot_check']['mismatches']:,} differ."
+             f" Integrity: {s['integrity']['relations']:,} relations checked, {s['integrity']['problems']:,} broken.</p>"]
+    if not r.ok:
+        lines.append("<p class=fail>Problems:</p><ul>" + "".join(f"<li>{html.escape(p)}</li>" for p in r.problems)
+                     + f"</ul><p>To undo this run: <code>{html.escape(r.rollback_command)}</code></p>")
+    sections = [
+        ("Zoho modules: rows of each table = loaded + rejected + skipped", html.table(
+            ["module", "table", "mapped by dbt", "table rows", "loaded", "inserted", "updated", "rejected", "skipped",
+             "pending", "unaccounted", "adds up"],
+            [[m.module, m.table, m.mapped_records, m.table_rows, m.loaded, m.inserted, m.updated, m.rejected,
+              m.skipped, m.pending, m.unaccounted, m.adds_up] for m in r.modules],
+            ["" if m.adds_up else "bad" for m in r.modules])),
+        ("Rejected and skipped rows, by reason", html.table(
+            ["module", "outcome", "code", "field", "rows", "example message"],
+            [[m.module, "rejected", x["code"], x["field"], x["n"], x["example"]] for m in r.modules
+             for x in m.reject_reasons]
+            + [[m.module, "skipped", x["code"], x["field"], x["n"], x["example"]] for m in r.modules
+               for x in m.skip_rules])),
+        ("Source entities: staged = mapped + excluded by a rule", html.table(
+            ["format", "source entity", "clinic model", "landed rows", "rejected at landing", "staged", "mapped",
+             "excluded", "exclusion rules", "unaccounted", "adds up"],
+            [[x.source_format, x.staging_model, x.clinic_model, x.landed_rows, x.landing_rejects, x.staged_rows,
+              x.mapped_rows, x.excluded_rows, ", ".join(f"{k}: {v}" for k, v in x.exclusions.items()),
+              x.unaccounted_rows, x.adds_up] for x in r.sources],
+            ["" if x.adds_up else "bad" for x in r.sources])),
+        ("Spot check: fields that differ", html.table(
+            ["module", "record", "field", "expected", "in Zoho", "rule"],
+            [[c.module, c.key, c.field, c.expected, c.actual, c.rule] for c in r.mismatches])),
+        ("Related-list integrity: broken relations", html.table(
+            ["module", "record", "relation", "problem", "Zoho id"],
+            [[p.module, p.key, p.relation, p.problem, p.zoho_id] for p in r.integrity])),
+        ("Spot check: records per module", html.table(
+            ["module", "records checked", "fields compared", "differ", "relations checked (integrity)"],
+            [[m, n, sum(1 for c in r.spot_checks if c.module == m and c.status in (MATCH, MISMATCH)),
+              sum(1 for c in r.spot_checks if c.module == m and c.status in (MISMATCH, MISSING_RECORD)),
+              r.integrity_checked.get(m, 0)] for m, n in r.spot_sample.items()])),
+        ("Columns with no Zoho field (values not stored in Zoho)", html.table(
+            ["module", "column", "rule"],
+            sorted({(c.module, c.field, c.rule) for c in r.spot_checks if c.status == NO_FIELD}),
+            )),
+    ]
+    return html.page(f"Reconciliation of run {r.run_id}", "".join(lines), sections)
