@@ -10,13 +10,13 @@ __all__ = ["ValidationResult", "validate_run", "sample_diff", "SampleDiffResult"
 
 if TYPE_CHECKING:
     from clinic2zoho.reports.run_context import ReportError
-    from clinic2zoho.reports.sample_diff import SampleDiffResult, sample_diff
+    from clinic2zoho.reports.field_diff import SampleDiffResult, sample_diff
     from clinic2zoho.reports.validate import ValidationResult, validate_run
     from clinic2zoho.reports.workflow_rebuild import write_workflow_rebuild
 
 _WHERE = {
     "ValidationResult": "clinic2zoho.reports.validate", "validate_run": "clinic2zoho.reports.validate",
-    "sample_diff": "clinic2zoho.reports.sample_diff", "SampleDiffResult": "clinic2zoho.reports.sample_diff",
+    "sample_diff": "clinic2zoho.reports.field_diff", "SampleDiffResult": "clinic2zoho.reports.field_diff",
     "write_workflow_rebuild": "clinic2zoho.reports.workflow_rebuild",
     "ReportError": "clinic2zoho.reports.run_context",
 }
