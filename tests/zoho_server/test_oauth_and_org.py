@@ -28,9 +28,10 @@ def test_wrong_client_secret_and_refresh_token_are_refused_like_zoho(zoho_server
 
 def test_api_calls_without_a_valid_token_get_401_invalid_token(zoho_server):
     for headers in ({}, {"Authorization": "Zoho-oauthtoken 1000.bogus"}, {"Authorization": "Bearer x"}):
-        resp = httpx.get(f"{zoho_server.api_url}/crm/v8/org", headers=headers)
-        assert resp.status_code == 401
-        assert resp.json()["code"] == "INVALID_TOKEN"
+        for resp in (httpx.get(f"{zoho_server.api_url}/crm/v8/org", headers=headers),
+                     httpx.post(f"{zoho_server.api_url}/crm/v8/NoSuchModule", headers=headers, json={"data": [{}]})):
+            assert resp.status_code == 401
+            assert resp.json()["code"] == "INVALID_TOKEN"
 
 
 def test_tokens_expire_after_their_lifetime_on_the_server_clock(zoho_server):

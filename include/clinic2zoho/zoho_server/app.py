@@ -31,6 +31,8 @@ from .store import Store
 MAX_WRITE_RECORDS = 100
 MAX_DELETE_IDS = 100
 SEARCH_MAX = 2_000
+NO_TOKEN = frozenset({"health", "token", "revoke", "admin_snapshot", "admin_settings", "admin_clock", "admin_credits",
+                      "admin_calls", "admin_users", "admin_record"})
 
 
 @dataclass
@@ -80,13 +82,9 @@ class ZohoServer:
 
     # ---- guard of every API call -----------------------------------------------------------------
     async def guard(self, request: Request, op: str, cost: int = 1, module: str | None = None, records: int = 0) -> dict[str, Any]:
-        auth = request.headers.get("authorization", "")
-        token = auth[len("Zoho-oauthtoken "):].strip() if auth.startswith("Zoho-oauthtoken ") else ""
-        expires = self.store.tokens.get(token)
+        token = self.check_token(request)
         info = request.scope.setdefault("c2z", {})
         info.update({"op": op, "module": module, "records": records, "credits": 0})
-        if not token or expires is None or expires <= self.store.now():
-            raise ApiError(401, "INVALID_TOKEN", "invalid oauth token")
         if self.limits.roll("expire_token_rate"):
             self.store.revoke_token(token)
             raise ApiError(401, "INVALID_TOKEN", "invalid oauth token")
@@ -110,6 +108,14 @@ class ZohoServer:
                 if heavy:
                     self.limits.heavy_in_flight -= 1
         return self.store.current_user()
+
+    def check_token(self, request: Request) -> str:
+        auth = request.headers.get("authorization", "")
+        token = auth[len("Zoho-oauthtoken "):].strip() if auth.startswith("Zoho-oauthtoken ") else ""
+        expires = self.store.tokens.get(token)
+        if not token or expires is None or expires <= self.store.now():
+            raise ApiError(401, "INVALID_TOKEN", "invalid oauth token")
+        return token
 
     def admin(self, request: Request) -> None:
         if not secrets.compare_digest(request.headers.get("x-admin-token", ""), self.creds.admin_token):
@@ -758,9 +764,11 @@ class ZohoServer:
             del self.calls[:1_000]
 
 
-def _endpoint(fn: Callable[[Request], Awaitable[Response]]) -> Callable[[Request], Awaitable[Response]]:
+def _endpoint(fn: Callable[[Request], Awaitable[Response]], server: ZohoServer | None = None) -> Callable[[Request], Awaitable[Response]]:
     async def run(request: Request) -> Response:
         try:
+            if server is not None:
+                server.check_token(request)  # 401 comes before any other answer, as on Zoho
             return await fn(request)
         except ApiError as err:
             return err.response()
@@ -814,7 +822,9 @@ class FaultsAndConcurrency:
 
 def build_app(server: ZohoServer) -> Any:
     s = server
-    e = _endpoint
+
+    def e(fn: Callable[[Request], Awaitable[Response]]) -> Callable[[Request], Awaitable[Response]]:
+        return _endpoint(fn, server if fn.__name__ not in NO_TOKEN else None)
     routes = [
         Route("/__health", e(s.health)),
         Route("/oauth/v2/token", e(s.token), methods=["POST"]),
