@@ -18,6 +18,7 @@ class PlanLimits:
     concurrency: int | None = None  # default: the edition's
     record_call_seconds: float = 0.4  # one 100-record call, round trip (measured against real Zoho: ~0.3-0.6 s)
     bulk_job_seconds: float = 20.0  # one bulk job, upload to result
+    module_seconds: float = 1.0  # per module: journal segment, field list, read of what exists
 
     @property
     def daily_credits(self) -> int:
@@ -98,9 +99,11 @@ def estimate(plan: LoadPlan, counts: dict[str, int], limits: PlanLimits, *, pare
             else:
                 calls = math.ceil(choice.record_rows / costs.RECORDS_PER_CALL)
                 write = choice.credits(overhead=False)
-            # One read of what exists (first page) per record module, plus bulk upload/poll/result calls.
-            overhead = (1 if spec.kind == "record" else 0) + len(choice.bulk_chunks) * costs.BULK_OVERHEAD_CREDITS
-            seconds = calls / write_conc * limits.record_call_seconds + len(choice.bulk_chunks) * limits.bulk_job_seconds
+            # Per record module: its field list and a read of what exists (one page per 200 records
+            # already there); per bulk job: upload, status polls, result download.
+            overhead = (2 if spec.kind == "record" else 0) + len(choice.bulk_chunks) * costs.BULK_OVERHEAD_CREDITS
+            seconds = (limits.module_seconds + calls / write_conc * limits.record_call_seconds
+                       + len(choice.bulk_chunks) * limits.bulk_job_seconds)
             result.modules.append(ModuleEstimate(module, rows, len(choice.bulk_chunks), calls, write, overhead, seconds))
             slowest = max(slowest, seconds)
         group_seconds += slowest

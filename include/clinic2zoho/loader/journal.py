@@ -250,6 +250,24 @@ class JournalSegment:
                 error = excluded.error, action = excluded.action, updated_at = now()""")
 
 
+_scope = threading.local()
+
+
+class audit_scope:
+    """Attribute the calls made by this thread to a loading module (an attachment upload goes to
+    `Contacts/{id}/Attachments`, but it is the Attachments load that spends the credit)."""
+
+    def __init__(self, module: str | None):
+        self.module = module
+
+    def __enter__(self) -> None:
+        self.previous = getattr(_scope, "module", None)
+        _scope.module = self.module
+
+    def __exit__(self, *exc) -> None:
+        _scope.module = self.previous
+
+
 class AuditLog:
     """Append-only log of every remote call, one file per writing process. Holds what, when, how
     many records, credits and outcome — never a payload, never a query string (criteria can hold
@@ -277,7 +295,8 @@ class AuditLog:
             self._con.execute(
                 "INSERT INTO audit_log (run_id, method, path, module, record_count, credits, status, outcome, duration_ms)"
                 " VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)",
-                [self.run_id, getattr(event, "method", None), path, getattr(event, "module", None),
+                [self.run_id, getattr(event, "method", None), path,
+                 getattr(_scope, "module", None) or getattr(event, "module", None),
                  getattr(event, "record_count", None), getattr(event, "credits", None),
                  status if isinstance(status, int) else None, str(outcome)[:200],
                  float(duration) * 1000 if duration is not None else None])

@@ -13,7 +13,7 @@ from typing import Any
 
 from clinic2zoho.loader import bulk_steps, costs
 from clinic2zoho.loader.checkpoints import Checkpoint, no_checkpoint
-from clinic2zoho.loader.journal import FINAL, Entry, JournalSegment
+from clinic2zoho.loader.journal import FINAL, Entry, JournalSegment, audit_scope
 from clinic2zoho.loader.plan import ModuleSpec
 from clinic2zoho.loader.resolve import Crosswalk, OwnerResolver, ProductResolver
 from clinic2zoho.loader.source import TableSource, parse_subform
@@ -99,6 +99,15 @@ class ModuleLoader:
 
     # ------------------------------------------------------------------ entry point
     def run(self) -> dict:
+        with audit_scope(self.spec.module):
+            return self._run()
+
+    def _scoped(self, fn, *args):
+        """Run `fn` in a worker thread with this module's audit scope."""
+        with audit_scope(self.spec.module):
+            return fn(*args)
+
+    def _run(self) -> dict:
         seg = JournalSegment(self.ctx.journal_root, self.ctx.run_id, self.spec.module)
         try:
             entries = seg.entries()
@@ -295,7 +304,7 @@ class ModuleLoader:
             return
         workers = max(1, min(self.settings.record_concurrency, len(batches)))
         with ThreadPoolExecutor(max_workers=workers, thread_name_prefix=f"load-{self.spec.module}") as pool:
-            for fut in [pool.submit(self._record_batch, seg, b) for b in batches]:
+            for fut in [pool.submit(self._scoped, self._record_batch, seg, b) for b in batches]:
                 fut.result()
 
     def _record_batch(self, seg: JournalSegment, batch: list[Item]) -> None:
@@ -510,7 +519,7 @@ class ModuleLoader:
         batches = [items[i:i + costs.RECORDS_PER_CALL] for i in range(0, len(items), costs.RECORDS_PER_CALL)]
         workers = max(1, min(self.settings.record_concurrency, len(batches) or 1))
         with ThreadPoolExecutor(max_workers=workers, thread_name_prefix="load-notes") as pool:
-            for fut in [pool.submit(self._note_batch, seg, b) for b in batches]:
+            for fut in [pool.submit(self._scoped, self._note_batch, seg, b) for b in batches]:
                 fut.result()
 
     def _note_batch(self, seg: JournalSegment, batch: list[Item]) -> None:
@@ -592,7 +601,7 @@ class ModuleLoader:
         seg.reject(skipped, status="skipped")
         workers = max(1, min(self.settings.record_concurrency, len(items) or 1))
         with ThreadPoolExecutor(max_workers=workers, thread_name_prefix="load-attachments") as pool:
-            for fut in [pool.submit(self._upload_one, seg, i) for i in items]:
+            for fut in [pool.submit(self._scoped, self._upload_one, seg, i) for i in items]:
                 fut.result()
 
     def _upload_one(self, seg: JournalSegment, item: Item) -> None:

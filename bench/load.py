@@ -1,0 +1,113 @@
+"""Credits and wall time of a load into the local Zoho server, against the computed minimum, a
+naive 100-records-per-call loader, the per-minute throttle's bound and the estimator.
+
+    .venv/bin/python bench/load.py --patients 1000 --edition Enterprise
+
+The clinic is generated in DuckDB (patients; two appointments, one note each; insurance for half;
+a document for one in ten). Daily credits are set on the server so they do not bind; the plan's
+per-minute throttle (Enterprise 10,000) does, on both sides (server and client)."""
+
+from __future__ import annotations
+
+import argparse
+import sys
+import tempfile
+import time
+from pathlib import Path
+
+ROOT = Path(__file__).resolve().parents[1]
+sys.path.insert(0, str(ROOT))
+
+from clinic2zoho.loader import costs  # noqa: E402
+from clinic2zoho.loader.estimate import PlanLimits, estimate  # noqa: E402
+from clinic2zoho.loader.journal import AuditLog, JournalReader  # noqa: E402
+from clinic2zoho.loader.run import Loader  # noqa: E402
+from clinic2zoho.loader.source import TableSource  # noqa: E402
+from clinic2zoho.zoho_server.process import ZohoServerProcess  # noqa: E402
+from tests.loader.conftest import PLAN, PROVIDERS, Clinic, Org, build_clinic, prepare_schema, settings_for  # noqa: E402
+
+
+def minimum_for(spec, rows: int) -> int:
+    if spec.kind == "attachment":
+        return rows  # one upload call per file
+    return costs.minimum_credits(rows, spec.bulk_allowed)
+
+
+def main() -> int:
+    parser = argparse.ArgumentParser(description=__doc__)
+    parser.add_argument("--patients", type=int, default=1000)
+    parser.add_argument("--edition", default="Enterprise")
+    parser.add_argument("--users", type=int, default=10, help="licensed users (the real plan's daily credits)")
+    parser.add_argument("--per-minute", type=int, default=None, help="default: the plan's figure for the edition")
+    parser.add_argument("--concurrency", type=int, default=None)
+    args = parser.parse_args()
+    per_minute = args.per_minute or costs.PLAN_PER_MINUTE.get(args.edition.lower())
+    limits = PlanLimits(args.edition, args.users, per_minute, args.concurrency)
+
+    with tempfile.TemporaryDirectory(prefix="bench-load-") as tmp:
+        home = Path(tmp)
+        (home / "zoho").mkdir()
+        server_settings = {"edition": args.edition, "per_minute_credits": per_minute, "daily_credits": 10**9}
+        with ZohoServerProcess(users=PROVIDERS, workdir=home / "zoho", settings=server_settings) as server:
+            org = Org(server)
+            with org.client() as c:
+                prepare_schema(c)
+            clinic = Clinic(home / "warehouse.duckdb", home / "journal", home / "files")
+            n = args.patients
+            build_clinic(clinic.warehouse, clinic.files, patients=n, appointments=2 * n, notes=n,
+                         documents=max(6, n // 10))
+            counts = clinic.counts()
+            predicted = estimate(PLAN, counts, limits)
+            used_before = server.credits().get("used", 0)
+            audit = AuditLog(clinic.journal, "bench")
+            client = org.client(on_call=audit, per_minute_credits=per_minute,
+                                max_concurrency=limits.effective_concurrency, backoff_initial=0.5, backoff_max=5)
+            started = time.monotonic()
+            Loader(PLAN, client, run_id="bench", root=clinic.journal, source=TableSource(clinic.warehouse),
+                   settings=settings_for(clinic, record_concurrency=min(limits.effective_concurrency, 10))).run()
+            wall = time.monotonic() - started
+            client.close()
+            audit.close()
+            server_used = server.credits().get("used", 0) - used_before
+            # Read the journal while the temporary folder still exists.
+            with JournalReader(clinic.journal) as q:
+                spent = {m or "(org: users, metadata)": int(c or 0)
+                         for m, c in q.sql("SELECT module, sum(credits) FROM audit_log GROUP BY 1")}
+                calls = dict(q.sql("SELECT coalesce(module, '(org)'), count(*) FROM audit_log GROUP BY 1"))
+                status = dict(q.sql("SELECT status, count(*) FROM load_journal GROUP BY 1"))
+                paths = dict(q.sql("SELECT module, string_agg(DISTINCT path) FROM load_journal"
+                                   " WHERE status = 'done' GROUP BY 1"))
+
+    print(f"clinic: {n} patients; edition {args.edition}, {args.users} users, throttle {per_minute} credits/min, "
+          f"concurrency {limits.effective_concurrency}")
+    print(f"rows by status: {status}")
+    print(f"{'module':<14}{'rows':>8}{'path':>8}{'calls':>7}{'spent':>8}{'minimum':>9}{'naive':>8}{'predicted':>10}")
+    tot_spent = tot_min = tot_naive = 0
+    for spec in PLAN.specs:
+        rows = counts[spec.module]
+        mn, nv = minimum_for(spec, rows), (rows if spec.kind == "attachment" else costs.naive_credits(rows))
+        sp = spent.get(spec.module, 0)
+        pm = next(m.credits for m in predicted.modules if m.module == spec.module)
+        tot_spent += sp
+        tot_min += mn
+        tot_naive += nv
+        print(f"{spec.module:<14}{rows:>8}{paths.get(spec.module, '-'):>8}{calls.get(spec.module, 0):>7}{sp:>8}{mn:>9}"
+              f"{nv:>8}{pm:>10}")
+    other = sum(v for k, v in spent.items() if k not in counts)
+    tot_spent += other
+    print(f"{'(org calls)':<14}{'':>8}{'':>8}{calls.get('(org)', 0):>7}{other:>8}")
+    print(f"{'total':<14}{sum(counts.values()):>8}{'':>8}{sum(calls.values()):>7}{tot_spent:>8}{tot_min:>9}"
+          f"{tot_naive:>8}{predicted.credits:>10}")
+    print(f"credits spent / minimum = {tot_spent / tot_min:.3f} (target <= 1.02); naive / spent = "
+          f"{tot_naive / tot_spent:.2f}; the server counted {server_used}")
+    bound = tot_spent / per_minute * 60 if per_minute else 0.0
+    print(f"wall time {wall:.1f} s; per-minute throttle bound {bound:.1f} s (ratio {wall / bound if bound else 0:.2f},"
+          f" target <= 1.1); estimator predicted {predicted.seconds:.1f} s")
+    print(f"estimator: {predicted.credits} credits predicted vs {tot_spent} spent "
+          f"({(predicted.credits - tot_spent) / tot_spent * 100:+.1f}%); the full migration needs "
+          f"{predicted.days_of_daily_credits:.3f} days of the plan's {limits.daily_credits} daily credits")
+    return 0
+
+
+if __name__ == "__main__":
+    raise SystemExit(main())
