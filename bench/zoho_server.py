@@ -9,6 +9,7 @@ from __future__ import annotations
 import argparse
 import csv
 import io
+import os
 import time
 import zipfile
 from concurrent.futures import ThreadPoolExecutor
@@ -16,6 +17,13 @@ from concurrent.futures import ThreadPoolExecutor
 import httpx
 
 from clinic2zoho.zoho_server.process import ZohoServerProcess
+
+
+def server_cpu(zs: ZohoServerProcess) -> float:
+    """CPU seconds the server process has used (from /proc): the figure that does not depend on
+    what else the shared machine is running."""
+    fields = open(f"/proc/{zs.proc.pid}/stat").read().rsplit(")", 1)[1].split()  # type: ignore[union-attr]
+    return (int(fields[11]) + int(fields[12])) / os.sysconf("SC_CLK_TCK")
 
 
 def record_batches(total: int, prefix: str) -> list[list[dict[str, object]]]:
@@ -90,11 +98,17 @@ def main() -> None:
                    headers={"Authorization": f"Zoho-oauthtoken {token}"},
                    json={"fields": [{"field_label": "Clinic Patient Id", "data_type": "text", "external": {"type": "org"}}]}
                    ).raise_for_status()
+        print(f"machine load average: {os.getloadavg()[0]:.1f} on {os.cpu_count()} cores")
         for threads in [int(t) for t in args.threads.split(",")]:
+            cpu = server_cpu(zs)
             rate = bench_records(zs, token, args.records, threads)
-            print(f"record writes: {rate:,.0f} records/s ({args.records:,} records in 100-record insert calls, {threads} client thread(s))")
+            per_cpu = args.records / max(server_cpu(zs) - cpu, 1e-9)
+            print(f"record writes: {rate:,.0f} records/s ({args.records:,} records in 100-record insert calls, "
+                  f"{threads} client thread(s)); server CPU: {per_cpu:,.0f} records per CPU-second")
+        cpu = server_cpu(zs)
         seconds, counts = bench_bulk(zs, token, args.rows)
-        print(f"bulk write: {seconds:.2f} s per {args.rows:,}-row job (upload + job + poll + result download); counts {counts}")
+        print(f"bulk write: {seconds:.2f} s per {args.rows:,}-row job (upload + job + poll + result download), "
+              f"server CPU {server_cpu(zs) - cpu:.2f} s; counts {counts}")
 
 
 if __name__ == "__main__":
