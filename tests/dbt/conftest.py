@@ -70,3 +70,46 @@ def synthea_warehouse(synthea_dir: Path, tmp_path_factory: pytest.TempPathFactor
         demo / "zoho_users.json",
         {"provider_email_overrides_file": str(demo / "provider_email_overrides.csv")},
     )
+
+
+@pytest.fixture(scope="module")
+def fhir_warehouse(fhir_dir: Path, tmp_path_factory: pytest.TempPathFactory) -> BuiltWarehouse:
+    demo = DEMO / "fhir_bulk_ndjson_10"
+    return build_warehouse(
+        tmp_path_factory.mktemp("fhir"),
+        fhir_dir,
+        "fhir",
+        demo / "zoho_users.json",
+        # the FHIR sample's patients live in Kansas
+        {"provider_email_overrides_file": str(demo / "provider_email_overrides.csv"), "clinic_timezone": "America/Chicago"},
+    )
+
+
+GENERATED_PATIENTS = 10_000
+
+
+@pytest.fixture(scope="module")
+def generated_export(tmp_path_factory: pytest.TempPathFactory):
+    from clinic2zoho.generator import generate_export
+
+    return generate_export(tmp_path_factory.mktemp("generated"), GENERATED_PATIENTS, seed=11)
+
+
+@pytest.fixture(scope="module")
+def generic_warehouse(generated_export, tmp_path_factory: pytest.TempPathFactory) -> BuiltWarehouse:
+    from clinic2zoho.transform.dbt_runner import export_vars
+
+    work = tmp_path_factory.mktemp("generic")
+    # the clinic confirmed the duplicate candidates: they are merged into their originals
+    merges = work / "patient_merges.csv"
+    merges.write_text(
+        "duplicate_patient_id,surviving_patient_id\n"
+        + "".join(f"{p.duplicate_id},{p.original_id}\n" for p in generated_export.cases.duplicate_pairs),
+        encoding="utf-8",
+    )
+    dbt_vars = {
+        **export_vars(generated_export.export_dir, "generic"),
+        "provider_email_overrides_file": str(generated_export.overrides_path),
+        "patient_merges_file": str(merges),
+    }
+    return build_warehouse(work, generated_export.export_dir, "generic", generated_export.zoho_users_path, dbt_vars)
