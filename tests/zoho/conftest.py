@@ -14,14 +14,6 @@ from tests.fixtures.zoho import DEFAULT_ZOHO_USERS
 
 _counter = itertools.count()
 
-# Zoho documents X-CRM-ORG as the org's zgid from GET /org; the local server's upload checks it
-# against the org id instead (its GET /org answers a different zgid), so every upload is refused.
-SERVER_GAP_X_CRM_ORG = pytest.mark.xfail(
-    strict=True,
-    reason="server gap: POST /crm/v8/upload checks X-CRM-ORG against the org id, not the zgid GET /org gives",
-)
-
-
 class Recorder:
     """Collects the on_call events of a client."""
 

@@ -6,7 +6,7 @@ import pytest
 
 from clinic2zoho.zoho import BulkJobStatus
 from clinic2zoho.zoho.bulk_files import write_bulk_zips
-from tests.zoho.conftest import SERVER_GAP_X_CRM_ORG, contacts, count_by_key, ensure_external_field, unique
+from tests.zoho.conftest import contacts, count_by_key, ensure_external_field, unique
 
 COLUMNS = ["Last_Name", "Clinic_Patient_Id"]
 pytestmark = pytest.mark.xdist_group("zoho-client-bulk")
@@ -17,7 +17,6 @@ def ext(client) -> str:
     return ensure_external_field(client)
 
 
-@SERVER_GAP_X_CRM_ORG
 def test_bulk_insert_end_to_end_reports_each_row(make_client, ext, tmp_path):
     client, calls = make_client()
     tag = unique("bulk")
@@ -38,7 +37,6 @@ def test_bulk_insert_end_to_end_reports_each_row(make_client, ext, tmp_path):
     assert len(count_by_key(client, "Contacts", ext, tag)) == 299
 
 
-@SERVER_GAP_X_CRM_ORG
 def test_bulk_upsert_by_external_id_updates_existing_rows(client, ext):
     tag = unique("bups")
     client.insert("Contacts", contacts(10, tag))
@@ -49,7 +47,6 @@ def test_bulk_upsert_by_external_id_updates_existing_rows(client, ext):
     assert count_by_key(client, "Contacts", ext, tag) == {f"{tag}-{i}": 1 for i in range(15)}
 
 
-@SERVER_GAP_X_CRM_ORG
 def test_a_large_write_runs_as_several_jobs(client, ext, monkeypatch):
     import clinic2zoho.zoho.client as client_module
 
@@ -64,7 +61,6 @@ def test_a_large_write_runs_as_several_jobs(client, ext, monkeypatch):
         assert all(o.ok for o in result.rows())
 
 
-@SERVER_GAP_X_CRM_ORG
 def test_bulk_in_steps_for_a_deferrable_operator(client, ext, tmp_path):
     tag = unique("steps")
     (bulk_file,) = write_bulk_zips(contacts(20, tag), COLUMNS, tmp_path)
@@ -78,7 +74,6 @@ def test_bulk_in_steps_for_a_deferrable_operator(client, ext, tmp_path):
     assert all(r.status == "added" and r.record_id for r in rows)
 
 
-@SERVER_GAP_X_CRM_ORG
 def test_a_failed_bulk_job_is_surfaced_as_failed(zoho_server, make_client):
     client, _ = make_client(zoho_server)
     ensure_external_field(client)
@@ -90,7 +85,6 @@ def test_a_failed_bulk_job_is_surfaced_as_failed(zoho_server, make_client):
     assert len(rows) == 30 and all(r.status == "unprocessed" and not r.ok for r in rows)
 
 
-@SERVER_GAP_X_CRM_ORG
 def test_failing_rows_are_reported_per_row(zoho_server, make_client):
     client, _ = make_client(zoho_server)
     ext = ensure_external_field(client)

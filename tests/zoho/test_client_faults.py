@@ -5,7 +5,7 @@ from __future__ import annotations
 import pytest
 
 from clinic2zoho.zoho import ZohoTransientError
-from tests.zoho.conftest import SERVER_GAP_X_CRM_ORG, contacts, count_by_key, ensure_external_field, unique
+from tests.zoho.conftest import contacts, count_by_key, ensure_external_field, unique
 
 
 @pytest.fixture
@@ -96,7 +96,6 @@ def test_tokens_revoked_early_are_renewed(zoho_server, make_client, ext):
     assert landed_once(zoho_server, client, ext, tag, 50)
 
 
-@SERVER_GAP_X_CRM_ORG
 def test_bulk_write_survives_server_errors(zoho_server, make_client, ext):
     client, _ = make_client()
     zoho_server.settings(faults={"error_5xx_rate": 0.3, "seed": 4})
