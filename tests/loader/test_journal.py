@@ -73,3 +73,12 @@ def test_audit_log_keeps_no_query_string_and_publish_copies_a_run(tmp_path):
     con = duckdb.connect(str(warehouse))
     assert con.execute("SELECT count(*) FROM ops.load_journal").fetchone() == (3,)
     assert con.execute("SELECT path, credits FROM ops.audit_log").fetchall() == [("/crm/v8/Contacts/search", 1)]
+
+
+def test_a_segment_left_without_tables_by_a_killed_process_reads_as_empty(tmp_path):
+    _write_module(tmp_path, "Accounts", 3)
+    duckdb.connect(str(tmp_path / "run1" / "Contacts.duckdb")).close()  # created, killed before its DDL
+    with JournalReader(tmp_path) as reader:
+        assert reader.sql("SELECT module, count(*) FROM load_journal GROUP BY 1") == [("Accounts", 3)]
+    with JournalSegment(tmp_path, "run1", "Contacts") as seg:  # and the next writer sets it up
+        assert seg.entries() == {}

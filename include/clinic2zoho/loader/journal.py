@@ -336,8 +336,12 @@ class JournalReader:
                     continue
                 alias = f"s{i}_{j}"
                 self.con.execute(f"ATTACH '{f}' AS {alias} (READ_ONLY)")
+                # A process killed right after creating its file leaves it without tables: empty.
+                present = {r[0] for r in self.con.execute(
+                    "SELECT table_name FROM duckdb_tables() WHERE database_name = ?", [alias]).fetchall()}
                 for t in (("audit_log",) if is_audit else SEGMENT_TABLES):
-                    segs[t].append(f"SELECT * FROM {alias}.main.{t}")
+                    if t in present:
+                        segs[t].append(f"SELECT * FROM {alias}.main.{t}")
         for t, parts in segs.items():
             if not parts:  # an empty view with the right columns
                 parts = ["SELECT " + ", ".join(f"NULL::{ty} AS {name}" for name, ty in _columns()[t]) + " WHERE false"]
