@@ -35,6 +35,13 @@ def mapping_gate() -> None:
 
 
 def run(args: argparse.Namespace) -> int:
+    from clinic2zoho.mapping.gate import MappingNotConfirmed
+
+    try:
+        mapping_gate()  # before any connection is made: nothing moves unless the mapping is confirmed
+    except MappingNotConfirmed as exc:
+        print(f"not loading: {exc}")
+        return 2
     plan = cli_common.load_plan(args)
     root = cli_common.journal_root(args)
     warehouse = Path(args.warehouse) if args.warehouse else app_settings.warehouse_path()
@@ -48,7 +55,7 @@ def run(args: argparse.Namespace) -> int:
     client = open_client(config, audit)
     try:
         loader = Loader(plan, client, run_id=run_id, root=root, source=TableSource(warehouse), settings=settings,
-                        gate=mapping_gate, limits=limits)
+                        gate=mapping_gate, limits=limits)  # checked again: the run may start much later
         print(f"run {run_id}: loading {', '.join(plan.select(args.module).order())}")
         result = loader.run(args.module)
     finally:
