@@ -206,10 +206,10 @@ class AirflowCluster:
         self.api_url = f"http://127.0.0.1:{self.api_port}"
         self.airflow_home = self.root / "airflow"
         self.logs_dir = self.root / "component-logs"
-        self.work_home = self.root / "work"
         self.dag_files = None if dags is None else [Path(p).resolve() for p in dags]
         self.dags_folder = ROOT / "dags" if dags is None else self.root / "dags"
         self.extra_env = dict(env or {})
+        self.work_home = Path(self.extra_env.get("CLINIC2ZOHO_HOME") or self.root / "work")
         self.n_workers, self.concurrency, self.parallelism = workers, concurrency, parallelism
         self.pools = dict(REQUIRED_POOLS if pools is None else pools)
         self.worker_names = [f"worker-{WORKER_LABELS[i]}" for i in range(workers)]
@@ -233,7 +233,7 @@ class AirflowCluster:
     def __exit__(self, exc_type, exc, tb) -> None:
         self.stop(dump_logs=exc_type is not None)
 
-    def start(self, timeout: float = 120) -> None:
+    def start(self, timeout: float = 300) -> None:
         started = time.monotonic()
         for folder in (self.airflow_home, self.logs_dir, self.work_home):
             folder.mkdir(parents=True, exist_ok=True)
@@ -452,7 +452,7 @@ class AirflowCluster:
                 if comp.name in pending and comp.name in self.worker_names and " ready." in comp.tail(200):
                     pending.discard(comp.name)
             try:
-                health = httpx.get(f"{self.api_url}/api/v2/monitor/health", timeout=5).json()
+                health = httpx.get(f"{self.api_url}/api/v2/monitor/health", timeout=10).json()
                 pending.discard("api")
                 for part in ("metadatabase", "scheduler", "triggerer", "dag_processor"):
                     if (health.get(part) or {}).get("status") == "healthy":
@@ -470,20 +470,33 @@ class AirflowCluster:
     def client(self) -> httpx.Client:
         """An authenticated client for the api-server (all users are admins on this harness)."""
         if self._client is None:
-            token = httpx.get(f"{self.api_url}/auth/token", timeout=10).json()["access_token"]
-            self._client = httpx.Client(base_url=f"{self.api_url}/api/v2", timeout=30,
+            token = httpx.get(f"{self.api_url}/auth/token", timeout=60).json()["access_token"]
+            self._client = httpx.Client(base_url=f"{self.api_url}/api/v2", timeout=60,
                                         headers={"Authorization": f"Bearer {token}"})
         return self._client
 
-    def api(self, method: str, path: str, **kwargs) -> httpx.Response:
-        response = self.client.request(method, path, **kwargs)
-        if response.status_code >= 400:
+    def request(self, method: str, path: str, attempts: int = 3, **kwargs) -> httpx.Response:
+        """One call to `/api/v2`, retried on connection errors and timeouts (a busy shared machine
+        can stall the api-server for a while); the status is left to the caller."""
+        for attempt in range(1, attempts + 1):
+            try:
+                return self.client.request(method, path, **kwargs)
+            except httpx.TransportError:
+                if attempt == attempts:
+                    raise
+                time.sleep(2 * attempt)
+        raise AssertionError("unreachable")
+
+    def api(self, method: str, path: str, accept: Iterable[int] = (), **kwargs) -> httpx.Response:
+        """A call to `/api/v2` that must succeed (or answer one of the `accept` statuses)."""
+        response = self.request(method, path, **kwargs)
+        if response.status_code >= 400 and response.status_code not in set(accept):
             raise ClusterError(f"{method} {path} -> {response.status_code}: {response.text[:500]}")
         return response
 
     def set_pool(self, name: str, slots: int, description: str = "") -> None:
         body = {"name": name, "slots": slots, "description": description, "include_deferred": False}
-        if self.client.get(f"/pools/{name}").status_code == 200:
+        if self.request("GET", f"/pools/{name}").status_code == 200:
             self.api("PATCH", f"/pools/{name}", json=body)
         else:
             self.api("POST", "/pools", json=body)
@@ -492,16 +505,13 @@ class AirflowCluster:
         rows = self.api("GET", "/importErrors").json().get("import_errors", [])
         return {row["filename"]: row["stack_trace"] for row in rows}
 
-    def wait_for_dag(self, dag_id: str, timeout: float = 60) -> None:
-        """Wait until the dag-processor has parsed `dag_id`; fail early on an import error."""
+    def wait_for_dag(self, dag_id: str, timeout: float = 90) -> None:
+        """Wait until the dag-processor has parsed `dag_id`; on timeout, name the import errors."""
         deadline = time.monotonic() + timeout
-        while self.client.get(f"/dags/{dag_id}").status_code != 200:
-            errors = self.import_errors()
-            if errors:
-                raise ClusterError(f"DAG import errors while waiting for {dag_id}: {errors}")
+        while self.request("GET", f"/dags/{dag_id}").status_code != 200:
             if time.monotonic() > deadline:
-                raise ClusterError(f"{dag_id} not parsed after {timeout:.0f}s:\n"
-                                   + self.component("dag-processor").tail(30))
+                raise ClusterError(f"{dag_id} not parsed after {timeout:.0f}s; import errors: "
+                                   f"{self.import_errors() or 'none'}\n" + self.component("dag-processor").tail(30))
             time.sleep(1)
 
     def trigger_and_wait(
@@ -513,7 +523,8 @@ class AirflowCluster:
         self.wait_for_dag(dag_id, timeout=min(timeout, 90))
         self.api("PATCH", f"/dags/{dag_id}", json={"is_paused": False})
         run_id = run_id or f"it__{self.token}__{int(time.time() * 1000)}"
-        self.api("POST", f"/dags/{dag_id}/dagRuns",
+        # 409: a retried POST whose first attempt went through (the run id is ours)
+        self.api("POST", f"/dags/{dag_id}/dagRuns", accept=(409,),
                  json={"dag_run_id": run_id, "logical_date": None, "conf": dict(conf or {})})
         deadline = started + timeout
         while True:
