@@ -87,32 +87,6 @@ def org(tmp_path):
         yield o
 
 
-def require_bulk_upload(org: Org, tmp_path: Path) -> None:
-    """Bulk tests need the server to take the client's uploads. The local server checks X-CRM-ORG
-    against the org id while the client sends the zgid Zoho documents (a known server gap): until
-    that is fixed, the bulk tests are expected to fail, and say why."""
-    import zipfile
-
-    from clinic2zoho.zoho import ZohoError
-
-    path = tmp_path / "probe.zip"
-    with zipfile.ZipFile(path, "w") as zf:
-        zf.writestr("probe.csv", "Last_Name\nProbe\n")
-    try:
-        with org.client() as c:
-            c.bulk_upload(path)
-    except ZohoError as exc:
-        if "X-CRM-ORG" in str(exc) or exc.code == "INVALID_DATA":
-            pytest.xfail("server gap: POST /crm/v8/upload checks X-CRM-ORG against the org id, not the zgid")
-        raise
-
-
-@pytest.fixture
-def bulk_org(org, tmp_path) -> Org:
-    require_bulk_upload(org, tmp_path)
-    return org
-
-
 @dataclass
 class Clinic:
     warehouse: Path

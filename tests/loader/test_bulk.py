@@ -8,11 +8,10 @@ from clinic2zoho.loader.journal import JournalReader
 from tests.loader.conftest import assert_no_duplicates_and_all_accounted, build_clinic, load
 
 
-def test_bulk_jobs_load_rows_and_journal_their_job_ids(bulk_org, clinic):
-    org = bulk_org
+def test_bulk_jobs_load_rows_and_journal_their_job_ids(org, clinic):
     clinic.sql("UPDATE zoho.zoho_contacts SET Last_Name = NULL WHERE Clinic_Patient_Id = 'p9'")  # mandatory
     load(org, clinic, force_path="bulk")
-    done = assert_no_duplicates_and_all_accounted(bulk_org, clinic)
+    done = assert_no_duplicates_and_all_accounted(org, clinic)
     assert done["Contacts"] == 29
     with JournalReader(clinic.journal) as q:
         paths = dict(q.sql("SELECT module, string_agg(DISTINCT path) FROM load_journal WHERE status = 'done' GROUP BY 1"))
@@ -26,8 +25,7 @@ def test_bulk_jobs_load_rows_and_journal_their_job_ids(bulk_org, clinic):
         assert q.sql("SELECT code, field FROM load_rejects WHERE source_key = 'p9'") == [("MANDATORY_NOT_FOUND", "Last_Name")]
 
 
-def test_a_failed_bulk_job_is_retried_until_every_row_lands(bulk_org, clinic):
-    org = bulk_org
+def test_a_failed_bulk_job_is_retried_until_every_row_lands(org, clinic):
     org.server.settings(faults={"bulk_fail_rate": 0.5, "seed": 3})
     load(org, clinic, force_path="bulk", modules=["Accounts", "Contacts"])
     org.server.settings(faults={"bulk_fail_rate": 0.0})
@@ -39,8 +37,7 @@ def test_a_failed_bulk_job_is_retried_until_every_row_lands(bulk_org, clinic):
     assert sorted(ext) == sorted(set(ext)) and len(ext) == 30
 
 
-def test_above_the_break_even_the_loader_chooses_bulk_by_itself(bulk_org, clinic):
-    org = bulk_org
+def test_above_the_break_even_the_loader_chooses_bulk_by_itself(org, clinic):
     build_clinic(clinic.warehouse, clinic.files, patients=5_200, appointments=0, notes=0, documents=1)
     load(org, clinic, modules=["Accounts", "Contacts"])
     with JournalReader(clinic.journal) as q:

@@ -29,8 +29,7 @@ def test_record_path_resumes_after_a_crash(org, clinic, crash_at):
 
 
 @pytest.mark.parametrize("crash_at", ["after_upload:2", "after_job_created:2", "after_job_done:2"])
-def test_bulk_path_resumes_after_a_crash(bulk_org, clinic, crash_at):
-    org = bulk_org
+def test_bulk_path_resumes_after_a_crash(org, clinic, crash_at):
     assert load_in_subprocess(org, clinic, "run1", crash_at=crash_at, force_path="bulk") == 137
     load(org, clinic, run_id="run1", force_path="bulk")
     assert assert_no_duplicates_and_all_accounted(org, clinic) == EXPECTED

@@ -17,7 +17,7 @@ from clinic2zoho.loader.journal import JournalReader  # noqa: E402
 from clinic2zoho_airflow.operators.zoho_load import ZohoLoadOperator, ZohoLoadReportOperator, journal_run_id  # noqa: E402
 from clinic2zoho_airflow.operators.zoho_rollback import ZohoRollbackOperator  # noqa: E402
 from clinic2zoho_airflow.triggers.zoho_bulk_job import ZohoBulkJobTrigger  # noqa: E402
-from tests.loader.conftest import PLAN, PROVIDERS, Org, build_clinic, prepare_schema, require_bulk_upload  # noqa: E402
+from tests.loader.conftest import PLAN, PROVIDERS, Org, build_clinic, prepare_schema  # noqa: E402
 from clinic2zoho.zoho_server.process import ZohoServerProcess  # noqa: E402
 
 
@@ -83,7 +83,6 @@ def _fire(trigger: ZohoBulkJobTrigger) -> list[dict]:
 
 def test_a_deferred_bulk_load_waits_in_the_trigger_and_finishes_in_execute_complete(airflow_org):
     org, home, plan_path = airflow_org
-    require_bulk_upload(org, home)
     op = _op(plan_path, home, modules=["Accounts", "Contacts"], force_path="bulk", deferrable=True)
     with pytest.raises(TaskDeferred) as deferred:
         op.execute({})
