@@ -27,10 +27,10 @@ from clinic2zoho.zoho_server.process import ZohoServerProcess  # noqa: E402
 from tests.loader.conftest import PLAN, PROVIDERS, Clinic, Org, build_clinic, prepare_schema  # noqa: E402
 
 
-def child_command(org: Org, clinic: Clinic, run_id: str) -> tuple[list[str], dict]:
+def child_command(org: Org, clinic: Clinic, run_id: str, force_path: str | None = None) -> tuple[list[str], dict]:
     args = json.dumps({"base": org.server.base_url, "cid": org.server.client_id, "warehouse": str(clinic.warehouse),
                        "journal": str(clinic.journal), "files": str(clinic.files), "run_id": run_id,
-                       "force_path": None, "plan": PLAN.to_json()})
+                       "force_path": force_path, "plan": PLAN.to_json()})
     env = {**os.environ, "PYTHONPATH": str(ROOT), "LOADER_TEST_SECRET": org.server.client_secret,
            "LOADER_TEST_REFRESH": org.server.refresh_token, "CLINIC2ZOHO_CRASH_AT": ""}
     return [sys.executable, "-m", "tests.loader.load_child", args], env
@@ -65,7 +65,7 @@ def count(org: Org, clinic: Clinic, run_id: str) -> tuple[int, int, Counter]:
     return dups, lost, statuses
 
 
-def trial(n: int, patients: int, rng: random.Random, workdir: Path, window: float) -> dict:
+def trial(n: int, patients: int, rng: random.Random, workdir: Path, window: float, force_path: str | None) -> dict:
     home = workdir / f"trial{n}"
     (home / "zoho").mkdir(parents=True)
     with ZohoServerProcess(users=PROVIDERS, workdir=home / "zoho") as server:
@@ -75,7 +75,7 @@ def trial(n: int, patients: int, rng: random.Random, workdir: Path, window: floa
         clinic = Clinic(home / "warehouse.duckdb", home / "journal", home / "files")
         build_clinic(clinic.warehouse, clinic.files, patients=patients, appointments=patients, notes=patients // 2,
                      documents=max(6, patients // 20))
-        cmd, env = child_command(org, clinic, "run1")
+        cmd, env = child_command(org, clinic, "run1", force_path)
         kill_after = rng.uniform(0.5, window)
         proc = subprocess.Popen(cmd, env=env, cwd=ROOT, stdout=subprocess.DEVNULL, stderr=subprocess.PIPE)
         started = time.monotonic()
@@ -104,6 +104,8 @@ def main() -> int:
     parser.add_argument("--trials", type=int, default=20)
     parser.add_argument("--patients", type=int, default=200)
     parser.add_argument("--seed", type=int, default=7)
+    parser.add_argument("--path", choices=("auto", "record", "bulk"), default="auto",
+                        help="bulk: every module Bulk Write takes goes by bulk jobs, so kills land mid-job")
     args = parser.parse_args()
     rng = random.Random(args.seed)
     total_dups = total_lost = 0
@@ -111,10 +113,11 @@ def main() -> int:
         print(f"{'trial':>5} {'kill at s':>9} {'in flight':>9} {'done@kill':>9} {'dups':>5} {'lost':>5} "
               f"{'done':>6} {'rejected':>8} {'skipped':>7}")
         # Calibrate: how long an uninterrupted load takes, so kills fall anywhere in it.
-        window = trial(0, args.patients, rng, Path(tmp), window=10_000)["seconds"]
+        force = None if args.path == "auto" else args.path
+        window = trial(0, args.patients, rng, Path(tmp), 10_000, force)["seconds"]
         print(f"an uninterrupted load takes {window:.1f} s (process start included); kills fall in 0.5-{window:.1f} s")
         for n in range(1, args.trials + 1):
-            r = trial(n, args.patients, rng, Path(tmp), window)
+            r = trial(n, args.patients, rng, Path(tmp), window, force)
             total_dups += r["duplicates"]
             total_lost += r["lost"]
             kill = f"{r['killed_at_s']:.2f}" if r["killed_at_s"] is not None else "finished"
