@@ -43,6 +43,11 @@ DEFAULT_REDIS = "redis://127.0.0.1:6379"
 TERMINAL_RUN_STATES = {"success", "failed"}
 MIGRATE_ARGS = ["db", "migrate"]  # run once before the components start, like compose's airflow-init
 WORKER_LABELS = "abcdefghijklmnopqrstuvwxyz"
+# keys kombu keeps for any Celery app in a Redis database (not tied to one queue)
+CELERY_BOOKKEEPING_KEYS = {
+    "_kombu.binding_deadlines", "_kombu.binding.celery.pidbox", "_kombu.binding.celeryev",
+    "_kombu.binding.reply.celery.pidbox", "unacked", "unacked_index", "unacked_mutex",
+}
 
 
 class ClusterError(RuntimeError):
@@ -347,11 +352,18 @@ class AirflowCluster:
         return candidates[0] if candidates else 0
 
     def _drop_redis_keys(self) -> None:
+        """Delete this run's queue keys; then Celery's shared bookkeeping keys too, if no one else
+        uses that Redis database (so it stays free for the next run)."""
         if self.redis_db is None:
             return
         try:
             client = redis.Redis.from_url(f"{redis_base_url()}/{self.redis_db}")
-            client.delete(self.queue, f"_kombu.binding.{self.queue}")
+            ours = list(client.scan_iter(match=f"*{self.queue}*"))
+            if ours:
+                client.delete(*ours)
+            rest = {key.decode() for key in client.scan_iter()}
+            if rest and rest <= CELERY_BOOKKEEPING_KEYS:
+                client.delete(*rest)
         except redis.RedisError:
             pass
 
@@ -589,3 +601,26 @@ class AirflowCluster:
         mib = 1024 * 1024
         parts = ", ".join(f"{k} {v / mib:.0f}" for k, v in sorted(self._sampler.peak_by_component.items()))
         return f"peak memory (PSS, MiB): total {self._sampler.peak_total / mib:.0f}; {parts}"
+
+
+def main() -> int:
+    """Start a cluster, run cluster_smoke once, print the figures (`python -m tests.cluster.harness`)."""
+    import tempfile
+
+    reason = services_unavailable()
+    if reason:
+        print(f"cannot run: {reason}")
+        return 1
+    began = time.monotonic()
+    with tempfile.TemporaryDirectory(prefix="clinic2zoho-cluster-") as tmp:
+        with AirflowCluster(Path(tmp), dags=[ROOT / "dags" / "cluster_smoke.py"]) as cluster:
+            result = cluster.trigger_and_wait("cluster_smoke", timeout=300)
+            print(f"cluster_smoke: {result.state} in {result.seconds:.1f} s; hosts {sorted(set(result.hostnames().values()))}")
+        print(cluster.memory_report())
+        print("timings (s): " + ", ".join(f"{k} {v:.1f}" for k, v in cluster.timings.items() if not k.startswith("exit_")))
+    print(f"whole: {time.monotonic() - began:.1f} s")
+    return 0 if result.ok else 1
+
+
+if __name__ == "__main__":
+    raise SystemExit(main())

@@ -91,7 +91,7 @@ def _assert_widened_pool_lets_writers_collide(cluster: AirflowCluster) -> None:
     cluster.set_pool(WAREHOUSE_POOL, SHARDS, "widened for the negative control")
     try:
         result = cluster.trigger_and_wait(
-            "cluster_smoke", conf={"shards": SHARDS, "writer_hold_seconds": 4.0}, timeout=RUN_TIMEOUT
+            "cluster_smoke", conf={"shards": SHARDS, "writer_hold_seconds": 6.0}, timeout=RUN_TIMEOUT
         )
     finally:
         cluster.set_pool(WAREHOUSE_POOL, 1, "one writer at a time on the DuckDB warehouse file")
