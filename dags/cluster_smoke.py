@@ -1,6 +1,6 @@
 """cluster_smoke: proves a cluster runs this project's DAGs safely — shard tasks writing their own
 files run in parallel across Celery workers, while tasks writing the DuckDB warehouse go one at a
-time through the `duckdb_warehouse` pool; a final check fails the run if either rule was broken
+time through the `clinic_warehouse` pool; a final check fails the run if either rule was broken
 or if only one worker took tasks. Run by tests/cluster (see docs/cluster.md)."""
 
 from __future__ import annotations

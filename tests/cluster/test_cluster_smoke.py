@@ -2,7 +2,7 @@
 
 Shows that parallel tasks spread over both workers, that each task ran where Airflow says it did
 (its process descends from that worker's process), and that DuckDB's one-writer rule holds only
-because of the `duckdb_warehouse` pool: widen the pool and writers fail on the file lock."""
+because of the `clinic_warehouse` pool: widen the pool and writers fail on the file lock."""
 
 from __future__ import annotations
 
@@ -12,7 +12,7 @@ from pathlib import Path
 import duckdb
 import pytest
 
-from clinic2zoho.cluster.pools import WAREHOUSE_POOL
+from clinic2zoho.cluster.pools import REQUIRED_POOLS, WAREHOUSE_POOL
 from clinic2zoho.cluster.smoke import max_overlap
 from tests.cluster.harness import ROOT, AirflowCluster
 
@@ -94,7 +94,7 @@ def _assert_widened_pool_lets_writers_collide(cluster: AirflowCluster) -> None:
             "cluster_smoke", conf={"shards": SHARDS, "writer_hold_seconds": 6.0}, timeout=RUN_TIMEOUT
         )
     finally:
-        cluster.set_pool(WAREHOUSE_POOL, 1, "one writer at a time on the DuckDB warehouse file")
+        cluster.set_pool(WAREHOUSE_POOL, *REQUIRED_POOLS[WAREHOUSE_POOL])
 
     assert result.state == "failed"
     failed_writers = [k for k, s in result.task_states.items() if k.startswith("record_shard") and s == "failed"]

@@ -123,7 +123,7 @@ def test_the_check_names_every_broken_rule(work_home, monkeypatch):
 
 
 def test_a_second_process_writing_the_warehouse_fails_on_duckdbs_file_lock(work_home, monkeypatch):
-    """The rule the `duckdb_warehouse` pool exists for: while one process holds the file, another
+    """The rule the `clinic_warehouse` pool exists for: while one process holds the file, another
     process cannot open it to write."""
     monkeypatch.setenv(WORKER_NAME_ENV, "worker-a")
     folder = smoke.run_folder(work_home, RUN)

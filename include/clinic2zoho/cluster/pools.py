@@ -1,11 +1,11 @@
 """Airflow pools the DAGs rely on. DuckDB allows one writing process per database file, so every
-task that writes the warehouse runs in `duckdb_warehouse`, a pool of one slot; tasks that write
+task that writes the warehouse runs in `clinic_warehouse`, a pool of one slot; tasks that write
 separate files need no pool and run in parallel. A deployment creates these pools once
-(`airflow pools set duckdb_warehouse 1 "..."`); the cluster test harness creates them itself."""
+(`airflow pools set clinic_warehouse 1 "..."`); the cluster test harness creates them itself."""
 
 from __future__ import annotations
 
-WAREHOUSE_POOL = "duckdb_warehouse"
+WAREHOUSE_POOL = "clinic_warehouse"  # the name dags/clinic_cutover.py and tests/dags use too
 
 # pool name -> (slots, description)
 REQUIRED_POOLS: dict[str, tuple[int, str]] = {
