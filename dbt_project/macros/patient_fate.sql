@@ -4,8 +4,8 @@
 {% macro related_record_exclusion(patients, leads_allowed=false) -%}
     case
         when {{ patients }}.patient_id is null then 'unknown_patient'
-        {%- if not leads_allowed %}
+    {%- if not leads_allowed %}
         when {{ patients }}.zoho_module = 'Leads' then 'patient_is_a_lead'
-        {%- endif %}
+    {%- endif %}
     end
 {%- endmacro %}

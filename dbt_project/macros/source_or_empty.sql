@@ -13,9 +13,9 @@
     {%- else -%}
         (
             select
-                {%- for column in columns %}
+        {%- for column in columns %}
                     cast(null as varchar) as {{ column }},
-                {%- endfor %}
+        {%- endfor %}
                 cast(null as varchar) as _source_file,
                 cast(null as bigint) as _source_row,
                 cast(null as varchar) as _batch_id,

@@ -6,7 +6,8 @@ select
     count(*) as patients
 from {{ ref('int_patients') }} as patients
 left join {{ ref('referral_source_map') }} as referral_map on patients.referral_source_value = referral_map.source_value
-where patients.exclusion_rule is null
+where
+    patients.exclusion_rule is null
     and patients.referral_source_value is not null
     and referral_map.source_value is null
 group by patients.referral_source_value

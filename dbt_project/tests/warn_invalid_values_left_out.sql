@@ -6,6 +6,7 @@ select
     'email' as field,
     zoho_module
 from {{ ref('int_patients') }}
-where exclusion_rule is null
+where
+    exclusion_rule is null
     and email is not null
     and {{ valid_email('email') }} is null

@@ -5,6 +5,7 @@ select
     appointments.provider_id as unknown_provider_id
 from {{ ref('int_appointments') }} as appointments
 left join {{ ref('int_providers') }} as providers on appointments.provider_id = providers.provider_id
-where appointments.exclusion_rule is null
+where
+    appointments.exclusion_rule is null
     and appointments.provider_id is not null
     and providers.provider_id is null

@@ -4,6 +4,8 @@ from __future__ import annotations
 
 import base64
 import json
+from datetime import datetime
+from zoneinfo import ZoneInfo
 
 import pytest
 
@@ -25,8 +27,9 @@ def test_document_references_become_plain_text_notes_on_their_contact(fhir_wareh
     )[0]
     assert content == text
     assert parent == first["subject"]["reference"].removeprefix("Patient/")
-    # original date (clinic-local) and the source id travel in the title
-    assert title.startswith(first["date"][:10]) and f"[n:{first['id']}] (1/1)" in title
+    # original date (in the clinic's zone, America/Chicago here) and the source id travel in the title
+    local_date = datetime.fromisoformat(first["date"]).astimezone(ZoneInfo("America/Chicago")).date().isoformat()
+    assert title.startswith(local_date) and f"[n:{first['id']}] (1/1)" in title
 
 
 def test_fhir_encounters_are_events_owned_by_their_practitioner(fhir_warehouse):

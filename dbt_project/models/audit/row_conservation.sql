@@ -29,26 +29,26 @@
 with
 
 {% for source_format, staging_model, clinic_model, units in entities %}
-entity_{{ loop.index }} as (
-    select
-        '{{ source_format }}' as source_format,
-        '{{ staging_model }}' as staging_model,
-        '{{ clinic_model }}' as clinic_model,
-        (select count(*) from {{ ref(staging_model) }}) as staged_rows,
-        coalesce(sum({{ units }}) filter (where exclusion_rule is null), 0) as mapped_rows,
-        coalesce(sum({{ units }}) filter (where exclusion_rule is not null), 0) as excluded_rows,
-        string_agg(distinct exclusion_rule, ', ' order by exclusion_rule) as exclusion_rules
-    from {{ ref(clinic_model) }}
-    where source_format = '{{ source_format }}'
-),
+    entity_{{ loop.index }} as (
+        select
+            '{{ source_format }}' as source_format,
+            '{{ staging_model }}' as staging_model,
+            '{{ clinic_model }}' as clinic_model,
+            (select count(*) from {{ ref(staging_model) }}) as staged_rows,
+            coalesce(sum({{ units }}) filter (where exclusion_rule is null), 0) as mapped_rows,
+            coalesce(sum({{ units }}) filter (where exclusion_rule is not null), 0) as excluded_rows,
+            string_agg(distinct exclusion_rule, ', ' order by exclusion_rule) as exclusion_rules
+        from {{ ref(clinic_model) }}
+        where source_format = '{{ source_format }}'
+    ),
 {% endfor %}
 
 unioned as (
     {%- for _ in entities %}
-    select * from entity_{{ loop.index }}
-    {%- if not loop.last %}
-    union all
-    {%- endif %}
+        select * from entity_{{ loop.index }}
+        {%- if not loop.last %}
+            union all
+        {%- endif %}
     {%- endfor %}
 )
 

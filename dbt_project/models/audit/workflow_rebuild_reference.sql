@@ -11,14 +11,14 @@ workflows as (
 actions as (
     select
         workflows.workflow_id,
-        action.position,
-        action.value ->> '$.type' as action_type
+        workflow_action.position,
+        workflow_action.value ->> '$.type' as action_type
     from workflows,
         lateral (
             select
                 generate_subscripts(json_extract(workflows.actions, '$[*]'), 1) as position,
                 unnest(json_extract(workflows.actions, '$[*]')) as value
-        ) as action
+        ) as workflow_action
 ),
 
 constructs as (
@@ -30,7 +30,9 @@ described_actions as (
         actions.workflow_id,
         string_agg(actions.action_type, ', ' order by actions.position) as actions,
         string_agg(
-            concat(actions.action_type, ' -> ', coalesce(constructs.zoho_construct, 'no known construct: rebuild by hand')),
+            concat(
+                actions.action_type, ' -> ', coalesce(constructs.zoho_construct, 'no known construct: rebuild by hand')
+            ),
             '; ' order by actions.position
         ) as action_constructs,
         string_agg(constructs.rebuild_hint, ' ' order by actions.position) as action_hints,

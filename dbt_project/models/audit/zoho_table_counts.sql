@@ -16,12 +16,15 @@
     ('int_program_enrollments', "exclusion_rule is null", 'zoho_program_enrollments', 'count(*)'),
 ] %}
 {%- for clinic_model, condition, zoho_model, zoho_count in targets %}
-select
-    '{{ clinic_model }}' as clinic_model,
-    '{{ zoho_model }}' as zoho_model,
-    (select count(*) from {{ ref(clinic_model) }} where {{ condition }}) as mapped_records,
-    (select {{ zoho_count }} from {{ ref(zoho_model) }}) as zoho_records
-{%- if not loop.last %}
-union all
-{%- endif %}
+    select
+        '{{ clinic_model }}' as clinic_model,
+        '{{ zoho_model }}' as zoho_model,
+        (
+            select count(*) from {{ ref(clinic_model) }}
+            where {{ condition }}
+        ) as mapped_records,
+        (select {{ zoho_count }} from {{ ref(zoho_model) }}) as zoho_records
+    {%- if not loop.last %}
+        union all
+    {%- endif %}
 {%- endfor %}

@@ -4,7 +4,7 @@ with
 
 fhir_encounters as (
     select
-        encounter.* exclude (provider_npi),
+        encounter.* exclude (provider_npi),  -- noqa: RF02
         practitioner.provider_id
     from {{ ref('stg_fhir__encounter') }} as encounter
     left join {{ ref('stg_fhir__practitioner') }} as practitioner on encounter.provider_npi = practitioner.npi
@@ -20,7 +20,7 @@ unioned as (
 
 select
     unioned.appointment_id,
-    coalesce(merges.surviving_patient_id, unioned.patient_id) as patient_id,
+    coalesce(patient_merges.surviving_patient_id, unioned.patient_id) as patient_id,
     unioned.patient_id as source_patient_id,
     unioned.provider_id,
     unioned.clinic_id,
@@ -36,4 +36,4 @@ select
     unioned._source_file,
     unioned._source_row
 from unioned
-left join {{ ref('int_patient_merges') }} as merges on unioned.patient_id = merges.duplicate_patient_id
+left join {{ ref('int_patient_merges') }} as patient_merges on unioned.patient_id = patient_merges.duplicate_patient_id

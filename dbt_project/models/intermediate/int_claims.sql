@@ -44,7 +44,7 @@ unioned as (
 
 select
     unioned.claim_id,
-    coalesce(merges.surviving_patient_id, unioned.patient_id) as patient_id,
+    coalesce(patient_merges.surviving_patient_id, unioned.patient_id) as patient_id,
     unioned.appointment_id,
     unioned.provider_id,
     unioned.service_date,
@@ -63,7 +63,8 @@ select
     unioned._source_file,
     unioned._source_row
 from unioned
-left join {{ ref('int_patient_merges') }} as merges on unioned.patient_id = merges.duplicate_patient_id
+left join {{ ref('int_patient_merges') }} as patient_merges on unioned.patient_id = patient_merges.duplicate_patient_id
 left join {{ ref('int_patients') }} as patients
-    on coalesce(merges.surviving_patient_id, unioned.patient_id) = patients.patient_id
-    and patients.exclusion_rule is null
+    on
+        coalesce(patient_merges.surviving_patient_id, unioned.patient_id) = patients.patient_id
+        and patients.exclusion_rule is null

@@ -6,7 +6,7 @@ with
 
 fhir_notes as (
     select
-        notes.* exclude (provider_npi),
+        notes.* exclude (provider_npi),  -- noqa: RF02
         practitioner.provider_id
     from {{ ref('stg_fhir__documentreference') }} as notes
     left join {{ ref('stg_fhir__practitioner') }} as practitioner on notes.provider_npi = practitioner.npi
@@ -20,7 +20,7 @@ unioned as (
 
 select
     unioned.note_id,
-    coalesce(merges.surviving_patient_id, unioned.patient_id) as patient_id,
+    coalesce(patient_merges.surviving_patient_id, unioned.patient_id) as patient_id,
     patients.zoho_module as parent_module,
     unioned.appointment_id,
     unioned.provider_id,
@@ -36,7 +36,8 @@ select
     unioned._source_file,
     unioned._source_row
 from unioned
-left join {{ ref('int_patient_merges') }} as merges on unioned.patient_id = merges.duplicate_patient_id
+left join {{ ref('int_patient_merges') }} as patient_merges on unioned.patient_id = patient_merges.duplicate_patient_id
 left join {{ ref('int_patients') }} as patients
-    on coalesce(merges.surviving_patient_id, unioned.patient_id) = patients.patient_id
-    and patients.exclusion_rule is null
+    on
+        coalesce(patient_merges.surviving_patient_id, unioned.patient_id) = patients.patient_id
+        and patients.exclusion_rule is null

@@ -48,17 +48,17 @@ select
     unioned.primary_provider_id,
     unioned.created_at,
     visits.patient_id is not null as has_visits,
-    merges.surviving_patient_id,
+    patient_merges.surviving_patient_id,
     coalesce(status_map.Patient_Status, unioned.patient_status) as zoho_patient_status,
     coalesce(status_map.is_archived, false) as is_archived,
     status_map.Lead_Status as zoho_lead_status,
     case
-        when merges.surviving_patient_id is not null then null
+        when patient_merges.surviving_patient_id is not null then null
         when status_map.module_without_visits = 'Leads' and visits.patient_id is null then 'Leads'
         else 'Contacts'
     end as zoho_module,
     case
-        when merges.surviving_patient_id is not null then 'merged_into_surviving_patient'
+        when patient_merges.surviving_patient_id is not null then 'merged_into_surviving_patient'
     end as exclusion_rule,
     unioned.source_format,
     'patients' as source_entity,
@@ -67,6 +67,6 @@ select
     unioned._source_row
 from unioned
 left join referral_sources on unioned.referral_source_id = referral_sources.referral_source_id
-left join {{ ref('int_patient_merges') }} as merges on unioned.patient_id = merges.duplicate_patient_id
+left join {{ ref('int_patient_merges') }} as patient_merges on unioned.patient_id = patient_merges.duplicate_patient_id
 left join visits on unioned.patient_id = visits.patient_id
 left join status_map on unioned.patient_status = status_map.source_status

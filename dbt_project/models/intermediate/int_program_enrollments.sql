@@ -3,7 +3,7 @@
 select
     enrollments.enrollment_id,
     enrollments.program_id,
-    coalesce(merges.surviving_patient_id, enrollments.patient_id) as patient_id,
+    coalesce(patient_merges.surviving_patient_id, enrollments.patient_id) as patient_id,
     enrollments.enrolled_on,
     enrollments.enrollment_role,
     coalesce(
@@ -16,8 +16,11 @@ select
     enrollments._source_file,
     enrollments._source_row
 from {{ ref('stg_generic__program_enrollments') }} as enrollments
-left join {{ ref('int_patient_merges') }} as merges on enrollments.patient_id = merges.duplicate_patient_id
+left join
+    {{ ref('int_patient_merges') }} as patient_merges
+    on enrollments.patient_id = patient_merges.duplicate_patient_id
 left join {{ ref('stg_generic__care_programs') }} as programs on enrollments.program_id = programs.program_id
 left join {{ ref('int_patients') }} as patients
-    on coalesce(merges.surviving_patient_id, enrollments.patient_id) = patients.patient_id
-    and patients.exclusion_rule is null
+    on
+        coalesce(patient_merges.surviving_patient_id, enrollments.patient_id) = patients.patient_id
+        and patients.exclusion_rule is null

@@ -13,7 +13,7 @@ fhir_roles as (
 
 fhir_practitioners as (
     select
-        practitioner.* exclude (provider_status),
+        practitioner.* exclude (provider_status),  -- noqa: RF02
         practitioner.provider_status,
         fhir_roles.clinic_id,
         fhir_roles.specialty

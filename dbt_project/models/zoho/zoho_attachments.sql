@@ -12,12 +12,13 @@ select
     document_type as Document_Type,
     is_oversized as Over_Size_Limit,
     case
-        when is_oversized then
-            {%- if var('document_url_base') %}
-                concat('{{ var("document_url_base") }}', '/', file_path)
-            {%- else %}
-                concat('file://', source_path)
-            {%- endif %}
+        when is_oversized
+            then
+                {%- if var('document_url_base') %}
+                    concat('{{ var("document_url_base") }}', '/', file_path)
+                {%- else %}
+                    concat('file://', source_path)
+                {%- endif %}
     end as Attachment_URL
 from {{ ref('int_documents') }}
 where exclusion_rule is null

@@ -19,11 +19,11 @@ select
     patients.city as Mailing_City,
     patients.state as Mailing_State,
     patients.postal_code as Mailing_Zip,
-    accounts.Clinic_Account_Id as Account_Name,
+    clinic_accounts.Clinic_Account_Id as Account_Name,
     patients.zoho_patient_status as Patient_Status,
     {{ zoho_date('patients.deceased_date') }} as Date_of_Death,
     case when patients.is_archived then 'Archived' end as Tag,
     referral_map.Referral_Source
 from patients
-left join {{ ref('zoho_accounts') }} as accounts on patients.clinic_id = accounts.Clinic_Account_Id
+left join {{ ref('zoho_accounts') }} as clinic_accounts on patients.clinic_id = clinic_accounts.Clinic_Account_Id
 left join {{ ref('referral_source_map') }} as referral_map on patients.referral_source_value = referral_map.source_value

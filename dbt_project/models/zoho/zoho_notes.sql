@@ -9,7 +9,15 @@ notes as (
     select
         *,
         coalesce(nullif(note_text, ''), '(empty note)') as body,
-        greatest(1, cast(ceil(length(coalesce(nullif(note_text, ''), '(empty note)')) / {{ var('note_part_max_chars') }}) as integer)) as part_count
+        greatest(
+            1,
+            cast(
+                ceil(
+                    length(coalesce(nullif(note_text, ''), '(empty note)')) / {{ var('note_part_max_chars') }}
+                ) as integer
+            )
+        )
+            as part_count
     from {{ ref('int_notes') }}
     where exclusion_rule is null
 ),
@@ -26,7 +34,8 @@ select
         coalesce({{ zoho_date('note_date') }}, 'undated'), ' ', left(note_type, 60),
         ' [n:', note_id, '] (', part_number, '/', part_count, ')'
     ) as Note_Title,
-    substr(body, (part_number - 1) * {{ var('note_part_max_chars') }} + 1, {{ var('note_part_max_chars') }}) as Note_Content,
+    substr(body, (part_number - 1) * {{ var('note_part_max_chars') }} + 1, {{ var('note_part_max_chars') }})
+        as Note_Content,
     patient_id as Parent_Id,
     parent_module as Parent_Module,
     note_id as Source_Note_Id,

@@ -2,7 +2,8 @@
 -- Visit_Type says Visit; Status is Completed (the visit is over); the outcome goes to Visit_Outcome.
 select
     appointments.appointment_id as Clinic_Appointment_Id,
-    concat_ws(' ', 'Visit:', coalesce(appointments.visit_description, appointments.appointment_type, 'visit')) as Subject,
+    concat_ws(' ', 'Visit:', coalesce(appointments.visit_description, appointments.appointment_type, 'visit'))
+        as Subject,
     {{ zoho_date('appointments.visit_date') }} as Due_Date,
     'Completed' as Status,
     'Visit' as Visit_Type,

@@ -15,13 +15,18 @@ zoho_users as (
 ),
 
 owned_records as (
-    select provider_id, count(*) as owned_records
+    select
+        provider_id,
+        count(*) as owned_records
     from (
-        select provider_id from {{ ref('int_appointments') }} where exclusion_rule is null
+        select provider_id from {{ ref('int_appointments') }}
+        where exclusion_rule is null
         union all
-        select provider_id from {{ ref('int_treatments') }} where exclusion_rule is null
+        select provider_id from {{ ref('int_treatments') }}
+        where exclusion_rule is null
         union all
-        select coordinator_provider_id from {{ ref('int_care_programs') }} where exclusion_rule is null
+        select coordinator_provider_id from {{ ref('int_care_programs') }}
+        where exclusion_rule is null
     ) as owners
     where provider_id is not null
     group by provider_id

@@ -1,6 +1,6 @@
 {#- An owner column (a provider's email) names a user of the target Zoho org. -#}
 {% test resolves_to_zoho_user(model, column_name) %}
-{{ config(store_failures=true) }}
+    {{ config(store_failures=true) }}
 select
     {{ column_name }} as owner_email_without_zoho_user,
     count(*) as records

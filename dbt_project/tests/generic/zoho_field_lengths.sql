@@ -2,9 +2,9 @@
     by the API. One test per model over all its text fields ({column: field type}); fails listing
     the record key, the field and its length. -#}
 {% test zoho_field_lengths(model, key, fields) %}
-{{ config(store_failures=true) }}
-{%- set limits = var('zoho_length_limits') %}
-{%- for column, field_type in fields.items() %}
+    {{ config(store_failures=true) }}
+    {%- set limits = var('zoho_length_limits') %}
+    {%- for column, field_type in fields.items() %}
 select
     {{ key }} as record_key,
     '{{ column }}' as field,

@@ -17,7 +17,8 @@ renamed as (
         resource ->> '$.name[0].family' as last_name,
         cast(resource ->> '$.birthDate' as date) as birth_date,
         resource ->> '$.gender' as sex,
-        lower(list_filter(json_extract(resource, '$.telecom[*]'), lambda t: t ->> 'system' = 'email')[1] ->> 'value') as email,
+        lower(list_filter(json_extract(resource, '$.telecom[*]'), lambda t: t ->> 'system' = 'email')[1] ->> 'value')
+            as email,
         list_filter(json_extract(resource, '$.telecom[*]'), lambda t: t ->> 'system' = 'phone')[1] ->> 'value' as phone,
         resource ->> '$.address[0].line[0]' as address_line,
         resource ->> '$.address[0].city' as city,
@@ -26,7 +27,9 @@ renamed as (
         cast(cast(resource ->> '$.deceasedDateTime' as timestamptz) as date) as deceased_date,
         -- FHIR: a deceased patient is Deceased; active = false is Inactive; otherwise Active
         case
-            when resource ->> '$.deceasedDateTime' is not null or resource ->> '$.deceasedBoolean' = 'true' then 'Deceased'
+            when
+                resource ->> '$.deceasedDateTime' is not null or resource ->> '$.deceasedBoolean' = 'true'
+                then 'Deceased'
             when resource ->> '$.active' = 'false' then 'Inactive'
             else 'Active'
         end as patient_status,

@@ -1,7 +1,11 @@
 with
 
 source as (
-    select * from {{ source_or_empty('generic', 'care_programs', ['program_id', 'name', 'description', 'start_date', 'coordinator_provider_id']) }}
+    select *
+    from
+        {{ source_or_empty('generic', 'care_programs', [
+            'program_id', 'name', 'description', 'start_date', 'coordinator_provider_id'
+        ]) }}
 ),
 
 renamed as (

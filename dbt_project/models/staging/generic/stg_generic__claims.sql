@@ -1,7 +1,13 @@
 with
 
 source as (
-    select * from {{ source_or_empty('generic', 'claims', ['claim_id', 'patient_id', 'appointment_id', 'provider_id', 'service_date', 'cpt_code', 'amount_billed', 'amount_paid', 'balance', 'payer', 'status', 'submitted_at']) }}
+    select *
+    from
+        {{ source_or_empty('generic', 'claims', [
+            'claim_id', 'patient_id', 'appointment_id', 'provider_id', 'service_date',
+            'cpt_code', 'amount_billed', 'amount_paid', 'balance', 'payer', 'status',
+            'submitted_at'
+        ]) }}
 ),
 
 renamed as (

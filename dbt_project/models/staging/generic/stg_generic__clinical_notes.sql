@@ -1,7 +1,12 @@
 with
 
 source as (
-    select * from {{ source_or_empty('generic', 'clinical_notes', ['note_id', 'patient_id', 'appointment_id', 'provider_id', 'note_date', 'note_type', 'content_format', 'content']) }}
+    select *
+    from
+        {{ source_or_empty('generic', 'clinical_notes', [
+            'note_id', 'patient_id', 'appointment_id', 'provider_id', 'note_date',
+            'note_type', 'content_format', 'content'
+        ]) }}
 ),
 
 renamed as (

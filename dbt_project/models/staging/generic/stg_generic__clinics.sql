@@ -1,7 +1,12 @@
 with
 
 source as (
-    select * from {{ source_or_empty('generic', 'clinics', ['clinic_id', 'name', 'phone', 'email', 'website', 'address_line', 'city', 'state', 'postal_code']) }}
+    select *
+    from
+        {{ source_or_empty('generic', 'clinics', [
+            'clinic_id', 'name', 'phone', 'email', 'website', 'address_line', 'city',
+            'state', 'postal_code'
+        ]) }}
 ),
 
 renamed as (

@@ -1,7 +1,12 @@
 with
 
 source as (
-    select * from {{ source_or_empty('generic', 'documents', ['document_id', 'patient_id', 'file_name', 'file_path', 'mime_type', 'size_bytes', 'document_type', 'created_at']) }}
+    select *
+    from
+        {{ source_or_empty('generic', 'documents', [
+            'document_id', 'patient_id', 'file_name', 'file_path', 'mime_type',
+            'size_bytes', 'document_type', 'created_at'
+        ]) }}
 ),
 
 renamed as (

@@ -1,7 +1,11 @@
 with
 
 source as (
-    select * from {{ source_or_empty('generic', 'program_enrollments', ['enrollment_id', 'program_id', 'patient_id', 'enrolled_on', 'role']) }}
+    select *
+    from
+        {{ source_or_empty('generic', 'program_enrollments', [
+            'enrollment_id', 'program_id', 'patient_id', 'enrolled_on', 'role'
+        ]) }}
 ),
 
 renamed as (

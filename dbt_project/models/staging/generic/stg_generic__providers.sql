@@ -1,7 +1,12 @@
 with
 
 source as (
-    select * from {{ source_or_empty('generic', 'providers', ['provider_id', 'clinic_id', 'first_name', 'last_name', 'email', 'npi', 'specialty', 'phone', 'status']) }}
+    select *
+    from
+        {{ source_or_empty('generic', 'providers', [
+            'provider_id', 'clinic_id', 'first_name', 'last_name', 'email', 'npi',
+            'specialty', 'phone', 'status'
+        ]) }}
 ),
 
 renamed as (

@@ -1,7 +1,9 @@
 with
 
 source as (
-    select * from {{ source_or_empty('generic', 'referral_sources', ['referral_source_id', 'name', 'category']) }}
+    select * from {{ source_or_empty('generic', 'referral_sources', [
+            'referral_source_id', 'name', 'category'
+        ]) }}
 ),
 
 renamed as (

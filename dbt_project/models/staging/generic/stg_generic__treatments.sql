@@ -1,7 +1,12 @@
 with
 
 source as (
-    select * from {{ source_or_empty('generic', 'treatments', ['treatment_id', 'patient_id', 'appointment_id', 'provider_id', 'code_system', 'code', 'description', 'treatment_date', 'outcome']) }}
+    select *
+    from
+        {{ source_or_empty('generic', 'treatments', [
+            'treatment_id', 'patient_id', 'appointment_id', 'provider_id', 'code_system',
+            'code', 'description', 'treatment_date', 'outcome'
+        ]) }}
 ),
 
 renamed as (

@@ -1,7 +1,12 @@
 with
 
 source as (
-    select * from {{ source_or_empty('generic', 'workflows', ['workflow_id', 'name', 'active', 'trigger_type', 'trigger_entity', 'definition']) }}
+    select *
+    from
+        {{ source_or_empty('generic', 'workflows', [
+            'workflow_id', 'name', 'active', 'trigger_type', 'trigger_entity',
+            'definition'
+        ]) }}
 ),
 
 renamed as (

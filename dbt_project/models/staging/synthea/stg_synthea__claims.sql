@@ -1,7 +1,13 @@
 with
 
 source as (
-    select * from {{ source_or_empty('synthea', 'claims', ['id', 'patientid', 'providerid', 'primarypatientinsuranceid', 'secondarypatientinsuranceid', 'appointmentid', 'servicedate', 'status1', 'status2', 'statusp', 'outstanding1', 'outstanding2', 'outstandingp']) }}
+    select *
+    from
+        {{ source_or_empty('synthea', 'claims', [
+            'id', 'patientid', 'providerid', 'primarypatientinsuranceid',
+            'secondarypatientinsuranceid', 'appointmentid', 'servicedate', 'status1',
+            'status2', 'statusp', 'outstanding1', 'outstanding2', 'outstandingp'
+        ]) }}
 ),
 
 renamed as (

@@ -1,7 +1,12 @@
 with
 
 source as (
-    select * from {{ source_or_empty('synthea', 'claims_transactions', ['id', 'claimid', 'patientid', 'type', 'amount', 'payments', 'adjustments', 'procedurecode', 'fromdate']) }}
+    select *
+    from
+        {{ source_or_empty('synthea', 'claims_transactions', [
+            'id', 'claimid', 'patientid', 'type', 'amount', 'payments', 'adjustments',
+            'procedurecode', 'fromdate'
+        ]) }}
 ),
 
 renamed as (

@@ -1,7 +1,12 @@
 with
 
 source as (
-    select * from {{ source_or_empty('synthea', 'encounters', ['id', 'start', 'stop', 'patient', 'organization', 'provider', 'payer', 'encounterclass', 'code', 'description', 'reasoncode', 'reasondescription']) }}
+    select *
+    from
+        {{ source_or_empty('synthea', 'encounters', [
+            'id', 'start', 'stop', 'patient', 'organization', 'provider', 'payer',
+            'encounterclass', 'code', 'description', 'reasoncode', 'reasondescription'
+        ]) }}
 ),
 
 renamed as (

@@ -1,7 +1,10 @@
 with
 
 source as (
-    select * from {{ source_or_empty('synthea', 'organizations', ['id', 'name', 'address', 'city', 'state', 'zip', 'phone']) }}
+    select *
+    from {{ source_or_empty('synthea', 'organizations', [
+            'id', 'name', 'address', 'city', 'state', 'zip', 'phone'
+        ]) }}
 ),
 
 renamed as (

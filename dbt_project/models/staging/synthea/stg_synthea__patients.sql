@@ -1,7 +1,12 @@
 with
 
 source as (
-    select * from {{ source_or_empty('synthea', 'patients', ['id', 'birthdate', 'deathdate', 'prefix', 'first', 'last', 'suffix', 'gender', 'address', 'city', 'state', 'zip']) }}
+    select *
+    from
+        {{ source_or_empty('synthea', 'patients', [
+            'id', 'birthdate', 'deathdate', 'prefix', 'first', 'last', 'suffix', 'gender',
+            'address', 'city', 'state', 'zip'
+        ]) }}
 ),
 
 renamed as (

@@ -1,7 +1,12 @@
 with
 
 source as (
-    select * from {{ source_or_empty('synthea', 'payer_transitions', ['patient', 'memberid', 'start_year', 'end_year', 'payer', 'secondary_payer', 'ownership']) }}
+    select *
+    from
+        {{ source_or_empty('synthea', 'payer_transitions', [
+            'patient', 'memberid', 'start_year', 'end_year', 'payer', 'secondary_payer',
+            'ownership'
+        ]) }}
 ),
 
 renamed as (

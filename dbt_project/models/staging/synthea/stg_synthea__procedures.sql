@@ -1,7 +1,12 @@
 with
 
 source as (
-    select * from {{ source_or_empty('synthea', 'procedures', ['start', 'stop', 'patient', 'encounter', 'code', 'description', 'reasondescription']) }}
+    select *
+    from
+        {{ source_or_empty('synthea', 'procedures', [
+            'start', 'stop', 'patient', 'encounter', 'code', 'description',
+            'reasondescription'
+        ]) }}
 ),
 
 renamed as (

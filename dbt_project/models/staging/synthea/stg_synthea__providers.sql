@@ -1,7 +1,12 @@
 with
 
 source as (
-    select * from {{ source_or_empty('synthea', 'providers', ['id', 'organization', 'name', 'gender', 'speciality', 'address', 'city', 'state', 'zip']) }}
+    select *
+    from
+        {{ source_or_empty('synthea', 'providers', [
+            'id', 'organization', 'name', 'gender', 'speciality', 'address', 'city',
+            'state', 'zip'
+        ]) }}
 ),
 
 renamed as (
