@@ -54,7 +54,7 @@ def direct_sql(landed: Path, target: Path, work: Path) -> tuple[float, float, in
     con = duckdb.connect(str(direct))
     register_functions(con)
     order = TopologicalSorter(
-        {uid: [dep for dep in node["depends_on"]["nodes"] if dep in nodes] for uid, node in nodes.items()}
+        {uid: [dep for dep in node.get("depends_on", {}).get("nodes", []) if dep in nodes] for uid, node in nodes.items()}
     ).static_order()
     models_s = tests_s = 0.0
     count = 0
