@@ -532,8 +532,10 @@ class ModuleLoader:
                 results = self.client.add_notes([i.payload for i in batch])
             except ZohoError as exc:
                 if exc.transient and attempt < self.settings.max_attempts:
-                    # A note insert is not idempotent: see what landed before sending again.
                     time.sleep(min(2 ** attempt, 30))
+                    if not getattr(exc, "outcome_unknown", False):
+                        continue  # refused before anything happened (429, 5xx before the write)
+                    # A note insert is not idempotent: see what landed before sending again.
                     landed = self._recognise_children(
                         seg, {i.key: Entry(i.key, "sent", None, "insert", None, "record", batch_id, None,
                                            i.parent_id, attempt, i.label, i.parent_module) for i in batch}, "note")
@@ -617,6 +619,8 @@ class ModuleLoader:
             except ZohoError as exc:
                 if exc.transient and attempt < self.settings.max_attempts:
                     time.sleep(min(2 ** attempt, 30))
+                    if not getattr(exc, "outcome_unknown", False):
+                        continue  # refused before anything happened: nothing to read back
                     entry = Entry(item.key, "sent", None, "insert", None, "upload", batch_id, None, item.parent_id, 1,
                                   item.label, item.parent_module)
                     if self._recognise_children(seg, {item.key: entry}, "attachment"):
