@@ -89,3 +89,11 @@ def test_a_duplicate_external_id_fails_the_gate(synthea_warehouse, tmp_path):
     # caught where the two exports converge; nothing downstream is built from the bad data
     assert result.failed_tests() == ["unique_int_clinics_clinic_id"], result.summary()
     assert result.node_status["model.clinic2zoho.zoho_accounts"] == "skipped"
+
+
+def test_dbt_docs_generate_works(synthea_warehouse, tmp_path):
+    built = synthea_warehouse.copy(tmp_path)
+    result = run_dbt(["docs", "generate"], warehouse=built, vars=synthea_warehouse.vars)
+    assert result.success, result.summary()
+    catalog = (result.target_path / "catalog.json").read_text(encoding="utf-8")
+    assert "zoho_contacts" in catalog and "Clinic_Patient_Id" in catalog

@@ -15,5 +15,5 @@ def register_functions(conn: duckdb.DuckDBPyConnection) -> None:
         conn.create_function(
             "note_to_text", note_to_text, [VARCHAR, VARCHAR], VARCHAR, null_handling="special", side_effects=False
         )
-    except duckdb.CatalogException:
+    except (duckdb.CatalogException, duckdb.NotImplementedException):
         pass  # already registered on this connection

@@ -39,7 +39,7 @@ class _TextCollector(HTMLParser):
 
 
 def _tidy(text: str) -> str:
-    lines = [_SPACE_RUNS.sub(" ", line).strip() for line in text.split("\n")]
+    lines = [_SPACE_RUNS.sub(" ", line.replace("\xa0", " ")).strip() for line in text.split("\n")]
     return _BLANK_RUNS.sub("\n\n", "\n".join(lines)).strip()
 
 
