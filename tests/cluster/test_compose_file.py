@@ -87,6 +87,17 @@ def test_each_airflow_service_runs_an_airflow_command_that_exists(compose, airfl
     assert callable(parsed.func)
 
 
+def test_compose_creates_every_pool_the_dags_need(compose, airflow_parser):
+    from clinic2zoho.cluster.pools import REQUIRED_POOLS
+
+    argv = _argv(compose["services"]["airflow-pools"])
+    assert _subcommand(argv) == ("pools", "set"), argv
+    airflow_parser.parse_args(argv[1:])
+    name, slots = argv[3], int(argv[4])
+    assert set(REQUIRED_POOLS) == {name} and REQUIRED_POOLS[name][0] == slots
+    assert "airflow-pools" in compose["services"]["airflow-scheduler"]["depends_on"]
+
+
 def test_zoho_server_service_runs_the_projects_registered_command(compose):
     argv = _argv(compose["services"]["zoho-server"])
     assert argv[:2] == ["clinic2zoho", "zoho-server"] and "zoho-server" in COMMANDS, argv
