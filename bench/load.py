@@ -40,9 +40,15 @@ def main() -> int:
     parser.add_argument("--users", type=int, default=10, help="licensed users (the real plan's daily credits)")
     parser.add_argument("--per-minute", type=int, default=None, help="default: the plan's figure for the edition")
     parser.add_argument("--concurrency", type=int, default=None)
+    parser.add_argument("--call-seconds", type=float, default=0.4, help="estimator: one 100-record call")
+    parser.add_argument("--bulk-job-seconds", type=float, default=20.0, help="estimator: one bulk job")
+    parser.add_argument("--modules", default=None,
+                        help="comma-separated subset, e.g. Accounts,Contacts,Insurance to see full bulk jobs")
     args = parser.parse_args()
+    plan = PLAN.select(args.modules.split(",")) if args.modules else PLAN
     per_minute = args.per_minute or costs.PLAN_PER_MINUTE.get(args.edition.lower())
-    limits = PlanLimits(args.edition, args.users, per_minute, args.concurrency)
+    limits = PlanLimits(args.edition, args.users, per_minute, args.concurrency, record_call_seconds=args.call_seconds,
+                        bulk_job_seconds=args.bulk_job_seconds)
 
     with tempfile.TemporaryDirectory(prefix="bench-load-") as tmp:
         home = Path(tmp)
@@ -56,14 +62,15 @@ def main() -> int:
             n = args.patients
             build_clinic(clinic.warehouse, clinic.files, patients=n, appointments=2 * n, notes=n,
                          documents=max(6, n // 10))
+            clinic.plan = plan
             counts = clinic.counts()
-            predicted = estimate(PLAN, counts, limits)
+            predicted = estimate(plan, counts, limits)
             used_before = server.credits().get("used", 0)
             audit = AuditLog(clinic.journal, "bench")
             client = org.client(on_call=audit, per_minute_credits=per_minute,
                                 max_concurrency=limits.effective_concurrency, backoff_initial=0.5, backoff_max=5)
             started = time.monotonic()
-            Loader(PLAN, client, run_id="bench", root=clinic.journal, source=TableSource(clinic.warehouse),
+            Loader(plan, client, run_id="bench", root=clinic.journal, source=TableSource(clinic.warehouse),
                    settings=settings_for(clinic, record_concurrency=min(limits.effective_concurrency, 10))).run()
             wall = time.monotonic() - started
             client.close()
@@ -83,7 +90,7 @@ def main() -> int:
     print(f"rows by status: {status}")
     print(f"{'module':<14}{'rows':>8}{'path':>8}{'calls':>7}{'spent':>8}{'minimum':>9}{'naive':>8}{'predicted':>10}")
     tot_spent = tot_min = tot_naive = 0
-    for spec in PLAN.specs:
+    for spec in plan.specs:
         rows = counts[spec.module]
         mn, nv = minimum_for(spec, rows), (rows if spec.kind == "attachment" else costs.naive_credits(rows))
         sp = spent.get(spec.module, 0)
@@ -100,6 +107,11 @@ def main() -> int:
           f"{tot_naive:>8}{predicted.credits:>10}")
     print(f"credits spent / minimum = {tot_spent / tot_min:.3f} (target <= 1.02); naive / spent = "
           f"{tot_naive / tot_spent:.2f}; the server counted {server_used}")
+    bulk = [s.module for s in plan.specs if "bulk" in str(paths.get(s.module, ""))]
+    if bulk:
+        b_naive = sum(costs.naive_credits(counts[m]) for m in bulk)
+        b_spent = sum(spent.get(m, 0) for m in bulk)
+        print(f"modules loaded by Bulk Write ({', '.join(bulk)}): naive / spent = {b_naive / b_spent:.2f} (target about 5)")
     bound = tot_spent / per_minute * 60 if per_minute else 0.0
     print(f"wall time {wall:.1f} s; per-minute throttle bound {bound:.1f} s (ratio {wall / bound if bound else 0:.2f},"
           f" target <= 1.1); estimator predicted {predicted.seconds:.1f} s")
