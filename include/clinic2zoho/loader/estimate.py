@@ -101,8 +101,9 @@ def estimate(plan: LoadPlan, counts: dict[str, int], limits: PlanLimits, *, pare
                 write = choice.credits(overhead=False)
             # Per record module: its field list and a read of what exists (one page per 200 records
             # already there); per bulk job: upload, status polls, result download.
-            overhead = (2 if spec.kind == "record" else 0) + len(choice.bulk_chunks) * costs.BULK_OVERHEAD_CREDITS
-            seconds = (limits.module_seconds + calls / write_conc * limits.record_call_seconds
+            # A module without rows is skipped whole.
+            overhead = (2 if spec.kind == "record" and rows else 0) + len(choice.bulk_chunks) * costs.BULK_OVERHEAD_CREDITS
+            seconds = ((limits.module_seconds if rows else 0.0) + calls / write_conc * limits.record_call_seconds
                        + len(choice.bulk_chunks) * limits.bulk_job_seconds)
             result.modules.append(ModuleEstimate(module, rows, len(choice.bulk_chunks), calls, write, overhead, seconds))
             slowest = max(slowest, seconds)

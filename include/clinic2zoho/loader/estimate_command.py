@@ -29,7 +29,7 @@ def run(args: argparse.Namespace) -> int:
         print(json.dumps(est.to_dict(), indent=1))
         return 0
     for m in est.modules:
-        print(f"  {m.module:<16} {m.rows:>8} rows  {m.bulk_jobs:>3} bulk jobs  {m.record_calls:>6} calls"
+        print(f"  {m.module:<20} {m.rows:>8} rows  {m.bulk_jobs:>3} bulk jobs  {m.record_calls:>6} calls"
               f"  {m.credits:>7} credits")
     d = est.to_dict()
     print(f"total {est.credits} credits (data writes {est.minimum_credits}); about {d['seconds']} s"

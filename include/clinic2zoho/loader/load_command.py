@@ -66,7 +66,7 @@ def run(args: argparse.Namespace) -> int:
     report = write_report(root, run_id)
     summary = json.loads(report.read_text())
     for m in summary["modules"]:
-        print(f"  {m['module']:<16} loaded {m['done']:>7}  rejected {m['rejected']:>5}  skipped {m['skipped']:>4}"
+        print(f"  {m['module']:<20} loaded {m['done']:>7}  rejected {m['rejected']:>5}  skipped {m['skipped']:>4}"
               f"  pending {m['pending']:>3}  credits {m['credits']:>6}")
     pred = summary.get("predicted") or {}
     print(f"credits spent {summary['credits_spent']} (predicted {pred.get('credits', 'n/a')}); report {report}")

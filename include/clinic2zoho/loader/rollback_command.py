@@ -30,7 +30,7 @@ def run(args: argparse.Namespace) -> int:
     try:
         results = Rollback(client, args.run_id, root).run(args.module)
         for r in results:
-            print(f"  {r['module']:<16} deleted {r['deleted']:>7}  restored {r['restored']:>5}  failed {r['failed']:>3}")
+            print(f"  {r['module']:<20} deleted {r['deleted']:>7}  restored {r['restored']:>5}  failed {r['failed']:>3}")
         schema = rollback_schema(client, warehouse, args.run_id) if args.schema else []
         for s in schema:
             print(f"  schema {s['kind']} {s['module']}{'.' + s['field'] if s['field'] else ''}: {s['outcome']}")
