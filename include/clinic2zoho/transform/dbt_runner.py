@@ -77,6 +77,13 @@ class DbtRunResult:
         return [item.name for item in self.errors]
 
 
+def target_dir(warehouse: str | Path | None = None) -> Path:
+    """dbt's target folder for a warehouse (manifest.json, run_results.json, compiled SQL):
+    `<warehouse folder>/<warehouse stem>.dbt_target`."""
+    warehouse_file = Path(warehouse).resolve() if warehouse else settings.warehouse_path()
+    return warehouse_file.parent / f"{warehouse_file.stem}.dbt_target"
+
+
 def dbt_executable() -> str:
     candidate = Path(sys.executable).with_name("dbt")
     return str(candidate) if candidate.exists() else "dbt"
@@ -115,7 +122,7 @@ def run_dbt(
     warehouse from settings). Never raises for a failing build: read `.success` and `.errors`."""
     warehouse_file = Path(warehouse).resolve() if warehouse else settings.warehouse_path()
     project = Path(project_dir or settings.DBT_PROJECT_DIR).resolve()
-    target_path = warehouse_file.parent / f"{warehouse_file.stem}.dbt_target"
+    target_path = target_dir(warehouse_file)
     cmd = [
         dbt_executable(),
         "--no-use-colors",
