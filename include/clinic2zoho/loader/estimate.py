@@ -108,7 +108,6 @@ def estimate(plan: LoadPlan, counts: dict[str, int], limits: PlanLimits, *, pare
             result.modules.append(ModuleEstimate(module, rows, len(choice.bulk_chunks), calls, write, overhead, seconds))
             slowest = max(slowest, seconds)
         group_seconds += slowest
-    result.modules[0:0] = []
     users_call = 1 if any(s.owner_column for s in plan.specs) else 0
     if result.modules and users_call:
         result.modules[0].overhead_credits += users_call

@@ -359,7 +359,6 @@ class ModuleLoader:
         work = self._work_dir() / batch_id
         files = bulk_steps.write_zips(({c: i.payload.get(c) for c in columns} for i in items), columns, work, batch_id)
         retry: list[Item] = []
-        by_key = {i.key: i for i in items}
         for n, bf in enumerate(files):
             part = items[bf.first_row:bf.first_row + bf.row_count]
             part_id = f"{batch_id}-{n}"
@@ -382,7 +381,6 @@ class ModuleLoader:
             retry += self._finish_job(seg, part_id, job_id, {i.key: i for i in part})
         for f in files:
             f.path.unlink(missing_ok=True)
-        del by_key
         return retry
 
     def _bulk_lookups(self, columns: list[str]) -> dict[str, str]:
@@ -449,7 +447,7 @@ class ModuleLoader:
 
     def _reattach_jobs(self, seg: JournalSegment, todo: dict[str, dict], entries: dict[str, Entry]) -> None:
         for job in seg.jobs():
-            if job["status"] not in ("started",) or not job["job_id"]:
+            if job["status"] != "started" or not job["job_id"]:
                 continue
             keys = [k for k, e in entries.items() if e.job_id == job["job_id"] and e.status == "sent" and k in todo]
             if not keys:

@@ -41,12 +41,12 @@ def open_client(config: Any, audit: journal.AuditLog | None) -> Any:
 
 @dataclass
 class RunResult:
+    """What one call of Loader.run did, per module (counts by journal status, calls, jobs). Credits
+    and the prediction are in the run report (`run_summary`, `write_report`)."""
+
     run_id: str
     modules: list[dict]
-    credits_spent: int
     seconds: float
-    estimate: dict | None
-    report_path: Path | None
 
     @property
     def pending(self) -> int:
@@ -122,7 +122,7 @@ class Loader:
                             raise err  # a deferrable caller waits for the job, then runs again
                     raise RuntimeError(f"loading {m} failed: {exc}; rerun with --run {self.run_id} to resume") from exc
         elapsed = time.monotonic() - started
-        return RunResult(self.run_id, results, 0, elapsed, None, None)
+        return RunResult(self.run_id, results, elapsed)
 
 
 def run_summary(root: Path, run_id: str) -> dict:
