@@ -4,7 +4,7 @@ select
     enrollment_id as Clinic_Program_Enrollment_Id,
     concat('Enrollment ', enrollment_id) as Name,
     program_id as Care_Program,
-    patient_id as Contact,
+    patient_id as Patient,
     {{ zoho_date('enrolled_on') }} as Enrolled_On,
     enrollment_role as Role
 from {{ ref('int_program_enrollments') }}
