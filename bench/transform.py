@@ -90,6 +90,7 @@ def main() -> int:
     parser.add_argument("--seed", type=int, default=5)
     parser.add_argument("--work", type=Path, default=Path("bench/out/transform"))
     args = parser.parse_args()
+    args.work = args.work.resolve()
     shutil.rmtree(args.work, ignore_errors=True)
     args.work.mkdir(parents=True)
 

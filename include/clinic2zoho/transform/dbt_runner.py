@@ -41,7 +41,8 @@ class GateFailure:
     rows: list[dict[str, Any]] = field(default_factory=list)
 
     def describe(self) -> str:
-        if not self.unique_id.startswith("test.") and not self.rows:
+        if not self.rows and (not self.unique_id.startswith("test.") or not self.failures):
+            # a model that did not build, or a test that could not run: dbt's own message
             return f"[{self.severity.upper()}] {self.name}: {self.message}"
         head = f"[{self.severity.upper()}] {self.name}: {self.failures} failing row(s)"
         lines = [head]
