@@ -1,0 +1,110 @@
+"""The delta window after a cutover: every hour (by default), while the window the cutover opened
+is open, carry changes made in the clinic system into Zoho.
+
+check_window (skips the run when no window is open; closes the window once its time passed, and
+says so) → wait_for_changes (deferrable sensor: export files new or changed past the watermark,
+or rows landed past it) → land → rebuild (dbt build of the models downstream of the changed raw
+tables) → stage (rows new or changed since the baseline, into `delta.*`) → upsert_changes (the
+loader, upserting by external id, before-images journaled; rollback with the DAG run's id) →
+finish (journal published, baseline, fingerprints and watermark moved forward).
+
+Logic lives in `clinic2zoho.delta`; the cutover opens the window with
+`clinic2zoho.delta.open_window(run_id, hours, source, format, dbt_vars=...)`.
+Environment knobs (read at parse): CLINIC2ZOHO_DELTA_SCHEDULE (cron or preset, default @hourly),
+CLINIC2ZOHO_DELTA_WAIT_SECONDS (how long a run waits for a change, default 3000),
+CLINIC2ZOHO_DELTA_POKE_SECONDS (how often the trigger looks, default 60),
+CLINIC2ZOHO_ZOHO_CONN_ID (default zoho_default)."""
+
+from __future__ import annotations
+
+import logging
+import os
+from typing import Any
+
+import pendulum
+from airflow.sdk import DAG, task
+
+from clinic2zoho_airflow.operators.zoho_load import ZohoLoadOperator
+from clinic2zoho_airflow.sensors.export_changes import ExportChangesSensor
+
+WAREHOUSE_POOL = "clinic_warehouse"  # DuckDB takes one writer: every warehouse writer shares it
+SCHEDULE = os.environ.get("CLINIC2ZOHO_DELTA_SCHEDULE", "@hourly")
+WAIT_SECONDS = float(os.environ.get("CLINIC2ZOHO_DELTA_WAIT_SECONDS", 50 * 60))
+POKE_SECONDS = float(os.environ.get("CLINIC2ZOHO_DELTA_POKE_SECONDS", 60))
+ZOHO_CONN_ID = os.environ.get("CLINIC2ZOHO_ZOHO_CONN_ID", "zoho_default")
+
+log = logging.getLogger(__name__)
+
+
+@task.short_circuit(pool=WAREHOUSE_POOL)
+def check_window() -> dict[str, Any] | bool:
+    """The open window (XCom), or False: no window, or this check closed it (later tasks skip)."""
+    from clinic2zoho.delta import check_window as check
+
+    checked = check()
+    log.info("%s", checked.message)
+    return checked.window.to_dict() if checked.proceed else False
+
+
+@task(pool=WAREHOUSE_POOL)
+def land(window: dict[str, Any], run_id: str | None = None) -> dict[str, Any]:
+    from clinic2zoho.delta import get_window, land_changes
+
+    return land_changes(get_window(window["window_id"]), run_id)
+
+
+@task(pool=WAREHOUSE_POOL)
+def rebuild(window: dict[str, Any], landed: dict[str, Any], run_id: str | None = None) -> dict[str, Any]:
+    from clinic2zoho.delta import get_window, rebuild_models
+
+    return rebuild_models(get_window(window["window_id"]), run_id, landed["tables"])
+
+
+@task(pool=WAREHOUSE_POOL)
+def stage(window: dict[str, Any], run_id: str | None = None) -> dict[str, Any]:
+    from clinic2zoho.delta import get_window, stage_delta
+
+    return {**stage_delta(get_window(window["window_id"]), run_id), "window_id": window["window_id"]}
+
+
+@task
+def modules_to_load(staged: dict[str, Any]) -> list[list[str]]:
+    """One load task over every module with rows to send (the loader orders them), or none."""
+    return [staged["modules"]] if staged["modules"] else []
+
+
+@task(pool=WAREHOUSE_POOL, trigger_rule="none_failed_min_one_success")
+def finish(staged: dict[str, Any], run_id: str | None = None) -> dict[str, Any]:
+    """Runs after the load, or right after staging when nothing was to be sent."""
+    from clinic2zoho.delta import finish_run, get_window
+
+    return finish_run(get_window(staged["window_id"]), run_id)
+
+
+with DAG(
+    dag_id="clinic_delta",
+    schedule=SCHEDULE,
+    start_date=pendulum.datetime(2024, 1, 1, tz="UTC"),
+    catchup=False,
+    max_active_runs=1,
+    tags=["clinic2zoho", "delta"],
+) as dag:
+    window = check_window()
+    changes = ExportChangesSensor(
+        task_id="wait_for_changes",
+        window_id="{{ ti.xcom_pull(task_ids='check_window')['window_id'] }}",
+        poke_interval=POKE_SECONDS,
+        timeout=WAIT_SECONDS,
+        deferrable=True,
+    )
+    landed = land(window)
+    staged = stage(window)
+    upsert = ZohoLoadOperator.partial(
+        task_id="upsert_changes",
+        zoho_conn_id=ZOHO_CONN_ID,
+        load_run_id="{{ run_id }}",
+        plan_path="{{ ti.xcom_pull(task_ids='stage')['plan_path'] }}",
+        deferrable=True,
+    ).expand(modules=modules_to_load(staged))
+    window >> changes >> landed >> rebuild(window, landed) >> staged
+    upsert >> finish(staged)
