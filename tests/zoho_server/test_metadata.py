@@ -117,3 +117,47 @@ def test_missing_module_param_and_custom_field_limit_per_edition(zoho_server):
         specs = [{"field_label": f"Extra {i}", "data_type": "text"} for i in range(11)]
         out = api.post("/crm/v8/settings/fields", params={"module": "Contacts"}, json={"fields": specs}).json()["fields"]
         assert [o["code"] for o in out].count("SUCCESS") == 10 and out[-1]["code"] == "LIMIT_EXCEEDED"
+
+
+def test_custom_field_is_deleted_by_id_with_its_values_and_system_fields_are_not(sapi):
+    made = sapi.post("/crm/v8/settings/fields", params={"module": "Accounts"},
+                     json={"fields": [{"field_label": "Clinic Region Id", "data_type": "text", "length": 20,
+                                       "external": {"type": "org"}}]})
+    fid = made.json()["fields"][0]["details"]["id"]
+    rid = sapi.post("/crm/v8/Accounts", json={"data": [{"Account_Name": "Del Field", "Clinic_Region_Id": "R1"}]}).json()["data"][0]["details"]["id"]
+    by_name = sapi.delete("/crm/v8/settings/fields/Clinic_Region_Id", params={"module": "Accounts"})
+    assert by_name.status_code == 400 and by_name.json()["code"] == "INVALID_DATA"  # Zoho takes the id
+    no_module = sapi.delete(f"/crm/v8/settings/fields/{fid}")
+    assert no_module.status_code == 400 and no_module.json()["code"] == "REQUIRED_PARAM_MISSING"
+    resp = sapi.delete(f"/crm/v8/settings/fields/{fid}", params={"module": "Accounts"})
+    assert resp.status_code == 200, resp.text
+    assert resp.json() == {"fields": [{"code": "SUCCESS", "details": {"id": fid}, "message": "field deleted",
+                                       "status": "success"}]}
+    assert "Clinic_Region_Id" not in fields(sapi, "Accounts")
+    assert "Clinic_Region_Id" not in sapi.get(f"/crm/v8/Accounts/{rid}").json()["data"][0]
+    again = sapi.delete(f"/crm/v8/settings/fields/{fid}", params={"module": "Accounts"})
+    assert again.status_code == 400 and again.json()["code"] == "INVALID_DATA"
+    # the same label can be created again (the name is free) and a new record may use it
+    assert sapi.post("/crm/v8/settings/fields", params={"module": "Accounts"},
+                     json={"fields": [{"field_label": "Clinic Region Id", "data_type": "text"}]}).status_code == 201
+    system = fields(sapi, "Accounts")["Account_Name"]["id"]
+    refused = sapi.delete(f"/crm/v8/settings/fields/{system}", params={"module": "Accounts"})
+    assert refused.status_code == 400 and refused.json()["code"] == "NOT_ALLOWED"
+    assert "Account_Name" in fields(sapi, "Accounts")
+
+
+def test_picklist_values_are_removed_through_patch_with_delete(sapi):
+    made = sapi.post("/crm/v8/settings/fields", params={"module": "Tasks"},
+                     json={"fields": [{"field_label": "Visit Kind", "data_type": "picklist",
+                                       "pick_list_values": [{"display_value": "New"}, {"display_value": "Follow-up"}]}]})
+    fid = made.json()["fields"][0]["details"]["id"]
+    sapi.patch(f"/crm/v8/settings/fields/{fid}", params={"module": "Tasks"},
+               json={"fields": [{"pick_list_values": [{"display_value": "Telehealth", "actual_value": "Telehealth"}]}]})
+    before = {p["actual_value"]: p["id"] for p in fields(sapi, "Tasks")["Visit_Kind"]["pick_list_values"]}
+    keep = sapi.patch(f"/crm/v8/settings/fields/{fid}", params={"module": "Tasks"},
+                      json={"fields": [{"pick_list_values": [{"id": before["Telehealth"], "_delete": False}]}]})
+    assert keep.status_code == 200 and "Telehealth" in [p["actual_value"] for p in fields(sapi, "Tasks")["Visit_Kind"]["pick_list_values"]]
+    resp = sapi.patch(f"/crm/v8/settings/fields/{fid}", params={"module": "Tasks"},
+                      json={"fields": [{"pick_list_values": [{"id": before["Telehealth"], "_delete": True}]}]})
+    assert resp.status_code == 200, resp.text
+    assert [p["actual_value"] for p in fields(sapi, "Tasks")["Visit_Kind"]["pick_list_values"]] == ["New", "Follow-up"]

@@ -44,6 +44,21 @@ def test_org_users_modules_fields(oas, sapi):
         {"field_label": "Clinic Treatment Id", "data_type": "text", "external": {"type": "org"}},
         {"field_label": "Kind", "data_type": "picklist", "pick_list_values": [{"display_value": "Physio"}]}]})
     check(oas, "fields.json", created, "/crm/v8/settings/fields", {"module": "Treatments"})
+    kind = next(f for f in sapi.get("/crm/v8/settings/fields", params={"module": "Treatments"}).json()["fields"]
+                if f["api_name"] == "Kind")
+    added = sapi.patch(f"/crm/v8/settings/fields/{kind['id']}", params={"module": "Treatments"},
+                       json={"fields": [{"pick_list_values": [{"display_value": "Speech", "actual_value": "Speech"}]}]})
+    check(oas, "fields.json", added, "/crm/v8/settings/fields/{field}", {"module": "Treatments"})
+    speech = next(p for p in sapi.get(f"/crm/v8/settings/fields/{kind['id']}", params={"module": "Treatments"}).json()
+                  ["fields"][0]["pick_list_values"] if p["actual_value"] == "Speech")
+    removed = sapi.patch(f"/crm/v8/settings/fields/{kind['id']}", params={"module": "Treatments"},
+                         json={"fields": [{"pick_list_values": [{"id": speech["id"], "_delete": True}]}]})
+    check(oas, "fields.json", removed, "/crm/v8/settings/fields/{field}", {"module": "Treatments"})
+    deleted = sapi.delete(f"/crm/v8/settings/fields/{kind['id']}", params={"module": "Treatments"})
+    check(oas, "fields.json", deleted, "/crm/v8/settings/fields/{field}", {"module": "Treatments"})
+    gone = sapi.delete(f"/crm/v8/settings/fields/{kind['id']}", params={"module": "Treatments"})
+    assert gone.status_code == 400
+    check(oas, "fields.json", gone, "/crm/v8/settings/fields/{field}", {"module": "Treatments"})
 
 
 def test_record_answers(oas, sapi):

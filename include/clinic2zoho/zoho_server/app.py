@@ -350,6 +350,17 @@ class ZohoServer:
                 out.append(err.body())
         return jresp({"fields": out}, 200 if ok == len(out) else (207 if ok else 400), headers=self.credit_headers())
 
+    async def field_delete(self, request: Request) -> Response:
+        await self.guard(request, "fields.delete")
+        self.commit()
+        module = self.module_param(request)
+        try:
+            gone = metadata.delete_field(self.store, module, request.path_params["field_id"])
+        except metadata.MetadataError as err:
+            return jresp(err.body(), err.status, headers=self.credit_headers())
+        return jresp({"fields": [{"code": "SUCCESS", "details": {"id": gone["id"]}, "message": "field deleted",
+                                  "status": "success"}]}, headers=self.credit_headers())
+
     # ---- records ------------------------------------------------------------------------------------
     async def records_insert(self, request: Request) -> Response:
         module = self.module(request.path_params["module"])
@@ -653,6 +664,8 @@ class ZohoServer:
     def snapshot(self) -> dict[str, Any]:
         data: dict[str, Any] = {}
         for module, recs in self.store.records.items():
+            if not recs:  # a module without records holds no data (its existence is schema)
+                continue
             data[module] = {rid: {k: v for k, v in rec.items() if k not in TIMESTAMP_FIELDS} for rid, rec in recs.items()}
         attachments = {}
         for aid, module, rid, meta, content in self.store.conn.execute(
@@ -847,6 +860,7 @@ def build_app(server: ZohoServer) -> Any:
         Route("/crm/v8/settings/fields", e(s.field_update), methods=["PATCH"]),
         Route("/crm/v8/settings/fields/{field_id}", e(s.field_get)),
         Route("/crm/v8/settings/fields/{field_id}", e(s.field_update), methods=["PATCH"]),
+        Route("/crm/v8/settings/fields/{field_id}", e(s.field_delete), methods=["DELETE"]),
         Route("/crm/v8/upload", e(s.bulk.upload), methods=["POST"]),
         Route("/crm/bulk/v8/write", e(s.bulk.create_job), methods=["POST"]),
         Route("/crm/bulk/v8/write/{job_id}", e(s.bulk.job_status)),

@@ -243,7 +243,7 @@ def update_field(store: Store, module: str, field_id: str, spec: Any) -> dict[st
                 raise MetadataError("INVALID_DATA", "invalid data", {"api_name": "pick_list_values"})
             existing = next((p for p in current if v.get("id") and p["id"] == v["id"]
                              or v.get("actual_value") and p["actual_value"] == v["actual_value"]), None)
-            if "_delete" in v and existing is not None:
+            if "_delete" in v and v["_delete"] is not False and existing is not None:
                 current.remove(existing)
             elif existing is not None:
                 existing["display_value"] = v.get("display_value", existing["display_value"])
@@ -255,6 +255,21 @@ def update_field(store: Store, module: str, field_id: str, spec: Any) -> dict[st
                                 "id": store.next_id(), "sequence_number": len(current) + 1, "type": "used"})
     store.begin()
     store.save_field(module, fj)
+    store.commit()
+    store.rebuild_specs(module)
+    return fj
+
+
+def delete_field(store: Store, module: str, field_id: str) -> dict[str, Any]:
+    """DELETE /settings/fields/{field_id}?module=X (Zoho's "Delete Custom Fields"): by id only;
+    system-defined fields are NOT_ALLOWED; the field's values go with it."""
+    fj = next((f for f in store.fields[module] if f["id"] == field_id), None)
+    if fj is None:
+        raise MetadataError("INVALID_DATA", "the id given seems to be invalid", {"resource_path_index": 2})
+    if not fj.get("custom_field"):
+        raise MetadataError("NOT_ALLOWED", "Only the custom fields can be deleted", {"resource_path_index": 2})
+    store.begin()
+    store.drop_field(module, fj["api_name"])
     store.commit()
     store.rebuild_specs(module)
     return fj

@@ -144,6 +144,19 @@ class Store:
             seq = len(current) - 1
         self.conn.execute("INSERT OR REPLACE INTO fields VALUES (?, ?, ?, ?)", (module, fj["api_name"], seq, _dumps(fj)))
 
+    def drop_field(self, module: str, api_name: str) -> None:
+        """Remove a field and, as Zoho does, its value from every record of the module."""
+        self.fields[module] = [f for f in self.fields[module] if f["api_name"] != api_name]
+        self.conn.execute("DELETE FROM fields WHERE module = ? AND api_name = ?", (module, api_name))
+        # keep seq dense, so the order read back after a restart is the order here
+        self.conn.executemany("UPDATE fields SET seq = ? WHERE module = ? AND api_name = ?",
+                              [(i, module, f["api_name"]) for i, f in enumerate(self.fields[module])])
+        self.index.pop((module, api_name), None)
+        changed = [rec for rec in self.records.get(module, {}).values() if api_name in rec]
+        for rec in changed:
+            del rec[api_name]
+        self._pending.extend((module, rec["id"], _dumps(rec)) for rec in changed)
+
     def rebuild_specs(self, module: str) -> None:
         specs: dict[str, FieldSpec] = {}
         for fj in self.fields.get(module, []):
