@@ -104,3 +104,20 @@ def test_bulk_write_survives_server_errors(zoho_server, make_client, ext):
                            operation="upsert", find_by=ext) as result:
         assert result.ok and all(r.ok for r in result.rows())
     assert landed_once(zoho_server, client, ext, tag, 100)
+
+
+def test_field_delete_and_picklist_removal_whose_answer_is_lost_are_read_back(zoho_server, make_client):
+    client, calls = make_client()
+    field = client.create_field("Leads", {"field_label": "Lost Answer", "data_type": "picklist",
+                                          "pick_list_values": [{"display_value": "A", "actual_value": "A"}]})
+    client.add_picklist_values("Leads", field["api_name"], ["B"])
+    zoho_server.settings(faults={"error_5xx_after_write_rate": 1.0})
+    calls.events.clear()
+    after = client.remove_picklist_values("Leads", field["api_name"], ["B"])
+    assert [v["actual_value"] for v in after["pick_list_values"]] == ["A"]
+    assert len(calls.of(method="PATCH")) == 1  # applied once; the read-back saw it done
+    result = client.delete_field("Leads", field["api_name"])
+    assert result.ok and result.details.get("read_back")
+    assert len(calls.of(method="DELETE")) == 1
+    zoho_server.settings(faults={"error_5xx_after_write_rate": 0.0})
+    assert client.field("Leads", field["api_name"]) is None

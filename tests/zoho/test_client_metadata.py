@@ -49,3 +49,33 @@ def test_pick_list_values_are_added_once(client):
     assert sorted(values) == ["Doctor", "Friend", "Web"]
     again = client.add_picklist_values("Contacts", field["api_name"], ["Doctor"])
     assert sorted(v["actual_value"] for v in again["pick_list_values"]) == ["Doctor", "Friend", "Web"]
+
+
+def test_delete_field_by_api_name_or_id_and_what_it_refuses(client):
+    from clinic2zoho.zoho import ZohoTerminalError
+
+    made = client.create_field("Accounts", {"field_label": unique("Gone ")[:25], "data_type": "text"})
+    rid = client.insert("Accounts", [{"Account_Name": unique("Acc"), made["api_name"]: "v"}])[0].id
+    result = client.delete_field("Accounts", made["api_name"])
+    assert result.ok and result.id == str(made["id"]) and result.api_name == made["api_name"]
+    assert client.field("Accounts", made["api_name"]) is None
+    assert made["api_name"] not in client.get("Accounts", rid)  # its values went with it
+    with pytest.raises(ZohoTerminalError) as absent:
+        client.delete_field("Accounts", made["api_name"])
+    assert absent.value.code == "INVALID_FIELD"
+    other = client.create_field("Accounts", {"field_label": unique("ById ")[:25], "data_type": "text"})
+    assert client.delete_field("Accounts", str(other["id"])).ok
+    with pytest.raises(ZohoTerminalError) as system:
+        client.delete_field("Accounts", "Account_Name")
+    assert system.value.code == "NOT_ALLOWED" and client.field("Accounts", "Account_Name") is not None
+
+
+def test_remove_picklist_values_leaves_the_others(client):
+    field = client.create_field("Contacts", {"field_label": unique("Source ")[:25], "data_type": "picklist",
+                                             "pick_list_values": [{"display_value": "Web", "actual_value": "Web"}]})
+    client.add_picklist_values("Contacts", field["api_name"], ["Friend", "Doctor"])
+    after = client.remove_picklist_values("Contacts", field["api_name"], ["Friend", "Doctor", "Never there"])
+    assert [v["actual_value"] for v in after["pick_list_values"]] == ["Web"]
+    assert client.field("Contacts", field["api_name"])["pick_list_values"] == field["pick_list_values"]
+    again = client.remove_picklist_values("Contacts", str(field["id"]), ["Friend"])  # nothing left to remove
+    assert [v["actual_value"] for v in again["pick_list_values"]] == ["Web"]

@@ -287,6 +287,69 @@ class ZohoClient:
         raise ZohoTransientError("pick-list values still missing after retries", method="PATCH",
                                  path=f"{API}/settings/fields/{{id}}")
 
+    def remove_picklist_values(self, module: str, field: str, values: Iterable[str]) -> dict[str, Any]:
+        """Remove values from a pick list (PATCH /settings/fields/{id} with `{"id", "_delete": true}`
+        per value, the `_delete` key of fields.json's pick_list_values); values not in the list are
+        left alone, so a rerun after an unanswered call sends only what is still there. `field` is
+        the api_name or id. Returns the field as it is afterwards."""
+        unwanted = set(dict.fromkeys(str(v) for v in values))
+        label = f"{API}/settings/fields/{{id}}"
+        for round_ in range(self.config.max_attempts):
+            found = self._find_field(module, field)
+            if found is None:
+                raise ZohoTerminalError(f"{module} has no field {field}", code="INVALID_FIELD")
+            present = [v for v in found.get("pick_list_values") or []
+                       if str(v.get("actual_value") or v.get("display_value")) in unwanted and v.get("id")]
+            if not present:
+                return found
+            if round_:
+                self._sleep(self._transport.backoff(round_ - 1))
+            call = Call("PATCH", f"{API}/settings/fields/{found['id']}", label, module=module,
+                        params={"module": module}, idempotent=False, per_record=True,
+                        json={"fields": [{"pick_list_values": [{"id": str(v["id"]), "_delete": True} for v in present]}]})
+            try:
+                body = self._json(call)
+            except ZohoTransientError as exc:
+                if not exc.outcome_unknown:
+                    raise
+                continue  # read the field again and remove only what is still there
+            if isinstance(body, dict):
+                self._raise_item_error(call, (body.get("fields") or [{}])[0])
+        raise ZohoTransientError("pick-list values still present after retries", method="PATCH", path=label)
+
+    def delete_field(self, module: str, field_api_name_or_id: str) -> RecordResult:
+        """Delete a custom field (DELETE /settings/fields/{id}?module=X; Zoho takes the id, so an
+        api_name is looked up first). Zoho deletes the field's values on every record with it.
+        A field already absent raises ZohoTerminalError code INVALID_FIELD; after an unanswered
+        call the field is read back: gone means deleted."""
+        found = self._find_field(module, field_api_name_or_id)
+        if found is None:
+            raise ZohoTerminalError(f"{module} has no field {field_api_name_or_id}", code="INVALID_FIELD")
+        fid, api_name = str(found["id"]), str(found.get("api_name"))
+        label = f"{API}/settings/fields/{{id}}"
+        for round_ in range(self.config.max_attempts):
+            call = Call("DELETE", f"{API}/settings/fields/{fid}", label, module=module, params={"module": module},
+                        idempotent=False)
+            try:
+                body = self._json(call)
+            except ZohoTransientError as exc:
+                if not exc.outcome_unknown:
+                    raise
+                if self._find_field(module, fid) is None:
+                    return RecordResult(0, True, "SUCCESS", id=fid, action="delete", api_name=api_name,
+                                        message="gone after an unanswered delete", details={"id": fid, "read_back": True})
+                self._sleep(self._transport.backoff(round_))
+                continue
+            item = ((body or {}).get("fields") or [{}])[0] if isinstance(body, dict) else {}
+            self._raise_item_error(call, item)
+            result = RecordResult.from_zoho(0, item)
+            return RecordResult(**{**result.__dict__, "id": result.id or fid, "action": "delete", "api_name": api_name})
+        raise ZohoTransientError("field delete still unanswered after retries", method="DELETE", path=label,
+                                 outcome_unknown=True)
+
+    def _find_field(self, module: str, field: str) -> dict[str, Any] | None:
+        return next((f for f in self.fields(module) if field in (f.get("api_name"), str(f.get("id")))), None)
+
     def _create_once(self, call: Call, find: Callable[[], dict[str, Any] | None]) -> Any:
         """Send a create that must not run twice; after an unknown outcome, look before resending."""
         for round_ in range(self.config.max_attempts):
