@@ -3,6 +3,8 @@ before the load equals the one after rollback; partial rollback by module; rollb
 
 from __future__ import annotations
 
+import json
+
 import duckdb
 
 from clinic2zoho.loader.journal import AuditLog, JournalReader
@@ -89,7 +91,70 @@ def test_schema_rollback_removes_the_product_and_reports_what_it_cannot(org, cli
     con.execute("INSERT INTO ops.schema_changes VALUES ('run1', 'field', 'Insurance', 'Carrier', '{}', now())")
     con.close()
     with org.client() as c:
-        out = rollback_schema(c, clinic.warehouse, "run1")
+        out = rollback_schema(c, clinic.warehouse, "run1", root=clinic.journal)
         assert c.get("Products", product.id) is None
-    # newest first: the field (the client cannot delete fields: said, not hidden), then the product
-    assert [(o["kind"], o["outcome"].split(":")[0]) for o in out] == [("field", "not removed"), ("record", "removed")]
+        assert c.field("Insurance", "Carrier") is None
+    # newest first: the field, then the product
+    assert [(o["kind"], o["status"], o["outcome"]) for o in out] == [("field", "done", "removed"),
+                                                                    ("record", "done", "removed")]
+
+
+def _record_schema_changes(clinic, run_id, org):
+    """ops.schema_changes as prepare-schema writes them for what the `org` fixture created."""
+    with org.client() as c:
+        ids = {(m, f["api_name"]): f["id"] for m in ("Accounts", "Contacts", "Events", "Insurance") for f in c.fields(m)}
+    rows = [("field", "Accounts", "Clinic_Account_Id"), ("field", "Contacts", "Clinic_Patient_Id"),
+            ("field", "Events", "Clinic_Appointment_Id"), ("module", "Insurance", None),
+            ("field", "Insurance", "Clinic_Insurance_Id"), ("field", "Insurance", "Contact"),
+            ("field", "Insurance", "Carrier")]
+    con = duckdb.connect(str(clinic.warehouse))
+    con.execute("CREATE SCHEMA IF NOT EXISTS ops")
+    con.execute("""CREATE TABLE IF NOT EXISTS ops.schema_changes (run_id VARCHAR NOT NULL, kind VARCHAR NOT NULL,
+        module VARCHAR NOT NULL, field VARCHAR, detail JSON, created_at TIMESTAMPTZ NOT NULL)""")
+    for n, (kind, module, field) in enumerate(rows):
+        detail = {"field_id": ids[(module, field)]} if field else {"plural_label": module}
+        con.execute("INSERT INTO ops.schema_changes VALUES (?, ?, ?, ?, ?, TIMESTAMPTZ '2024-01-01 00:00:00+00' + "
+                    "to_seconds(?))", [run_id, kind, module, field, json.dumps(detail), n])
+    con.close()
+
+
+def test_schema_rollback_waits_for_the_runs_records_then_resumes_to_an_empty_module(org, clinic):
+    load(org, clinic)
+    _record_schema_changes(clinic, "run1", org)
+    with org.client() as c:  # records first: nothing of the schema goes while the run's records remain
+        early = rollback_schema(c, clinic.warehouse, "run1", root=clinic.journal)
+    assert {o["status"] for o in early} == {"kept"} and "not rolled back yet" in early[0]["outcome"]
+    assert org.records("Insurance", ["Carrier"])
+    _rollback(org, clinic)
+
+    class Die(Exception):
+        pass
+
+    def die_after_second_call(point, seen={"n": 0}):
+        if point == "after_schema_call":
+            seen["n"] += 1
+            if seen["n"] == 2:
+                raise Die()
+
+    with org.client() as c:
+        try:
+            rollback_schema(c, clinic.warehouse, "run1", root=clinic.journal, checkpoint=die_after_second_call)
+        except Die:
+            pass
+        out = rollback_schema(c, clinic.warehouse, "run1", root=clinic.journal)
+        fields = {f["api_name"] for f in c.fields("Insurance")}
+        assert c.field("Contacts", "Clinic_Patient_Id") is None and c.field("Accounts", "Clinic_Account_Id") is None
+    # reverse order of creation; the two done before the crash are not undone again
+    assert [(o["module"], o["field"], o["status"]) for o in out] == [
+        ("Insurance", "Carrier", "done"), ("Insurance", "Contact", "done"), ("Insurance", "Clinic_Insurance_Id", "done"),
+        ("Insurance", None, "left"), ("Events", "Clinic_Appointment_Id", "done"),
+        ("Contacts", "Clinic_Patient_Id", "done"), ("Accounts", "Clinic_Account_Id", "done")]
+    # the first was journaled done before the crash; the second was made but not journaled: found gone
+    assert [o["outcome"] for o in out[:2]] == ["removed (earlier rollback)", "removed (already gone)"]
+    assert "remove in Setup > Modules" in out[3]["outcome"]
+    assert "Name" in fields and not fields & {"Carrier", "Contact", "Clinic_Insurance_Id"}
+    with JournalReader(clinic.journal, runs=["run1"]) as q:  # journaled with the rest of the rollback
+        journaled = q.sql("SELECT action, module, status FROM rollback_journal WHERE source_key LIKE 'schema:%'"
+                          " ORDER BY ALL")
+    assert journaled == sorted([("delete_field", m, "done") for m in ("Accounts", "Contacts", "Events")]
+                               + [("delete_field", "Insurance", "done")] * 3 + [("remove_module", "Insurance", "left")])

@@ -185,64 +185,162 @@ def _detail(raw: Any) -> dict:
     return value if isinstance(value, dict) else {"values": value}
 
 
-def rollback_schema(client: Any, warehouse: Path, run_id: str) -> list[dict]:
+SCHEMA_SEGMENT = "_schema"  # journal segment of a schema rollback: <journal>/<run>/_schema.duckdb
+SETUP_MODULES = "remove in Setup > Modules"
+# Zoho's API has no call that deletes a custom module (modules.json: GET, POST, PUT only; Update
+# Custom Module takes labels and profiles, no status): what the run created stays, emptied.
+MODULE_LEFT = ("left: empty custom module; Zoho's API cannot delete modules, " + SETUP_MODULES)
+FINAL_SCHEMA = ("done",)  # a rerun re-examines everything else (kept / left / failed / intent)
+
+
+def _change_key(kind: str, module: str, field: str | None, created_at: Any, detail: dict) -> str:
+    stamp = created_at.isoformat() if hasattr(created_at, "isoformat") else str(created_at)
+    return f"schema:{kind}:{module}:{field or ''}:{detail.get('id') or ''}:{stamp}"
+
+
+def _run_records_left(root: Path, run_id: str) -> dict[str, int]:
+    """Per module, the records the run inserted that its rollback has not yet deleted."""
+    if not journal.run_dir(root, run_id).is_dir():
+        return {}
+    with journal.JournalReader(root, runs=[run_id]) as reader:
+        return dict(reader.sql(
+            """SELECT j.module, count(*) FROM load_journal j
+               LEFT JOIN rollback_journal r USING (run_id, module, source_key)
+               WHERE j.run_id = ? AND j.operation = 'insert' AND j.status = 'done' AND j.zoho_id IS NOT NULL
+                 AND (r.status IS NULL OR r.status <> 'done')
+               GROUP BY j.module""", [run_id]))
+
+
+class _SchemaJournal:
+    """rollback_journal rows of a schema rollback, in their own segment (module = the Zoho
+    module, source_key = `schema:<kind>:<module>:<field>:...`, action = what undoes it)."""
+
+    def __init__(self, root: Path, run_id: str):
+        self.seg = JournalSegment(root, run_id, SCHEMA_SEGMENT)
+        self.run_id = run_id
+
+    def status(self) -> dict[tuple[str, str], str]:
+        rows = self.seg.sql("SELECT module, source_key, status FROM rollback_journal WHERE run_id = ?", [self.run_id])
+        return {(m, k): st for m, k, st in rows}
+
+    def mark(self, module: str, key: str, action: str, status: str, error: str | None = None,
+             zoho_id: str | None = None) -> None:
+        self.seg.sql(
+            """INSERT INTO rollback_journal (run_id, module, source_key, zoho_id, action, status, error)
+               VALUES (?, ?, ?, ?, ?, ?, ?)
+               ON CONFLICT (run_id, module, source_key) DO UPDATE SET status = excluded.status,
+                   error = excluded.error, action = excluded.action, updated_at = now()""",
+            [self.run_id, module, key, zoho_id, action, status, error])
+
+    def close(self) -> None:
+        self.seg.close()
+
+
+ACTIONS = {"record": "delete_record", "picklist_value": "remove_picklist_values",
+           "picklist_values": "remove_picklist_values", "field": "delete_field", "module": "remove_module"}
+
+
+def rollback_schema(client: Any, warehouse: Path, run_id: str, *, root: Path | None = None,
+                    checkpoint: Checkpoint | None = None) -> list[dict]:
     """Remove what schema preparation created for the run (ops.schema_changes, written by
-    `clinic2zoho prepare-schema`), newest first, once empty: design records (the Clinic services
-    product) no invoice uses, pick-list values no record holds, custom fields no record fills,
-    custom modules without records. What the client (or Zoho's API) cannot remove is reported,
-    never hidden."""
+    `clinic2zoho prepare-schema --run-id R`), newest first (the reverse of creation), each only
+    once its module holds none of the run's records any more (run the record rollback first):
+    design records (the Clinic services product), pick-list values no record holds, custom fields
+    no record fills (Zoho deletes a field with its values), through Zoho's documented API.
+    Custom modules cannot be deleted through Zoho's API: they are left, empty, and reported as
+    "remove in Setup > Modules". Every step is journaled (`<journal>/<run>/_schema.duckdb`,
+    table rollback_journal); a rerun skips what is done and re-examines the rest.
+
+    Each result: kind, module, field, status (done | kept | left | failed), outcome (text)."""
+    from clinic2zoho import settings as app_settings
+
+    root = Path(root) if root is not None else app_settings.home() / "journal"
+    cp = checkpoint or EnvCrash()
     con = duckdb.connect(str(warehouse))
     try:
         con.execute(SCHEMA_CHANGES_DDL)
         changes = con.execute(
-            "SELECT kind, module, field, detail FROM ops.schema_changes WHERE run_id = ? ORDER BY created_at DESC",
-            [run_id]).fetchall()
+            "SELECT kind, module, field, detail, created_at FROM ops.schema_changes WHERE run_id = ?"
+            " ORDER BY created_at DESC", [run_id]).fetchall()
     finally:
         con.close()
+    if not changes:
+        return []
+    left_by_module = _run_records_left(root, run_id)
+    sj = _SchemaJournal(root, run_id)
     out = []
-    for kind, module, field, raw in changes:
-        detail = _detail(raw)
-        result: dict[str, Any] = {"kind": kind, "module": module, "field": field}
-        try:
-            if kind == "record":
-                rid = detail.get("id")
-                res = client.delete(module, [rid])[0] if rid else None
-                result["outcome"] = "removed" if res is not None and (res.ok or res.code in GONE_CODES) else \
-                    f"not removed: {res.code if res else 'no record id recorded'}"
-            elif kind in ("picklist_value", "picklist_values"):
-                values = [str(v) for v in (detail.get("values") or [])]
-                used = {str(r.get(field)) for r in client.iter_records(module, [field]) if r.get(field) is not None}
-                remover = getattr(client, "remove_picklist_values", None)
-                if any(v in used for v in values):
-                    result["outcome"] = "kept: value(s) in use by records"
-                elif remover is None:
-                    result["outcome"] = "not removed: the client cannot remove pick-list values"
-                else:
-                    remover(module, field, values)
-                    result["outcome"] = "removed"
-            elif kind == "field":
-                filled = any(r.get(field) not in (None, "", []) for r in client.iter_records(module, [field]))
-                remover = getattr(client, "delete_field", None)
-                if filled:
-                    result["outcome"] = "kept: records hold values"
-                elif remover is None:
-                    result["outcome"] = "not removed: the client cannot delete fields; remove it in Zoho's setup"
-                else:
-                    remover(module, field)
-                    result["outcome"] = "removed"
-            elif kind == "module":
-                has_records = next(iter(client.iter_records(module, ["id"])), None) is not None
-                remover = getattr(client, "delete_module", None)
-                if has_records:
-                    result["outcome"] = "kept: module holds records"
-                elif remover is None:
-                    result["outcome"] = "not removed: the client cannot delete modules; remove it in Zoho's setup"
-                else:
-                    remover(module)
-                    result["outcome"] = "removed"
+    try:
+        status = sj.status()
+        for kind, module, field, raw, created_at in changes:
+            detail = _detail(raw)
+            key = _change_key(kind, module, field, created_at, detail)
+            action = ACTIONS.get(kind, "none")
+            result: dict[str, Any] = {"kind": kind, "module": module, "field": field}
+            if status.get((module, key)) in FINAL_SCHEMA:
+                result.update(status="done", outcome="removed (earlier rollback)")
+                out.append(result)
+                continue
+            waiting = left_by_module.get(module, 0)
+            if waiting and kind in ("field", "picklist_value", "picklist_values", "module"):
+                result.update(status="kept", outcome=f"kept: {waiting} record(s) of the run in {module} are not "
+                                                      "rolled back yet (roll back the records first)")
             else:
-                result["outcome"] = "left alone: nothing to undo for this kind"
-        except ZohoError as exc:
-            result["outcome"] = f"failed: {exc}"
-        out.append(result)
+                sj.mark(module, key, action, "intent")
+                cp("after_schema_intent")
+                try:
+                    st, outcome = _undo_change(client, kind, module, field, detail)
+                except ZohoError as exc:
+                    if exc.transient:
+                        raise  # resumable: rerun the rollback
+                    st, outcome = "failed", f"failed: {exc}"
+                cp("after_schema_call")
+                result.update(status=st, outcome=outcome)
+            sj.mark(module, key, action, result["status"], None if result["status"] == "done" else result["outcome"],
+                    str(detail.get("id") or detail.get("field_id") or "") or None)
+            out.append(result)
+    finally:
+        sj.close()
     return out
+
+
+def _undo_change(client: Any, kind: str, module: str, field: str | None, detail: dict) -> tuple[str, str]:
+    """Undo one change; returns (status, outcome)."""
+    if kind == "record":
+        rid = detail.get("id")
+        if not rid:
+            return "failed", "not removed: no record id recorded"
+        res = client.delete(module, [rid])[0]
+        if res.ok or res.code in GONE_CODES:
+            return "done", "removed"
+        return "failed", f"not removed: {res.code}"
+    if kind in ("picklist_value", "picklist_values"):
+        values = [str(v) for v in (detail.get("values") or [])]
+        if not field or client.field(module, field) is None:
+            return "done", "removed (the field is gone)"
+        used = {str(r.get(field)) for r in client.iter_records(module, [field]) if r.get(field) is not None}
+        if any(v in used for v in values):
+            return "kept", "kept: value(s) in use by records"
+        client.remove_picklist_values(module, field, values)
+        return "done", "removed"
+    if kind == "field":
+        present = client.field(module, field) if field else None
+        if present is None:
+            return "done", "removed (already gone)"
+        if any(r.get(field) not in (None, "", []) for r in client.iter_records(module, [field])):
+            return "kept", "kept: records hold values"
+        try:
+            client.delete_field(module, str(detail.get("field_id") or present.get("id") or field))
+        except ZohoError as exc:
+            if exc.transient or exc.code != "INVALID_FIELD":
+                raise
+        return "done", "removed"
+    if kind == "module":
+        if next(iter(client.iter_records(module, ["id"])), None) is not None:
+            return "kept", f"kept: module holds records; {SETUP_MODULES} once it is empty"
+        return "left", MODULE_LEFT
+    return "done", "left alone: nothing to undo for this kind"
+
+
+def modules_left(results: list[dict]) -> list[str]:
+    """The custom modules a schema rollback left for removal by hand (Setup > Modules)."""
+    return [r["module"] for r in results if r["kind"] == "module" and r["status"] in ("left", "kept")]

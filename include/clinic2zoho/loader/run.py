@@ -142,6 +142,10 @@ def run_summary(root: Path, run_id: str) -> dict:
                            " FROM audit_log WHERE run_id = ?", [run_id])[0]
         rejects = reader.dicts("SELECT module, code, field, count(*) AS n FROM load_rejects WHERE run_id = ?"
                                " GROUP BY ALL ORDER BY n DESC", [run_id])
+        # a schema rollback (`rollback --schema`) journals its steps with source_key 'schema:...'
+        schema_rollback = reader.dicts(
+            "SELECT module, action, status, error AS outcome, source_key FROM rollback_journal"
+            " WHERE run_id = ? AND source_key LIKE 'schema:%' ORDER BY updated_at", [run_id])
     run_file = journal.run_dir(root, run_id) / "run.json"
     meta = json.loads(run_file.read_text()) if run_file.exists() else {}
     predicted = meta.get("estimate")
@@ -154,7 +158,9 @@ def run_summary(root: Path, run_id: str) -> dict:
     return {
         "run_id": run_id, "modules": status, "calls": calls[0], "credits_spent": int(calls[1]),
         "credits_unattributed": int(spent.get("(org)", 0) or 0), "wall_seconds": round(wall, 2),
-        "predicted": predicted, "rejects": rejects,
+        "predicted": predicted, "rejects": rejects, "schema_rollback": schema_rollback,
+        "modules_to_remove_in_setup": sorted({r["module"] for r in schema_rollback
+                                              if r["action"] == "remove_module" and r["status"] in ("left", "kept")}),
     }
 
 
@@ -174,5 +180,8 @@ def write_report(root: Path, run_id: str, reports: Path | None = None) -> Path:
         f" (predicted {pred.get('credits', 'n/a')}); {summary['calls']} calls; wall time {summary['wall_seconds']} s"
         f" (predicted {pred.get('seconds', 'n/a')} s).</p>"
         "<table border=1><tr><th>module</th><th>loaded</th><th>rejected</th><th>skipped</th><th>pending</th>"
-        f"<th>credits</th><th>predicted</th></tr>{rows}</table>")
+        f"<th>credits</th><th>predicted</th></tr>{rows}</table>"
+        + (f"<p><b>Custom modules left after rollback --schema</b> (empty; Zoho's API cannot delete a module),"
+           f" remove in Setup &gt; Modules: {', '.join(summary['modules_to_remove_in_setup'])}</p>"
+           if summary["modules_to_remove_in_setup"] else ""))
     return out
