@@ -1,19 +1,23 @@
 """The shared Synthea export, end to end: land, dbt build, propose, confirm, prepare the schema,
 load in dependency order into the local Zoho server, check every module's count and lookups in
-Zoho, then roll back to the data snapshot hash taken before the load."""
+Zoho, then `clinic2zoho rollback --schema` back to the snapshot taken before prepare-schema: the
+data hash is equal; the schema equals the one before plus exactly the custom modules the run
+created, empty and with their default fields only (Zoho's API cannot delete a module: rollback
+leaves them and names them for Setup > Modules)."""
 
 from __future__ import annotations
 
+import json
 import shutil
 
 import duckdb
 import pytest
 
+from clinic2zoho.cli import main
 from clinic2zoho.landing import land_export, land_users
 from clinic2zoho.loader.estimate import PlanLimits, estimate
 from clinic2zoho.loader.journal import AuditLog, JournalReader
 from clinic2zoho.loader.plan import plan_from_manifest
-from clinic2zoho.loader.rollback import Rollback, rollback_schema
 from clinic2zoho.loader.run import Loader
 from clinic2zoho.loader.source import TableSource
 from clinic2zoho.mapping import confirmation
@@ -30,7 +34,8 @@ DEMO = ROOT / "demo" / "synthea_ma27"
 
 
 @pytest.mark.slow
-def test_synthea_loads_in_order_with_every_lookup_resolved_and_rolls_back(synthea_dir, work_home, tmp_path, monkeypatch):
+def test_synthea_loads_in_order_with_every_lookup_resolved_and_rolls_back(synthea_dir, work_home, tmp_path, monkeypatch,
+                                                                          capsys):
     warehouse = work_home / "warehouse.duckdb"
     land_export(synthea_dir, "synthea", warehouse=warehouse)
     land_users(DEMO / "zoho_users.json", "production", warehouse=warehouse)
@@ -53,8 +58,9 @@ def test_synthea_loads_in_order_with_every_lookup_resolved_and_rolls_back(synthe
         with ZohoClient(config) as client:
             propose_mapping("synthea", warehouse, dbt, client)
             confirmation.confirm("end-to-end test", dbt)
+            before = server.snapshot()
             prepare_schema(client, dbt, run_id="R1", warehouse=warehouse, log=lambda *a: None)
-        before = server.snapshot()["data_hash"]
+        assert server.snapshot()["schema_hash"] != before["schema_hash"]
 
         source = TableSource(warehouse)
         counts = {s.module: source.count(s) for s in plan.specs}
@@ -97,12 +103,36 @@ def test_synthea_loads_in_order_with_every_lookup_resolved_and_rolls_back(synthe
         predicted = estimate(plan, counts, PlanLimits()).credits
         assert abs(predicted - spent) <= 0.10 * spent, (predicted, spent)
 
-        audit = AuditLog(journal, "R1")
-        with ZohoClient(config, on_call=audit) as client:
-            undone = Rollback(client, "R1", journal).run()
-            assert server.snapshot()["data_hash"] == before
-            schema = rollback_schema(client, warehouse, "R1")
-        audit.close()
-        assert sum(r["deleted"] for r in undone) == sum(counts.values())
-        assert {s["kind"] for s in schema} >= {"field", "module"}
-        assert all(s["outcome"] for s in schema)  # each change says what became of it
+        con = duckdb.connect(str(warehouse), read_only=True)
+        made = con.execute("SELECT kind, module, field FROM ops.schema_changes WHERE run_id = 'R1'").fetchall()
+        con.close()
+        created_modules = {m for k, m, _ in made if k == "module"}
+        assert {k for k, _, _ in made} >= {"field", "module", "record"} and created_modules
+
+        for name, value in (("ZOHO_CLIENT_ID", server.client_id), ("ZOHO_CLIENT_SECRET", server.client_secret),
+                            ("ZOHO_REFRESH_TOKEN", server.refresh_token), ("ZOHO_API_URL", server.base_url)):
+            monkeypatch.setenv(name, value)
+        capsys.readouterr()
+        assert main(["rollback", "--run", "R1", "--schema", "--journal", str(journal),
+                     "--warehouse", str(warehouse)]) == 0
+        out = capsys.readouterr().out
+        after = server.snapshot()
+        assert after["data_hash"] == before["data_hash"]
+
+        # Zoho's API deletes fields and pick-list values, not modules: the schema is the one before
+        # plus exactly the custom modules the run created, empty, with a new custom module's fields.
+        left = set(after["schema"]) - set(before["schema"])
+        assert left == created_modules
+        assert {m: after["schema"][m] for m in before["schema"]} == before["schema"]
+        assert all(m not in after["data"] for m in left)
+        with ZohoClient(config) as client:
+            reference = client.create_module("Reference", "References", api_name="Reference_Module")
+            defaults = [(f["api_name"], f["data_type"]) for f in client.fields(reference["api_name"])]
+        for m in left:
+            assert not [f for f in after["schema"][m]["fields"] if f["custom_field"]], m
+            assert [(f["api_name"], f["data_type"]) for f in after["schema"][m]["fields"]] == defaults, m
+        line = next(x for x in out.splitlines() if "remove in Setup > Modules" in x and x.startswith("custom modules"))
+        assert set(line.split(": ", 1)[1].split(", ")) == created_modules
+        report = json.loads((work_home / "reports" / "load_R1.json").read_text())
+        assert set(report["modules_to_remove_in_setup"]) == created_modules
+        assert {r["status"] for r in report["schema_rollback"]} == {"done", "left"}

@@ -200,9 +200,13 @@ def _change_key(kind: str, module: str, field: str | None, created_at: Any, deta
 
 def _run_records_left(root: Path, run_id: str) -> dict[str, int]:
     """Per module, the records the run inserted that its rollback has not yet deleted."""
-    if not journal.run_dir(root, run_id).is_dir():
+    folder = journal.run_dir(root, run_id)
+    # module segments only: this process's own audit file is open for writing (DuckDB refuses a
+    # second attach of it), and the schema segment holds no load rows
+    modules = [f.stem for f in folder.glob("*.duckdb") if not f.stem.startswith("audit-") and f.stem != SCHEMA_SEGMENT]
+    if not modules:
         return {}
-    with journal.JournalReader(root, runs=[run_id]) as reader:
+    with journal.JournalReader(root, runs=[run_id], modules=modules) as reader:
         return dict(reader.sql(
             """SELECT j.module, count(*) FROM load_journal j
                LEFT JOIN rollback_journal r USING (run_id, module, source_key)
