@@ -35,8 +35,8 @@ class ZohoRollbackOperator(BaseOperator):
     def execute(self, context: Any) -> dict:
         from clinic2zoho import settings
         from clinic2zoho.loader import journal
-        from clinic2zoho.loader.rollback import Rollback, rollback_schema
-        from clinic2zoho.loader.run import open_client
+        from clinic2zoho.loader.rollback import Rollback, modules_left, rollback_schema
+        from clinic2zoho.loader.run import open_client, write_report
 
         run_id = self.load_run_id.strip()
         if not run_id:
@@ -50,7 +50,7 @@ class ZohoRollbackOperator(BaseOperator):
         client = open_client(ZohoHook(self.zoho_conn_id).config, audit)
         try:
             results = Rollback(client, run_id, root).run(mods or None)
-            schema = rollback_schema(client, warehouse, run_id) if with_schema else []
+            schema = rollback_schema(client, warehouse, run_id, root=root) if with_schema else []
         finally:
             client.close()
             audit.close()
@@ -60,8 +60,13 @@ class ZohoRollbackOperator(BaseOperator):
             self.log.info("%s: deleted %s, restored %s, failed %s", r["module"], r["deleted"], r["restored"], r["failed"])
         for s in schema:
             self.log.info("schema %s %s %s: %s", s["kind"], s["module"], s["field"] or "", s["outcome"])
+        left = modules_left(schema)
+        if left:  # Zoho's API cannot delete a custom module
+            self.log.warning("custom modules left in Zoho, remove in Setup > Modules: %s", ", ".join(left))
+        if with_schema:
+            write_report(root, run_id)
         failed = sum(r["failed"] for r in results)
         if failed:
             raise AirflowException(f"rollback of run {run_id}: {failed} record(s) could not be undone; "
                                    "see rollback_journal, then retry the task")
-        return {"run_id": run_id, "modules": results, "schema": schema}
+        return {"run_id": run_id, "modules": results, "schema": schema, "modules_left": left}
