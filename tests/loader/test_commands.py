@@ -51,3 +51,21 @@ def test_rollback_command_undoes_a_run(zoho_env, clinic, capsys):
     con = duckdb.connect(str(clinic.warehouse), read_only=True)
     assert con.execute("SELECT count(*) FROM ops.rollback_journal WHERE status = 'done'").fetchone() == (81,)
     con.close()
+
+
+def test_rollback_schema_command_names_the_modules_left_for_setup(zoho_env, clinic, capsys, work_home):
+    import json
+
+    from tests.loader.test_rollback import _record_schema_changes
+
+    load(zoho_env, clinic, run_id="runschema")
+    _record_schema_changes(clinic, "runschema", zoho_env)
+    assert main(["rollback", "--run", "runschema", "--schema", "--journal", str(clinic.journal),
+                 "--warehouse", str(clinic.warehouse)]) == 0
+    out = capsys.readouterr().out
+    assert "schema field Insurance.Carrier: removed" in out
+    assert "custom modules left in Zoho (Zoho's API cannot delete modules), remove in Setup > Modules: Insurance" in out
+    report = json.loads((work_home / "reports" / "load_runschema.json").read_text())
+    assert report["modules_to_remove_in_setup"] == ["Insurance"]
+    assert sorted(r["status"] for r in report["schema_rollback"]) == ["done"] * 6 + ["left"]
+    assert "remove in Setup &gt; Modules: Insurance" in (work_home / "reports" / "load_runschema.html").read_text()
