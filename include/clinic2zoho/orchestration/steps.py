@@ -1,0 +1,133 @@
+"""What the DAG tasks do, as plain functions over paths and plain values (no Airflow import).
+
+Every function here that writes the warehouse must run alone on it (the DAGs put its task in the
+`clinic_warehouse` pool). Return values go to XCom: counts, ids and paths only, never a record."""
+
+from __future__ import annotations
+
+import json
+from dataclasses import dataclass
+from datetime import datetime, timezone
+from pathlib import Path
+from typing import Any
+
+from clinic2zoho import settings
+from clinic2zoho.loader import journal
+from clinic2zoho.loader.estimate import PlanLimits, estimate
+from clinic2zoho.loader.plan import LoadPlan, plan_from_manifest
+from clinic2zoho.loader.source import TableSource
+
+FILE_VARS = ("provider_email_overrides_file", "patient_merges_file")
+
+
+def _warehouse(warehouse: Path | str | None) -> Path:
+    return Path(warehouse) if warehouse else settings.warehouse_path()
+
+
+def land_source(source: str, fmt: str, *, clinic_timezone: str = "", warehouse: Path | str | None = None,
+                **file_vars: str) -> dict[str, Any]:
+    """Land the export into raw.* and work out the dbt vars of the run (time zone from the
+    generic manifest unless given; the clinic's CSV inputs as absolute paths, since dbt runs in a
+    copy of the project folder)."""
+    from clinic2zoho.landing import land_export
+    from clinic2zoho.transform.dbt_runner import export_vars
+
+    if not source:
+        raise ValueError("no source given: trigger the DAG with param source (the export folder)")
+    result = land_export(source, fmt, warehouse=_warehouse(warehouse))
+    timezone_name = clinic_timezone or export_vars(source, fmt).get("clinic_timezone", "America/New_York")
+    files = {key: str(Path(file_vars[key]).resolve()) if file_vars.get(key) else "" for key in FILE_VARS}
+    for key, path in files.items():
+        if path and not Path(path).is_file():
+            raise FileNotFoundError(f"{key}: {path} does not exist")
+    return {"batch_id": result.batch_id, "rows": result.totals(), "clinic_timezone": timezone_name, **files}
+
+
+def land_org_users(users: list[dict[str, Any]] | str, org_label: str, warehouse: Path | str | None = None) -> int:
+    """The org's users (read through the Zoho client, or a users file) into raw.zoho_users, so dbt
+    checks every record owner against them."""
+    from clinic2zoho.landing import land_users
+
+    return land_users(users, org_label, warehouse=_warehouse(warehouse))
+
+
+def quality_report(warehouse: Path | str | None = None, reports_dir: Path | None = None) -> dict[str, Any]:
+    from clinic2zoho.quality import build_quality_report
+
+    report = build_quality_report(_warehouse(warehouse), reports_dir)
+    return {"paths": {k: str(v) for k, v in (report.get("paths") or {}).items()}}
+
+
+def dbt_manifest(warehouse: Path | str | None = None, dbt_vars: dict[str, Any] | None = None) -> Path:
+    """dbt's manifest of the project as it is now (`dbt parse`, beside the warehouse): the load
+    plan and the rules the reports cite come from it."""
+    from clinic2zoho.transform import run_dbt
+
+    result = run_dbt(["parse"], _warehouse(warehouse), {k: v for k, v in (dbt_vars or {}).items() if v})
+    if not result.success:
+        raise RuntimeError(f"dbt parse failed: {result.summary()}")
+    return Path(result.target_path) / "manifest.json"
+
+
+def plan_limits(config: Any, edition: str | None = None, per_minute: int | None = None) -> PlanLimits:
+    """The plan the estimate assumes: the Connection's edition, users and throttle unless the DAG
+    run's params say otherwise."""
+    return PlanLimits(edition or config.edition, int(config.user_count or 10),
+                      int(per_minute) if per_minute else config.per_minute_credits, config.max_concurrency)
+
+
+@dataclass(frozen=True)
+class PreparedLoad:
+    run_id: str
+    plan_path: Path
+    estimate: dict[str, Any]
+
+    def to_xcom(self) -> dict[str, Any]:
+        return {"run_id": self.run_id, "plan_path": str(self.plan_path), "credits": self.estimate["credits"],
+                "seconds": self.estimate["seconds"], "days_of_daily_credits": self.estimate["days_of_daily_credits"],
+                "modules": {m["module"]: {"rows": m["rows"], "credits": m["credits"]} for m in self.estimate["modules"]}}
+
+
+def prepare_load(run_id: str, plan: LoadPlan, limits: PlanLimits, *, warehouse: Path | str | None = None,
+                 journal_root: Path | None = None) -> PreparedLoad:
+    """Before the load tasks start: estimate credits and time, and write the run's plan where the
+    load tasks (plan.json) and the reports (run.json, with the prediction the run report compares
+    against) read it. A retry keeps the run's first plan and prediction."""
+    root = journal_root or settings.home() / "journal"
+    folder = journal.run_dir(root, run_id)
+    folder.mkdir(parents=True, exist_ok=True)
+    source = TableSource(_warehouse(warehouse))
+    counts = {s.module: source.count(s) for s in plan.specs}
+    predicted = estimate(plan, counts, limits).to_dict()
+    run_file = folder / "run.json"
+    if run_file.exists():
+        predicted = json.loads(run_file.read_text()).get("estimate") or predicted
+    else:  # the loader's run file: its plan and prediction
+        run_file.write_text(json.dumps({"run_id": run_id, "started_at": datetime.now(timezone.utc).isoformat(),
+                                        "plan": json.loads(plan.to_json()), "estimate": predicted}, indent=1))
+    plan_path = folder / "plan.json"
+    plan_path.write_text(plan.to_json())
+    return PreparedLoad(run_id, plan_path, predicted)
+
+
+def cutover_plan(manifest: Path) -> LoadPlan:
+    return plan_from_manifest(manifest)
+
+
+def sample_plan(manifest: Path, warehouse: Path | str | None = None, *, seed: int = 0, minimum: int = 100,
+                maximum: int = 300, share: float = 0.05) -> tuple[LoadPlan, dict[str, Any]]:
+    """Choose the sample (writes ops.sample_patients and schema sample) and return its load plan
+    with a summary for the logs: counts per module and per stratum dimension, no patient data."""
+    from clinic2zoho.sample import select_sample
+
+    selection = select_sample(_warehouse(warehouse), plan=plan_from_manifest(manifest), seed=seed,
+                              minimum=minimum, maximum=maximum, share=share)
+    return selection.plan, {"patients": len(selection.patients), "population": selection.population,
+                            "seed": selection.seed, "tables": dict(selection.tables)}
+
+
+def workflow_rebuild(warehouse: Path | str | None = None, reports_dir: Path | None = None) -> dict[str, Any]:
+    from clinic2zoho.reports import write_workflow_rebuild
+
+    ref = write_workflow_rebuild(_warehouse(warehouse), reports_dir)
+    return {"workflows": len(ref.workflows), "markdown": str(ref.markdown_path), "html": str(ref.html_path)}

@@ -1,0 +1,78 @@
+"""Building blocks the clinic DAGs share: the Cosmos task group that builds the mapping with dbt
+(one `dbt build` task per model, its tests the gate), and one load task per Zoho module ordered by
+the lookups between modules."""
+
+from __future__ import annotations
+
+import os
+from typing import Any
+
+from cosmos import DbtTaskGroup, ExecutionConfig, ProfileConfig, ProjectConfig, RenderConfig
+from cosmos.constants import ExecutionMode, InvocationMode, LoadMode, TestBehavior
+
+from clinic2zoho import settings
+from clinic2zoho.cluster.pools import WAREHOUSE_POOL
+from clinic2zoho.loader.plan import LoadPlan
+from clinic2zoho.mapping.files import dbt_project_dir
+from clinic2zoho.orchestration.plan_nodes import plan_from_nodes, upstream_modules
+from clinic2zoho.transform.dbt_runner import TELEMETRY_ENV, dbt_executable
+from clinic2zoho_airflow.operators.zoho_params import ParamZohoLoadOperator
+
+
+def dbt_mapping_group(group_id: str = "dbt_mapping", vars_from: str = "land") -> DbtTaskGroup:
+    """The dbt project rendered by Cosmos. DuckDB takes one writer per file: every dbt task runs
+    in the warehouse pool, as a subprocess holding the file only while it works. `vars_from`: the
+    task whose XCom holds the run's dbt vars (time zone, the clinic's CSV inputs)."""
+    project = dbt_project_dir()
+    select = [item for item in os.environ.get("CLINIC2ZOHO_DBT_SELECT", "").split() if item]
+    env = {**TELEMETRY_ENV, "CLINIC2ZOHO_WAREHOUSE": str(settings.warehouse_path())}
+    xcom = f"ti.xcom_pull(task_ids='{vars_from}')"
+    return DbtTaskGroup(
+        group_id=group_id,
+        project_config=ProjectConfig(dbt_project_path=project, env_vars=env, install_dbt_deps=False),
+        profile_config=ProfileConfig(profile_name="clinic2zoho", target_name="local",
+                                     profiles_yml_filepath=project / "profiles.yml"),
+        # Watcher mode: one `dbt build` (a subprocess: dbt-duckdb keeps its connection open in the
+        # process that ran it) runs the project in dbt's own order — tests over several models
+        # included —, and one task per model reports that model's build and tests from its log.
+        # Per-model `dbt build` processes cost a dbt start each: minutes on a small box.
+        execution_config=ExecutionConfig(execution_mode=ExecutionMode.WATCHER, invocation_mode=InvocationMode.SUBPROCESS,
+                                         dbt_executable_path=dbt_executable()),
+        render_config=RenderConfig(load_method=LoadMode.DBT_LS, test_behavior=TestBehavior.BUILD, select=select,
+                                   invocation_mode=InvocationMode.SUBPROCESS, dbt_executable_path=dbt_executable()),
+        operator_args={
+            "pool": WAREHOUSE_POOL,
+            "vars": {key: "{{ " + xcom + "['" + key + "'] }}"
+                     for key in ("clinic_timezone", "provider_email_overrides_file", "patient_merges_file")},
+        },
+    )
+
+
+def render_time_plan(group: DbtTaskGroup) -> LoadPlan:
+    """The modules to load and their order, from the models Cosmos rendered (their meta)."""
+    nodes = [{"name": n.name, "config": n.config} for n in group.dbt_graph.filtered_nodes.values()
+             if str(n.resource_type.value if hasattr(n.resource_type, "value") else n.resource_type) == "model"]
+    return plan_from_nodes(nodes)
+
+
+def zoho_load_tasks(plan: LoadPlan, *, plan_path: str, zoho_conn_id: str, files_root: str,
+                    **operator_args: Any) -> dict[str, ParamZohoLoadOperator]:
+    """One deferrable load task per module (a bulk job frees the worker slot while Zoho works),
+    each after the modules its lookups point at; retries resume the run from its journal."""
+    tasks = {
+        module: ParamZohoLoadOperator(
+            task_id=f"load_{module.lower()}", modules=[module], plan_path=plan_path, zoho_conn_id=zoho_conn_id,
+            files_root=files_root, deferrable=True, retries=2, **operator_args)
+        for module in plan.order()
+    }
+    for module, needs in upstream_modules(plan).items():
+        for upstream in needs:
+            tasks[upstream] >> tasks[module]
+    return tasks
+
+
+def first_and_last(tasks: dict[str, Any], plan: LoadPlan) -> tuple[list[Any], list[Any]]:
+    """Load tasks with nothing upstream, and those nothing waits for."""
+    needs = upstream_modules(plan)
+    needed = {u for ups in needs.values() for u in ups}
+    return ([tasks[m] for m, ups in needs.items() if not ups], [tasks[m] for m in needs if m not in needed])
