@@ -40,7 +40,7 @@ def test_prospects_without_visits_are_leads_and_the_rest_contacts(generic_wareho
     assert wh.scalar(
         "select count(*) from zoho.zoho_leads l join intermediate.int_appointments a on a.patient_id = l.Clinic_Patient_Id"
     ) == 0
-    assert wh.scalar("select count(*) from zoho.zoho_contacts where Patient_Status in ('Inactive', 'Deceased') and Tag = 'Archived'") > 0
+    assert wh.scalar("select count(*) from zoho.zoho_contacts where Patient_Status in ('Inactive', 'Deceased') and Archived") > 0
     assert wh.scalar("select count(distinct Referral_Source) from zoho.zoho_contacts") > 3
 
 

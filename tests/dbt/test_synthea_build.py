@@ -28,7 +28,7 @@ def test_synthea_records_land_in_their_zoho_modules(synthea_warehouse):
     assert wh.scalar("select count(*) from zoho.zoho_billing_history where Payer_Id is not null and Payer is null") == 0
     # deceased patients are archived contacts, not dropped
     deceased = wh.scalar("select count(*) from raw.synthea__patients where deathdate is not null")
-    assert wh.scalar("select count(*) from zoho.zoho_contacts where Patient_Status = 'Deceased' and Tag = 'Archived'") == deceased
+    assert wh.scalar("select count(*) from zoho.zoho_contacts where Patient_Status = 'Deceased' and Archived") == deceased
 
 
 def test_synthea_rows_are_conserved_with_named_rules(synthea_warehouse):

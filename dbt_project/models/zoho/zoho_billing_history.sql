@@ -6,13 +6,14 @@ select
     concat('Claim ', claims.claim_id) as Name,
     claims.patient_id as Contact,
     {{ zoho_date('claims.service_date') }} as Service_Date,
-    claims.cpt_code as CPT_Code,
+    claims.cpt_code as Procedure_Code,
     claims.amount_billed as Amount,
     claims.amount_paid as Amount_Paid,
     claims.balance as Balance,
     claims.payer_name as Payer,
     claims.payer_id as Payer_Id,
     coalesce(statuses.Claim_Status, claims.claim_status) as Claim_Status
+    {{ clinic_extra_columns('claims') }}
 from {{ ref('int_claims') }} as claims
 left join {{ ref('claim_status_map') }} as statuses on claims.claim_status = statuses.source_status
 where claims.exclusion_rule is null

@@ -1,5 +1,5 @@
 -- Contacts: active patients and patients with visits. Inactive and deceased patients are kept
--- as archived Contacts (Patient_Status and the Archived tag), never dropped. The referral source
+-- as archived Contacts (Patient_Status and the Archived checkbox), never dropped. The referral source
 -- goes to the Referral_Source pick-list through the referral_source_map seed.
 with
 
@@ -22,8 +22,9 @@ select
     clinic_accounts.Clinic_Account_Id as Account_Name,
     patients.zoho_patient_status as Patient_Status,
     {{ zoho_date('patients.deceased_date') }} as Date_of_Death,
-    case when patients.is_archived then 'Archived' end as Tag,
+    patients.is_archived as Archived,
     referral_map.Referral_Source
+    {{ clinic_extra_columns('patients') }}
 from patients
 left join {{ ref('zoho_accounts') }} as clinic_accounts on patients.clinic_id = clinic_accounts.Clinic_Account_Id
 left join {{ ref('referral_source_map') }} as referral_map on patients.referral_source_value = referral_map.source_value

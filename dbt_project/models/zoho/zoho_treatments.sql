@@ -6,10 +6,11 @@ select
     treatments.patient_id as Contact,
     treatments.code_system as Code_System,
     treatments.code as Code,
-    treatments.description as Description,
+    treatments.description as Treatment_Description,
     {{ zoho_date('treatments.treatment_date') }} as Treatment_Date,
     owners.Email as Owner,
     treatments.outcome as Outcome
+    {{ clinic_extra_columns('treatments') }}
 from {{ ref('int_treatments') }} as treatments
 left join {{ ref('zoho_users_resolution') }} as owners on treatments.provider_id = owners.provider_id
 where treatments.exclusion_rule is null

@@ -18,12 +18,12 @@ def first_choices(mapping: dict[str, Any]) -> dict[str, str]:
         out[ent["entity"]] = ent["module"]
         for f in ent["fields"]:
             key = f"{ent['entity']}.{f['column']}"
-            if f["target"] == "skip":
+            if f["target"] == "skip" and not f.get("unmapped_target"):
                 out[key] = "skip"
             elif f.get("new_field"):
                 out[key] = f"new {f['module']} {f['data_type']}"
-            else:
-                out[key] = f["target"]
+            else:  # a match the model cannot carry yet (unmapped_target) still counts as the match
+                out[key] = f.get("unmapped_target") or f["target"]
     return out
 
 

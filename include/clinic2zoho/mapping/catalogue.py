@@ -32,7 +32,8 @@ class TargetField:
     lookup: str | None = None  # module a lookup points at
     in_org: bool = False
     external: bool = False
-    always: bool = False  # created even when no source column maps to it
+    always: bool = False  # the model fills it whatever maps onto it: planned (and created) always
+    via: str | None = None  # the model writes it into another column (Notes: the date in Note_Title)
 
     def spec(self) -> dict[str, Any]:
         out: dict[str, Any] = {"data_type": self.data_type}
@@ -57,6 +58,7 @@ class TargetModule:
     singular_label: str | None = None
     plural_label: str | None = None
     companion_of: str | None = None  # written alongside another module (Tasks beside Events)
+    helper_columns: list[str] = field(default_factory=list)  # model columns that are not Zoho fields
 
     @property
     def accepts_custom_fields(self) -> bool:
@@ -68,6 +70,8 @@ class Catalogue:
     modules: dict[str, TargetModule]
     records: list[dict]
     value_lists: dict[str, dict]
+    value_maps: dict[str, dict] = field(default_factory=dict)  # seed name -> value map design
+    sensitive_columns: list[str] = field(default_factory=list)  # never proposed as a target
 
 
 def _org_field(f: dict) -> TargetField:
@@ -103,6 +107,7 @@ def load_catalogue(client: MetadataClient | None, path: Path = TARGET_MODEL) -> 
                 value_aliases=dict(f.get("value_aliases") or {}),
                 lookup=f.get("lookup"),
                 always=bool(f.get("always")),
+                via=f.get("via"),
             )
         ext = spec.get("external_id")
         if ext and spec["kind"] in {"standard", "custom", "junction"}:
@@ -119,6 +124,7 @@ def load_catalogue(client: MetadataClient | None, path: Path = TARGET_MODEL) -> 
             singular_label=spec.get("singular_label"),
             plural_label=spec.get("plural_label"),
             companion_of=spec.get("with"),
+            helper_columns=list(spec.get("helper_columns") or []),
         )
         if name in org_modules and client is not None and module.accepts_custom_fields:
             module.in_org = True
@@ -129,14 +135,17 @@ def load_catalogue(client: MetadataClient | None, path: Path = TARGET_MODEL) -> 
                     live.aliases = planned.aliases
                     live.always = planned.always
                     live.external = live.external or planned.external
-                    live.values = live.values or planned.values
+                    # values the design needs on an existing pick-list are added to it
+                    live.values = live.values + [v for v in planned.values if v not in live.values]
+                    live.via = planned.via
                     live.value_aliases = planned.value_aliases
                     live.lookup = live.lookup or planned.lookup
                 fields[live.api_name] = live
         elif name in org_modules:
             module.in_org = True
         modules[name] = module
-    return Catalogue(modules, list(design.get("records") or []), dict(design.get("value_lists") or {}))
+    return Catalogue(modules, list(design.get("records") or []), dict(design.get("value_lists") or {}),
+                     dict(design.get("value_maps") or {}), list(design.get("sensitive_columns") or []))
 
 
 def custom_module(api_name: str, label: str, kind: str, external_id: str, entity: str) -> TargetModule:
@@ -144,7 +153,9 @@ def custom_module(api_name: str, label: str, kind: str, external_id: str, entity
     singular = label[:25]
     plural = (label if label.endswith("s") else label + "s")[:25]
     fields = {
-        "Name": TargetField("Name", "text", 120, aliases=["name", "title"]),
+        # every custom module has a Name and an Owner; the model always fills the Name
+        "Name": TargetField("Name", "text", 120, aliases=["name", "title"], always=True),
+        "Owner": TargetField("Owner", "ownerlookup", lookup="Users", aliases=["owner", "coordinator", "owner_id"]),
         external_id: TargetField(external_id, "text", 60, aliases=["id", "key"], external=True, always=True),
     }
     return TargetModule(api_name, kind, [entity], external_id, f"zoho_{api_name.lower()}", fields,

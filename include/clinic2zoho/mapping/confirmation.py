@@ -15,7 +15,7 @@ from pathlib import Path
 
 import yaml
 
-from clinic2zoho.mapping import files
+from clinic2zoho.mapping import files, seeds
 
 RECONFIRM = "clinic2zoho confirm --by NAME"
 
@@ -71,6 +71,9 @@ def confirm(by: str, dbt_dir: Path | None = None, now: datetime | None = None) -
         raise MappingNotConfirmed(f"no mapping file in {files.mapping_dir(dbt_dir)}: run `clinic2zoho propose` first")
     for path in mappings:
         files.read_mapping(path)  # refuse to confirm a file that cannot be read
+    # the seeds dbt reads (value maps, pick-lists, extra columns) are written from the files
+    # first, so the hash covers what the models will read
+    seeds.write_seeds(dbt_dir)
     hashes = file_hashes(dbt_dir)
     record = Confirmation(by.strip(), (now or datetime.now(timezone.utc)).isoformat(timespec="seconds"),
                           combined_hash(hashes), hashes)

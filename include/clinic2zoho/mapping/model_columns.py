@@ -70,26 +70,46 @@ def lineage(dbt_dir: Path, fmt: str, entity: str, column: str, model: str) -> se
     return set()
 
 
+_CARRIED_KINDS = {"standard", "custom", "junction"}
+_REFERENCE_TYPES = {"lookup", "ownerlookup", "multimodulelookup"}
+
+
 def annotate(mapping: dict[str, Any], models: dict[str, dict[str, Any]], dbt_dir: Path | None = None) -> None:
-    """Record on each field choice which model maps it and whether the model agrees."""
-    model_of = {m["api_name"]: m.get("model") for m in mapping.get("modules", [])}
+    """Record on each field choice which model maps it (`mapped_by`), or that the extra-columns
+    macro carries it into the model (`carried_by: clinic_extra_columns`), and flag where the
+    model's SQL seems to map the source column elsewhere (`disagreement`). The macro carries plain
+    values only: a reference (lookup, owner, a provider's email) or a field of a module without
+    custom fields (notes, attachments) that the model does not map is skipped, the proposed
+    target kept in `unmapped_target`, so nothing reaches the file that the model cannot hold."""
+    modules = {m["api_name"]: m for m in mapping.get("modules", [])}
     for ent in mapping.get("entities", []):
         for choice in ent.get("fields") or []:
             module = choice.get("module")
-            model = model_of.get(module)
-            if not module or not model or model not in models:
+            model = (modules.get(module) or {}).get("model")
+            if not module or not model or model not in models or choice.get("target") == "skip":
                 continue
             columns = {c.lower(): c for c in models[model]["columns"]}
-            field = choice["field"]
+            field = choice.get("via") or choice["field"]
             if field.lower() in columns:
                 choice["mapped_by"] = model
-            else:
-                choice["carried_by"] = "clinic_extra_columns"  # the macro adds it to the model
+                continue
+            # a key held as text (a visit id) is carried as it is; a lookup, or a provider's key
+            # proposed as an email field, needs the model's resolution
+            reference = choice.get("data_type") in _REFERENCE_TYPES or bool(choice.get("lookup")) or (
+                choice.get("data_type") == "email" and any("(a reference)" in r for r in choice.get("reasons") or []))
+            if reference or modules[module].get("kind") not in _CARRIED_KINDS:
+                why = ("a reference needs the model's SQL and meta (lookups, owner resolution)" if reference
+                       else f"{module} takes no custom fields")
+                choice["unmapped_target"] = choice["target"]
+                choice["target"] = "skip"
+                choice["reasons"] = [*choice.get("reasons", []),
+                                     f"skipped: {model} does not map it and {why}; map it in {model}.sql to carry it"]
+                continue
+            choice["carried_by"] = "clinic_extra_columns"  # the macro adds the column to the model
             if dbt_dir is not None:
                 mapped = lineage(dbt_dir, mapping["format"], ent["entity"], choice["column"], model)
                 mapped = {m for m in mapped if m.lower() in columns} if columns else mapped
                 # flag only an unambiguous trace: the text lineage over-reaches through shared names
-                if len(mapped) == 1 and field not in mapped:
-                    choice["disagreement"] = f"{model} seems to map {choice['column']} to {next(iter(mapped))} (traced in its SQL; check)"
-                    choice["mapped_by"] = model
-                    choice.pop("carried_by", None)
+                if len(mapped) == 1:
+                    choice["disagreement"] = (f"{model} seems to map {choice['column']} to {next(iter(mapped))} already "
+                                              f"(traced in its SQL); {field} is carried as an extra column: check")

@@ -186,6 +186,10 @@ class Proposer:
             if col.name in WHOLE_RECORD_COLUMNS:
                 choices[col.name] = self._skip(col, ["carries the whole source record; kept in raw for lineage"], 0.95)
                 continue
+            if col.name in self.catalogue.sensitive_columns:
+                choices[col.name] = self._skip(col, ["a government identifier: not copied into the CRM unless the clinic"
+                                                     " sets a target for it here"], 0.9)
+                continue
             if col.name == key and module.kind != "users" and module.external_id in module.fields:
                 target = module.fields[module.external_id]
                 choices[col.name] = self._choice(col, module, target, 0.98, [f"key column of {entity}: the external id"])
@@ -318,6 +322,8 @@ class Proposer:
             choice["lookup"] = target.lookup
         if target.external:
             choice["external_id"] = True
+        if target.via:
+            choice["via"] = target.via
         if target.data_type in {"picklist", "multiselectpicklist"} and col.values and "value_map" not in choice:
             choice["value_map"] = value_map(col.values, target.values, target.value_aliases)
         return choice
@@ -354,12 +360,17 @@ class Proposer:
             always = [self._planned(m.fields[f]) for f in m.fields if m.fields[f].always]
             if always:
                 item["planned_fields"] = always
+            if m.helper_columns:
+                item["helper_columns"] = list(m.helper_columns)
             modules.append(item)
         for name, m in self.catalogue.modules.items():  # companions: Tasks beside Events, Invoices beside billing
             if name not in used_modules and m.companion_of in used_modules:
-                modules.append({"api_name": name, "kind": m.kind, "exists_in_org": m.in_org, "external_id": m.external_id,
-                                "model": m.model, "entities": [], "companion_of": m.companion_of,
-                                "planned_fields": [self._planned(m.fields[f]) for f in m.fields if m.fields[f].always]})
+                item = {"api_name": name, "kind": m.kind, "exists_in_org": m.in_org, "external_id": m.external_id,
+                        "model": m.model, "entities": [], "companion_of": m.companion_of,
+                        "planned_fields": [self._planned(m.fields[f]) for f in m.fields if m.fields[f].always]}
+                if m.helper_columns:
+                    item["helper_columns"] = list(m.helper_columns)
+                modules.append(item)
         mapping = {
             "version": 1,
             "format": self.fmt,
@@ -368,8 +379,55 @@ class Proposer:
             "records": self.catalogue.records,
             "entities": entities,
         }
+        value_maps = self._value_maps(entities, {m["api_name"] for m in modules})
+        if value_maps:
+            mapping["value_maps"] = value_maps
         model_columns.annotate(mapping, self.models, self.dbt_dir)
         return mapping
+
+    # -- value maps the models read as seeds ----------------------------------------------------
+    def _value_maps(self, entities: list[dict[str, Any]], modules: set[str]) -> dict[str, Any]:
+        """One value map per seed the design names, for the modules this export feeds: the values
+        found in the export (normalised as the models compare them) and every value and synonym of
+        the design. The field choices point at it (`value_map_in`); it is the one place to edit."""
+        out: dict[str, Any] = {}
+        for seed, spec in self.catalogue.value_maps.items():
+            module_name, field_name = spec["field"].split(".", 1)
+            targets = {spec["field"], *(spec.get("also") or [])}
+            if module_name not in modules or module_name not in self.catalogue.modules:
+                continue
+            target = self.catalogue.modules[module_name].fields.get(field_name)
+            if target is None:
+                continue
+            norm = _NORMALISE[spec.get("normalise", "none")]
+            values: dict[str, dict[str, Any]] = {}
+            columns: list[str] = []
+            for ent in entities:
+                for choice in ent.get("fields") or []:
+                    if choice.get("target") not in targets:
+                        continue
+                    columns.append(choice.get("value_map_via") or f"{ent['entity']}.{choice['column']}")
+                    for entry in choice.pop("value_map", None) or []:
+                        source = norm(str(entry["source"]))
+                        if source in values:
+                            values[source]["rows"] = values[source].get("rows", 0) + entry.get("rows", 0)
+                        else:
+                            values[source] = {**entry, "source": source}
+                    choice.pop("value_map_via", None)
+                    choice["value_map_in"] = f"value_maps.{seed}"
+            for value in target.values:
+                for word in [value, *(target.value_aliases.get(value) or [])]:
+                    values.setdefault(norm(word), {"source": norm(word), "zoho": value, "from": "design"})
+            extra = spec.get("columns") or {}
+            for entry in values.values():
+                for column, cspec in extra.items():
+                    entry[column] = (cspec.get("values") or {}).get(entry["zoho"], cspec.get("default"))
+            out[seed] = {"field": spec["field"], **({"also": list(spec["also"])} if spec.get("also") else {}),
+                         "key": spec["key"], "normalise": spec.get("normalise", "none"),
+                         "source_columns": columns,
+                         **({"columns": extra} if extra else {}),
+                         "values": sorted(values.values(), key=lambda e: (e.get("from") == "design", e["source"]))}
+        return out
 
     @staticmethod
     def _planned(f: TargetField) -> dict[str, Any]:
@@ -381,6 +439,9 @@ class Proposer:
         if f.values:
             out["values"] = f.values
         return out
+
+
+_NORMALISE = {"none": lambda v: v, "lower": lambda v: v.lower(), "lower_trim": lambda v: v.strip().lower()}
 
 
 def read_manifest(con: duckdb.DuckDBPyConnection, fmt: str) -> dict | None:

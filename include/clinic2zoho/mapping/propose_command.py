@@ -13,6 +13,7 @@ from clinic2zoho.mapping import files
 from clinic2zoho.mapping.catalogue import load_catalogue
 from clinic2zoho.mapping.propose import Proposer, read_manifest
 from clinic2zoho.mapping.review import write_review
+from clinic2zoho.mapping.seeds import write_seeds
 from clinic2zoho.mapping.zoho_access import add_zoho_arguments, client_from_args
 
 
@@ -34,6 +35,7 @@ def propose_mapping(fmt: str, warehouse: Path | None = None, dbt_dir: Path | Non
     finally:
         con.close()
     path = files.write_mapping(mapping, files.mapping_path(fmt, dbt_dir))
+    write_seeds(dbt_dir)  # the value maps and extra columns dbt reads, from the mapping files
     review = write_review(mapping, settings.reports_dir() / f"mapping_review_{fmt}.html")
     return path, review, mapping
 

@@ -14,6 +14,8 @@ from typing import Any, Protocol
 
 import duckdb
 
+from clinic2zoho.mapping.seeds import picklist_values
+
 # Zoho answers some types under more than one name.
 _SAME_TYPE = [{"integer", "bigint"}, {"double", "decimal"}, {"lookup", "ownerlookup"}]
 _FIELD_KINDS = {"standard", "custom", "junction"}
@@ -120,6 +122,10 @@ def wanted(mappings: list[dict[str, Any]]) -> tuple[dict[str, dict], dict[tuple[
         for rec in mapping.get("records") or []:
             if rec not in records:
                 records.append(rec)
+    # the value maps' Zoho values (and a pick-list column of a value map, e.g. Leads.Lead_Status)
+    for key, values in picklist_values(mappings).items():
+        if key in fields:
+            fields[key].values += [v for v in values if v not in fields[key].values]
     return modules, fields, records
 
 
