@@ -55,6 +55,7 @@ def land_export(source: Path, fmt: str | None = None, warehouse: Path | None = N
     # Read and check every header before writing anything.
     csv_plan = synthea.plan(source) if fmt == "synthea" else generic.plan(source) if fmt == "generic" else []
     ndjson_plan = fhir.plan(source) if fmt == "fhir" else []
+    generic_keys = generic.record_keys(source) if fmt == "generic" else {}
 
     con = connect(warehouse)
     try:
@@ -63,8 +64,9 @@ def land_export(source: Path, fmt: str | None = None, warehouse: Path | None = N
             raise LandingError(f"batch id {batch.batch_id!r} was already used", file=source)
         with tempfile.TemporaryDirectory(prefix="landing-", dir=warehouse.parent) as workdir:
             for entity, shape in csv_plan:
+                key = synthea.record_key(entity, shape) if fmt == "synthea" else generic_keys.get(entity)
                 result.files.append(land_delimited(con, shape, entity, table_name(fmt, entity), batch,
-                                                   Path(workdir)))
+                                                   Path(workdir), key))
             for entity, path in ndjson_plan:
                 result.files.append(fhir.land_ndjson(con, path, entity, table_name(fmt, entity), batch))
             if fmt == "generic":

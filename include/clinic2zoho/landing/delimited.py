@@ -34,9 +34,10 @@ def read_csv_sql(path: Path, shape: CsvShape) -> str:
 
 
 def land_delimited(con: duckdb.DuckDBPyConnection, shape: CsvShape, entity: str, table: str,
-                   batch: Batch, workdir: Path) -> FileLoad:
+                   batch: Batch, workdir: Path, key: str | None = None) -> FileLoad:
+    """`key`: the record-key column (None: the row is its own key), see store.land_relation."""
     source_file = str(shape.path)
-    good, landed, unchanged, rejected = _land_once(con, shape, table, batch, workdir)
+    good, landed, unchanged, rejected = _land_once(con, shape, table, batch, workdir, key)
     if rejected and not shape.needs_transcoding and _encoding_rejects(con) and not _has_utf8_multibyte(shape.path):
         # The sample looked like UTF-8 (plain ASCII), but later bytes are not UTF-8 and nothing in
         # the file is UTF-8 beyond ASCII: it is a cp1252/latin-1 file. Land it again, transcoded.
@@ -44,7 +45,7 @@ def land_delimited(con: duckdb.DuckDBPyConnection, shape: CsvShape, entity: str,
         con.execute("DELETE FROM raw.raw_rejects WHERE batch_id = ? AND source_file = ?",
                     [batch.batch_id, source_file])
         shape = replace(shape, encoding="cp1252")
-        good, landed, unchanged, rejected = _land_once(con, shape, table, batch, workdir)
+        good, landed, unchanged, rejected = _land_once(con, shape, table, batch, workdir, key)
     load = FileLoad(entity=entity, file=source_file, table=table, read=good + rejected, landed=landed,
                     unchanged=unchanged, rejected=rejected)
     record_file_load(con, batch, entity, source_file, load.read, landed, unchanged, rejected)
@@ -52,7 +53,7 @@ def land_delimited(con: duckdb.DuckDBPyConnection, shape: CsvShape, entity: str,
 
 
 def _land_once(con: duckdb.DuckDBPyConnection, shape: CsvShape, table: str, batch: Batch,
-               workdir: Path) -> tuple[int, int, int, int]:
+               workdir: Path, key: str | None) -> tuple[int, int, int, int]:
     source_file = str(shape.path)
     read_path = shape.path
     if shape.needs_transcoding:
@@ -61,7 +62,7 @@ def _land_once(con: duckdb.DuckDBPyConnection, shape: CsvShape, table: str, batc
     cols = ", ".join(quote_ident(c) for c in shape.columns)
     select_sql = f"SELECT {cols}, row_number() OVER () AS _rn FROM {read_csv_sql(read_path, shape)}"
     try:
-        good, landed, unchanged = land_relation(con, table, shape.columns, select_sql, source_file, batch)
+        good, landed, unchanged = land_relation(con, table, shape.columns, select_sql, source_file, batch, key)
         rejected = _collect_rejects(con, table, source_file, batch)
     finally:
         if read_path != shape.path:

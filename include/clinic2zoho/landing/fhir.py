@@ -19,6 +19,7 @@ MAX_LINE_BYTES = 256 << 20  # a DocumentReference may carry a large base64 attac
 _REJECTS = "_landing_ndjson_rejects"
 _REJECT_SCANS = "_landing_ndjson_reject_scans"
 _NPI = "http://hl7.org/fhir/sid/us-npi"
+RECORD_KEY = "id"  # a resource's logical id identifies it across exports
 
 
 def is_log_file(path: Path) -> bool:
@@ -210,7 +211,8 @@ def land_ndjson(con: duckdb.DuckDBPyConnection, path: Path, entity: str, table: 
     select = ", ".join(f"{expr} AS {quote_ident(name)}" for name, expr in columns.items())
     select_sql = (f"SELECT {select}, _rn FROM (SELECT CAST(line AS JSON) AS r, ln AS _rn FROM _landing_lines "
                   f"WHERE ok AND jtype = 'OBJECT' AND rtype = {sql_string(resource_type)})")
-    good, landed, unchanged = land_relation(con, table, list(columns), select_sql, source_file, batch)
+    good, landed, unchanged = land_relation(con, table, list(columns), select_sql, source_file, batch,
+                                              key=RECORD_KEY)
     rejected = reader_rejects
     if con.execute("SELECT count(*) FROM _landing_ndjson_bad").fetchone()[0]:
         rejected += record_rejects(con, "SELECT * FROM _landing_ndjson_bad", source_file, batch)

@@ -33,6 +33,12 @@ def read_manifest(source: Path) -> dict[str, Any]:
     return manifest
 
 
+def record_keys(source: Path) -> dict[str, str]:
+    """Entity -> record-key column, from the manifest's `key` (checked present by `plan`)."""
+    return {snake(name): snake(spec["key"]) for name, spec in read_manifest(source)["entities"].items()
+            if isinstance(spec, dict) and spec.get("key")}
+
+
 def plan(source: Path) -> list[tuple[str, CsvShape]]:
     manifest = read_manifest(source)
     manifest_path = source / MANIFEST
@@ -99,8 +105,8 @@ def land_workflows(con: duckdb.DuckDBPyConnection, path: Path, batch: Batch) -> 
     if good:
         con.executemany("INSERT INTO _landing_workflows VALUES (?, ?, ?, ?, ?, ?, ?)", good)
     table = table_name("generic", "workflows")
-    read_good, landed, unchanged = land_relation(con, table, WORKFLOW_COLUMNS,
-                                                 "SELECT * FROM _landing_workflows", str(path), batch)
+    read_good, landed, unchanged = land_relation(con, table, WORKFLOW_COLUMNS, "SELECT * FROM _landing_workflows",
+                                                 str(path), batch, key="workflow_id")
     rejected = 0
     if bad:
         con.execute("CREATE OR REPLACE TEMP TABLE _landing_workflow_rejects (source_row BIGINT, field VARCHAR, "

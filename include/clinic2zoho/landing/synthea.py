@@ -53,6 +53,19 @@ REQUIRED: dict[str, list[str | tuple[str, ...]]] = {
 }
 
 
+# Files whose `id` identifies one record across exports (landing keeps versions per id). Files
+# without a natural id (conditions, observations, ...) have none: each row is its own key.
+# imaging_studies is left out: its Id names a study and repeats on every instance row.
+RECORD_KEYS: dict[str, str] = {entity: "id" for entity in (
+    "patients", "encounters", "providers", "organizations", "payers", "claims", "claims_transactions",
+    "careplans")}
+
+
+def record_key(entity: str, shape: CsvShape) -> str | None:
+    key = RECORD_KEYS.get(entity)
+    return key if key in shape.columns else None
+
+
 def renames_for(entity: str) -> dict[str, str]:
     if entity in _FILE_RENAMES and entity in {"claims", "claims_transactions"}:
         return dict(_FILE_RENAMES[entity])
