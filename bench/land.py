@@ -94,7 +94,7 @@ def main() -> int:
             again, again_rss = _child(LAND, str(export), str(work / "warehouse.duckdb"))
             print(f"re-land    {again['read']:>12,} rows  {again['seconds']:8.2f} s  "
                   f"{again['read'] / again['seconds']:>12,.0f} rows/s  peak {again_rss / GiB:5.2f} GiB   "
-                  f"(unchanged {again['unchanged']:,}, landed {again["landed"]:,}: latest version per key)")
+                  f"(unchanged {again['unchanged']:,}, landed {again['landed']:,}: latest version per key)")
     return 0
 
 
