@@ -1,21 +1,71 @@
-"""The cutover DAG end to end with `dag.test()`: a failing dbt test (the gate) fails the run and
+"""The cutover DAG end to end with `dag.test()` against a local Zoho server: a small generated
+export landed, quality-reported, gated, built by dbt (Cosmos), loaded in order, validated and
+reported; an unconfirmed mapping stops the run at the gate; a failing dbt test fails the run and
 leaves every task after the dbt group unrun."""
 
 from __future__ import annotations
 
 import importlib.util
+import json
+import shutil
 import sys
+from dataclasses import dataclass
 from pathlib import Path
+from typing import Iterator
 
 import duckdb
 import pytest
 
+from clinic2zoho.generator import generate_export
+from clinic2zoho.landing import land_export
+from clinic2zoho.mapping import confirmation
+from clinic2zoho.mapping.propose_command import propose_mapping
+from clinic2zoho.settings import DBT_PROJECT_DIR
+from clinic2zoho.zoho import ZohoClient, ZohoConfig
+from clinic2zoho.zoho.connection import connection_json
+from clinic2zoho.zoho_server.process import ZohoServerProcess
 from tests.conftest import ROOT
 
 pytestmark = [pytest.mark.slow, pytest.mark.xdist_group("dag_clinic_cutover")]
 
+PATIENTS = 120
 
-def load_dag(monkeypatch, select: str):
+
+@dataclass
+class Cutover:
+    base: Path
+    export: Path
+    gen: Path
+    dbt: Path
+    server: ZohoServerProcess
+    mp: pytest.MonkeyPatch
+
+    def config(self) -> ZohoConfig:
+        url = self.server.base_url
+        return ZohoConfig(self.server.client_id, self.server.client_secret, self.server.refresh_token,
+                          data_centre=None, accounts_url=url, api_url=url, upload_url=url)
+
+    def use_home(self, name: str) -> Path:
+        home = self.base / name
+        home.mkdir(exist_ok=True)
+        self.mp.setenv("CLINIC2ZOHO_HOME", str(home))
+        return home
+
+    def conf(self) -> dict:
+        return {"source": str(self.export), "format": "generic",
+                "provider_email_overrides_file": str(self.gen / "provider_email_overrides.csv")}
+
+
+def copy_dbt_project(dest: Path) -> Path:
+    dest.mkdir()
+    for name in ("models", "seeds", "macros", "tests"):
+        shutil.copytree(DBT_PROJECT_DIR / name, dest / name)
+    for name in ("dbt_project.yml", "profiles.yml"):
+        shutil.copy(DBT_PROJECT_DIR / name, dest / name)
+    return dest
+
+
+def load_dag(monkeypatch, select: str = ""):
     """Parse dags/clinic_cutover.py afresh (it reads the warehouse path and selection at parse)."""
     monkeypatch.setenv("CLINIC2ZOHO_DBT_SELECT", select)
     spec = importlib.util.spec_from_file_location("clinic_cutover_under_test", ROOT / "dags" / "clinic_cutover.py")
@@ -25,17 +75,123 @@ def load_dag(monkeypatch, select: str):
     return module.dag
 
 
-def test_a_failing_dbt_test_fails_the_run_and_nothing_after_the_group_runs(
-    work_home: Path, synthea_dir: Path, monkeypatch
-):
+@pytest.fixture(scope="module")
+def cutover(tmp_path_factory) -> Iterator[Cutover]:
+    """A generated export, a copy of the dbt project with the mapping proposed and confirmed, and
+    a local production org named by AIRFLOW_CONN_ZOHO_DEFAULT."""
+    base = tmp_path_factory.mktemp("cutover")
+    mp = pytest.MonkeyPatch()
+    mp.delenv("CLINIC2ZOHO_WAREHOUSE", raising=False)
+    mp.delenv("CLINIC2ZOHO_REPORTS", raising=False)
+    generate_export(base / "gen", PATIENTS, seed=3)
+    dbt = copy_dbt_project(base / "dbt_project")
+    mp.setenv("CLINIC2ZOHO_DBT_PROJECT", str(dbt))
+    (base / "zoho").mkdir()
+    server = ZohoServerProcess(state=base / "zoho" / "state.sqlite", users=base / "gen" / "zoho_users.json",
+                               workdir=base / "zoho").start()
+    scenario = Cutover(base, base / "gen" / "export", base / "gen", dbt, server, mp)
+    try:
+        mp.setenv("AIRFLOW_CONN_ZOHO_DEFAULT", connection_json(scenario.config()))
+        home = scenario.use_home("propose")
+        land_export(scenario.export, "generic", warehouse=home / "warehouse.duckdb")
+        with ZohoClient(scenario.config()) as client:
+            propose_mapping("generic", home / "warehouse.duckdb", dbt, client)
+        confirmation.confirm("dag test", dbt)
+        yield scenario
+    finally:
+        server.close()
+        mp.undo()
+
+
+@pytest.fixture(scope="module")
+def cutover_run(cutover: Cutover):
+    """One successful cutover run (the module's shared, built scenario)."""
+    home = cutover.use_home("work")
+    mp = pytest.MonkeyPatch()
+    try:
+        dag = load_dag(mp)
+        run = dag.test(run_conf=cutover.conf())
+    finally:
+        mp.undo()
+    return dag, run, home
+
+
+def test_the_cutover_lands_gates_builds_loads_in_order_validates_and_reports(cutover, cutover_run):
     from airflow.utils.state import DagRunState, TaskInstanceState
 
-    warehouse = work_home / "warehouse.duckdb"
-    with open(synthea_dir / "organizations.csv", encoding="utf-8") as fh:
+    dag, run, home = cutover_run
+    states = {ti.task_id: ti.state for ti in run.get_task_instances()}
+    failed = {t: s for t, s in states.items() if s != TaskInstanceState.SUCCESS}
+    assert run.state == DagRunState.SUCCESS, failed
+    order = ["land", "org_users", "quality_report", "mapping_gate", "prepare_schema", "mapping_ready", "estimate",
+             "load_accounts", "load_contacts", "load_notes", "load_report", "validate", "reports"]
+    tis = {ti.task_id: ti for ti in run.get_task_instances()}
+    ends = [tis[t].end_date for t in order]
+    assert ends == sorted(ends)  # the chain ran in order (dag.test runs one task at a time)
+    assert tis["load_contacts"].start_date >= tis["load_accounts"].end_date  # lookups before the records using them
+
+    reports = home / "reports"
+    for name in ("data_quality.html", "reconciliation.html", "reconciliation.json", "workflow_rebuild.md",
+                 "workflow_rebuild.html"):
+        assert (reports / name).is_file(), name
+    summary = json.loads((reports / "reconciliation.json").read_text())["summary"]
+    assert summary["status"] == "passed"
+
+    # every row of every Zoho-shaped table is in Zoho (or rejected with a reason), Contacts counted in Zoho
+    con = duckdb.connect(str(home / "warehouse.duckdb"), read_only=True)
+    contacts = con.execute("SELECT count(*) FROM zoho.zoho_contacts").fetchone()[0]
+    done = con.execute("SELECT count(*) FROM ops.load_journal WHERE module = 'Contacts' AND status = 'done'").fetchone()[0]
+    rejected = con.execute("SELECT count(*) FROM ops.load_rejects WHERE module = 'Contacts'").fetchone()[0]
+    con.close()
+    assert contacts > 0 and done + rejected == contacts
+    with ZohoClient(cutover.config()) as client:
+        assert len(list(client.iter_records("Contacts", ["Clinic_Patient_Id"]))) == done
+
+    run_id = tis["validate"].xcom_pull(task_ids="validate")["run_id"]
+    load_report = json.loads((reports / f"load_{run_id}.json").read_text())
+    assert load_report["predicted"]["credits"] > 0 and load_report["credits_spent"] > 0  # estimate vs actual
+
+    assert [o.uri for o in dag.get_task("land").outlets] == ["clinic2zoho://warehouse/raw"]
+    assert [o.uri for o in dag.get_task("load_report").outlets] == ["clinic2zoho://zoho/loaded"]
+
+
+def test_an_unconfirmed_mapping_fails_the_run_at_the_gate_with_the_command_to_confirm(cutover, cutover_run, monkeypatch):
+    from airflow.utils.state import DagRunState, TaskInstanceState
+
+    model = cutover.dbt / "models" / "zoho" / "zoho_accounts.sql"
+    original = model.read_text()
+    model.write_text(original + "\n-- edited after confirmation\n")
+    try:
+        cutover.use_home("unconfirmed")
+        dag = load_dag(monkeypatch, "+zoho_accounts")
+        run = dag.test(run_conf=cutover.conf())
+    finally:
+        model.write_text(original)
+    states = {ti.task_id: ti.state for ti in run.get_task_instances()}
+    assert run.state == DagRunState.FAILED
+    assert states["mapping_gate"] == TaskInstanceState.FAILED
+    assert states["prepare_schema"] == TaskInstanceState.UPSTREAM_FAILED
+    assert all(s == TaskInstanceState.UPSTREAM_FAILED for t, s in states.items() if t.startswith("load_"))
+    with pytest.raises(Exception, match=r"models/zoho/zoho_accounts.sql.*clinic2zoho confirm --by"):
+        from clinic2zoho.mapping.gate import require_confirmed
+
+        model.write_text(original + "\n-- edited after confirmation\n")
+        try:
+            require_confirmed(cutover.dbt, task="the DAG clinic_cutover")
+        finally:
+            model.write_text(original)
+
+
+def test_a_failing_dbt_test_fails_the_run_and_nothing_after_the_group_runs(cutover, cutover_run, monkeypatch):
+    from airflow.utils.state import DagRunState, TaskInstanceState
+
+    home = cutover.use_home("dbt_gate")
+    org_id = "CL0001"
+    with open(cutover.export / "clinics.csv", encoding="utf-8") as fh:
         org_id = fh.readlines()[1].split(",")[0]
-    # a FHIR export landed earlier names an organization with the same id as a Synthea one:
+    # a FHIR export landed earlier names an organization with the same id as a generic clinic:
     # the Accounts external id is duplicated, and the gate must stop the run
-    with duckdb.connect(str(warehouse)) as con:
+    with duckdb.connect(str(home / "warehouse.duckdb")) as con:
         con.execute("create schema raw")
         con.execute(
             "create table raw.fhir__organization (id varchar, resource varchar, _source_file varchar,"
@@ -45,20 +201,15 @@ def test_a_failing_dbt_test_fails_the_run_and_nothing_after_the_group_runs(
             "insert into raw.fhir__organization values (?, ?, 'Organization.000.ndjson', 1, 'earlier', now(), 1)",
             [org_id, f'{{"resourceType": "Organization", "id": "{org_id}", "name": "DUPLICATE"}}'],
         )
-
     dag = load_dag(monkeypatch, "+zoho_accounts")
-    group_tasks = {t.task_id for t in dag.tasks if t.task_id.startswith("dbt_mapping.")}
-    assert "dbt_mapping.int_clinics_run" in group_tasks or any("int_clinics" in t for t in group_tasks)
-
-    run = dag.test(run_conf={"source": str(synthea_dir), "format": "synthea"})
+    run = dag.test(run_conf=cutover.conf())
 
     states = {ti.task_id: ti.state for ti in run.get_task_instances()}
     assert run.state == DagRunState.FAILED
-    assert states["land"] == TaskInstanceState.SUCCESS
-    int_clinics = next(task_id for task_id in states if "int_clinics" in task_id)
-    assert states[int_clinics] == TaskInstanceState.FAILED  # its unique test failed
-    staging = [task_id for task_id in states if "stg_synthea__organizations" in task_id]
-    assert staging and all(states[task_id] == TaskInstanceState.SUCCESS for task_id in staging)
-    accounts = next(task_id for task_id in states if "zoho_accounts" in task_id)
-    assert states[accounts] == TaskInstanceState.UPSTREAM_FAILED
-    assert states["mapping_ready"] == TaskInstanceState.UPSTREAM_FAILED
+    assert states["land"] == TaskInstanceState.SUCCESS and states["mapping_gate"] == TaskInstanceState.SUCCESS
+    failed = [t for t, s in states.items() if s == TaskInstanceState.FAILED]
+    assert any("int_clinics" in t for t in failed), failed  # its unique test failed
+    accounts = [t for t in states if "zoho_accounts" in t and t.startswith("dbt_mapping.")]
+    assert accounts and all(states[t] != TaskInstanceState.SUCCESS for t in accounts)
+    for task_id in ("mapping_ready", "estimate", "load_accounts", "load_report", "validate", "reports"):
+        assert states[task_id] == TaskInstanceState.UPSTREAM_FAILED, task_id

@@ -1,5 +1,5 @@
 """Building blocks the clinic DAGs share: the Cosmos task group that builds the mapping with dbt
-(one `dbt build` task per model, its tests the gate), and one load task per Zoho module ordered by
+(one `dbt build` task per model with its tests, the gate), and one load task per Zoho module ordered by
 the lookups between modules."""
 
 from __future__ import annotations
@@ -8,7 +8,7 @@ import os
 from typing import Any
 
 from cosmos import DbtTaskGroup, ExecutionConfig, ProfileConfig, ProjectConfig, RenderConfig
-from cosmos.constants import ExecutionMode, InvocationMode, LoadMode, TestBehavior
+from cosmos.constants import InvocationMode, LoadMode, TestBehavior
 
 from clinic2zoho import settings
 from clinic2zoho.cluster.pools import WAREHOUSE_POOL
@@ -19,9 +19,21 @@ from clinic2zoho.transform.dbt_runner import TELEMETRY_ENV, dbt_executable
 from clinic2zoho_airflow.operators.zoho_params import ParamZohoLoadOperator
 
 
+def release_warehouse(project_dir: str, **_: Any) -> None:
+    """After a dbt task: close the DuckDB file dbt-duckdb keeps open in the process that ran dbt
+    (a class-level environment), so the next task of the same process (`dag.test()` runs them
+    all in one) may open the warehouse read-only."""
+    from dbt.adapters.duckdb.connections import DuckDBConnectionManager
+
+    with DuckDBConnectionManager._LOCK:
+        env, DuckDBConnectionManager._ENV = DuckDBConnectionManager._ENV, None
+    if env is not None:
+        env.close()
+
+
 def dbt_mapping_group(group_id: str = "dbt_mapping", vars_from: str = "land") -> DbtTaskGroup:
     """The dbt project rendered by Cosmos. DuckDB takes one writer per file: every dbt task runs
-    in the warehouse pool, as a subprocess holding the file only while it works. `vars_from`: the
+    in the warehouse pool and releases the file when done. `vars_from`: the
     task whose XCom holds the run's dbt vars (time zone, the clinic's CSV inputs)."""
     project = dbt_project_dir()
     select = [item for item in os.environ.get("CLINIC2ZOHO_DBT_SELECT", "").split() if item]
@@ -32,16 +44,16 @@ def dbt_mapping_group(group_id: str = "dbt_mapping", vars_from: str = "land") ->
         project_config=ProjectConfig(dbt_project_path=project, env_vars=env, install_dbt_deps=False),
         profile_config=ProfileConfig(profile_name="clinic2zoho", target_name="local",
                                      profiles_yml_filepath=project / "profiles.yml"),
-        # Watcher mode: one `dbt build` (a subprocess: dbt-duckdb keeps its connection open in the
-        # process that ran it) runs the project in dbt's own order — tests over several models
-        # included —, and one task per model reports that model's build and tests from its log.
-        # Per-model `dbt build` processes cost a dbt start each: minutes on a small box.
-        execution_config=ExecutionConfig(execution_mode=ExecutionMode.WATCHER, invocation_mode=InvocationMode.SUBPROCESS,
-                                         dbt_executable_path=dbt_executable()),
+        # dbt in the task's own process (no interpreter start per model: the tasks are many and
+        # short). A test over several models (relationships, pick-list values) runs as its own
+        # task once all of them are built; each model's build leaves it out.
+        execution_config=ExecutionConfig(invocation_mode=InvocationMode.DBT_RUNNER),
         render_config=RenderConfig(load_method=LoadMode.DBT_LS, test_behavior=TestBehavior.BUILD, select=select,
-                                   invocation_mode=InvocationMode.SUBPROCESS, dbt_executable_path=dbt_executable()),
+                                   invocation_mode=InvocationMode.SUBPROCESS, dbt_executable_path=dbt_executable(),
+                                   should_detach_multiple_parents_tests=True),
         operator_args={
             "pool": WAREHOUSE_POOL,
+            "callback": release_warehouse,
             "vars": {key: "{{ " + xcom + "['" + key + "'] }}"
                      for key in ("clinic_timezone", "provider_email_overrides_file", "patient_merges_file")},
         },
