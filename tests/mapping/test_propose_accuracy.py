@@ -27,11 +27,20 @@ def test_generated_export_reaches_ninety_percent(generic_warehouse, dbt_copy):
     score, misses = accuracy(mapping, expected_mapping("generic"))
     assert score >= 0.9, misses
     by_column = {f"{e['entity']}.{f['column']}": f for e in mapping["entities"] for f in e.get("fields") or []}
+    # pick-lists the models translate through a seed point at the file's value_maps section
     status = by_column["claims.status"]
-    assert {v["source"]: v["zoho"] for v in status["value_map"]}["partially_paid"] == "Partially Paid"
+    assert status["value_map_in"] == "value_maps.claim_status_map" and "value_map" not in status
+    claim_statuses = {v["source"]: v for v in mapping["value_maps"]["claim_status_map"]["values"]}
+    assert claim_statuses["partially_paid"]["zoho"] == "Partially Paid" and claim_statuses["partially_paid"]["rows"] > 0
+    assert claim_statuses["billed"] == {"source": "billed", "zoho": "Submitted", "from": "design"}
     referral = by_column["patients.referral_source_id"]
-    assert referral["target"] == "Contacts.Referral_Source" and referral["value_map_via"] == "referral_sources.name"
-    assert all(v.get("new") for v in referral["value_map"])  # the design has no referral values yet: all flagged new
+    assert referral["target"] == "Contacts.Referral_Source" and referral["value_map_in"] == "value_maps.referral_source_map"
+    referrals = mapping["value_maps"]["referral_source_map"]
+    assert referrals["source_columns"] == ["referral_sources.name"]
+    observed = {v["source"]: v for v in referrals["values"] if "rows" in v}
+    # the export's names, lower-cased and trimmed as the models compare them, onto the design's values
+    assert observed["google ads"]["zoho"] == "Online Search" and observed["friend/family"]["zoho"] == "Word of Mouth"
+    assert not any(v.get("new") for v in observed.values())
     key = by_column["patients.patient_id"]
     assert key["external_id"] and key["confidence"] > 0.9 and key["reasons"]
 

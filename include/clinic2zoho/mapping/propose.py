@@ -434,6 +434,8 @@ class Proposer:
         out: dict[str, Any] = {"field": f.api_name, "data_type": f.data_type, "exists_in_org": f.in_org}
         if f.length:
             out["length"] = f.length
+        if f.lookup:
+            out["lookup"] = f.lookup
         if f.external:
             out["external_id"] = True
         if f.values:

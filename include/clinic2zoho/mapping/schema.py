@@ -98,6 +98,8 @@ def wanted(mappings: list[dict[str, Any]]) -> tuple[dict[str, dict], dict[tuple[
             raise SchemaConflict(f"the mapping asks for {module}.{spec['field']} as {cur.data_type} "
                                  f"({', '.join(cur.sources)}) and as {spec['data_type']} ({source})")
         cur.length = max(filter(None, [cur.length, spec.get("length")]), default=None)
+        cur.lookup = cur.lookup or spec.get("lookup")
+        cur.external = cur.external or bool(spec.get("external_id"))
         for v in list(spec.get("values") or []) + [vm["zoho"] for vm in spec.get("value_map") or []]:
             if v not in cur.values:
                 cur.values.append(v)
