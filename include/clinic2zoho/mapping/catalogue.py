@@ -129,6 +129,8 @@ def load_catalogue(client: MetadataClient | None, path: Path = TARGET_MODEL) -> 
         if name in org_modules and client is not None and module.accepts_custom_fields:
             module.in_org = True
             for f in client.fields(name):
+                if f.get("read_only") and f.get("api_name") not in fields:
+                    continue  # Zoho sets these itself (Created_Time, Modified_By...): never a target
                 live = _org_field(f)
                 planned = fields.get(live.api_name)
                 if planned:  # keep the design's words, take the org's facts
