@@ -239,11 +239,6 @@ def _query(db: Path, sql: str, params: tuple = ()) -> list[tuple]:
         return []
 
 
-def _latest_run(db: Path, dag_id: str, after: float) -> str | None:
-    rows = _query(db, "SELECT run_id, start_date FROM dag_run WHERE dag_id = ? ORDER BY id DESC LIMIT 1", (dag_id,))
-    return rows[0][0] if rows else None
-
-
 def _task_states(db: Path, dag_id: str, run_id: str) -> dict[str, str]:
     rows = _query(db, "SELECT task_id, map_index, state FROM task_instance WHERE dag_id = ? AND run_id = ?",
                   (dag_id, run_id))

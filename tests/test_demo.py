@@ -1,0 +1,63 @@
+"""The demo path (`clinic2zoho migrate`) on a small generated export at DEBUG log level: both DAGs
+succeed, the reports are written, and no patient name, birth date, phone or e-mail from the
+export appears in any log line (Airflow's, the DAGs', the Zoho servers', the command's output).
+Reports are meant to show data and are left out."""
+
+from __future__ import annotations
+
+import csv
+import json
+from pathlib import Path
+
+import pytest
+
+from clinic2zoho import cli
+from tests.dags.test_clinic_cutover import copy_dbt_project
+
+pytestmark = [pytest.mark.slow, pytest.mark.xdist_group("demo")]
+
+PATIENTS = 100
+
+
+def patient_values(export: Path) -> set[str]:
+    values: set[str] = set()
+    with open(export / "patients.csv", encoding="utf-8") as fh:
+        for row in csv.DictReader(fh):
+            for column in ("first_name", "last_name", "birth_date", "phone", "email"):
+                value = (row.get(column) or "").strip()
+                if len(value) >= 4:  # shorter names ("Li") match inside ordinary words
+                    values.add(value)
+            if row.get("first_name") and row.get("last_name"):
+                values.add(f"{row['first_name']} {row['last_name']}")
+    return values
+
+
+def test_the_demo_migrates_and_logs_no_patient_data(tmp_path, monkeypatch, capsys):
+    work = tmp_path / "work"
+    monkeypatch.setenv("CLINIC2ZOHO_DBT_PROJECT", str(copy_dbt_project(tmp_path / "dbt_project")))
+    monkeypatch.delenv("CLINIC2ZOHO_DBT_SELECT", raising=False)
+    code = cli.main(["migrate", "--patients", str(PATIENTS), "--work", str(work), "--log-level", "DEBUG"])
+    out = capsys.readouterr().out
+    assert code == 0, out + "\n".join((work / "logs" / f).read_text()[-3000:] for f in ("clinic_cutover.log",))
+    assert "clinic_sample_migration: success" in out and "clinic_cutover: success" in out
+    assert "validation: passed" in out
+    reports = work / "reports"
+    assert json.loads((reports / "reconciliation.json").read_text())["summary"]["status"] == "passed"
+    assert (reports / "sample_diff.csv").is_file() and (reports / "workflow_rebuild.html").is_file()
+
+    secrets = patient_values(work / "generated" / "export")
+    assert len(secrets) > 4 * PATIENTS  # the check has something to find
+    logs = [p for p in work.rglob("*") if p.is_file() and p.suffix in {".log", ".txt", ""}
+            and reports not in p.parents and "generated" not in p.parts and p.stat().st_size < 200_000_000]
+    assert any(p.name == "clinic_cutover.log" for p in logs)
+    debug_lines = 0
+    leaks: list[str] = []
+    for path in logs + [None]:
+        text = out if path is None else path.read_text(encoding="utf-8", errors="replace")
+        for line in text.splitlines():
+            debug_lines += "debug" in line.lower()
+            found = [v for v in secrets if v in line]
+            if found:
+                leaks.append(f"{path or 'stdout'}: {len(found)} value(s)")
+    assert debug_lines > 0  # DEBUG really was on
+    assert not leaks, leaks[:10]
