@@ -180,36 +180,3 @@ def test_an_unconfirmed_mapping_fails_the_run_at_the_gate_with_the_command_to_co
             require_confirmed(cutover.dbt, task="the DAG clinic_cutover")
         finally:
             model.write_text(original)
-
-
-def test_a_failing_dbt_test_fails_the_run_and_nothing_after_the_group_runs(cutover, cutover_run, monkeypatch):
-    from airflow.utils.state import DagRunState, TaskInstanceState
-
-    home = cutover.use_home("dbt_gate")
-    org_id = "CL0001"
-    with open(cutover.export / "clinics.csv", encoding="utf-8") as fh:
-        org_id = fh.readlines()[1].split(",")[0]
-    # a FHIR export landed earlier names an organization with the same id as a generic clinic:
-    # the Accounts external id is duplicated, and the gate must stop the run
-    with duckdb.connect(str(home / "warehouse.duckdb")) as con:
-        con.execute("create schema raw")
-        con.execute(
-            "create table raw.fhir__organization (id varchar, resource varchar, _source_file varchar,"
-            " _source_row bigint, _batch_id varchar, _loaded_at timestamptz, _row_hash ubigint)"
-        )
-        con.execute(
-            "insert into raw.fhir__organization values (?, ?, 'Organization.000.ndjson', 1, 'earlier', now(), 1)",
-            [org_id, f'{{"resourceType": "Organization", "id": "{org_id}", "name": "DUPLICATE"}}'],
-        )
-    dag = load_dag(monkeypatch, "+zoho_accounts")
-    run = dag.test(run_conf=cutover.conf())
-
-    states = {ti.task_id: ti.state for ti in run.get_task_instances()}
-    assert run.state == DagRunState.FAILED
-    assert states["land"] == TaskInstanceState.SUCCESS and states["mapping_gate"] == TaskInstanceState.SUCCESS
-    failed = [t for t, s in states.items() if s == TaskInstanceState.FAILED]
-    assert any("int_clinics" in t for t in failed), failed  # its unique test failed
-    accounts = [t for t in states if "zoho_accounts" in t and t.startswith("dbt_mapping.")]
-    assert accounts and all(states[t] != TaskInstanceState.SUCCESS for t in accounts)
-    for task_id in ("mapping_ready", "estimate", "load_accounts", "load_report", "validate", "reports"):
-        assert states[task_id] == TaskInstanceState.UPSTREAM_FAILED, task_id
