@@ -1,7 +1,6 @@
 """The cutover DAG end to end with `dag.test()` against a local Zoho server: a small generated
 export landed, quality-reported, gated, built by dbt (Cosmos), loaded in order, validated and
-reported; an unconfirmed mapping stops the run at the gate; a failing dbt test fails the run and
-leaves every task after the dbt group unrun."""
+reported; an unconfirmed mapping stops the run at the gate."""
 
 from __future__ import annotations
 
