@@ -1,6 +1,6 @@
 {#- The clinic-specific extra columns of a zoho_* model: source columns the hand-written SQL does
     not map, which the confirmed mapping file carries into the model (`carried_by:
-    clinic_extra_columns`). Their list is the seed mapping_model_columns (role extra), written
+    clinic_extra_columns`). Their list is the seed mapping_model_columns (column_role extra), written
     from dbt_project/mapping/<format>.yml by `clinic2zoho propose` / `clinic2zoho confirm`, so
     confirming a new custom field needs no SQL edit.
 
@@ -11,58 +11,57 @@
     translated through the file's value map for a pick-list. A column whose format was not landed
     is left out (the file-vs-model test expects extras of landed formats only). -#}
 {% macro clinic_extra_columns(relation_alias) -%}
-    {%- set seed = ref('mapping_model_columns') -%}
-    {%- if execute -%}
-        {%- set found = adapter.get_relation(database=seed.database, schema=seed.schema, identifier=seed.identifier) -%}
-        {%- if found is none -%}
-            {{ exceptions.raise_compiler_error("seed mapping_model_columns is not loaded: run `dbt seed` (dbt build does) before " ~ this.name) }}
-        {%- endif -%}
-        {%- set rows = run_query(
+{%- set seed = ref('mapping_model_columns') -%}
+{%- if execute -%}
+{%- set found = adapter.get_relation(database=seed.database, schema=seed.schema, identifier=seed.identifier) -%}
+{%- if found is none -%}
+{%- do exceptions.raise_compiler_error("seed mapping_model_columns not loaded: run dbt seed before " ~ this.name) -%}
+{%- endif -%}
+{%- set rows = run_query(
             "select column_name, source_format, source_table, source_column, data_type, value_map from " ~ seed
-            ~ " where role = 'extra' and model = '" ~ this.name ~ "' order by column_name, source_format"
+            ~ " where column_role = 'extra' and zoho_model = '" ~ this.name ~ "' order by column_name, source_format"
         ) -%}
-        {%- set columns = {} -%}
-        {%- for row in rows -%}
-            {%- set schema_name, table_name = row['source_table'].split('.') -%}
-            {%- set raw = adapter.get_relation(database=seed.database, schema=schema_name, identifier=table_name) -%}
-            {%- if raw is not none -%}
-                {%- do columns.setdefault(row["column_name"], []).append({'raw': raw, 'row': row}) -%}
-            {%- endif -%}
-        {%- endfor -%}
-        {%- for column, sources in columns.items() %}
+{%- set columns = {} -%}
+{%- for row in rows -%}
+{%- set schema_name, table_name = row['source_table'].split('.') -%}
+{%- set raw = adapter.get_relation(database=seed.database, schema=schema_name, identifier=table_name) -%}
+{%- if raw is not none -%}
+{%- do columns.setdefault(row["column_name"], []).append({'raw': raw, 'row': row}) -%}
+{%- endif -%}
+{%- endfor -%}
+{%- for column, sources in columns.items() %}
     , coalesce(
-        {%- for source in sources %}
+{%- for source in sources %}
         (
             select arg_max_null({{ extra_column_value('extra."' ~ source.row['source_column'] ~ '"', source.row['data_type'], source.row['value_map']) }}, extra._loaded_at)
             from {{ source.raw }} as extra
             where extra._source_file = {{ relation_alias }}._source_file and extra._source_row = {{ relation_alias }}._source_row
         ){{ "," if not loop.last }}
-        {%- endfor %}
-    {%- if sources | length == 1 %}, null{% endif %}) as "{{ column }}"
-        {%- endfor -%}
-    {%- endif -%}
+{%- endfor %}
+{%- if sources | length == 1 %}, null{% endif %}) as "{{ column }}"
+{%- endfor -%}
+{%- endif -%}
 {%- endmacro %}
 
 {#- A landed VARCHAR value in the form Zoho takes for the field's data type. -#}
 {% macro extra_column_value(expr, data_type, value_map) -%}
-    {%- if data_type == 'date' -%}
+{%- if data_type == 'date' -%}
         {{ zoho_date('coalesce(try_cast(' ~ expr ~ ' as date), cast(try_cast(' ~ expr ~ ' as timestamptz) as date))') }}
-    {%- elif data_type == 'datetime' -%}
+{%- elif data_type == 'datetime' -%}
         {{ zoho_datetime("case when regexp_matches(" ~ expr ~ ", '(Z|[+-]\\d{2}:?\\d{2})$') then try_cast(" ~ expr ~ " as timestamptz) else " ~ local_to_instant(expr) ~ " end") }}
-    {%- elif data_type in ('integer', 'bigint') -%}
+{%- elif data_type in ('integer', 'bigint') -%}
         try_cast({{ expr }} as bigint)
-    {%- elif data_type in ('double', 'decimal', 'currency') -%}
+{%- elif data_type in ('double', 'decimal', 'currency') -%}
         try_cast({{ expr }} as double)
-    {%- elif data_type == 'boolean' -%}
+{%- elif data_type == 'boolean' -%}
         try_cast({{ expr }} as boolean)
-    {%- elif value_map -%}
-        case {{ expr }}
-        {%- for source, zoho in fromjson(value_map).items() %}
-            when '{{ source | replace("'", "''") }}' then '{{ zoho | replace("'", "''") }}'
-        {%- endfor %}
-            else {{ expr }}
-        end
-    {%- else -%}
-        {{ expr }}
-    {%- endif -%}
+{%- elif value_map -%}
+{%- set quoted = [] -%}
+{%- for source, zoho in fromjson(value_map).items() -%}
+{%- do quoted.append("when '" ~ (source | replace("'", "''")) ~ "' then '" ~ (zoho | replace("'", "''")) ~ "'") -%}
+{%- endfor -%}
+case {{ expr }} {{ quoted | join(' ') }} else {{ expr }} end
+{%- else -%}
+{{ expr }}
+{%- endif -%}
 {%- endmacro %}

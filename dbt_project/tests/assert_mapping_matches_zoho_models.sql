@@ -19,26 +19,30 @@ landed_tables as (
 
 named as (
     select
-        mapping.model,
-        mapping.column_name,
-        string_agg(distinct mapping.role || ' (' || mapping.source_format || ')', ', ') as named_as
-    from {{ ref('mapping_model_columns') }} as mapping
-    where mapping.role <> 'extra' or mapping.source_table in (select landed_tables.source_table from landed_tables)
-    group by mapping.model, mapping.column_name
+        file_columns.zoho_model,
+        file_columns.column_name,
+        string_agg(distinct file_columns.column_role || ' (' || file_columns.source_format || ')', ', ') as named_as
+    from {{ ref('mapping_model_columns') }} as file_columns
+    where
+        file_columns.column_role <> 'extra'
+        or file_columns.source_table in (select landed_tables.source_table from landed_tables)
+    group by file_columns.zoho_model, file_columns.column_name
 ),
 
 built as (
     select
-        table_name as model,
-        column_name
-    from information_schema.columns
+        model_columns.table_name as zoho_model,
+        model_columns.column_name
+    from information_schema.columns as model_columns
     where
-        table_schema = '{{ ref("zoho_contacts").schema }}'
-        and table_name in (select distinct model from {{ ref('mapping_model_columns') }})
+        model_columns.table_schema = '{{ ref("zoho_contacts").schema }}'
+        and model_columns.table_name in (
+            select distinct file_columns.zoho_model from {{ ref('mapping_model_columns') }} as file_columns
+        )
 )
 
 select
-    coalesce(named.model, built.model) as model,
+    coalesce(named.zoho_model, built.zoho_model) as zoho_model,
     coalesce(named.column_name, built.column_name) as column_name,
     case
         when built.column_name is null
@@ -46,6 +50,6 @@ select
         else 'a column of the model, no target field in the mapping files'
     end as problem
 from named
-full outer join built on named.model = built.model and lower(named.column_name) = lower(built.column_name)
+full outer join built on named.zoho_model = built.zoho_model and lower(named.column_name) = lower(built.column_name)
 where named.column_name is null or built.column_name is null
-order by model, column_name
+order by zoho_model, column_name

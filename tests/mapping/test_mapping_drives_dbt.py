@@ -136,7 +136,7 @@ def test_a_model_that_disagrees_with_the_file_fails_the_build_with_a_readable_li
     result = run_dbt(["build"], warehouse=warehouse, vars=dbt_vars, project_dir=dbt_copy)
     assert not result.success
     failure = next(e for e in result.errors if e.name == "assert_mapping_matches_zoho_models")
-    problems = {(r["model"], r["column_name"]): r["problem"] for r in failure.rows}
+    problems = {(r["zoho_model"], r["column_name"]): r["problem"] for r in failure.rows}
     assert problems == {
         ("zoho_treatments", "Outcome"): "named in the mapping file as mapped (generic), planned (generic), not a column of the model",
         ("zoho_treatments", "Result"): "a column of the model, no target field in the mapping files",

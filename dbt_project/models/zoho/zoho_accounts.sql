@@ -10,6 +10,6 @@ select
     city as Billing_City,
     state as Billing_State,
     postal_code as Billing_Code
-    {{ clinic_extra_columns('int_clinics') }}
+{{ clinic_extra_columns('int_clinics') }}
 from {{ ref('int_clinics') }}
 where exclusion_rule is null

@@ -20,6 +20,6 @@ select
                     concat('file://', source_path)
                 {%- endif %}
     end as Attachment_URL
-    {{ clinic_extra_columns('int_documents') }}
+{{ clinic_extra_columns('int_documents') }}
 from {{ ref('int_documents') }}
 where exclusion_rule is null

@@ -13,7 +13,7 @@ select
     claims.payer_name as Payer,
     claims.payer_id as Payer_Id,
     coalesce(statuses.Claim_Status, claims.claim_status) as Claim_Status
-    {{ clinic_extra_columns('claims') }}
+{{ clinic_extra_columns('claims') }}
 from {{ ref('int_claims') }} as claims
 left join {{ ref('claim_status_map') }} as statuses on claims.claim_status = statuses.source_status
 where claims.exclusion_rule is null

@@ -5,7 +5,7 @@ select
     programs.description as Description,
     {{ zoho_date('programs.start_date') }} as Start_Date,
     owners.Email as Owner
-    {{ clinic_extra_columns('programs') }}
+{{ clinic_extra_columns('programs') }}
 from {{ ref('int_care_programs') }} as programs
 left join {{ ref('zoho_users_resolution') }} as owners on programs.coordinator_provider_id = owners.provider_id
 where programs.exclusion_rule is null

@@ -24,7 +24,7 @@ select
     {{ zoho_date('patients.deceased_date') }} as Date_of_Death,
     patients.is_archived as Archived,
     referral_map.Referral_Source
-    {{ clinic_extra_columns('patients') }}
+{{ clinic_extra_columns('patients') }}
 from patients
 left join {{ ref('zoho_accounts') }} as clinic_accounts on patients.clinic_id = clinic_accounts.Clinic_Account_Id
 left join {{ ref('referral_source_map') }} as referral_map on patients.referral_source_value = referral_map.source_value

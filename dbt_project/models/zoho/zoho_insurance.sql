@@ -17,6 +17,6 @@ select
     end as Priority,
     {{ zoho_date('effective_date') }} as Effective_Date,
     {{ zoho_date('termination_date') }} as Termination_Date
-    {{ clinic_extra_columns('int_insurance_plans') }}
+{{ clinic_extra_columns('int_insurance_plans') }}
 from {{ ref('int_insurance_plans') }}
 where exclusion_rule is null

@@ -13,6 +13,6 @@ select
         'List_Price', balance,
         'Description', coalesce(concat('Service ', cpt_code), 'Clinic services')
     )) as varchar) as Invoiced_Items
-    {{ clinic_extra_columns('int_claims') }}
+{{ clinic_extra_columns('int_claims') }}
 from {{ ref('int_claims') }}
 where exclusion_rule is null and balance > 0

@@ -9,7 +9,7 @@ select
     patients.zoho_lead_status as Lead_Status,
     patients.zoho_patient_status as Patient_Status,
     referral_map.Referral_Source
-    {{ clinic_extra_columns('patients') }}
+{{ clinic_extra_columns('patients') }}
 from {{ ref('int_patients') }} as patients
 left join {{ ref('referral_source_map') }} as referral_map on patients.referral_source_value = referral_map.source_value
 where patients.exclusion_rule is null and patients.zoho_module = 'Leads'

@@ -41,5 +41,5 @@ select
     note_id as Source_Note_Id,
     part_number as Part_Number,
     part_count as Part_Count
-    {{ clinic_extra_columns('parts') }}
+{{ clinic_extra_columns('parts') }}
 from parts

@@ -7,6 +7,6 @@ select
     patient_id as Patient,
     {{ zoho_date('enrolled_on') }} as Enrolled_On,
     enrollment_role as Role
-    {{ clinic_extra_columns('int_program_enrollments') }}
+{{ clinic_extra_columns('int_program_enrollments') }}
 from {{ ref('int_program_enrollments') }}
 where exclusion_rule is null

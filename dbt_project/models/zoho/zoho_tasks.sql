@@ -11,7 +11,7 @@ select
     owners.Email as Owner,
     appointments.patient_id as Who_Id,
     appointments.reason as Description
-    {{ clinic_extra_columns('appointments') }}
+{{ clinic_extra_columns('appointments') }}
 from {{ ref('int_appointments') }} as appointments
 left join {{ ref('zoho_users_resolution') }} as owners on appointments.provider_id = owners.provider_id
 left join {{ ref('visit_outcome_map') }} as outcomes on appointments.outcome = outcomes.source_outcome

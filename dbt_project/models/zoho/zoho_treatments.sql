@@ -10,7 +10,7 @@ select
     {{ zoho_date('treatments.treatment_date') }} as Treatment_Date,
     owners.Email as Owner,
     treatments.outcome as Outcome
-    {{ clinic_extra_columns('treatments') }}
+{{ clinic_extra_columns('treatments') }}
 from {{ ref('int_treatments') }} as treatments
 left join {{ ref('zoho_users_resolution') }} as owners on treatments.provider_id = owners.provider_id
 where treatments.exclusion_rule is null

@@ -5,7 +5,7 @@
 - `zoho_picklists` (module, field, value): every pick-list value the mapping may write, checked
   by the accepted_picklist_values test and created by schema preparation;
 - `mapping_model_columns`: every column each zoho_* model must have according to the files
-  (role `mapped` / `planned` / `helper`, and `extra`: a source column carried into the model by
+  (column_role `mapped` / `planned` / `helper`, and `extra`: a source column carried into the model by
   the `clinic_extra_columns` macro), read by that macro and by the test
   `assert_mapping_matches_zoho_models`.
 
@@ -31,7 +31,8 @@ VALUE_MAP_SEEDS: dict[str, list[str]] = {
 }
 PICKLISTS_SEED = "zoho_picklists"
 MODEL_COLUMNS_SEED = "mapping_model_columns"
-MODEL_COLUMNS = ["model", "column_name", "role", "source_format", "source_table", "source_column", "data_type", "value_map"]
+MODEL_COLUMNS = ["zoho_model", "column_name", "column_role", "source_format", "source_table", "source_column", "data_type",
+                 "value_map"]
 GENERATED = (*VALUE_MAP_SEEDS, PICKLISTS_SEED, MODEL_COLUMNS_SEED)
 _PICKLIST_TYPES = {"picklist", "multiselectpicklist"}
 _FIELD_KINDS = {"standard", "custom", "junction"}
@@ -104,7 +105,7 @@ def model_column_rows(mappings: list[dict[str, Any]]) -> list[dict[str, Any]]:
 
     def add(**row: Any) -> None:
         full = {c: row.get(c) for c in MODEL_COLUMNS}
-        rows.setdefault((full["model"], full["column_name"].lower(), full["role"], full["source_format"]), full)
+        rows.setdefault((full["zoho_model"], full["column_name"].lower(), full["column_role"], full["source_format"]), full)
 
     for mapping in mappings:
         fmt = mapping["format"]
@@ -113,9 +114,9 @@ def model_column_rows(mappings: list[dict[str, Any]]) -> list[dict[str, Any]]:
             if not m.get("model"):
                 continue
             for spec in m.get("planned_fields") or []:
-                add(model=m["model"], column_name=spec["field"], role="planned", source_format=fmt, data_type=spec.get("data_type"))
+                add(zoho_model=m["model"], column_name=spec["field"], column_role="planned", source_format=fmt, data_type=spec.get("data_type"))
             for helper in m.get("helper_columns") or []:
-                add(model=m["model"], column_name=helper, role="helper", source_format=fmt)
+                add(zoho_model=m["model"], column_name=helper, column_role="helper", source_format=fmt)
         for ent in mapping.get("entities") or []:
             for choice in ent.get("fields") or []:
                 if choice.get("target", "skip") == "skip":
@@ -128,12 +129,12 @@ def model_column_rows(mappings: list[dict[str, Any]]) -> list[dict[str, Any]]:
                 if choice.get("carried_by") == "clinic_extra_columns":
                     translate = {str(v["source"]): v["zoho"] for v in choice.get("value_map") or []
                                  if str(v["source"]) != str(v["zoho"])}
-                    add(model=model, column_name=column, role="extra", source_format=fmt, source_table=ent["table"],
+                    add(zoho_model=model, column_name=column, column_role="extra", source_format=fmt, source_table=ent["table"],
                         source_column=choice["column"], data_type=choice.get("data_type"),
                         value_map=json.dumps(translate, ensure_ascii=False, sort_keys=True) if translate else None)
                 else:
-                    add(model=model, column_name=column, role="mapped", source_format=fmt, data_type=choice.get("data_type"))
-    return sorted(rows.values(), key=lambda r: (r["model"], r["role"], r["column_name"], r["source_format"]))
+                    add(zoho_model=model, column_name=column, column_role="mapped", source_format=fmt, data_type=choice.get("data_type"))
+    return sorted(rows.values(), key=lambda r: (r["zoho_model"], r["column_role"], r["column_name"], r["source_format"]))
 
 
 def _csv(columns: list[str], rows: list[dict[str, Any]]) -> str:
