@@ -1,6 +1,7 @@
 """The cutover DAG end to end with `dag.test()` against a local Zoho server: a small generated
 export landed, quality-reported, gated, built by dbt (Cosmos), loaded in order, validated and
-reported; an unconfirmed mapping stops the run at the gate."""
+reported; an unconfirmed mapping stops the run at the gate; a failing dbt test (the provider-email
+gate) fails the run and leaves every task after the dbt group unrun."""
 
 from __future__ import annotations
 
@@ -179,3 +180,30 @@ def test_an_unconfirmed_mapping_fails_the_run_at_the_gate_with_the_command_to_co
             require_confirmed(cutover.dbt, task="the DAG clinic_cutover")
         finally:
             model.write_text(original)
+
+
+def test_a_failing_dbt_test_fails_the_run_and_leaves_every_task_after_the_group_unrun(cutover, monkeypatch):
+    """The gate broken for real: the run gets no provider-email overrides, so providers without an
+    email in the export own events yet resolve to no Zoho user and `resolves_to_zoho_user` fails.
+    (A duplicate id injected into the export cannot break the gate: staging keeps the latest landed
+    version of each source record, so it never reaches a Zoho model.) A fresh home gives the run its
+    own warehouse; the selection keeps dbt to zoho_events and its parents."""
+    from airflow.utils.state import DagRunState, TaskInstanceState
+
+    home = cutover.use_home("dbt_gate")
+    dag = load_dag(monkeypatch, "+zoho_events")
+    run = dag.test(run_conf={"source": str(cutover.export), "format": "generic"})
+    states = {ti.task_id: ti.state for ti in run.get_task_instances()}
+    assert run.state == DagRunState.FAILED
+    before = ["land", "org_users", "quality_report", "mapping_gate", "prepare_schema"]
+    assert all(states[t] == TaskInstanceState.SUCCESS for t in before), states
+    failed = [t for t, s in states.items() if s == TaskInstanceState.FAILED]
+    assert failed and all(t.startswith("dbt_mapping.") for t in failed), states
+    # the provider-email gate: assert_record_owners_resolve_to_zoho_users, built with its model
+    assert "dbt_mapping.zoho_users_resolution_model_build" in failed, failed
+    after = ["mapping_ready", "estimate", "load_report", "validate", "reports"]
+    after += [t for t in states if t.startswith("load_")]
+    assert "load_events" in after
+    assert all(states[t] in (TaskInstanceState.UPSTREAM_FAILED, None) for t in after), \
+        {t: states[t] for t in after}
+    assert not (home / "reports" / "reconciliation.json").exists()
