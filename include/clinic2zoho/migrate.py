@@ -126,6 +126,9 @@ def airflow_env(home: Path, log_level: str, connections: dict[str, str]) -> dict
         "AIRFLOW__CORE__LOAD_EXAMPLES": "False",
         "AIRFLOW__COSMOS__CACHE_DIR": str(home / "cosmos-cache"),
         "AIRFLOW__LOGGING__LOGGING_LEVEL": log_level,
+        # Parsing a Cosmos DAG runs `dbt ls` (~20 s on an idle 2-core box, more under load):
+        # Airflow's default 30 s import timeout would fail the DAG file on a busy machine.
+        "AIRFLOW__CORE__DAGBAG_IMPORT_TIMEOUT": "300",
         "CLINIC2ZOHO_HOME": str(home),
         "PYTHONUNBUFFERED": "1",
     })
