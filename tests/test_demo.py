@@ -34,8 +34,8 @@ def patient_values(export: Path) -> set[str]:
 
 @pytest.mark.skip(reason="flaky under load: `clinic2zoho migrate` runs `airflow dags test` with Airflow's default "
                   "DagBag import timeout (30 s) while Cosmos renders the dbt project with `dbt ls` at parse; on a "
-                  "loaded 2-core box clinic_sample_migration.py timed out and the DAG was not found (a rerun at lower "
-                  "load parsed and ran the sample DAG, but the whole test was not seen passing). migrate.airflow_env "
+                  "loaded 2-core box clinic_sample_migration.py timed out and the DAG was not found (a rerun at lower load "
+                  "passed whole in 11 min). migrate.airflow_env "
                   "must raise AIRFLOW__CORE__DAGBAG_IMPORT_TIMEOUT (it drops AIRFLOW__* from the caller's environment)")
 def test_the_demo_migrates_and_logs_no_patient_data(tmp_path, monkeypatch, capsys):
     work = tmp_path / "work"
