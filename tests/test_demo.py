@@ -7,6 +7,7 @@ from __future__ import annotations
 
 import csv
 import json
+import os
 from pathlib import Path
 
 import pytest
@@ -32,11 +33,11 @@ def patient_values(export: Path) -> set[str]:
     return values
 
 
-@pytest.mark.skip(reason="flaky under load: `clinic2zoho migrate` runs `airflow dags test` with Airflow's default "
-                  "DagBag import timeout (30 s) while Cosmos renders the dbt project with `dbt ls` at parse; on a "
-                  "loaded 2-core box clinic_sample_migration.py timed out and the DAG was not found (a rerun at lower load "
-                  "passed whole in 11 min). migrate.airflow_env "
-                  "must raise AIRFLOW__CORE__DAGBAG_IMPORT_TIMEOUT (it drops AIRFLOW__* from the caller's environment)")
+@pytest.mark.skipif(
+    os.environ.get("CLINIC2ZOHO_RUN_DEMO_TEST") != "1",
+    reason="runs the whole demo (two Cosmos DAGs through `airflow dags test`, ~11 min on 2 cores): "
+    "opt in with CLINIC2ZOHO_RUN_DEMO_TEST=1; passed whole once with the DagBag import timeout raised in migrate",
+)
 def test_the_demo_migrates_and_logs_no_patient_data(tmp_path, monkeypatch, capsys):
     work = tmp_path / "work"
     monkeypatch.setenv("CLINIC2ZOHO_DBT_PROJECT", str(copy_dbt_project(tmp_path / "dbt_project")))
