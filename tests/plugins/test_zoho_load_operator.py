@@ -103,7 +103,7 @@ def test_a_deferred_bulk_load_waits_in_the_trigger_and_finishes_in_execute_compl
         try:
             out = op.execute_complete({}, event)
         except TaskDeferred as more:
-            event = _fire(more.value.trigger)[0]
+            event = _fire(more.trigger)[0]
         assert rounds < 5
     assert out["modules"]["Contacts"]["done"] == 30 and out["modules"]["Accounts"]["done"] == 2
     with JournalReader(home / "journal") as q:
