@@ -13,16 +13,26 @@ ROOT = Path(__file__).resolve().parents[1]
 SHARED_DATA = ROOT.parent / "shared" / "data"
 
 _session_home = Path(tempfile.mkdtemp(prefix="clinic2zoho-tests-"))
-os.environ.setdefault("AIRFLOW_HOME", str(_session_home / "airflow"))
+# Each process gets its own Airflow home (its SQLite metadata DB): pytest-xdist workers inherit
+# the controller's environment, and two workers creating one SQLite DB at once collide. A value
+# the user set stays; a value an earlier conftest (the controller's) set is replaced.
+_inherited = os.environ.get("CLINIC2ZOHO_TESTS_SESSION_HOME")
+for _key, _value in {
+    "AIRFLOW_HOME": str(_session_home / "airflow"),
+    "AIRFLOW__COSMOS__CACHE_DIR": str(_session_home / "cosmos-cache"),
+    "CLINIC2ZOHO_HOME": str(_session_home / "work"),
+}.items():
+    _current = os.environ.get(_key)
+    if _current is None or (_inherited and _current.startswith(_inherited)):
+        os.environ[_key] = _value
+os.environ["CLINIC2ZOHO_TESTS_SESSION_HOME"] = str(_session_home)
 os.environ.setdefault("AIRFLOW__CORE__LOAD_EXAMPLES", "False")
 os.environ.setdefault("AIRFLOW__CORE__DAGS_FOLDER", str(ROOT / "dags"))
 os.environ.setdefault("AIRFLOW__CORE__PLUGINS_FOLDER", str(ROOT / "plugins"))
 os.environ.setdefault("AIRFLOW__COSMOS__ENABLE_TELEMETRY", "False")
-os.environ.setdefault("AIRFLOW__COSMOS__CACHE_DIR", str(_session_home / "cosmos-cache"))
 os.environ.setdefault("DO_NOT_TRACK", "1")
 os.environ.setdefault("SCARF_NO_ANALYTICS", "true")
 os.environ.setdefault("DBT_SEND_ANONYMOUS_USAGE_STATS", "False")
-os.environ.setdefault("CLINIC2ZOHO_HOME", str(_session_home / "work"))
 
 # Fixture modules, one per area; each is owned by the code it serves.
 pytest_plugins = [

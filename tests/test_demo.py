@@ -13,7 +13,7 @@ from pathlib import Path
 import pytest
 
 from clinic2zoho import cli
-from tests.dags.test_clinic_cutover import copy_dbt_project
+from tests.dags.scenario import copy_dbt_project
 
 pytestmark = [pytest.mark.slow, pytest.mark.xdist_group("demo")]
 

@@ -26,6 +26,7 @@ from pathlib import Path
 from typing import Any
 
 from clinic2zoho import settings
+from clinic2zoho.orchestration.dbt_render import FORMAT_ENV
 
 DEFAULT_PATIENTS = 500
 DEFAULT_SEED = 7
@@ -113,9 +114,10 @@ def resolve_inputs(args: argparse.Namespace, home: Path, say) -> Inputs:
 
 
 # ------------------------------------------------------------------------------------ environment
-def airflow_env(home: Path, log_level: str, connections: dict[str, str]) -> dict[str, str]:
+def airflow_env(home: Path, log_level: str, connections: dict[str, str], source_format: str) -> dict[str, str]:
     """The child processes' environment: SQLite Airflow under the work folder, this project's DAGs
-    and plugins, no examples, no telemetry, the Zoho Connections (secrets: environment only)."""
+    and plugins, no examples, no telemetry, the Zoho Connections (secrets: environment only), and
+    the export's format (only its staging models are rendered as tasks)."""
     root = settings.PROJECT_ROOT
     env = {k: v for k, v in os.environ.items() if not k.startswith(("AIRFLOW__", "AIRFLOW_CONN_"))}
     env.update(TELEMETRY)
@@ -130,6 +132,7 @@ def airflow_env(home: Path, log_level: str, connections: dict[str, str]) -> dict
         # Airflow's default 30 s import timeout would fail the DAG file on a busy machine.
         "AIRFLOW__CORE__DAGBAG_IMPORT_TIMEOUT": "300",
         "CLINIC2ZOHO_HOME": str(home),
+        FORMAT_ENV: source_format,
         "PYTHONUNBUFFERED": "1",
     })
     env.pop("CLINIC2ZOHO_WAREHOUSE", None)
@@ -373,7 +376,8 @@ def run(args: argparse.Namespace) -> int:
         with ZohoClient(configs["production"]) as client:
             ensure_mapping(inputs, settings.warehouse_path(), client, args.confirm_by, say)
         env = airflow_env(home, args.log_level, {"zoho_default": connection_json(configs["production"]),
-                                                 "zoho_sandbox": connection_json(configs["sandbox"])})
+                                                 "zoho_sandbox": connection_json(configs["sandbox"])},
+                          inputs.fmt)
         say("preparing Airflow (SQLite metadata DB, warehouse pool)")
         init_airflow(env, logs)
         conf: dict[str, Any] = {"source": str(inputs.source), "format": inputs.fmt}

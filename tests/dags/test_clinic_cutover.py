@@ -7,7 +7,6 @@ from __future__ import annotations
 
 import importlib.util
 import json
-import shutil
 import sys
 from dataclasses import dataclass
 from pathlib import Path
@@ -16,15 +15,11 @@ from typing import Iterator
 import duckdb
 import pytest
 
-from clinic2zoho.generator import generate_export
-from clinic2zoho.landing import land_export
-from clinic2zoho.mapping import confirmation
-from clinic2zoho.mapping.propose_command import propose_mapping
-from clinic2zoho.settings import DBT_PROJECT_DIR
 from clinic2zoho.zoho import ZohoClient, ZohoConfig
 from clinic2zoho.zoho.connection import connection_json
 from clinic2zoho.zoho_server.process import ZohoServerProcess
 from tests.conftest import ROOT
+from tests.dags.scenario import ConfirmedExport, generate, local_config, propose_and_confirm
 
 pytestmark = [pytest.mark.slow, pytest.mark.xdist_group("dag_clinic_cutover")]
 
@@ -34,16 +29,20 @@ PATIENTS = 120
 @dataclass
 class Cutover:
     base: Path
-    export: Path
-    gen: Path
-    dbt: Path
+    scenario: ConfirmedExport
     server: ZohoServerProcess
     mp: pytest.MonkeyPatch
 
+    @property
+    def export(self) -> Path:
+        return self.scenario.export
+
+    @property
+    def dbt(self) -> Path:
+        return self.scenario.dbt
+
     def config(self) -> ZohoConfig:
-        url = self.server.base_url
-        return ZohoConfig(self.server.client_id, self.server.client_secret, self.server.refresh_token,
-                          data_centre=None, accounts_url=url, api_url=url, upload_url=url)
+        return local_config(self.server)
 
     def use_home(self, name: str) -> Path:
         home = self.base / name
@@ -52,22 +51,14 @@ class Cutover:
         return home
 
     def conf(self) -> dict:
-        return {"source": str(self.export), "format": "generic",
-                "provider_email_overrides_file": str(self.gen / "provider_email_overrides.csv")}
-
-
-def copy_dbt_project(dest: Path) -> Path:
-    dest.mkdir()
-    for name in ("models", "seeds", "macros", "tests"):
-        shutil.copytree(DBT_PROJECT_DIR / name, dest / name)
-    for name in ("dbt_project.yml", "profiles.yml"):
-        shutil.copy(DBT_PROJECT_DIR / name, dest / name)
-    return dest
+        return self.scenario.run_conf()
 
 
 def load_dag(monkeypatch, select: str = ""):
-    """Parse dags/clinic_cutover.py afresh (it reads the warehouse path and selection at parse)."""
+    """Parse dags/clinic_cutover.py afresh (it reads the warehouse path, the export's format and
+    the selection at parse)."""
     monkeypatch.setenv("CLINIC2ZOHO_DBT_SELECT", select)
+    monkeypatch.setenv("CLINIC2ZOHO_SOURCE_FORMAT", "generic")
     spec = importlib.util.spec_from_file_location("clinic_cutover_under_test", ROOT / "dags" / "clinic_cutover.py")
     module = importlib.util.module_from_spec(spec)
     monkeypatch.setitem(sys.modules, spec.name, module)
@@ -83,21 +74,17 @@ def cutover(tmp_path_factory) -> Iterator[Cutover]:
     mp = pytest.MonkeyPatch()
     mp.delenv("CLINIC2ZOHO_WAREHOUSE", raising=False)
     mp.delenv("CLINIC2ZOHO_REPORTS", raising=False)
-    generate_export(base / "gen", PATIENTS, seed=3)
-    dbt = copy_dbt_project(base / "dbt_project")
-    mp.setenv("CLINIC2ZOHO_DBT_PROJECT", str(dbt))
+    scenario = generate(base, PATIENTS, seed=3)
+    mp.setenv("CLINIC2ZOHO_DBT_PROJECT", str(scenario.dbt))
     (base / "zoho").mkdir()
-    server = ZohoServerProcess(state=base / "zoho" / "state.sqlite", users=base / "gen" / "zoho_users.json",
+    server = ZohoServerProcess(state=base / "zoho" / "state.sqlite", users=scenario.users,
                                workdir=base / "zoho").start()
-    scenario = Cutover(base, base / "gen" / "export", base / "gen", dbt, server, mp)
+    cutover = Cutover(base, scenario, server, mp)
     try:
-        mp.setenv("AIRFLOW_CONN_ZOHO_DEFAULT", connection_json(scenario.config()))
-        home = scenario.use_home("propose")
-        land_export(scenario.export, "generic", warehouse=home / "warehouse.duckdb")
-        with ZohoClient(scenario.config()) as client:
-            propose_mapping("generic", home / "warehouse.duckdb", dbt, client)
-        confirmation.confirm("dag test", dbt)
-        yield scenario
+        mp.setenv("AIRFLOW_CONN_ZOHO_DEFAULT", connection_json(cutover.config()))
+        home = cutover.use_home("propose")
+        propose_and_confirm(scenario, home / "warehouse.duckdb", cutover.config())
+        yield cutover
     finally:
         server.close()
         mp.undo()
@@ -199,8 +186,8 @@ def test_a_failing_dbt_test_fails_the_run_and_leaves_every_task_after_the_group_
     assert all(states[t] == TaskInstanceState.SUCCESS for t in before), states
     failed = [t for t, s in states.items() if s == TaskInstanceState.FAILED]
     assert failed and all(t.startswith("dbt_mapping.") for t in failed), states
-    # the provider-email gate: assert_record_owners_resolve_to_zoho_users, built with its model
-    assert "dbt_mapping.zoho_users_resolution_model_build" in failed, failed
+    # the provider-email gate (resolves_to_zoho_user on zoho_events.Owner) fails the group's test task
+    assert failed == ["dbt_mapping.dbt_project_test"], failed
     after = ["mapping_ready", "estimate", "load_report", "validate", "reports"]
     after += [t for t in states if t.startswith("load_")]
     assert "load_events" in after

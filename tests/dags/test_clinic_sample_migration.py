@@ -12,27 +12,17 @@ from pathlib import Path
 import duckdb
 import pytest
 
-from clinic2zoho.generator import generate_export
-from clinic2zoho.landing import land_export
-from clinic2zoho.mapping import confirmation
-from clinic2zoho.mapping.propose_command import propose_mapping
 from clinic2zoho.reports import sample_diff, validate_run
 from clinic2zoho.reports.compare import MISMATCH
-from clinic2zoho.zoho import ZohoClient, ZohoConfig
+from clinic2zoho.zoho import ZohoClient
 from clinic2zoho.zoho.connection import connection_json
 from clinic2zoho.zoho_server.process import ZohoServerProcess
 from tests.conftest import ROOT
-from tests.dags.test_clinic_cutover import copy_dbt_project
+from tests.dags.scenario import generate, local_config, propose_and_confirm
 
 pytestmark = [pytest.mark.slow, pytest.mark.xdist_group("dag_clinic_sample")]
 
 PATIENTS = 150
-
-
-def config(server: ZohoServerProcess) -> ZohoConfig:
-    url = server.base_url
-    return ZohoConfig(server.client_id, server.client_secret, server.refresh_token, data_centre=None,
-                      accounts_url=url, api_url=url, upload_url=url)
 
 
 @pytest.fixture(scope="module")
@@ -47,28 +37,23 @@ def sample_run(tmp_path_factory):
         mp.delenv("CLINIC2ZOHO_WAREHOUSE", raising=False)
         mp.delenv("CLINIC2ZOHO_REPORTS", raising=False)
         mp.setenv("CLINIC2ZOHO_DBT_SELECT", "")
-        generate_export(base / "gen", PATIENTS, seed=5)
-        dbt = copy_dbt_project(base / "dbt_project")
-        mp.setenv("CLINIC2ZOHO_DBT_PROJECT", str(dbt))
+        mp.setenv("CLINIC2ZOHO_SOURCE_FORMAT", "generic")
+        scenario = generate(base, PATIENTS, seed=5)
+        mp.setenv("CLINIC2ZOHO_DBT_PROJECT", str(scenario.dbt))
         for org in ("production", "sandbox"):
             (base / org).mkdir()
-            servers[org] = ZohoServerProcess(state=base / org / "state.sqlite", users=base / "gen" / "zoho_users.json",
+            servers[org] = ZohoServerProcess(state=base / org / "state.sqlite", users=scenario.users,
                                              workdir=base / org).start()
-        mp.setenv("AIRFLOW_CONN_ZOHO_DEFAULT", connection_json(config(servers["production"])))
-        mp.setenv("AIRFLOW_CONN_ZOHO_SANDBOX", connection_json(config(servers["sandbox"])))
-        land_export(base / "gen" / "export", "generic", warehouse=home / "warehouse.duckdb")
-        with ZohoClient(config(servers["production"])) as client:
-            propose_mapping("generic", home / "warehouse.duckdb", dbt, client)
-        confirmation.confirm("dag test", dbt)
+        mp.setenv("AIRFLOW_CONN_ZOHO_DEFAULT", connection_json(local_config(servers["production"])))
+        mp.setenv("AIRFLOW_CONN_ZOHO_SANDBOX", connection_json(local_config(servers["sandbox"])))
+        propose_and_confirm(scenario, home / "warehouse.duckdb", local_config(servers["production"]))
 
         spec = importlib.util.spec_from_file_location("clinic_sample_under_test",
                                                       ROOT / "dags" / "clinic_sample_migration.py")
         module = importlib.util.module_from_spec(spec)
         mp.setitem(sys.modules, spec.name, module)
         spec.loader.exec_module(module)
-        run = module.dag.test(run_conf={
-            "source": str(base / "gen" / "export"), "format": "generic", "seed": 3,
-            "provider_email_overrides_file": str(base / "gen" / "provider_email_overrides.csv")})
+        run = module.dag.test(run_conf=scenario.run_conf(seed=3))
         yield run, servers, home
     finally:
         for server in servers.values():
@@ -90,9 +75,9 @@ def test_the_sample_goes_to_the_sandbox_only_and_the_diff_is_written(sample_run)
         sampled = con.execute("SELECT count(*) FROM sample.zoho_contacts").fetchone()[0]
         everyone = con.execute("SELECT count(*) FROM zoho.zoho_contacts").fetchone()[0]
     assert 0 < sampled < everyone
-    with ZohoClient(config(servers["sandbox"])) as client:
+    with ZohoClient(local_config(servers["sandbox"])) as client:
         in_sandbox = len(list(client.iter_records("Contacts", ["Clinic_Patient_Id"])))
-    with ZohoClient(config(servers["production"])) as client:
+    with ZohoClient(local_config(servers["production"])) as client:
         in_production = len(list(client.iter_records("Contacts", ["Clinic_Patient_Id"])))
     assert in_production == 0  # the sample never touches production
     assert 0 < in_sandbox <= sampled
@@ -113,7 +98,7 @@ def test_a_corrupted_field_in_zoho_is_caught_by_the_diff_and_the_spot_check(samp
                                " 'Contacts' AND status = 'done' ORDER BY source_key LIMIT 1", [run_id]).fetchone()
     sandbox = servers["sandbox"]
     sandbox.set_record_fields("Contacts", zid, {"Mailing_City": "Nowhere Corrupted"})
-    with ZohoClient(config(sandbox)) as client:
+    with ZohoClient(local_config(sandbox)) as client:
         diff = sample_diff(run_id, client, warehouse=home / "warehouse.duckdb", journal_root=home / "journal",
                            reports_dir=tmp_path)
         checked = validate_run(run_id, client, warehouse=home / "warehouse.duckdb", journal_root=home / "journal",

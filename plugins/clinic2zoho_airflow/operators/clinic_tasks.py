@@ -4,16 +4,17 @@ the lookups between modules."""
 
 from __future__ import annotations
 
-import os
 from typing import Any
 
 from cosmos import DbtTaskGroup, ExecutionConfig, ProfileConfig, ProjectConfig, RenderConfig
-from cosmos.constants import InvocationMode, LoadMode, TestBehavior
+from cosmos.constants import InvocationMode, LoadMode, TestBehavior, TestIndirectSelection
+from cosmos.operators.local import DbtRunLocalOperator
 
 from clinic2zoho import settings
 from clinic2zoho.cluster.pools import WAREHOUSE_POOL
 from clinic2zoho.loader.plan import LoadPlan
 from clinic2zoho.mapping.files import dbt_project_dir
+from clinic2zoho.orchestration.dbt_render import dbt_render_from_env
 from clinic2zoho.orchestration.plan_nodes import plan_from_nodes, upstream_modules
 from clinic2zoho.transform.dbt_runner import TELEMETRY_ENV, dbt_executable
 from clinic2zoho_airflow.operators.zoho_params import ParamZohoLoadOperator
@@ -32,41 +33,53 @@ def release_warehouse(project_dir: str, **_: Any) -> None:
 
 
 def dbt_mapping_group(group_id: str = "dbt_mapping", vars_from: str = "land") -> DbtTaskGroup:
-    """The dbt project rendered by Cosmos. DuckDB takes one writer per file: every dbt task runs
-    in the warehouse pool and releases the file when done. `vars_from`: the
-    task whose XCom holds the run's dbt vars (time zone, the clinic's CSV inputs).
+    """The dbt project rendered by Cosmos: one task per seed and model (`dbt run`), then one task
+    with every dbt test (`dbt_project_test`) — the gate — so a reviewer reads all failing tests in one log, and nothing
+    after the group runs unless all pass. DuckDB takes one writer per file: every dbt task runs in
+    the warehouse pool and releases the file when done. `vars_from`: the task whose XCom holds the
+    run's dbt vars (time zone, the clinic's CSV inputs). What is rendered: `dbt_render`.
 
-    Speed: dbt partial parsing works across the tasks through Cosmos's cache folder
-    (AIRFLOW__COSMOS__CACHE_DIR/<dag>__<group>/target/partial_parse.msgpack): each task copies it
-    into its temporary project and writes it back. Only a DAG run's first dbt task parses the whole
-    project (the render's `dbt ls` ran without the run's vars, so dbt rejects its file); measured in
-    `make demo` on 2 cores: dbt itself ~1 s per task, ~3 s per task with Airflow's overhead.
-    Staging models of the other formats stay in the graph on purpose: the intermediate models union
-    every format, and those models are empty views over `source_or_empty` (~0.3 s each)."""
+    Speed: each task is one dbt invocation in the worker's process, ~1.5 s on 2 cores (mostly dbt
+    loading its partial-parse file and writing its artifacts; bench/dag_task_times.py). dbt partial
+    parsing works across tasks through Cosmos's cache folder (AIRFLOW__COSMOS__CACHE_DIR)."""
     project = dbt_project_dir()
-    select = [item for item in os.environ.get("CLINIC2ZOHO_DBT_SELECT", "").split() if item]
+    render = dbt_render_from_env()
     env = {**TELEMETRY_ENV, "CLINIC2ZOHO_WAREHOUSE": str(settings.warehouse_path())}
     xcom = f"ti.xcom_pull(task_ids='{vars_from}')"
-    return DbtTaskGroup(
+    profile = ProfileConfig(profile_name="clinic2zoho", target_name="local",
+                            profiles_yml_filepath=project / "profiles.yml")
+    common = {
+        "pool": WAREHOUSE_POOL,
+        "callback": release_warehouse,
+        "vars": {key: "{{ " + xcom + "['" + key + "'] }}"
+                 for key in ("clinic_timezone", "provider_email_overrides_file", "patient_merges_file")},
+    }
+    group = DbtTaskGroup(
         group_id=group_id,
         project_config=ProjectConfig(dbt_project_path=project, env_vars=env, install_dbt_deps=False,
                                      partial_parse=True),
-        profile_config=ProfileConfig(profile_name="clinic2zoho", target_name="local",
-                                     profiles_yml_filepath=project / "profiles.yml"),
+        profile_config=profile,
         # dbt in the task's own process (no interpreter start per model: the tasks are many and
-        # short). A test over several models (relationships, pick-list values) runs as its own
-        # task once all of them are built; each model's build leaves it out.
-        execution_config=ExecutionConfig(invocation_mode=InvocationMode.DBT_RUNNER),
-        render_config=RenderConfig(load_method=LoadMode.DBT_LS, test_behavior=TestBehavior.BUILD, select=select,
-                                   invocation_mode=InvocationMode.SUBPROCESS, dbt_executable_path=dbt_executable(),
-                                   should_detach_multiple_parents_tests=True),
-        operator_args={
-            "pool": WAREHOUSE_POOL,
-            "callback": release_warehouse,
-            "vars": {key: "{{ " + xcom + "['" + key + "'] }}"
-                     for key in ("clinic_timezone", "provider_email_overrides_file", "patient_merges_file")},
-        },
+        # short). The test task selects a test only when all the models it reads were selected,
+        # so a narrowed render (CLINIC2ZOHO_DBT_SELECT) never tests a table it did not build.
+        execution_config=ExecutionConfig(invocation_mode=InvocationMode.DBT_RUNNER,
+                                         test_indirect_selection=TestIndirectSelection.CAUTIOUS),
+        render_config=RenderConfig(load_method=LoadMode.DBT_LS, test_behavior=TestBehavior.AFTER_ALL,
+                                   select=render.select, exclude=render.other_format_tags,
+                                   invocation_mode=InvocationMode.SUBPROCESS, dbt_executable_path=dbt_executable()),
+        operator_args=common,
     )
+    if render.other_formats:
+        roots = group.roots
+        with group:
+            other = DbtRunLocalOperator(
+                task_id="staging_other_formats", project_dir=str(project), profile_config=profile, env=env,
+                select=render.other_format_tags, invocation_mode=InvocationMode.DBT_RUNNER, partial_parse=True,
+                doc_md=f"Staging views of the formats other than {render.source_format} "
+                       f"({', '.join(render.other_formats)}): empty unless such files were landed.",
+                **common)
+        other >> roots
+    return group
 
 
 def render_time_plan(group: DbtTaskGroup) -> LoadPlan:
@@ -74,6 +87,19 @@ def render_time_plan(group: DbtTaskGroup) -> LoadPlan:
     nodes = [{"name": n.name, "config": n.config} for n in group.dbt_graph.filtered_nodes.values()
              if str(n.resource_type.value if hasattr(n.resource_type, "value") else n.resource_type) == "model"]
     return plan_from_nodes(nodes)
+
+
+def ordered_loads(group: DbtTaskGroup, *, after: Any, before: Any, plan_task: str) -> dict[str, ParamZohoLoadOperator]:
+    """The load tasks of the modules the rendered models hold, in lookup order between `after` and
+    `before`; they read the run's plan from the XCom of `plan_task`, the Connection and the
+    export folder (attachments) from the params."""
+    plan = render_time_plan(group)
+    tasks = zoho_load_tasks(plan, plan_path="{{ ti.xcom_pull(task_ids='" + plan_task + "')['plan_path'] }}",
+                            zoho_conn_id="{{ params.zoho_conn_id }}", files_root="{{ params.source }}")
+    first, last = first_and_last(tasks, plan)
+    after >> first
+    last >> before
+    return tasks
 
 
 def zoho_load_tasks(plan: LoadPlan, *, plan_path: str, zoho_conn_id: str, files_root: str,

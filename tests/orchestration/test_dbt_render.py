@@ -1,0 +1,47 @@
+"""What the DAGs render of the dbt project, from the environment: the export's format keeps the
+other formats' staging models out of the task list, and a wrong format is named."""
+
+from __future__ import annotations
+
+import subprocess
+
+import pytest
+
+from clinic2zoho.orchestration.dbt_render import RenderConfigError, dbt_render_from_env
+from clinic2zoho.settings import DBT_PROJECT_DIR
+from clinic2zoho.transform.dbt_runner import TELEMETRY_ENV, dbt_executable
+
+
+def test_unset_renders_every_format(monkeypatch):
+    monkeypatch.delenv("CLINIC2ZOHO_SOURCE_FORMAT", raising=False)
+    monkeypatch.setenv("CLINIC2ZOHO_DBT_SELECT", "  +zoho_events   tag:x ")
+    render = dbt_render_from_env()
+    assert render.source_format is None and render.other_format_tags == []
+    assert render.select == ["+zoho_events", "tag:x"]
+
+
+def test_a_format_leaves_out_the_other_two(monkeypatch):
+    monkeypatch.setenv("CLINIC2ZOHO_SOURCE_FORMAT", "Synthea")
+    render = dbt_render_from_env()
+    assert render.source_format == "synthea"
+    assert render.other_format_tags == ["tag:format_fhir", "tag:format_generic"]
+
+
+def test_an_unknown_format_is_named(monkeypatch):
+    monkeypatch.setenv("CLINIC2ZOHO_SOURCE_FORMAT", "hl7")
+    with pytest.raises(RenderConfigError, match=r"CLINIC2ZOHO_SOURCE_FORMAT='hl7'.*generic"):
+        dbt_render_from_env()
+
+
+@pytest.mark.parametrize("fmt", ["generic", "synthea", "fhir"])
+def test_each_format_tag_selects_exactly_that_formats_staging_models(fmt, tmp_path):
+    """The tags in dbt_project.yml match the folders: `dbt ls` of a format's tag lists its
+    staging models and nothing else (no intermediate, zoho or other format's model)."""
+    env = {**TELEMETRY_ENV, "CLINIC2ZOHO_WAREHOUSE": str(tmp_path / "w.duckdb"), "PATH": "/usr/bin:/bin"}
+    out = subprocess.run(
+        [dbt_executable(), "ls", "--project-dir", str(DBT_PROJECT_DIR), "--profiles-dir", str(DBT_PROJECT_DIR),
+         "--target-path", str(tmp_path / "target"), "--log-path", str(tmp_path / "logs"),
+         "--resource-type", "model", "--select", f"tag:format_{fmt}", "--output", "name", "--quiet"],
+        env=env, capture_output=True, text=True, check=True).stdout.split()
+    on_disk = sorted(p.stem for p in (DBT_PROJECT_DIR / "models" / "staging" / fmt).glob("*.sql"))
+    assert sorted(out) == on_disk and on_disk
