@@ -441,41 +441,68 @@ class ZohoClient:
         idempotent = operation == "update" or (operation == "upsert" and bool(external_field or duplicate_check_fields))
         readback_field = external_field or key_field if operation != "update" else None
 
-        results: dict[int, RecordResult] = {}
-        pending = list(range(len(chunk)))
-        last_error: ZohoTransientError | None = None
-        for round_ in range(self.config.max_attempts):
+        def send(pending: list[int]) -> Any:
             body: dict[str, Any] = {"data": [dict(chunk[i]) for i in pending], "trigger": trigger}
             if duplicate_check_fields:
                 body["duplicate_check_fields"] = duplicate_check_fields
-            call = Call(method, path, path, module=module, record_count=len(pending), credits=write_credits(len(pending)),
-                        json=body, headers=headers, idempotent=idempotent, per_record=True)
+            return self._json(Call(method, path, path, module=module, record_count=len(pending),
+                                   credits=write_credits(len(pending)), json=body, headers=headers,
+                                   idempotent=idempotent, per_record=True))
+
+        def found(pending: list[int], exc: ZohoTransientError) -> dict[int, str]:
+            if idempotent:  # the transport already resent it; unknown after its retries
+                raise exc
+            if not readback_field:
+                raise ZohoTransientError(
+                    f"{operation} outcome unknown and no key field to read it back; not resent",
+                    method=method, path=path, status=exc.status, code=exc.code, outcome_unknown=True,
+                ) from None
+            ids = self._read_back(module, [chunk[i] for i in pending], readback_field)
+            return {i: record_id for i, record_id in zip(pending, ids) if record_id is not None}
+
+        def result_of(index: int, item: Mapping[str, Any], after_unanswered: bool) -> RecordResult:
+            result = RecordResult.from_zoho(index, item)
+            return _landed_meanwhile(result, readback_field) if after_unanswered and readback_field else result
+
+        return self._per_record_chunk(len(chunk), offset, send, found, result_of, action="insert",
+                                      what=f"{operation} {module}", method=method, path=path)
+
+    def _per_record_chunk(
+        self,
+        size: int,
+        offset: int,
+        send: Callable[[list[int]], Any],
+        found: Callable[[list[int], ZohoTransientError], dict[int, str]],
+        result_of: Callable[[int, Mapping[str, Any], bool], RecordResult],
+        *,
+        action: str,
+        what: str,
+        method: str,
+        path: str,
+    ) -> list[RecordResult]:
+        """One call's worth of records (insert, delete, notes) sent until answered. After an
+        unanswered call (its outcome unknown), `found` reads back which items did take effect
+        (index -> Zoho id; it may raise when they cannot be read back): those are kept, and only
+        the rest are sent again. `result_of(index, item, after_unanswered)` reads one answer."""
+        results: dict[int, RecordResult] = {}
+        pending = list(range(size))
+        last_error: ZohoTransientError | None = None
+        for round_ in range(self.config.max_attempts):
             try:
-                answer = self._json(call)
+                answer = send(pending)
             except ZohoTransientError as exc:
-                if not exc.outcome_unknown or idempotent:
+                if not exc.outcome_unknown:
                     raise
                 last_error = exc
-                if not readback_field:
-                    raise ZohoTransientError(
-                        f"{operation} outcome unknown and no key field to read it back; not resent",
-                        method=method, path=path, status=exc.status, code=exc.code, outcome_unknown=True,
-                    ) from None
-                found = self._read_back(module, [chunk[i] for i in pending], readback_field)
-                still = []
-                for j, i in enumerate(pending):
-                    if found[j] is not None:
-                        results[i] = RecordResult(
-                            index=offset + i, ok=True, code="SUCCESS", id=found[j], action="insert",
-                            message="found after an unanswered call", details={"id": found[j], "read_back": True},
-                        )
-                    else:
-                        still.append(i)
-                pending = still
+                done = found(pending, exc)
+                for i, record_id in done.items():
+                    results[i] = RecordResult(offset + i, True, "SUCCESS", id=record_id, action=action,
+                                              message=f"{action} took effect on an unanswered call",
+                                              details={"id": record_id, "read_back": True})
+                pending = [i for i in pending if i not in done]
                 if not pending:
                     break
-                log.info("zoho %s %s: %d record(s) not found after an unanswered call; resending them",
-                         operation, module, len(pending))
+                log.info("zoho %s: %d record(s) not done after an unanswered call; resending them", what, len(pending))
                 self._sleep(self._transport.backoff(round_))
                 continue
             items = (answer or {}).get("data") if isinstance(answer, dict) else None
@@ -485,16 +512,13 @@ class ZohoClient:
                     method=method, path=path,
                 )
             for i, item in zip(pending, items):
-                result = RecordResult.from_zoho(offset + i, item)
-                if last_error is not None and readback_field:
-                    result = _landed_meanwhile(result, readback_field)
-                results[i] = result
+                results[i] = result_of(offset + i, item, last_error is not None)
             pending = []
             break
         if pending:
-            assert last_error is not None
-            raise last_error
-        return [results[i] for i in range(len(chunk))]
+            raise ZohoTransientError(f"{what} still unanswered after {self.config.max_attempts} tries", method=method,
+                                     path=path, outcome_unknown=True) from last_error
+        return [results[i] for i in range(size)]
 
     def _read_back(self, module: str, records: list[Mapping[str, Any]], field: str) -> list[str | None]:
         """Zoho ids of records already present, matched on `field` (None where absent), by search
@@ -580,42 +604,22 @@ class ZohoClient:
         return results
 
     def _delete_chunk(self, module: str, chunk: list[str], offset: int) -> list[RecordResult]:
-        results: dict[int, RecordResult] = {}
-        pending = list(range(len(chunk)))
-        for round_ in range(self.config.max_attempts):
-            call = Call("DELETE", f"{API}/{module}", f"{API}/{module}", module=module, record_count=len(pending),
-                        params={"ids": ",".join(chunk[i] for i in pending)}, idempotent=False, per_record=True)
-            try:
-                answer = self._json(call)
-            except ZohoTransientError as exc:
-                if not exc.outcome_unknown:
-                    raise
-                still = []
-                for i in pending:
-                    if self.get(module, chunk[i]) is None:
-                        results[i] = RecordResult(offset + i, True, "SUCCESS", id=chunk[i], action="delete",
-                                                  message="gone after an unanswered delete",
-                                                  details={"id": chunk[i], "read_back": True})
-                    else:
-                        still.append(i)
-                pending = still
-                if not pending:
-                    break
-                self._sleep(self._transport.backoff(round_))
-                continue
-            items = (answer or {}).get("data") if isinstance(answer, dict) else None
-            if not isinstance(items, list) or len(items) != len(pending):
-                raise ZohoTerminalError(f"answer does not hold one result per id ({len(pending)})",
-                                        method="DELETE", path=call.label)
-            for i, item in zip(pending, items):
-                result = RecordResult.from_zoho(offset + i, item)
-                results[i] = result if result.id else RecordResult(**{**result.__dict__, "id": chunk[i]})
-            pending = []
-            break
-        if pending:
-            raise ZohoTransientError("delete still unanswered after retries", method="DELETE",
-                                     path=f"{API}/{module}", outcome_unknown=True)
-        return [results[i] for i in range(len(chunk))]
+        path = f"{API}/{module}"
+
+        def send(pending: list[int]) -> Any:
+            return self._json(Call("DELETE", path, path, module=module, record_count=len(pending),
+                                   params={"ids": ",".join(chunk[i] for i in pending)}, idempotent=False,
+                                   per_record=True))
+
+        def found(pending: list[int], _: ZohoTransientError) -> dict[int, str]:
+            return {i: chunk[i] for i in pending if self.get(module, chunk[i]) is None}  # gone: deleted
+
+        def result_of(index: int, item: Mapping[str, Any], _: bool) -> RecordResult:
+            result = RecordResult.from_zoho(index, item)
+            return result if result.id else RecordResult(**{**result.__dict__, "id": chunk[index - offset]})
+
+        return self._per_record_chunk(len(chunk), offset, send, found, result_of, action="delete",
+                                      what=f"delete {module}", method="DELETE", path=path)
 
     # -- notes and attachments ----------------------------------------------------------------
     def notes(self, module: str, record_id: str) -> list[dict[str, Any]]:
@@ -647,53 +651,36 @@ class ZohoClient:
 
     def _add_notes_chunk(self, chunk: list[Mapping[str, Any]], offset: int) -> list[RecordResult]:
         path = f"{API}/Notes"
-        results: dict[int, RecordResult] = {}
-        pending = list(range(len(chunk)))
-        for round_ in range(self.config.max_attempts):
-            call = Call("POST", path, path, module="Notes", record_count=len(pending),
-                        credits=write_credits(len(pending)), json={"data": [dict(chunk[i]) for i in pending]},
-                        idempotent=False, per_record=True)
-            try:
-                answer = self._json(call)
-            except ZohoTransientError as exc:
-                if not exc.outcome_unknown:
-                    raise
-                parents: dict[tuple[str, str], dict[str, str]] = {}
-                still = []
-                for i in pending:
-                    note = chunk[i]
-                    parent = note.get("Parent_Id") or {}
-                    pmod = ((parent.get("module") or {}).get("api_name")) or note.get("$se_module")
-                    pid, title = parent.get("id"), note.get("Note_Title")
-                    if not (pmod and pid and title):
-                        raise ZohoTransientError("notes outcome unknown and a note lacks parent or title; not resent",
-                                                 method="POST", path=path, outcome_unknown=True) from None
-                    key = (str(pmod), str(pid))
-                    if key not in parents:
-                        parents[key] = {str(n.get("Note_Title")): str(n["id"]) for n in self.notes(*key)}
-                    found = parents[key].get(str(title))
-                    if found:
-                        results[i] = RecordResult(offset + i, True, "SUCCESS", id=found, action="insert",
-                                                  message="found after an unanswered call",
-                                                  details={"id": found, "read_back": True})
-                    else:
-                        still.append(i)
-                pending = still
-                if not pending:
-                    break
-                self._sleep(self._transport.backoff(round_))
-                continue
-            items = (answer or {}).get("data") if isinstance(answer, dict) else None
-            if not isinstance(items, list) or len(items) != len(pending):
-                raise ZohoTerminalError("answer does not hold one result per note", method="POST", path=path)
-            for i, item in zip(pending, items):
-                results[i] = RecordResult.from_zoho(offset + i, item)
-            pending = []
-            break
-        if pending:
-            raise ZohoTransientError("notes still unanswered after retries", method="POST", path=path,
-                                     outcome_unknown=True)
-        return [results[i] for i in range(len(chunk))]
+
+        def send(pending: list[int]) -> Any:
+            return self._json(Call("POST", path, path, module="Notes", record_count=len(pending),
+                                   credits=write_credits(len(pending)),
+                                   json={"data": [dict(chunk[i]) for i in pending]}, idempotent=False,
+                                   per_record=True))
+
+        def found(pending: list[int], _: ZohoTransientError) -> dict[int, str]:
+            parents: dict[tuple[str, str], dict[str, str]] = {}  # (module, id) -> title -> note id
+            done: dict[int, str] = {}
+            for i in pending:
+                note = chunk[i]
+                parent = note.get("Parent_Id") or {}
+                pmod = ((parent.get("module") or {}).get("api_name")) or note.get("$se_module")
+                pid, title = parent.get("id"), note.get("Note_Title")
+                if not (pmod and pid and title):
+                    raise ZohoTransientError("notes outcome unknown and a note lacks parent or title; not resent",
+                                             method="POST", path=path, outcome_unknown=True) from None
+                key = (str(pmod), str(pid))
+                if key not in parents:
+                    parents[key] = {str(n.get("Note_Title")): str(n["id"]) for n in self.notes(*key)}
+                if parents[key].get(str(title)):
+                    done[i] = parents[key][str(title)]
+            return done
+
+        def result_of(index: int, item: Mapping[str, Any], _: bool) -> RecordResult:
+            return RecordResult.from_zoho(index, item)
+
+        return self._per_record_chunk(len(chunk), offset, send, found, result_of, action="insert",
+                                      what="insert Notes", method="POST", path=path)
 
     def attachments(self, module: str, record_id: str) -> list[dict[str, Any]]:
         out: list[dict[str, Any]] = []

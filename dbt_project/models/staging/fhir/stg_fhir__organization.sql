@@ -1,13 +1,7 @@
 with
 
 source as (
-    select
-        json_extract_string(resource, '$.id') as resource_id,
-        cast(resource as json) as resource,
-        _source_file,
-        _source_row,
-        _loaded_at
-    from {{ source_or_empty('fhir', 'organization', ['resource']) }}
+    {{ fhir_resources('organization') }}
 ),
 
 renamed as (

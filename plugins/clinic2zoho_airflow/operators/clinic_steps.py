@@ -1,0 +1,114 @@
+"""The Python tasks and params the clinic DAGs share (land, the org's users, the quality report,
+the load plan, the reports), so the DAG files only wire them. Each task body calls
+`clinic2zoho.orchestration.steps`; imports sit inside the tasks to keep DAG parsing light."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from airflow.sdk import Asset, Param, task
+
+from clinic2zoho.cluster.pools import WAREHOUSE_POOL
+from clinic2zoho.landing.api import FORMATS
+from clinic2zoho.orchestration import assets
+from clinic2zoho_airflow.operators.zoho_load import journal_run_id
+
+RAW = Asset(uri=assets.RAW_URI, name=assets.RAW_NAME, group=assets.GROUP)
+LOADED = Asset(uri=assets.LOADED_URI, name=assets.LOADED_NAME, group=assets.GROUP)
+SAMPLE_LOADED = Asset(uri=assets.SAMPLE_LOADED_URI, name=assets.SAMPLE_LOADED_NAME, group=assets.GROUP)
+
+
+def clinic_params(zoho_conn_id: str, org: str, org_description: str, **extra: Param) -> dict[str, Param]:
+    """The params every clinic DAG takes: the export, the org (Connection), the plan the estimate
+    assumes, and the clinic's inputs for the mapping; `extra` adds a DAG's own."""
+    return {
+        "source": Param("", type="string", description="the export folder"),
+        "format": Param("generic", enum=list(FORMATS), description="export format"),
+        "zoho_conn_id": Param(zoho_conn_id, type="string", description=f"Airflow Connection of the {org_description}"),
+        **extra,
+        "edition": Param("", type="string", description="Zoho edition for the estimate (default: the Connection's)"),
+        "per_minute_credits": Param(None, type=["null", "integer"], description="per-minute credit throttle"),
+        "zoho_users_file": Param("", type="string", description="the org's users (JSON); default: read from Zoho"),
+        "org_label": Param(org, type="string"),
+        "provider_email_overrides_file": Param("", type="string", description="provider_id,email CSV added to the seed"),
+        "patient_merges_file": Param("", type="string", description="duplicate_patient_id,surviving_patient_id CSV"),
+        "clinic_timezone": Param("", type="string", description="IANA zone; default from the manifest"),
+    }
+
+
+@task(pool=WAREHOUSE_POOL, outlets=[RAW])
+def land(params: dict[str, Any] | None = None) -> dict[str, Any]:
+    """Land the export into raw.* (idempotent: unchanged rows are not landed again)."""
+    from clinic2zoho.orchestration.steps import FILE_VARS, land_source
+
+    p = params or {}
+    return land_source(p["source"], p["format"], clinic_timezone=p.get("clinic_timezone") or "",
+                       **{k: p.get(k) or "" for k in FILE_VARS})
+
+
+@task(pool=WAREHOUSE_POOL)
+def org_users(params: dict[str, Any] | None = None) -> int:
+    """The org's users into raw.zoho_users (from the file param, else read through the Connection):
+    record owners resolve against them."""
+    from clinic2zoho.orchestration.steps import land_org_users
+    from clinic2zoho_airflow.hooks.zoho import ZohoHook
+
+    p = params or {}
+    if p.get("zoho_users_file"):
+        return land_org_users(p["zoho_users_file"], p["org_label"])
+    client = ZohoHook(p["zoho_conn_id"]).get_conn()
+    try:
+        return land_org_users(client.users(), p["org_label"])
+    finally:
+        client.close()
+
+
+@task(pool=WAREHOUSE_POOL)
+def quality_report() -> dict[str, Any]:
+    """The Data Quality Report of what was landed (reports/data_quality.html)."""
+    from clinic2zoho.orchestration.steps import quality_report as build
+
+    return build()
+
+
+@task
+def mapping_ready() -> str:
+    """Reached only when every dbt model built and every gate test passed."""
+    return "dbt gate passed"
+
+
+@task(pool=WAREHOUSE_POOL)
+def estimate(run_id: str | None = None, params: dict[str, Any] | None = None) -> dict[str, Any]:
+    """Credits and time of the whole load on the plan; writes the run's plan for the load tasks."""
+    from clinic2zoho.orchestration import steps
+
+    p = params or {}
+    plan = steps.cutover_plan(steps.dbt_manifest())
+    return steps.prepare_load(journal_run_id(run_id or ""), plan, _limits(p)).to_xcom()
+
+
+@task(pool=WAREHOUSE_POOL)
+def select_sample(run_id: str | None = None, params: dict[str, Any] | None = None) -> dict[str, Any]:
+    """Choose the sample (ops.sample_patients, schema sample) and write the run's plan over it."""
+    from clinic2zoho.orchestration import steps
+
+    p = params or {}
+    plan, summary = steps.sample_plan(steps.dbt_manifest(), seed=int(p["seed"]), minimum=int(p["minimum"]),
+                                      maximum=int(p["maximum"]))
+    prepared = steps.prepare_load(journal_run_id(run_id or ""), plan, _limits(p))
+    return {**prepared.to_xcom(), "sample": summary}
+
+
+@task(pool=WAREHOUSE_POOL)
+def reports() -> dict[str, Any]:
+    """The Workflow Rebuild Reference (workflows are rebuilt in Zoho, not migrated)."""
+    from clinic2zoho.orchestration.steps import workflow_rebuild
+
+    return workflow_rebuild()
+
+
+def _limits(p: dict[str, Any]) -> Any:
+    from clinic2zoho.orchestration import steps
+    from clinic2zoho_airflow.hooks.zoho import ZohoHook
+
+    return steps.plan_limits(ZohoHook(p["zoho_conn_id"]).config, p.get("edition"), p.get("per_minute_credits"))
