@@ -307,6 +307,27 @@ class ModuleLoader:
             for fut in [pool.submit(self._scoped, self._record_batch, seg, b) for b in batches]:
                 fut.result()
 
+    def _journal_outcomes(self, seg: JournalSegment, batch: list[Item], results: list, attempt: int,
+                          operation: str | None) -> list[Item]:
+        """Journal what one per-record call did: rows done with their Zoho id, rows Zoho refused
+        with its reason. Returns the rows to send again (a transient row code, tries left).
+        `operation`: what a done row records; None takes each row's own (insert or update)."""
+        done, rejected, retry = [], [], []
+        for res in results:
+            item = batch[res.index]
+            if res.ok:
+                done.append({"source_key": item.key, "zoho_id": res.id, "operation": operation or item.operation})
+            elif res.code in TRANSIENT_ROW_CODES and attempt < self.settings.max_attempts:
+                item.last_code = res.code
+                retry.append(item)
+            else:
+                rejected.append({"source_key": item.key, "code": res.code, "field": res.api_name,
+                                 "message": res.message})
+        seg.done(done)
+        seg.reject(rejected)
+        self.cp("after_outcome")
+        return retry
+
     def _record_batch(self, seg: JournalSegment, batch: list[Item]) -> None:
         batch_id = f"r{uuid.uuid4().hex[:12]}"
         seg.intent([i.intent() for i in batch], "record", batch_id)
@@ -326,23 +347,9 @@ class ModuleLoader:
                 return
             self.stats["record_calls"] += 1
             self.cp("after_call")
-            done, rejected, retry = [], [], []
-            for res in results:
-                item = batch[res.index]
-                if res.ok:
-                    done.append({"source_key": item.key, "zoho_id": res.id, "operation": item.operation})
-                elif res.code in TRANSIENT_ROW_CODES and attempt < self.settings.max_attempts:
-                    item.last_code = res.code
-                    retry.append(item)
-                else:
-                    rejected.append({"source_key": item.key, "code": res.code, "field": res.api_name,
-                                     "message": res.message})
-            seg.done(done)
-            seg.reject(rejected)
-            self.cp("after_outcome")
-            if not retry:
+            batch = self._journal_outcomes(seg, batch, results, attempt, operation=None)
+            if not batch:
                 return
-            batch = retry
 
     # ------------------------------------------------------------------ bulk
     def _bulk_columns(self, items: list[Item]) -> list[str]:
@@ -546,22 +553,9 @@ class ModuleLoader:
                 return
             self.stats["record_calls"] += 1
             self.cp("after_call")
-            done, rejected, retry = [], [], []
-            for res in results:
-                item = batch[res.index]
-                if res.ok:
-                    done.append({"source_key": item.key, "zoho_id": res.id, "operation": "insert"})
-                elif res.code in TRANSIENT_ROW_CODES and attempt < self.settings.max_attempts:
-                    retry.append(item)
-                else:
-                    rejected.append({"source_key": item.key, "code": res.code, "field": res.api_name,
-                                     "message": res.message})
-            seg.done(done)
-            seg.reject(rejected)
-            self.cp("after_outcome")
-            if not retry:
+            batch = self._journal_outcomes(seg, batch, results, attempt, operation="insert")
+            if not batch:
                 return
-            batch = retry
 
     # ------------------------------------------------------------------ attachments
     def _file_path(self, row: dict) -> Path | None:
