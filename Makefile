@@ -4,6 +4,8 @@ VENV ?= .venv
 BIN := $(VENV)/bin
 SOURCE ?=
 FORMAT ?= generic
+# one work folder per export: the generated demo in work/, a given SOURCE in work/<its folder name>
+WORK ?= $(if $(SOURCE),work/$(notdir $(abspath $(SOURCE))),)
 export DO_NOT_TRACK=1
 export SCARF_NO_ANALYTICS=true
 export DBT_SEND_ANONYMOUS_USAGE_STATS=False
@@ -21,7 +23,7 @@ $(BIN)/.installed: requirements.txt pyproject.toml
 	touch $@
 
 demo: $(BIN)/.installed
-	$(BIN)/clinic2zoho migrate $(if $(SOURCE),--source $(SOURCE) --format $(FORMAT),)
+	$(BIN)/clinic2zoho migrate $(if $(SOURCE),--source $(SOURCE) --format $(FORMAT),) $(if $(WORK),--work $(WORK),)
 
 test: $(BIN)/.installed
 	$(BIN)/python -m pytest -n 2 --dist loadgroup -q

@@ -113,6 +113,23 @@ def resolve_inputs(args: argparse.Namespace, home: Path, say) -> Inputs:
                   args.merges.resolve() if args.merges else None)
 
 
+def claim_work_folder(home: Path, inputs: Inputs) -> None:
+    """A work folder holds one clinic's migration (its warehouse, Zoho orgs, journal): the first
+    run records its export there, and a run of another export is refused rather than landed
+    beside it into the same warehouse and orgs."""
+    record = home / "migration.json"
+    this = {"source": "generated" if inputs.generated else str(inputs.source), "format": inputs.fmt}
+    if record.is_file():
+        earlier = json.loads(record.read_text())
+        if earlier != this:
+            raise MigrateError(
+                f"work folder {_rel(home)} holds the migration of {earlier['source']} ({earlier['format']}); "
+                f"{this['source']} ({this['format']}) needs a work folder of its own: --work DIR "
+                "(make demo: WORK=DIR), or `make clean` to start over")
+        return
+    record.write_text(json.dumps(this) + "\n")
+
+
 # ------------------------------------------------------------------------------------ environment
 def airflow_env(home: Path, log_level: str, connections: dict[str, str], source_format: str) -> dict[str, str]:
     """The child processes' environment: SQLite Airflow under the work folder, this project's DAGs
@@ -360,6 +377,7 @@ def run(args: argparse.Namespace) -> int:
     reports = settings.reports_dir()
     try:
         inputs = resolve_inputs(args, home, say)
+        claim_work_folder(home, inputs)
     except MigrateError as exc:
         console.print(f"[red]{exc}[/red]")
         return 2
