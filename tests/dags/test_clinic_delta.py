@@ -21,6 +21,7 @@ import duckdb
 import pytest
 
 from tests.conftest import ROOT
+from tests.dags.scenario import copy_dbt_project
 
 pytestmark = [pytest.mark.slow, pytest.mark.xdist_group("dag_clinic_delta")]
 
@@ -37,17 +38,6 @@ def load_dag(monkeypatch, **env: str):
     monkeypatch.setitem(sys.modules, spec.name, module)
     spec.loader.exec_module(module)
     return module.dag
-
-
-def _dbt_copy(dest: Path) -> Path:
-    from clinic2zoho.settings import DBT_PROJECT_DIR
-
-    dest.mkdir()
-    for name in ("models", "seeds", "macros", "tests"):
-        shutil.copytree(DBT_PROJECT_DIR / name, dest / name)
-    for name in ("dbt_project.yml", "profiles.yml"):
-        shutil.copy(DBT_PROJECT_DIR / name, dest / name)
-    return dest
 
 
 def _rewrite_csv(path: Path, edit) -> None:
@@ -91,7 +81,7 @@ def cutover(tmp_path, work_home, monkeypatch):
     land_users(tmp_path / "gen" / "zoho_users.json", warehouse=warehouse)
     dbt_vars = {"provider_email_overrides_file": str(tmp_path / "gen" / "provider_email_overrides.csv"),
                 "clinic_timezone": "America/New_York"}
-    dbt_dir = _dbt_copy(tmp_path / "dbt_project")
+    dbt_dir = copy_dbt_project(tmp_path / "dbt_project")
     monkeypatch.setenv("CLINIC2ZOHO_DBT_PROJECT", str(dbt_dir))
     built = run_dbt(["build"], warehouse, dbt_vars, project_dir=dbt_dir)
     assert built.success, built.summary()
