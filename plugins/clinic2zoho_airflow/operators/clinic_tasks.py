@@ -1,6 +1,6 @@
 """Building blocks the clinic DAGs share: the Cosmos task group that builds the mapping with dbt
-(one `dbt build` task per model with its tests, the gate), and one load task per Zoho module ordered by
-the lookups between modules."""
+(one task per model, then all dbt tests in one task: the gate), and one load task per Zoho
+module ordered by the lookups between modules."""
 
 from __future__ import annotations
 
@@ -34,10 +34,11 @@ def release_warehouse(project_dir: str, **_: Any) -> None:
 
 def dbt_mapping_group(group_id: str = "dbt_mapping", vars_from: str = "land") -> DbtTaskGroup:
     """The dbt project rendered by Cosmos: one task per seed and model (`dbt run`), then one task
-    with every dbt test (`dbt_project_test`) — the gate — so a reviewer reads all failing tests in one log, and nothing
-    after the group runs unless all pass. DuckDB takes one writer per file: every dbt task runs in
-    the warehouse pool and releases the file when done. `vars_from`: the task whose XCom holds the
-    run's dbt vars (time zone, the clinic's CSV inputs). What is rendered: `dbt_render`.
+    with every dbt test (`dbt_project_test`), the gate: a reviewer reads all failing tests in one
+    log, and nothing after the group runs unless all pass. DuckDB takes one writer per file: every
+    dbt task runs in the warehouse pool and releases the file when done. `vars_from`: the task
+    whose XCom holds the run's dbt vars (time zone, the clinic's CSV inputs). What is rendered:
+    `orchestration.dbt_render` (the export's format, a narrowing selection).
 
     Speed: each task is one dbt invocation in the worker's process, ~1.5 s on 2 cores (mostly dbt
     loading its partial-parse file and writing its artifacts; bench/dag_task_times.py). dbt partial
