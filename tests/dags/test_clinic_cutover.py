@@ -45,9 +45,14 @@ class Cutover:
         return local_config(self.server)
 
     def use_home(self, name: str) -> Path:
+        """A work folder (warehouse, reports, journal) of its own for the next run. The warehouse
+        is named too: Cosmos copies its tasks' environment into os.environ for good (for its
+        OpenLineage parsing), so after one dag.test() the previous run's CLINIC2ZOHO_WAREHOUSE
+        would still be set in this process."""
         home = self.base / name
         home.mkdir(exist_ok=True)
         self.mp.setenv("CLINIC2ZOHO_HOME", str(home))
+        self.mp.setenv("CLINIC2ZOHO_WAREHOUSE", str(home / "warehouse.duckdb"))
         return home
 
     def conf(self) -> dict:
@@ -194,3 +199,11 @@ def test_a_failing_dbt_test_fails_the_run_and_leaves_every_task_after_the_group_
     assert all(states[t] in (TaskInstanceState.UPSTREAM_FAILED, None) for t in after), \
         {t: states[t] for t in after}
     assert not (home / "reports" / "reconciliation.json").exists()
+    # the run's own warehouse: the provider-email test kept its failing row; the narrowed render
+    # did not run a test whose seed it never built (referral_source_map is no parent of zoho_events)
+    with duckdb.connect(str(home / "warehouse.duckdb"), read_only=True) as con:
+        gate = dict(con.execute("SELECT table_name, estimated_size FROM duckdb_tables() WHERE schema_name = 'gate'")
+                    .fetchall())
+        owners = con.execute("SELECT count(*) FROM gate.resolves_to_zoho_user_zoho_events_Owner").fetchone()[0]
+    assert owners >= 1
+    assert "assert_referral_sources_mapped" not in gate
