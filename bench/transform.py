@@ -13,6 +13,7 @@ from __future__ import annotations
 
 import argparse
 import json
+import os
 import resource
 import shutil
 import sys
@@ -52,6 +53,8 @@ def direct_sql(landed: Path, target: Path, work: Path) -> tuple[float, float, in
     direct = work / "direct.duckdb"
     shutil.copy(landed, direct)
     con = duckdb.connect(str(direct))
+    # the same bound as the dbt profile (dbt_project/profiles.yml)
+    con.execute(f"SET memory_limit = '{os.environ.get('CLINIC2ZOHO_DUCKDB_MEMORY_LIMIT', '3GB')}'")
     register_functions(con)
     order = TopologicalSorter(
         {uid: [dep for dep in node.get("depends_on", {}).get("nodes", []) if dep in nodes] for uid, node in nodes.items()}
