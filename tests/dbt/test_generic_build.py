@@ -108,3 +108,26 @@ def test_an_orphan_lookup_fails_the_gate(generic_warehouse, tmp_path):
     assert not result.success
     failed = result.failed_tests()
     assert any(name.startswith("relationships_int_patient_merges_surviving_patient_id") for name in failed), failed
+
+
+def test_patients_sharing_an_email_are_warned_of_by_id_before_zoho_refuses_them(generic_warehouse, tmp_path):
+    """Zoho refuses a second Contact with the same e-mail: the gate warns of such patients, listing
+    their ids (never the e-mail). Two contacts given one e-mail in a copy join the list."""
+    shared = """select string_agg(Clinic_Patient_Id, ', ' order by Clinic_Patient_Id) from zoho.zoho_contacts
+                where Email is not null group by lower(Email) having count(*) > 1"""
+    before = sorted(r[0] for r in generic_warehouse.query(shared))
+    warned = sorted(r[0] for r in generic_warehouse.query("select patient_ids from gate.warn_contacts_sharing_an_email"))
+    assert warned == before  # the generator's own e-mail collisions, if any
+
+    broken = generic_warehouse.copy(tmp_path)
+    first, second = [r[0] for r in generic_warehouse.query(
+        "select Clinic_Patient_Id from zoho.zoho_contacts where Email is not null order by 1 limit 2")]
+    execute(broken, "update raw.generic__patients set email = 'shared@example.org' "
+                    f"where patient_id in ('{first}', '{second}')")
+    result = run_dbt(["build", "--select", "+zoho_contacts", "warn_contacts_sharing_an_email"], warehouse=broken,
+                     vars=generic_warehouse.vars)
+    assert result.success, result.summary()
+    [warning] = [w for w in result.warnings if w.name == "warn_contacts_sharing_an_email"]
+    assert {"zoho_module": "Contacts", "patients": 2, "patient_ids": f"{first}, {second}"} in warning.rows
+    assert warning.failures == len(before) + 1
+    assert "shared@example.org" not in warning.describe()
