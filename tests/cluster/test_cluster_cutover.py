@@ -22,7 +22,7 @@ from clinic2zoho.zoho import ZohoClient
 from clinic2zoho.zoho.connection import connection_json
 from clinic2zoho.zoho_server.process import ZohoServerProcess
 from tests.cluster.harness import ROOT
-from tests.dags.scenario import ConfirmedExport, generate, local_config, propose_and_confirm
+from tests.dags.scenario import generate, local_config, propose_and_confirm
 
 pytestmark = [pytest.mark.cluster, pytest.mark.slow, pytest.mark.xdist_group("cluster")]
 
