@@ -4,6 +4,8 @@ documents, custom objects, workflows), and the gate broken on purpose."""
 
 from __future__ import annotations
 
+import csv
+
 import pytest
 
 from clinic2zoho.transform import run_dbt
@@ -16,7 +18,24 @@ def test_dbt_build_is_green_on_a_generated_export(generic_warehouse):
     result = generic_warehouse.result
     assert result.success, result.summary()
     # warnings are reported, not fatal: invalid emails left out, the orphan provider, big documents
-    assert {w.name for w in result.warnings} >= {"warn_oversized_documents", "warn_records_with_unknown_provider"}
+    assert {w.name for w in result.warnings} >= {"warn_oversized_documents", "warn_records_owned_by_the_loading_user"}
+
+
+def test_visits_without_a_known_provider_are_warned_as_owned_by_the_loading_user(generic_warehouse,
+                                                                                  generated_export):
+    """Read from the export itself: every kept visit whose provider is empty or not in providers.csv."""
+    export = generated_export.export_dir
+    with open(export / "providers.csv", encoding="utf-8") as fh:
+        providers = {row["provider_id"] for row in csv.DictReader(fh)}
+    with open(export / "appointments.csv", encoding="utf-8") as fh:
+        unowned = {row["appointment_id"] for row in csv.DictReader(fh)
+                   if (row.get("provider_id") or "") not in providers}
+    assert unowned
+    warned = {r[0] for r in generic_warehouse.query(
+        "select record_id from gate.warn_records_owned_by_the_loading_user where module in ('Events', 'Tasks')")}
+    kept = {r[0] for r in generic_warehouse.query(
+        "select appointment_id from intermediate.int_appointments where exclusion_rule is null")}
+    assert warned == unowned & kept
 
 
 def test_confirmed_duplicates_are_merged_into_their_survivor(generic_warehouse, generated_export):

@@ -123,7 +123,7 @@ def build_clinic(warehouse: Path, files: Path, patients: int = 30, appointments:
                     ELSE '2024-03-0' || (i % 9 + 1) || 'T09:00:00-05:00' END AS Start_DateTime,
                '2024-03-0' || (i % 9 + 1) || 'T09:30:00-05:00' AS End_DateTime,
                'p' || (i % {patients} + 1) AS Who_Id,
-               CASE WHEN i = 5 THEN 'dr.gone@clinic.example'
+               CASE WHEN i = 5 THEN 'dr.gone@clinic.example' WHEN i = 7 THEN NULL
                     WHEN i % 2 = 0 THEN 'dr.adams@clinic.example' ELSE 'DR.BAKER@clinic.example' END AS Owner
         FROM range(1, {appointments} + 1) r(i)""")
     con.execute(f"""CREATE OR REPLACE TABLE zoho.zoho_insurance AS

@@ -11,7 +11,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
-from clinic2zoho.loader import bulk_steps, costs
+from clinic2zoho.loader import bulk_steps, costs, documents
 from clinic2zoho.loader.checkpoints import Checkpoint, no_checkpoint
 from clinic2zoho.loader.journal import FINAL, Entry, JournalSegment, audit_scope
 from clinic2zoho.loader.plan import ModuleSpec
@@ -33,7 +33,9 @@ class LoadSettings:
     record_concurrency: int = 4  # record calls in flight per module
     force_path: str | None = None  # "record" or "bulk": override the credit choice (tests, benches)
     attachment_max_bytes: int = 25 * 1024 * 1024
-    files_root: Path | None = None  # relative attachment paths resolve here
+    # The export folder: document paths are relative to it and must stay inside it (loader/documents).
+    # None: the Loader takes the folder landed into the warehouse; no folder known, no document read.
+    files_root: Path | None = None
     max_attempts: int = 4  # tries per row on transient failures
     max_job_attempts: int = 2  # bulk jobs per rows before falling back to record calls
     poll_initial: float = 0.5
@@ -80,6 +82,7 @@ class Item:
 
     label: str | None = None
     parent_module: str | None = None
+    file: Path | None = None  # attachments: the document's real path, checked inside the export folder
 
     def intent(self) -> dict:
         return {"source_key": self.key, "operation": self.operation, "zoho_id": self.zoho_id,
@@ -178,6 +181,8 @@ class ModuleLoader:
                             "message": f"{spec.lookups[col]} record {value} was not loaded"}
                 payload[col] = {"id": zid}
             elif col == spec.owner_column:
+                if value in (None, ""):
+                    continue  # no provider: Zoho makes the loading user the owner (the gate warns of these)
                 uid = self.ctx.owners.resolve(value)
                 if uid is None:
                     return {"source_key": item.key, "code": "OWNER_UNRESOLVED", "field": col,
@@ -558,14 +563,12 @@ class ModuleLoader:
                 return
 
     # ------------------------------------------------------------------ attachments
-    def _file_path(self, row: dict) -> Path | None:
+    def _document(self, row: dict) -> Path:
+        """The real path of the row's document inside the export folder; raises DocumentRefused."""
         value = row.get(self.spec.file_column)
         if not value:
-            return None
-        path = Path(value)
-        if not path.is_absolute() and self.settings.files_root is not None:
-            path = self.settings.files_root / path
-        return path
+            raise documents.DocumentRefused(documents.NOT_FOUND, "no document path")
+        return documents.locate(str(value), self.settings.files_root)
 
     def _load_attachments(self, seg: JournalSegment, todo: dict[str, dict], entries: dict[str, Entry]) -> None:
         self._rows_by_key = todo
@@ -577,19 +580,27 @@ class ModuleLoader:
         for key, row in todo.items():
             item = Item(key, row)
             problem = self._resolve_common(item)
-            path = self._file_path(row)
             if problem:
                 rejects.append(problem)
-            elif path is None or not path.is_file():
-                rejects.append({"source_key": key, "code": "FILE_NOT_FOUND", "field": self.spec.file_column,
-                                "message": f"document {key}: file not found"})
-            elif path.stat().st_size > limit or (self.spec.over_limit_column and row.get(self.spec.over_limit_column)
-                                                  in (True, "true", "True", 1)):
+                continue
+            try:  # refused paths (outside the export, missing, unreadable) are never opened, never sent
+                path = self._document(row)
+                size = path.stat().st_size
+                over = size > limit or (self.spec.over_limit_column and row.get(self.spec.over_limit_column)
+                                        in (True, "true", "True", 1))
+                if not over:
+                    documents.check_readable(path)
+            except documents.DocumentRefused as exc:
+                rejects.append({"source_key": key, "code": exc.code, "field": self.spec.file_column,
+                                "message": f"document {key}: {exc.message}"})
+                continue
+            if over:
                 skipped.append({"source_key": key, "code": "OVER_SIZE_LIMIT", "field": self.spec.file_column,
-                                "message": f"document {key}: {path.stat().st_size} bytes, over the attachment limit"
+                                "message": f"document {key}: {size} bytes, over the attachment limit"
                                            f" ({limit} bytes); not uploaded, to be linked by URL"})
             else:
                 item.label = str(row.get(self.spec.file_name_column) or key)
+                item.file = path
                 items.append(item)
         seg.reject(rejects)
         seg.reject(skipped, status="skipped")
@@ -606,8 +617,14 @@ class ModuleLoader:
         for attempt in range(1, self.settings.max_attempts + 1):
             seg.sent([item.key])
             try:
-                res = self.client.upload_attachment(item.parent_module, item.parent_id,
-                                                    self._file_path(item.row), file_name=name)
+                res = self.client.upload_attachment(item.parent_module, item.parent_id, item.file, file_name=name,
+                                                    opener=documents.opener(item.file))
+            except documents.DocumentUnreadable as exc:
+                # The file could not be opened for this attempt, so nothing of it was sent: a reject
+                # (not a row left `sent` that every resume would trip over again).
+                seg.reject([{"source_key": item.key, "code": documents.UNREADABLE, "field": self.spec.file_column,
+                             "message": f"document {item.key}: {exc.strerror}"}])
+                return
             except ZohoError as exc:
                 if exc.transient and attempt < self.settings.max_attempts:
                     time.sleep(min(2 ** attempt, 30))
