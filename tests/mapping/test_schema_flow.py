@@ -7,6 +7,8 @@ from __future__ import annotations
 import duckdb
 import pytest
 
+from clinic2zoho import cli
+from clinic2zoho.loader.journal import JournalReader
 from clinic2zoho.mapping import confirmation
 from clinic2zoho.mapping.gate import MappingNotConfirmed, require_confirmed
 from clinic2zoho.mapping.propose_command import propose_mapping
@@ -49,6 +51,29 @@ def test_prepare_creates_modules_and_fields_then_is_a_no_op(proposed, dbt_copy, 
     assert prepare_schema(client, dbt_copy, run_id="run-2", warehouse=generic_warehouse, log=again.append).steps == []
     assert "nothing to change" in again[-1]
     assert zoho_server.snapshot()["schema_hash"] == before
+
+
+def test_prepare_schema_audits_every_call_that_changes_the_org(proposed, dbt_copy, generic_warehouse, zoho_server,
+                                                                tmp_path, monkeypatch):
+    confirmation.confirm("test reviewer", dbt_copy)
+    home = tmp_path / "home"
+    monkeypatch.setenv("CLINIC2ZOHO_HOME", str(home))
+    for var, value in (("ZOHO_CLIENT_ID", zoho_server.client_id), ("ZOHO_CLIENT_SECRET", zoho_server.client_secret),
+                       ("ZOHO_REFRESH_TOKEN", zoho_server.refresh_token)):
+        monkeypatch.setenv(var, value)
+    code = cli.main(["prepare-schema", "--dbt-project", str(dbt_copy), "--warehouse", str(generic_warehouse),
+                     "--run-id", "schema-audited", "--api-url", zoho_server.api_url,
+                     "--accounts-url", zoho_server.accounts_url, "--upload-url", zoho_server.upload_url])
+    assert code == 0
+    with duckdb.connect(str(generic_warehouse), read_only=True) as con:
+        changes = con.execute("select count(*) from ops.schema_changes where run_id = 'schema-audited'").fetchone()[0]
+    assert changes > 20
+    with JournalReader(home / "journal", runs=["schema-audited"]) as q:
+        writes = q.sql("SELECT method, path, status FROM audit_log WHERE method IN ('POST', 'PUT', 'PATCH', 'DELETE')")
+    # one audited write at least per recorded change (a module's fields may go in one call)
+    assert writes and all(status < 400 for _, _, status in writes)
+    assert any("/settings/modules" in path for _, path, _ in writes)
+    assert any("/settings/fields" in path for _, path, _ in writes)
 
 
 def test_dry_run_prints_the_plan_and_changes_nothing(proposed, dbt_copy, generic_warehouse, zoho_server):

@@ -37,13 +37,28 @@ def prepare_schema(client, dbt_dir: Path | None = None, formats: list[str] | Non
     if dry_run or not plan.steps:
         log(("dry run, nothing changed. plan:\n" if dry_run else "") + plan.describe())
         return plan
-    run_id = run_id or f"schema-{uuid.uuid4().hex[:12]}"
+    run_id = run_id or new_run_id()
     log(f"run {run_id}: {len(plan.steps)} changes")
     apply_plan(plan, client, warehouse or settings.warehouse_path(), run_id, log)
     return plan
 
 
+def new_run_id() -> str:
+    return f"schema-{uuid.uuid4().hex[:12]}"
+
+
 def run(args: argparse.Namespace) -> int:
-    client = client_from_args(args)
-    prepare_schema(client, args.dbt_project, args.formats, args.dry_run, args.run_id, args.warehouse)
+    from clinic2zoho.loader.journal import AuditLog
+    from clinic2zoho.loader.run import journal_root
+
+    run_id = args.run_id or new_run_id()
+    # every call of a run that changes the org is audited, under the run id it is recorded with
+    audit = None if args.dry_run else AuditLog(journal_root(), run_id)
+    client = client_from_args(args, on_call=audit)
+    try:
+        prepare_schema(client, args.dbt_project, args.formats, args.dry_run, run_id, args.warehouse)
+    finally:
+        client.close()
+        if audit is not None:
+            audit.close()
     return 0

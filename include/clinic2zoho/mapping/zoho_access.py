@@ -16,7 +16,7 @@ def add_zoho_arguments(parser: argparse.ArgumentParser) -> None:
     group.add_argument("--data-centre", default=os.environ.get("ZOHO_DATA_CENTRE"))
 
 
-def client_from_args(args: argparse.Namespace):
+def client_from_args(args: argparse.Namespace, on_call=None):
     from clinic2zoho.zoho import ZohoClient, ZohoConfig  # imported only when Zoho is reached
 
     missing = [v for v in ("ZOHO_CLIENT_ID", "ZOHO_CLIENT_SECRET", "ZOHO_REFRESH_TOKEN") if not os.environ.get(v)]
@@ -34,4 +34,4 @@ def client_from_args(args: argparse.Namespace):
         kwargs["data_centre"] = None
     config = ZohoConfig(os.environ["ZOHO_CLIENT_ID"], os.environ["ZOHO_CLIENT_SECRET"],
                         os.environ["ZOHO_REFRESH_TOKEN"], **kwargs)
-    return ZohoClient(config)
+    return ZohoClient(config, on_call=on_call)

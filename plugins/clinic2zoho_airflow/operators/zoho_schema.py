@@ -34,11 +34,21 @@ class ZohoSchemaOperator(BaseOperator):
         from clinic2zoho.mapping.schema_command import prepare_schema
         from clinic2zoho_airflow.hooks.zoho import ZohoHook
 
-        client = ZohoHook(self.zoho_conn_id).get_conn()
+        from clinic2zoho.loader.journal import AuditLog
+        from clinic2zoho.loader.run import journal_root, open_client
+        from clinic2zoho_airflow.operators.zoho_load import journal_run_id
+
         run_id = self.run_id_override or context["run_id"]
+        # audited under the run's journal id, beside the load's calls (published with them)
+        audit = None if self.dry_run else AuditLog(journal_root(), journal_run_id(run_id))
+        client = open_client(ZohoHook(self.zoho_conn_id).config, audit)
         try:
             plan = prepare_schema(client, Path(self.dbt_project_dir) if self.dbt_project_dir else None, self.formats,
                                   self.dry_run, run_id, Path(self.warehouse) if self.warehouse else None, log=self.log.info)
         except (MappingNotConfirmed, SchemaConflict) as exc:  # a person must act: retrying cannot help
             raise AirflowFailException(str(exc)) from exc
+        finally:
+            client.close()
+            if audit is not None:
+                audit.close()
         return {"run_id": run_id, "changes": len(plan.steps), "dry_run": self.dry_run, "notes": plan.notes}
