@@ -8,7 +8,7 @@ import logging
 import time
 import uuid
 from concurrent.futures import ThreadPoolExecutor
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from datetime import datetime, timezone
 from pathlib import Path
 from typing import Any, Callable
@@ -90,6 +90,14 @@ class Loader:
         counts = {s.module: self.source.count(s) for s in self.plan.specs}
         return estimate(self.plan, counts, self.limits, force_path=self.settings.force_path)
 
+    def _with_export_folder(self) -> LoadSettings:
+        """Documents are read only inside the export folder: the one given, else the one landed."""
+        if self.settings.files_root is not None or not any(s.kind == "attachment" for s in self.plan.specs):
+            return self.settings
+        finder = getattr(self.source, "export_folder", None)
+        folder = finder() if finder else None
+        return replace(self.settings, files_root=folder) if folder else self.settings
+
     def run(self, modules: list[str] | None = None) -> RunResult:
         if self.gate is not None:
             self.gate()
@@ -97,7 +105,7 @@ class Loader:
         self._write_run_file(self.predict())
         ctx = LoadContext(
             client=self.client, journal_root=self.root, run_id=self.run_id, source=self.source,
-            settings=self.settings, checkpoint=self.checkpoint,
+            settings=self._with_export_folder(), checkpoint=self.checkpoint,
             crosswalk=Crosswalk(self.root, self.client, {s.module: s.external_id for s in self.plan.specs}),
             owners=OwnerResolver(self.client), products=ProductResolver(self.client),
         )

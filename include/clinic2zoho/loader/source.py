@@ -52,6 +52,24 @@ class TableSource:
         finally:
             con.close()
 
+    def export_folder(self) -> Path | None:
+        """The export folder landed into this warehouse (landing's `raw._batches`), when exactly
+        one was and its path is absolute; else None (then documents are read only when the folder
+        is given)."""
+        if not self.warehouse.is_file():
+            return None
+        con = self._connect()
+        try:
+            found = {r[0] for r in con.execute("SELECT DISTINCT source FROM raw._batches").fetchall() if r[0]}
+        except duckdb.CatalogException:
+            return None
+        finally:
+            con.close()
+        if len(found) != 1:
+            return None
+        folder = Path(found.pop())
+        return folder if folder.is_absolute() else None
+
     def rows(self, spec: ModuleSpec, chunk: int = 10_000) -> Iterator[dict]:
         con = self._connect()
         try:

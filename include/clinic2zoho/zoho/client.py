@@ -18,7 +18,7 @@ import time
 from collections import Counter
 from collections.abc import Callable, Iterable, Iterator, Mapping, Sequence
 from pathlib import Path
-from typing import Any
+from typing import Any, BinaryIO
 from urllib.parse import quote
 
 import httpx
@@ -698,17 +698,20 @@ class ZohoClient:
                 return out
             page += 1
 
-    def upload_attachment(self, module: str, record_id: str, path: Path | str, file_name: str | None = None) -> RecordResult:
+    def upload_attachment(self, module: str, record_id: str, path: Path | str, file_name: str | None = None,
+                          opener: Callable[[], BinaryIO] | None = None) -> RecordResult:
         """Attach a file to a record (multipart, streamed from disk). A refusal (e.g. 413, too
         large) comes back as a failed RecordResult; after an unanswered upload the record's
-        attachments are checked by file name before sending again."""
+        attachments are checked by file name before sending again. `opener` opens the file for
+        each attempt (default: `path` opened for reading); its errors reach the caller as raised."""
         path = Path(path)
         name = file_name or path.name
         mime = mimetypes.guess_type(name)[0] or "application/octet-stream"
         label = f"{API}/{module}/{{id}}/Attachments"
+        open_file = opener or (lambda: path.open("rb"))
 
         def files() -> dict[str, Any]:
-            return {"file": (name, path.open("rb"), mime)}
+            return {"file": (name, open_file(), mime)}
 
         call = Call("POST", f"{API}/{module}/{record_id}/Attachments", label, module=module, record_count=1,
                     files=files, idempotent=False, per_record=True)
@@ -736,6 +739,13 @@ class ZohoClient:
             return RecordResult.from_zoho(0, items[0])
         raise ZohoTransientError("attachment upload still unanswered after retries", method="POST", path=label,
                                  outcome_unknown=True)
+
+    def download_attachment(self, module: str, record_id: str, attachment_id: str) -> bytes | None:
+        """The content of one attachment (None when the record has no such attachment)."""
+        response = self._transport.send(Call(
+            "GET", f"{API}/{module}/{record_id}/Attachments/{attachment_id}",
+            f"{API}/{module}/{{id}}/Attachments/{{attachment_id}}", module=module, not_found_ok=True))
+        return response.content if response.status_code == 200 else None
 
     def delete_attachment(self, module: str, record_id: str, attachment_id: str) -> RecordResult:
         label = f"{API}/{module}/{{id}}/Attachments/{{attachment_id}}"
