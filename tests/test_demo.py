@@ -1,7 +1,8 @@
 """The demo path (`clinic2zoho migrate`) on a small generated export at DEBUG log level: both DAGs
-succeed, the reports are written, and no patient name, birth date, phone or e-mail from the
-export appears in any log line (Airflow's, the DAGs', the Zoho servers', the command's output).
-Reports are meant to show data and are left out."""
+succeed, the reports are written, no patient name, birth date, phone or e-mail from the export
+appears in any log line (Airflow's, the DAGs', the Zoho servers', the command's output), and no
+credential of either local Zoho org appears in any log file or the output. Reports are meant to
+show data and are left out."""
 
 from __future__ import annotations
 
@@ -30,6 +31,16 @@ def patient_values(export: Path) -> set[str]:
             if row.get("first_name") and row.get("last_name"):
                 values.add(f"{row['first_name']} {row['last_name']}")
     return values
+
+
+def org_credentials(work: Path) -> dict[str, str]:
+    """Each local org's credentials, read from the files its server keeps in the work folder."""
+    found: dict[str, str] = {}
+    for path in sorted((work / "zoho").glob("*/*.credentials.json")):
+        creds = json.loads(path.read_text())
+        for key in ("client_id", "client_secret", "refresh_token", "admin_token"):
+            found[f"{path.parent.name} {key}"] = creds[key]
+    return found
 
 
 def test_the_demo_migrates_and_logs_no_patient_data(tmp_path, monkeypatch, capsys):
@@ -61,3 +72,13 @@ def test_the_demo_migrates_and_logs_no_patient_data(tmp_path, monkeypatch, capsy
                 leaks.append(f"{path or 'stdout'}: {len(found)} value(s)")
     assert debug_lines > 0  # DEBUG really was on
     assert not leaks, leaks[:10]
+
+    credentials = org_credentials(work)
+    assert len(credentials) == 8  # production and sandbox
+    every_log = {p for p in (work / "logs").rglob("*") if p.is_file()} | {p for p in work.rglob("*.log") if p.is_file()}
+    assert len(every_log) >= 5  # setup, two DAGs, two Zoho servers
+    found: list[str] = []
+    for path in sorted(every_log) + [None]:
+        text = out if path is None else path.read_text(encoding="utf-8", errors="replace")
+        found += [f"{name} in {path or 'stdout'}" for name, value in credentials.items() if value in text]
+    assert not found, found

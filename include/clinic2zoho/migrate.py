@@ -18,7 +18,6 @@ import csv
 import json
 import os
 import sqlite3
-import subprocess
 import sys
 import time
 from dataclasses import dataclass, field
@@ -27,6 +26,7 @@ from typing import Any
 
 from clinic2zoho import settings
 from clinic2zoho.orchestration.dbt_render import FORMAT_ENV
+from clinic2zoho.orchestration.redacted_output import RedactedProcess, Redactor, run_redacted
 
 DEFAULT_PATIENTS = 500
 DEFAULT_SEED = 7
@@ -164,19 +164,14 @@ def airflow_bin() -> str:
     return str(candidate) if candidate.exists() else "airflow"
 
 
-def _run(cmd: list[str], env: dict[str, str], log: Path) -> int:
-    with open(log, "ab") as fh:
-        return subprocess.run(cmd, env=env, stdout=fh, stderr=subprocess.STDOUT, stdin=subprocess.DEVNULL).returncode
-
-
-def init_airflow(env: dict[str, str], logs: Path) -> None:
+def init_airflow(env: dict[str, str], logs: Path, redact: Redactor) -> None:
     from clinic2zoho.cluster.pools import REQUIRED_POOLS
 
     log = logs / "airflow_setup.log"
-    if _run([airflow_bin(), "db", "migrate"], env, log):
+    if run_redacted([airflow_bin(), "db", "migrate"], env, log, redact):
         raise MigrateError(f"`airflow db migrate` failed; see {log}")
     for name, (slots, description) in REQUIRED_POOLS.items():
-        if _run([airflow_bin(), "pools", "set", name, str(slots), description], env, log):
+        if run_redacted([airflow_bin(), "pools", "set", name, str(slots), description], env, log, redact):
             raise MigrateError(f"`airflow pools set {name}` failed; see {log}")
 
 
@@ -187,6 +182,12 @@ def zoho_config(server: Any, edition: str = "Enterprise") -> Any:
     url = server.base_url
     return ZohoConfig(server.client_id, server.client_secret, server.refresh_token, data_centre=None,
                       accounts_url=url, api_url=url, upload_url=url, edition=edition)
+
+
+def server_secrets(servers: dict[str, Any]) -> Redactor:
+    """What no log may hold: each org's OAuth client and refresh token and its admin token."""
+    return Redactor(value for server in servers.values()
+                    for value in (server.client_id, server.client_secret, server.refresh_token, server.admin_token))
 
 
 def start_servers(home: Path, users: Path) -> dict[str, Any]:
@@ -268,37 +269,37 @@ def _task_states(db: Path, dag_id: str, run_id: str) -> dict[str, str]:
     return {(t if m < 0 else f"{t}[{m}]"): (s or "none") for t, m, s in rows}
 
 
-def run_dag(dag_id: str, conf: dict[str, Any], env: dict[str, str], logs: Path, progress: Any = None) -> DagOutcome:
-    """`airflow dags test` in a child process, its output in logs/<dag>.log; progress from the
-    metadata DB's task states."""
+def run_dag(dag_id: str, conf: dict[str, Any], env: dict[str, str], logs: Path, redact: Redactor,
+            progress: Any = None) -> DagOutcome:
+    """`airflow dags test` in a child process, its output (secrets masked) in logs/<dag>.log;
+    progress from the metadata DB's task states."""
     log = logs / f"{dag_id}.log"
     log.write_text("")
-    dag_file = settings.PROJECT_ROOT / "dags" / f"{dag_id}.py"
+    dag_file = Path(env["AIRFLOW__CORE__DAGS_FOLDER"]) / f"{dag_id}.py"
     db = _metadata_db(env)
     before = {r[0] for r in _query(db, "SELECT run_id FROM dag_run WHERE dag_id = ?", (dag_id,))}
     started = time.monotonic()
-    with open(log, "ab") as fh:
-        proc = subprocess.Popen([airflow_bin(), "dags", "test", dag_id, "--dagfile-path", str(dag_file),
-                                 "--conf", json.dumps(conf)], env=env, stdout=fh, stderr=subprocess.STDOUT,
-                                stdin=subprocess.DEVNULL)
-        run_id = None
-        task = progress.add_task(dag_id, total=None) if progress else None
-        try:
-            while proc.poll() is None:
-                time.sleep(1.0)
-                runs = [r[0] for r in _query(db, "SELECT run_id FROM dag_run WHERE dag_id = ?", (dag_id,))]
-                new = [r for r in runs if r not in before]
-                run_id = new[-1] if new else run_id
-                if run_id and progress is not None:
-                    states = _task_states(db, dag_id, run_id)
-                    done = sum(1 for s in states.values() if s in FINISHED)
-                    running = sorted(t for t, s in states.items() if s in ("running", "deferred"))
-                    progress.update(task, total=len(states) or None, completed=done,
-                                    description=f"{dag_id}: {(running[0] if running else '')[:40]}")
-        except BaseException:
-            proc.terminate()
-            proc.wait(timeout=30)
-            raise
+    proc = RedactedProcess([airflow_bin(), "dags", "test", dag_id, "--dagfile-path", str(dag_file),
+                            "--conf", json.dumps(conf)], env, log, redact)
+    run_id = None
+    task = progress.add_task(dag_id, total=None) if progress else None
+    try:
+        while proc.poll() is None:
+            time.sleep(1.0)
+            runs = [r[0] for r in _query(db, "SELECT run_id FROM dag_run WHERE dag_id = ?", (dag_id,))]
+            new = [r for r in runs if r not in before]
+            run_id = new[-1] if new else run_id
+            if run_id and progress is not None:
+                states = _task_states(db, dag_id, run_id)
+                done = sum(1 for s in states.values() if s in FINISHED)
+                running = sorted(t for t, s in states.items() if s in ("running", "deferred"))
+                progress.update(task, total=len(states) or None, completed=done,
+                                description=f"{dag_id}: {(running[0] if running else '')[:40]}")
+    except BaseException:
+        proc.terminate()
+        proc.wait(timeout=30)
+        raise
+    proc.wait()  # the log is complete before it is read
     runs = [r[0] for r in _query(db, "SELECT run_id FROM dag_run WHERE dag_id = ?", (dag_id,))]
     new = [r for r in runs if r not in before]
     run_id = new[-1] if new else run_id
@@ -397,7 +398,8 @@ def run(args: argparse.Namespace) -> int:
                                                  "zoho_sandbox": connection_json(configs["sandbox"])},
                           inputs.fmt)
         say("preparing Airflow (SQLite metadata DB, warehouse pool)")
-        init_airflow(env, logs)
+        redact = server_secrets(servers)
+        init_airflow(env, logs, redact)
         conf: dict[str, Any] = {"source": str(inputs.source), "format": inputs.fmt}
         if inputs.overrides:
             conf["provider_email_overrides_file"] = str(inputs.overrides)
@@ -407,7 +409,7 @@ def run(args: argparse.Namespace) -> int:
         with Progress(TextColumn("{task.description}"), BarColumn(), MofNCompleteColumn(), TimeElapsedColumn(),
                       console=console, transient=False) as progress:
             for dag_id in dags:
-                outcome = run_dag(dag_id, conf, env, logs, progress)
+                outcome = run_dag(dag_id, conf, env, logs, redact, progress)
                 outcomes.append(outcome)
                 if not outcome.ok:
                     break
