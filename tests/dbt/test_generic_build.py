@@ -6,6 +6,7 @@ from __future__ import annotations
 
 import csv
 
+import duckdb
 import pytest
 
 from clinic2zoho.transform import run_dbt
@@ -150,3 +151,28 @@ def test_patients_sharing_an_email_are_warned_of_by_id_before_zoho_refuses_them(
     assert {"zoho_module": "Contacts", "patients": 2, "patient_ids": f"{first}, {second}"} in warning.rows
     assert warning.failures == len(before) + 1
     assert "shared@example.org" not in warning.describe()
+
+
+def test_document_paths_reach_the_loader_as_given_and_no_link_is_built_from_an_escaping_one(generic_warehouse,
+                                                                                            tmp_path):
+    """The loader resolves a document's path against the export folder and refuses one that leaves
+    it; staging keeps the export's relative path for it, and builds no file link from a path that is
+    absolute or climbs out (it used to join it to the export folder, silently)."""
+    broken = generic_warehouse.copy(tmp_path)
+    ok, up, absolute = [r[0] for r in generic_warehouse.query(
+        "select Clinic_Document_Id from zoho.zoho_attachments order by 1 limit 3")]
+    execute(broken, f"update raw.generic__documents set file_path = '../../outside/sentinel' where document_id = '{up}'",
+            f"update raw.generic__documents set file_path = '/outside/sentinel' where document_id = '{absolute}'")
+    result = run_dbt(["build", "--select", "stg_generic__documents", "int_documents", "zoho_attachments"],
+                     warehouse=broken, vars=generic_warehouse.vars)
+    assert result.success, result.summary()
+    with duckdb.connect(str(broken), read_only=True) as con:
+        rows = {r[0]: r[1:] for r in con.execute(
+            "select d.document_id, d.file_path, d.source_path, a.Source_Path from staging.stg_generic__documents d"
+            " join zoho.zoho_attachments a on a.Clinic_Document_Id = d.document_id"
+            f" where d.document_id in ('{ok}', '{up}', '{absolute}')").fetchall()}
+    file_path, link, source = rows[ok]
+    assert source == file_path and not file_path.startswith("/") and link.endswith("/" + file_path)
+    for doc, raw in ((up, "../../outside/sentinel"), (absolute, "/outside/sentinel")):
+        file_path, link, source = rows[doc]
+        assert (file_path, link, source) == (raw, None, raw), doc

@@ -6,7 +6,7 @@ select
     concat(document_id, '_', coalesce(file_name, 'document')) as File_Name,
     patient_id as Parent_Id,
     parent_module as Parent_Module,
-    source_path as Source_Path,
+    file_path as Source_Path,  -- relative to the export folder: the loader resolves and checks it
     mime_type as Mime_Type,
     size_bytes as Size_Bytes,
     document_type as Document_Type,

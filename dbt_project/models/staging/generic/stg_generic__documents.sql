@@ -14,10 +14,15 @@ renamed as (
         document_id,
         patient_id,
         file_name,
-        -- file_path is relative to the export folder, which holds the landed documents.csv
+        -- file_path: the document's path relative to the export folder, as the export gives it. The
+        -- loader resolves it there and refuses one that leaves the folder (absolute, `..`, a symlink
+        -- out), a load reject: that check is the boundary. source_path only links a document over
+        -- the size limit; it is never built from a path that is absolute or climbs with `..`.
         file_path,
         case
-            when _source_file is not null
+            when
+                _source_file is not null
+                and not regexp_matches(replace(file_path, chr(92), '/'), '^(/|[A-Za-z]:)|(^|/)[.][.](/|$)')
                 then concat_ws('/', regexp_replace(replace(_source_file, '\\', '/'), '/[^/]*$', ''), file_path)
         end as source_path,
         mime_type,
