@@ -13,6 +13,7 @@ from . import fhir, generic, synthea
 from .delimited import land_delimited
 from .errors import LandingError
 from .result import LandingResult
+from .stability import FileWatch
 from .store import Batch, connect, table_name
 
 log = logging.getLogger(__name__)
@@ -52,9 +53,11 @@ def land_export(source: Path, fmt: str | None = None, warehouse: Path | None = N
     batch = Batch(batch_id=batch_id or new_batch_id(started), loaded_at=started)
     result = LandingResult(batch_id=batch.batch_id, format=fmt, source=str(source))
 
-    # Read and check every header before writing anything.
-    csv_plan = synthea.plan(source) if fmt == "synthea" else generic.plan(source) if fmt == "generic" else []
-    ndjson_plan = fhir.plan(source) if fmt == "fhir" else []
+    # Read and check every header before writing anything; every file read is watched for changes.
+    watch = FileWatch()
+    csv_plan = (synthea.plan(source, watch) if fmt == "synthea" else generic.plan(source, watch)
+                if fmt == "generic" else [])
+    ndjson_plan = fhir.plan(source, watch) if fmt == "fhir" else []
     generic_keys = generic.record_keys(source) if fmt == "generic" else {}
 
     con = connect(warehouse)
@@ -67,10 +70,13 @@ def land_export(source: Path, fmt: str | None = None, warehouse: Path | None = N
                 key = synthea.record_key(entity, shape) if fmt == "synthea" else generic_keys.get(entity)
                 result.files.append(land_delimited(con, shape, entity, table_name(fmt, entity), batch,
                                                    Path(workdir), key))
+                watch.verify(shape.path)
             for entity, path in ndjson_plan:
                 result.files.append(fhir.land_ndjson(con, path, entity, table_name(fmt, entity), batch))
+                watch.verify(path)
             if fmt == "generic":
-                result.files.extend(generic.land_extras(con, source, batch))
+                result.files.extend(generic.land_extras(con, source, batch, watch))
+        watch.verify_all()
         con.execute("INSERT INTO raw._batches VALUES (?, ?, ?, ?, ?)",
                     [batch.batch_id, fmt, str(source), started, datetime.now(timezone.utc)])
         con.execute("COMMIT")

@@ -12,7 +12,9 @@ import duckdb
 
 from .errors import LandingError
 from .names import quote_ident, sql_string
+from .paths import inside_export
 from .result import FileLoad
+from .stability import FileWatch
 from .store import Batch, land_relation, record_file_load, record_rejects
 
 MAX_LINE_BYTES = 256 << 20  # a DocumentReference may carry a large base64 attachment
@@ -31,13 +33,16 @@ def resource_type_of(path: Path) -> str:
     return path.name.split(".")[0]
 
 
-def plan(source: Path) -> list[tuple[str, Path]]:
+def plan(source: Path, watch: FileWatch | None = None) -> list[tuple[str, Path]]:
+    """Every resource file, checked inside the export and readable, before anything is written."""
+    watch = watch or FileWatch()
     files = sorted(p for p in source.iterdir()
                    if p.is_file() and p.name.lower().endswith(".ndjson") and not is_log_file(p))
     if not files:
         raise LandingError("no FHIR .ndjson resource files found", file=source)
     planned = []
     for path in files:
+        watch.note(inside_export(source, path.name))
         try:
             with path.open("rb") as handle:
                 handle.read(1)

@@ -3,6 +3,7 @@ workflows.json. Document files are never read here; only their metadata rows lan
 
 from __future__ import annotations
 
+import codecs
 import json
 from pathlib import Path
 from typing import Any
@@ -11,26 +12,109 @@ import duckdb
 
 from .errors import LandingError
 from .names import snake
+from .paths import inside_export
 from .result import FileLoad
 from .sniff import CsvShape, sniff_csv
+from .stability import FileWatch
 from .store import Batch, land_relation, record_file_load, record_rejects, table_name
 
 MANIFEST = "manifest.json"
 WORKFLOW_COLUMNS = ["workflow_id", "name", "active", "trigger_type", "trigger_entity", "definition"]
+FORMAT, VERSIONS = "clinic2zoho-generic", (1,)
+ENTITY_FIELDS = ("file", "key")
 
 
-def read_manifest(source: Path) -> dict[str, Any]:
-    path = source / MANIFEST
+def _read_bytes(path: Path) -> bytes:
+    """The one place this module opens a file (tests replace it to simulate an unreadable one)."""
+    return path.read_bytes()
+
+
+def read_json(path: Path, what: str) -> Any:
+    """A JSON file of the export, as UTF-8 (a UTF-8 or UTF-16 BOM is honoured); every way it can
+    fail is a LandingError naming the file."""
     try:
-        manifest = json.loads(path.read_text(encoding="utf-8-sig"))
+        data = _read_bytes(path)
     except OSError as exc:
-        raise LandingError(f"cannot read manifest: {exc.strerror or exc}", file=path) from exc
+        raise LandingError(f"cannot read the {what}: {exc.strerror or type(exc).__name__}", file=path) from exc
+    encoding = "utf-16" if data.startswith((codecs.BOM_UTF16_LE, codecs.BOM_UTF16_BE)) else "utf-8-sig"
+    try:
+        text = data.decode(encoding)
+    except UnicodeDecodeError as exc:
+        raise LandingError(f"the {what} is not valid {encoding.removesuffix('-sig').upper()} text "
+                           f"(byte {exc.start}); save it as UTF-8", file=path) from exc
+    try:
+        return json.loads(text)
     except json.JSONDecodeError as exc:
-        raise LandingError(f"manifest is not valid JSON ({exc.msg}, column {exc.colno})", file=path,
+        raise LandingError(f"the {what} is not valid JSON ({exc.msg}, column {exc.colno})", file=path,
                            row=exc.lineno) from exc
-    if not isinstance(manifest, dict) or not isinstance(manifest.get("entities"), dict):
+
+
+def read_manifest(source: Path, watch: FileWatch | None = None) -> dict[str, Any]:
+    path = inside_export(source, MANIFEST)
+    if watch is not None:
+        watch.note(path)
+    manifest = read_json(path, "manifest")
+    if not isinstance(manifest, dict):
+        raise LandingError(f"the manifest is a JSON {_json_type(manifest)}, expected an object", file=path)
+    if not isinstance(manifest.get("entities"), dict):
         raise LandingError("manifest has no 'entities' object", file=path, field="entities")
+    check_manifest(manifest, path)
     return manifest
+
+
+def _json_type(value: Any) -> str:
+    return {dict: "object", list: "array", str: "string", bool: "boolean", type(None): "null"}.get(
+        type(value), "number")
+
+
+def check_manifest(manifest: dict[str, Any], path: Path) -> None:
+    """Refuse what the landing would otherwise misread: another format or version, entities whose
+    names do not make distinct table names, entries of the wrong type, reading options this landing
+    does not take (it detects encoding and delimiter itself)."""
+    fmt, version = manifest.get("format"), manifest.get("version")
+    if fmt is not None and fmt != FORMAT:
+        raise LandingError(f"the manifest's format is {fmt!r}, not {FORMAT!r}", file=path, field="format")
+    if version is not None and (isinstance(version, bool) or version not in VERSIONS):
+        raise LandingError(f"manifest version {version!r} is not supported (supported: "
+                           f"{', '.join(map(str, VERSIONS))})", file=path, field="version")
+    entities = manifest["entities"]
+    if not entities:
+        raise LandingError("the manifest lists no entities", file=path, field="entities")
+    workflows = manifest.get("workflows")
+    if workflows is not None and not isinstance(workflows, str):
+        raise LandingError(f"'workflows' must be a file name, not a JSON {_json_type(workflows)}", file=path,
+                           field="workflows")
+    seen = {"workflows": "the workflows file"} if workflows else {}  # table -> what lands there
+    for name, spec in entities.items():
+        where = f"entities.{name}"
+        table = snake(name)
+        if not table:
+            raise LandingError(f"entity name {name!r} gives no table name (it needs a letter or digit)",
+                               file=path, field=where)
+        if table in seen:
+            raise LandingError(f"entity {name!r} and {seen[table]} would land in the same table "
+                               f"raw.generic__{table}", file=path, field=where)
+        seen[table] = f"entity {name!r}"
+        if not isinstance(spec, dict):
+            raise LandingError(f"entity {name!r} must be an object with 'file' and 'key', not a JSON "
+                               f"{_json_type(spec)}", file=path, field=where)
+        if unknown := sorted(set(spec) - set(ENTITY_FIELDS)):
+            raise LandingError(f"entity {name!r} has unsupported field(s) {', '.join(map(repr, unknown))}; an "
+                               f"entity takes {' and '.join(map(repr, ENTITY_FIELDS))} (encoding and delimiter "
+                               "are detected)", file=path, field=f"{where}.{unknown[0]}")
+        if not isinstance(spec.get("file"), str) or not spec["file"].strip():
+            raise LandingError(f"entity {name!r} has no 'file'", file=path, field=f"{where}.file")
+        key = spec.get("key")
+        if key is not None and (not isinstance(key, str) or not snake(key)):
+            raise LandingError(f"entity {name!r} has a 'key' that names no column", file=path, field=f"{where}.key")
+    relations = manifest.get("relations")
+    if relations is not None and not isinstance(relations, list):
+        raise LandingError("'relations' must be an array", file=path, field="relations")
+    for i, relation in enumerate(relations or []):
+        sides = [relation.get(side) for side in ("left", "right")] if isinstance(relation, dict) else [None]
+        if not all(isinstance(side, dict) and isinstance(side.get("column", ""), str) for side in sides):
+            raise LandingError("a relation must be an object whose 'left' and 'right' are objects naming a "
+                               "'column'", file=path, field=f"relations[{i}]")
 
 
 def record_keys(source: Path) -> dict[str, str]:
@@ -39,8 +123,10 @@ def record_keys(source: Path) -> dict[str, str]:
             if isinstance(spec, dict) and spec.get("key")}
 
 
-def plan(source: Path) -> list[tuple[str, CsvShape]]:
-    manifest = read_manifest(source)
+def plan(source: Path, watch: FileWatch | None = None) -> list[tuple[str, CsvShape]]:
+    """Every entity file, checked inside the export and sniffed, before anything is written."""
+    watch = watch or FileWatch()
+    manifest = read_manifest(source, watch)
     manifest_path = source / MANIFEST
     required: dict[str, set[str]] = {}
     for relation in manifest.get("relations") or []:
@@ -54,9 +140,8 @@ def plan(source: Path) -> list[tuple[str, CsvShape]]:
         if not isinstance(spec, dict) or not spec.get("file"):
             raise LandingError(f"entity {name!r} has no 'file'", file=manifest_path, field=f"entities.{name}")
         entity = snake(name)
-        path = source / spec["file"]
-        if not path.is_file():
-            raise LandingError(f"file listed for entity {name!r} is missing", file=path)
+        path = watch.note(inside_export(source, spec["file"], named_in=manifest_path,
+                                        field=f"entities.{name}.file"))
         shape = sniff_csv(path)
         needs = set(required.get(entity, set()))
         if spec.get("key"):
@@ -64,36 +149,41 @@ def plan(source: Path) -> list[tuple[str, CsvShape]]:
         for column in sorted(needs - set(shape.columns)):
             raise LandingError("required column is missing from the header", file=path, field=column)
         planned.append((entity, shape))
+    if manifest.get("workflows"):
+        watch.note(inside_export(source, manifest["workflows"], named_in=manifest_path, field="workflows"))
     return planned
 
 
-def land_extras(con: duckdb.DuckDBPyConnection, source: Path, batch: Batch) -> list[FileLoad]:
+def land_extras(con: duckdb.DuckDBPyConnection, source: Path, batch: Batch,
+                watch: FileWatch | None = None) -> list[FileLoad]:
     manifest = read_manifest(source)
     name = manifest.get("workflows")
     if not name:
         return []
-    path = source / name
-    if not path.is_file():
-        raise LandingError("workflows file named in the manifest is missing", file=path)
-    return [land_workflows(con, path, batch)]
+    path = inside_export(source, name, named_in=source / MANIFEST, field="workflows")
+    load = land_workflows(con, path, batch)
+    if watch is not None:
+        watch.verify(path)
+    return [load]
 
 
 def land_workflows(con: duckdb.DuckDBPyConnection, path: Path, batch: Batch) -> FileLoad:
     """One row per workflow definition; the definition is kept whole as JSON text."""
-    try:
-        items = json.loads(path.read_text(encoding="utf-8-sig"))
-    except json.JSONDecodeError as exc:
-        raise LandingError(f"not valid JSON ({exc.msg}, column {exc.colno})", file=path, row=exc.lineno) from exc
+    items = read_json(path, "workflows file")
     if isinstance(items, dict) and isinstance(items.get("workflows"), list):
         items = items["workflows"]
     if not isinstance(items, list):
-        raise LandingError("expected a JSON array of workflow definitions", file=path)
+        raise LandingError(f"expected a JSON array of workflow definitions, found a JSON {_json_type(items)}",
+                           file=path)
     good, bad = [], []
     for n, item in enumerate(items, start=1):
         if not isinstance(item, dict):
             bad.append((n, None, "workflow definition is not a JSON object", json.dumps(item)))
-        elif not item.get("workflow_id"):
+        elif item.get("workflow_id") is None or not str(item["workflow_id"]).strip():
             bad.append((n, "workflow_id", "workflow definition has no workflow_id", json.dumps(item)))
+        elif isinstance(item["workflow_id"], (dict, list, bool)):
+            bad.append((n, "workflow_id", f"workflow_id is a JSON {_json_type(item['workflow_id'])}, not a "
+                                          "string or number", json.dumps(item)))
         else:
             trigger = item.get("trigger") if isinstance(item.get("trigger"), dict) else {}
             active = item.get("active")

@@ -10,7 +10,9 @@ from pathlib import Path
 
 from .errors import LandingError
 from .names import snake
+from .paths import inside_export
 from .sniff import CsvShape, sniff_csv
+from .stability import FileWatch
 
 # Renames used by files whose canonical foreign keys are PATIENT, ENCOUNTER, PROVIDER, ...
 _COMMON_RENAMES = {
@@ -86,6 +88,7 @@ def looks_like_synthea(folder: Path) -> bool:
     patients = folder / "patients.csv"
     if not patients.is_file():
         return False
+    patients = inside_export(folder, patients.name)  # a symlink out of the folder is refused, not read
     try:
         shape = sniff_csv(patients, renames_for("patients"))
     except LandingError:
@@ -93,15 +96,16 @@ def looks_like_synthea(folder: Path) -> bool:
     return {"id", "birthdate", "first", "last"} <= set(shape.columns)
 
 
-def plan(folder: Path) -> list[tuple[str, CsvShape]]:
-    """Every CSV in the folder, sniffed and checked before anything is written."""
+def plan(folder: Path, watch: FileWatch | None = None) -> list[tuple[str, CsvShape]]:
+    """Every CSV in the folder, checked inside it, sniffed and checked before anything is written."""
+    watch = watch or FileWatch()
     files = sorted(p for p in folder.iterdir() if p.is_file() and p.suffix.lower() in {".csv", ".tsv", ".txt"})
     if not files:
         raise LandingError("no CSV files found in the Synthea export folder", file=folder)
     planned = []
     for path in files:
         entity = snake(path.name.split(".")[0])
-        shape = sniff_csv(path, renames_for(entity))
+        shape = sniff_csv(watch.note(inside_export(folder, path.name)), renames_for(entity))
         check_required(shape, entity)
         planned.append((entity, shape))
     return planned
