@@ -368,8 +368,7 @@ def run(args: argparse.Namespace) -> int:
     console = Console()
     say = lambda text: console.print(text, highlight=False)  # noqa: E731
     started = time.monotonic()
-    home = (args.work or Path(os.environ.get("CLINIC2ZOHO_HOME", "work"))).resolve()
-    home.mkdir(parents=True, exist_ok=True)
+    home = settings.owner_only((args.work or Path(os.environ.get("CLINIC2ZOHO_HOME", "work"))).resolve())
     os.environ["CLINIC2ZOHO_HOME"] = str(home)
     os.environ.pop("CLINIC2ZOHO_WAREHOUSE", None)
     os.environ.pop("CLINIC2ZOHO_REPORTS", None)
