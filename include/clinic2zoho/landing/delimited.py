@@ -6,7 +6,6 @@ copied to raw.raw_rejects with row, field and reason."""
 
 from __future__ import annotations
 
-import re
 import tempfile
 from dataclasses import replace
 from pathlib import Path
@@ -15,8 +14,9 @@ import duckdb
 
 from .names import quote_ident, sql_string
 from .result import FileLoad
-from .sniff import CHUNK_BYTES, CsvShape, transcode_to_utf8
+from .sniff import CsvShape, transcode_to_utf8
 from .store import Batch, land_relation, record_file_load, record_rejects
+from .utf8 import file_has_multibyte
 
 MAX_LINE_BYTES = 64 << 20  # a record (not a field limit): long rich-text notes fit easily
 _REJECTS = "_landing_csv_rejects"
@@ -38,7 +38,7 @@ def land_delimited(con: duckdb.DuckDBPyConnection, shape: CsvShape, entity: str,
     """`key`: the record-key column (None: the row is its own key), see store.land_relation."""
     source_file = str(shape.path)
     good, landed, unchanged, rejected = _land_once(con, shape, table, batch, workdir, key)
-    if rejected and not shape.needs_transcoding and _encoding_rejects(con) and not _has_utf8_multibyte(shape.path):
+    if rejected and not shape.needs_transcoding and _encoding_rejects(con) and not file_has_multibyte(shape.path):
         # The sample looked like UTF-8 (plain ASCII), but later bytes are not UTF-8 and nothing in
         # the file is UTF-8 beyond ASCII: it is a cp1252/latin-1 file. Land it again, transcoded.
         con.execute(f"DELETE FROM {table} WHERE _batch_id = ? AND _source_file = ?", [batch.batch_id, source_file])
@@ -74,19 +74,10 @@ def _encoding_rejects(con: duckdb.DuckDBPyConnection) -> bool:
     return con.execute(f"SELECT count(*) FROM {_REJECTS} WHERE error_type LIKE 'INVALID %'").fetchone()[0] > 0
 
 
-_UTF8_MULTIBYTE = re.compile(rb"[\xC2-\xF4][\x80-\xBF]+")
+# DuckDB says "This file is not utf-8 encoded"; the file is read as UTF-8 on purpose (utf8.py)
+_INVALID_UTF8 = ("invalid encoding: the row holds bytes that are not UTF-8, in a file read as UTF-8 (it has a "
+                 "UTF-8 BOM or UTF-8 characters elsewhere); fix the row's bytes or export the file as UTF-8 again")
 
-
-def _has_utf8_multibyte(path: Path) -> bool:
-    """Whether any well-formed UTF-8 multi-byte sequence occurs (streamed, chunk by chunk)."""
-    tail = b""
-    with path.open("rb") as handle:
-        while chunk := handle.read(CHUNK_BYTES):
-            data = tail + chunk
-            if _UTF8_MULTIBYTE.search(data):
-                return True
-            tail = data[-3:]
-    return False
 
 
 def _collect_rejects(con: duckdb.DuckDBPyConnection, table: str, source_file: str, batch: Batch) -> int:
@@ -96,7 +87,8 @@ def _collect_rejects(con: duckdb.DuckDBPyConnection, table: str, source_file: st
         return 0
     # DuckDB's `line` counts records with the header as line 1
     rejects_sql = (f"SELECT line - 1 AS source_row, column_name AS field, "
-                   f"lower(error_type) || ': ' || error_message AS reason, csv_line AS raw_record "
+                   f"CASE WHEN error_type = 'INVALID ENCODING' THEN {sql_string(_INVALID_UTF8)} "
+                   f"ELSE lower(error_type) || ': ' || error_message END AS reason, csv_line AS raw_record "
                    f"FROM {_REJECTS}")
     rejected = record_rejects(con, rejects_sql, source_file, batch)
     # row_number() counted only the good rows; shift each past the rejected records before it.

@@ -13,6 +13,7 @@ from pathlib import Path
 
 from .errors import LandingError
 from .names import snake
+from .utf8 import file_has_multibyte, has_multibyte
 
 SAMPLE_BYTES = 1 << 20  # 1 MiB: enough for any header and for a reliable encoding guess
 CHUNK_BYTES = 4 << 20
@@ -58,7 +59,8 @@ def detect_encoding(sample: bytes, complete: bool) -> str:
         decoder.decode(sample, final=complete)
         return "utf-8"
     except UnicodeDecodeError:
-        return "cp1252"
+        # UTF-8 characters next to the bad bytes: UTF-8 with bad rows (rejected), not cp1252 (utf8.py)
+        return "utf-8" if has_multibyte(sample) else "cp1252"
 
 
 def _decode(sample: bytes, encoding: str) -> str:
@@ -98,6 +100,8 @@ def sniff_csv(path: Path, renames: dict[str, str] | None = None) -> CsvShape:
     if not sample.strip(b" \t\r\n\x00" + codecs.BOM_UTF8):
         raise LandingError("file is empty: no header row", file=path)
     encoding = detect_encoding(sample, complete)
+    if encoding == "cp1252" and not complete and file_has_multibyte(path, len(sample) - 3):
+        encoding = "utf-8"  # UTF-8 characters after the sample: the same rule as within it
     text = _decode(sample, encoding).lstrip("\ufeff")
     delimiter = sniff_delimiter(text)
     header = _first_record(text, delimiter)
