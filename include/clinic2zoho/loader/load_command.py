@@ -5,13 +5,14 @@ from __future__ import annotations
 
 import argparse
 import json
+import sys
 from pathlib import Path
 
 from clinic2zoho import settings as app_settings
 from clinic2zoho.loader import cli_common, journal
 from clinic2zoho.loader.estimate import PlanLimits
 from clinic2zoho.loader.module_loader import LoadSettings
-from clinic2zoho.loader.run import Loader, new_run_id, open_client, write_report
+from clinic2zoho.loader.run import Loader, LoadStopped, new_run_id, open_client, write_report
 from clinic2zoho.loader.source import TableSource
 
 
@@ -58,6 +59,9 @@ def run(args: argparse.Namespace) -> int:
                         gate=mapping_gate, limits=limits)  # checked again: the run may start much later
         print(f"run {run_id}: loading {', '.join(plan.select(args.module).order())}")
         result = loader.run(args.module)
+    except LoadStopped as exc:  # refused credentials, a rate-limit storm: say what to do, no traceback
+        print(exc.message(), file=sys.stderr)
+        return 3
     finally:
         client.close()
         audit.close()

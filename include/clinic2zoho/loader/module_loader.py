@@ -17,6 +17,7 @@ from clinic2zoho.loader.journal import FINAL, Entry, JournalSegment, audit_scope
 from clinic2zoho.loader.plan import ModuleSpec
 from clinic2zoho.loader.resolve import Crosswalk, OwnerResolver, ProductResolver
 from clinic2zoho.loader.source import TableSource, parse_subform
+from clinic2zoho.zoho import refusals
 from clinic2zoho.zoho.errors import ZohoError
 from clinic2zoho.zoho.models import BulkJobStatus
 
@@ -347,6 +348,8 @@ class ModuleLoader:
                 if exc.transient and attempt < self.settings.max_attempts:
                     time.sleep(min(2 ** attempt, 30))
                     continue  # an upsert by external id is safe to send again
+                if refusals.stops_work(exc):
+                    raise  # credentials refused, or 429 after every retry: the run stops, rows stay pending
                 seg.reject([{"source_key": i.key, "code": exc.code or type(exc).__name__, "field": None,
                              "message": f"call failed after {attempt} attempt(s): {exc}"} for i in batch])
                 return
@@ -553,6 +556,8 @@ class ModuleLoader:
                     if not batch:
                         return
                     continue
+                if refusals.stops_work(exc):
+                    raise  # credentials refused, or 429 after every retry: the run stops, rows stay pending
                 seg.reject([{"source_key": i.key, "code": exc.code or type(exc).__name__, "field": None,
                              "message": f"call failed after {attempt} attempt(s): {exc}"} for i in batch])
                 return
@@ -635,6 +640,8 @@ class ModuleLoader:
                     if self._recognise_children(seg, {item.key: entry}, "attachment"):
                         return
                     continue
+                if refusals.stops_work(exc):
+                    raise  # credentials refused, or 429 after every retry: the run stops, rows stay pending
                 seg.reject([{"source_key": item.key, "code": exc.code or type(exc).__name__, "field": None,
                              "message": f"upload failed after {attempt} attempt(s): {exc}"}])
                 return

@@ -21,6 +21,7 @@ from clinic2zoho.loader.module_loader import BulkJobStarted, LoadContext, LoadSe
 from clinic2zoho.loader.plan import LoadPlan
 from clinic2zoho.loader.resolve import Crosswalk, OwnerResolver, ProductResolver
 from clinic2zoho.loader.source import TableSource
+from clinic2zoho.zoho import refusals
 
 log = logging.getLogger(__name__)
 
@@ -37,6 +38,20 @@ def open_client(config: Any, audit: journal.AuditLog | None) -> Any:
     from clinic2zoho.zoho import ZohoClient
 
     return ZohoClient(config, on_call=audit)
+
+
+class LoadStopped(RuntimeError):
+    """Zoho refused the credentials, or kept rate limiting: every further call would meet the
+    same refusal, so the run stops with its rows pending (none rejected for it) and says what to
+    do. `message(...)` words it for the caller (environment settings or an Airflow Connection)."""
+
+    def __init__(self, run_id: str, module: str, cause: BaseException):
+        self.run_id, self.module, self.cause = run_id, module, cause
+        super().__init__(self.message())
+
+    def message(self, conn_id: str | None = None, resume: str | None = None) -> str:
+        resume = resume or f"Rerun with --run {self.run_id}: it resumes with the same run id"
+        return f"loading {self.module} stopped: " + refusals.explain(self.cause, resume=resume, conn_id=conn_id)
 
 
 @dataclass
@@ -128,6 +143,9 @@ class Loader:
                     for _, err in errors:
                         if isinstance(err, BulkJobStarted):
                             raise err  # a deferrable caller waits for the job, then runs again
+                    for m_stop, err in errors:
+                        if refusals.stops_work(err):
+                            raise LoadStopped(self.run_id, m_stop, err) from err
                     raise RuntimeError(f"loading {m} failed: {exc}; rerun with --run {self.run_id} to resume") from exc
         elapsed = time.monotonic() - started
         return RunResult(self.run_id, results, elapsed)
