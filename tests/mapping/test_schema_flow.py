@@ -115,3 +115,46 @@ def test_conflicting_field_stops_with_a_clear_error(proposed, dbt_copy, generic_
     with pytest.raises(SchemaConflict, match=r"Contacts\.Patient_Status as text, but the mapping needs picklist"):
         prepare_schema(client, dbt_copy, warehouse=generic_warehouse)
     assert zoho_server.snapshot()["schema_hash"] == before
+
+
+def _prepare_schema_cli(zoho_server, dbt_copy, generic_warehouse, monkeypatch, capsys, **env) -> tuple[int, str]:
+    import functools
+
+    import clinic2zoho.zoho
+
+    # Every retry is made; only the waits between them are short.
+    monkeypatch.setattr(clinic2zoho.zoho, "ZohoConfig",
+                        functools.partial(clinic2zoho.zoho.ZohoConfig, backoff_initial=0.01, backoff_max=0.02))
+    for var, value in {"ZOHO_CLIENT_ID": zoho_server.client_id, "ZOHO_CLIENT_SECRET": zoho_server.client_secret,
+                       "ZOHO_REFRESH_TOKEN": zoho_server.refresh_token, **env}.items():
+        monkeypatch.setenv(var, value)
+    capsys.readouterr()
+    code = cli.main(["prepare-schema", "--dbt-project", str(dbt_copy), "--warehouse", str(generic_warehouse),
+                     "--api-url", zoho_server.api_url, "--accounts-url", zoho_server.accounts_url,
+                     "--upload-url", zoho_server.upload_url])
+    out = capsys.readouterr()
+    return code, out.out + out.err
+
+
+def test_prepare_schema_with_refused_credentials_names_the_setting_to_fix(proposed, dbt_copy, generic_warehouse,
+                                                                          zoho_server, monkeypatch, capsys):
+    confirmation.confirm("test reviewer", dbt_copy)
+    code, out = _prepare_schema_cli(zoho_server, dbt_copy, generic_warehouse, monkeypatch, capsys,
+                                    ZOHO_CLIENT_SECRET="wrong-value-4f1c")
+    assert code == 3
+    assert "Zoho refused the credentials (invalid_client)" in out
+    assert "Fix ZOHO_CLIENT_ID and ZOHO_CLIENT_SECRET in the environment" in out and "Traceback" not in out
+    assert not any(s in out for s in ("wrong-value-4f1c", zoho_server.client_secret, zoho_server.refresh_token))
+
+
+def test_prepare_schema_in_a_429_storm_stops_saying_to_run_it_again(proposed, dbt_copy, generic_warehouse,
+                                                                     zoho_server, monkeypatch, capsys):
+    confirmation.confirm("test reviewer", dbt_copy)
+    before = zoho_server.snapshot()["schema_hash"]
+    zoho_server.settings(per_minute_credits=0)  # every API call answered 429
+    code, out = _prepare_schema_cli(zoho_server, dbt_copy, generic_warehouse, monkeypatch, capsys)
+    assert code == 3
+    assert "rate limited by Zoho on GET /crm/v8/settings/" in out
+    assert "Run prepare-schema again: it creates only what is still missing" in out and "Traceback" not in out
+    zoho_server.settings(per_minute_credits=None)
+    assert zoho_server.snapshot()["schema_hash"] == before

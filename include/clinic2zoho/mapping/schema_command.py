@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import argparse
+import sys
 import uuid
 from pathlib import Path
 
@@ -11,6 +12,8 @@ from clinic2zoho.mapping import files
 from clinic2zoho.mapping.gate import require_confirmed
 from clinic2zoho.mapping.schema import Plan, apply_plan, build_plan, product_finder
 from clinic2zoho.mapping.zoho_access import add_zoho_arguments, client_from_args
+from clinic2zoho.zoho import refusals
+from clinic2zoho.zoho.errors import ZohoError
 
 
 def configure(parser: argparse.ArgumentParser) -> None:
@@ -57,6 +60,12 @@ def run(args: argparse.Namespace) -> int:
     client = client_from_args(args, on_call=audit)
     try:
         prepare_schema(client, args.dbt_project, args.formats, args.dry_run, run_id, args.warehouse)
+    except ZohoError as exc:  # refused credentials, a rate-limit storm: say what to do, no traceback
+        message = refusals.explain(exc, resume="Run prepare-schema again: it creates only what is still missing")
+        if message is None:
+            raise
+        print(message, file=sys.stderr)
+        return 3
     finally:
         client.close()
         if audit is not None:
