@@ -16,7 +16,7 @@ from pathlib import Path
 from typing import Any
 
 from airflow.sdk import BaseOperator
-from airflow.sdk.exceptions import AirflowException
+from airflow.sdk.exceptions import AirflowException, AirflowFailException
 
 from clinic2zoho_airflow.hooks.zoho import ZohoHook
 from clinic2zoho_airflow.triggers.zoho_bulk_job import ZohoBulkJobTrigger
@@ -103,8 +103,9 @@ class ZohoLoadOperator(BaseOperator):
         from clinic2zoho import settings
         from clinic2zoho.loader.journal import AuditLog
         from clinic2zoho.loader.module_loader import LoadSettings
-        from clinic2zoho.loader.run import Loader, open_client
+        from clinic2zoho.loader.run import Loader, LoadStopped, open_client
         from clinic2zoho.loader.source import TableSource
+        from clinic2zoho.zoho.errors import ZohoAuthError
 
         hook = ZohoHook(self.zoho_conn_id)
         config = hook.config
@@ -122,6 +123,12 @@ class ZohoLoadOperator(BaseOperator):
                             source=TableSource(Path(self.warehouse) if self.warehouse else settings.warehouse_path()),
                             settings=load_settings, gate=self._gate())
             result = loader.run(self.modules)
+        except LoadStopped as exc:
+            message = exc.message(conn_id=self.zoho_conn_id,
+                                  resume="Retry the task (or rerun the DAG run): it resumes with the same run id")
+            if isinstance(exc.cause, ZohoAuthError):
+                raise AirflowFailException(message) from None  # no retry meets other credentials
+            raise AirflowException(message) from None
         finally:
             client.close()
             audit.close()
