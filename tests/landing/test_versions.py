@@ -88,12 +88,20 @@ def test_a_key_repeated_in_one_file_lands_every_row_and_the_later_row_wins(tmp_p
         {"read": 3, "landed": 0, "unchanged": 3, "rejected": 0}
 
 
-def test_rows_without_a_key_value_are_their_own_key(tmp_path):
+def test_rows_without_a_key_value_are_rejected_every_time(tmp_path):
+    # staging keeps one row per key, so rows with an empty key would collapse into one there
     warehouse = tmp_path / "w.duckdb"
-    land_patients(tmp_path, warehouse, "e1", ",Prospect\nP2,Active\n")
-    assert land_patients(tmp_path, warehouse, "e2", ",Prospect\nP2,Active\n")["landed"] == 0
-    assert land_patients(tmp_path, warehouse, "e3", ",Referral Inquiry\nP2,Active\n") == \
-        {"read": 2, "landed": 1, "unchanged": 1, "rejected": 0}
+    assert land_patients(tmp_path, warehouse, "e1", ",Prospect\n  ,Active\nP2,Active\n") == \
+        {"read": 3, "landed": 1, "unchanged": 0, "rejected": 2}
+    assert land_patients(tmp_path, warehouse, "e2", ",Prospect\nP2,Active\n") == \
+        {"read": 2, "landed": 0, "unchanged": 1, "rejected": 1}
+    assert query(warehouse, "SELECT count(*) FROM raw.generic__patients WHERE patient_id IS NULL "
+                            "OR trim(patient_id) = ''")[0][0] == 0
+    rejects = query(warehouse, "SELECT source_row, field, reason, raw_record FROM raw.raw_rejects "
+                               "ORDER BY rejected_at, source_row")
+    assert [r[:2] for r in rejects] == [(1, "patient_id"), (2, "patient_id"), (1, "patient_id")]
+    assert all("record key 'patient_id' is empty" in r[2] for r in rejects)
+    assert [r[3] for r in rejects] == [",Prospect", "  ,Active", ",Prospect"]
 
 
 def test_workflows_version_by_workflow_id(tmp_path):

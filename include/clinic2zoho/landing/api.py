@@ -22,7 +22,7 @@ FORMATS = ("synthea", "fhir", "generic")
 
 def detect_format(source: Path) -> str:
     """manifest.json -> generic; *.ndjson -> fhir; patients.csv with Synthea headers -> synthea."""
-    if (source / "manifest.json").is_file():
+    if (source / "manifest.json").exists() or (source / "manifest.json").is_symlink():  # then read, or refused
         return "generic"
     if any(p.suffix == ".ndjson" and not fhir.is_log_file(p) for p in source.iterdir()):
         return "fhir"

@@ -6,15 +6,18 @@ copied to raw.raw_rejects with row, field and reason."""
 
 from __future__ import annotations
 
+import re
 import tempfile
 from dataclasses import replace
 from pathlib import Path
 
 import duckdb
 
+from .errors import LandingError
+from .lines import blank_records, first_change_of_ending, rewrite_record_ends
 from .names import quote_ident, sql_string
 from .result import FileLoad
-from .sniff import CsvShape, transcode_to_utf8
+from .sniff import CHUNK_BYTES, CsvShape, transcode_to_utf8
 from .store import Batch, land_relation, record_file_load, record_rejects
 from .utf8 import file_has_multibyte
 
@@ -25,12 +28,25 @@ _REJECT_SCANS = "_landing_csv_reject_scans"
 
 def read_csv_sql(path: Path, shape: CsvShape) -> str:
     columns = "{" + ", ".join(f"{sql_string(c)}: 'VARCHAR'" for c in shape.columns) + "}"
+    # One column: a blank line reads as a NULL row, so `""` must read as '' to stay apart from it
+    quoted_nulls = "false" if len(shape.columns) == 1 else "true"
     return (
         f"read_csv({sql_string(str(path))}, header = true, columns = {columns}, auto_detect = false, "
         f"delim = {sql_string(shape.delimiter)}, quote = '\"', escape = '\"', strict_mode = true, "
-        f"null_padding = false, max_line_size = {MAX_LINE_BYTES}, store_rejects = true, "
-        f"rejects_table = '{_REJECTS}', rejects_scan = '{_REJECT_SCANS}')"
+        f"null_padding = false, allow_quoted_nulls = {quoted_nulls}, max_line_size = {MAX_LINE_BYTES}, "
+        f"store_rejects = true, rejects_table = '{_REJECTS}', rejects_scan = '{_REJECT_SCANS}')"
     )
+
+
+def select_sql(path: Path, shape: CsvShape) -> str:
+    """The content columns plus `_rn`, the record's number among the rows DuckDB reads."""
+    if len(shape.columns) == 1:
+        # a blank line is not a record (DuckDB skips it only when there are several columns)
+        column = quote_ident(shape.columns[0])
+        return (f"SELECT nullif({column}, '') AS {column}, row_number() OVER () AS _rn "
+                f"FROM {read_csv_sql(path, shape)} WHERE {column} IS NOT NULL")
+    cols = ", ".join(quote_ident(c) for c in shape.columns)
+    return f"SELECT {cols}, row_number() OVER () AS _rn FROM {read_csv_sql(path, shape)}"
 
 
 def land_delimited(con: duckdb.DuckDBPyConnection, shape: CsvShape, entity: str, table: str,
@@ -46,10 +62,38 @@ def land_delimited(con: duckdb.DuckDBPyConnection, shape: CsvShape, entity: str,
                     [batch.batch_id, source_file])
         shape = replace(shape, encoding="cp1252")
         good, landed, unchanged, rejected = _land_once(con, shape, table, batch, workdir, key)
+    if key is not None:
+        keyless = _reject_empty_keys(con, table, key, shape, batch)
+        good, landed, rejected = good - keyless, landed - keyless, rejected + keyless
     load = FileLoad(entity=entity, file=source_file, table=table, read=good + rejected, landed=landed,
                     unchanged=unchanged, rejected=rejected)
     record_file_load(con, batch, entity, source_file, load.read, landed, unchanged, rejected)
     return load
+
+
+def _reject_empty_keys(con: duckdb.DuckDBPyConnection, table: str, key: str, shape: CsvShape,
+                       batch: Batch) -> int:
+    """A row whose record key is empty (or only spaces) cannot be told apart from the other rows
+    without one - staging keeps one row per key - so it is a reject, not a landed row. The raw
+    record is the row written back as a CSV line."""
+    source_file = str(shape.path)
+    where = (f"_batch_id = {sql_string(batch.batch_id)} AND _source_file = {sql_string(source_file)} "
+             f"AND coalesce(trim({quote_ident(key)}, ' \t\r\n') = '', true)")
+    if not con.execute(f"SELECT count(*) FROM {table} WHERE {where}").fetchone()[0]:
+        return 0
+    needs_quotes = sql_string('["' + shape.delimiter + '\r\n]')
+    fields = [f"CASE WHEN {quote_ident(c)} IS NULL THEN '' WHEN regexp_matches({quote_ident(c)}, {needs_quotes}) "
+              f"THEN '\"' || replace({quote_ident(c)}, '\"', '\"\"') || '\"' ELSE {quote_ident(c)} END"
+              for c in shape.columns]
+    record = f" || {sql_string(shape.delimiter)} || ".join(fields)
+    record = f"CASE WHEN {record} = '' THEN '\"\"' ELSE {record} END"  # a one-column `""` row
+    header_key = shape.header[shape.columns.index(key)] if key in shape.columns else key
+    reason = f"the record key {header_key.strip()!r} is empty: the record cannot be identified"
+    rejected = record_rejects(
+        con, f"SELECT _source_row AS source_row, {sql_string(key)} AS field, {sql_string(reason)} AS reason, "
+             f"{record} AS raw_record FROM {table} WHERE {where}", source_file, batch)
+    con.execute(f"DELETE FROM {table} WHERE {where}")
+    return rejected
 
 
 def _land_once(con: duckdb.DuckDBPyConnection, shape: CsvShape, table: str, batch: Batch,
@@ -58,16 +102,36 @@ def _land_once(con: duckdb.DuckDBPyConnection, shape: CsvShape, table: str, batc
     read_path = shape.path
     if shape.needs_transcoding:
         read_path = transcode_to_utf8(shape, Path(tempfile.mkstemp(suffix=".csv", dir=workdir)[1]))
+    if shape.needs_rewriting:
+        rewritten = rewrite_record_ends(read_path, Path(tempfile.mkstemp(suffix=".csv", dir=workdir)[1]),
+                                        shape.delimiter)
+        if read_path != shape.path:
+            read_path.unlink(missing_ok=True)
+        read_path = rewritten
     con.execute(f"DROP TABLE IF EXISTS {_REJECTS}; DROP TABLE IF EXISTS {_REJECT_SCANS}")
-    cols = ", ".join(quote_ident(c) for c in shape.columns)
-    select_sql = f"SELECT {cols}, row_number() OVER () AS _rn FROM {read_csv_sql(read_path, shape)}"
     try:
-        good, landed, unchanged = land_relation(con, table, shape.columns, select_sql, source_file, batch, key)
-        rejected = _collect_rejects(con, table, source_file, batch)
+        good, landed, unchanged = land_relation(con, table, shape.columns, select_sql(read_path, shape),
+                                                source_file, batch, key)
+        rejected = _collect_rejects(con, table, source_file, batch, read_path, shape.delimiter)
+    except duckdb.InvalidInputException as exc:
+        raise _unreadable(shape, read_path, exc) from None
     finally:
         if read_path != shape.path:
             read_path.unlink(missing_ok=True)
     return good, landed, unchanged, rejected
+
+
+def _unreadable(shape: CsvShape, read_path: Path, exc: duckdb.Error) -> LandingError:
+    """DuckDB's reader gave up on the whole file. Its message may quote a record, so it is not
+    passed on; the error says what was found wrong instead."""
+    change = first_change_of_ending(read_path, shape.delimiter)
+    if change:
+        row, before, after = change
+        return LandingError(f"line endings are mixed: records end in {before}, then in {after} from this record "
+                            "on; save the file again with one kind of line ending", file=shape.path, row=row - 1)
+    kind = type(exc).__name__.removesuffix("Exception")
+    return LandingError(f"the CSV reader could not parse the file ({kind} error); check its quoting and line "
+                        "endings", file=shape.path)
 
 
 def _encoding_rejects(con: duckdb.DuckDBPyConnection) -> bool:
@@ -79,12 +143,13 @@ _INVALID_UTF8 = ("invalid encoding: the row holds bytes that are not UTF-8, in a
                  "UTF-8 BOM or UTF-8 characters elsewhere); fix the row's bytes or export the file as UTF-8 again")
 
 
-
-def _collect_rejects(con: duckdb.DuckDBPyConnection, table: str, source_file: str, batch: Batch) -> int:
+def _collect_rejects(con: duckdb.DuckDBPyConnection, table: str, source_file: str, batch: Batch,
+                     read_path: Path, delimiter: str) -> int:
     exists = con.execute("SELECT count(*) FROM duckdb_tables() WHERE table_name = ? AND temporary",
                          [_REJECTS]).fetchone()[0]
     if not exists or not con.execute(f"SELECT count(*) FROM {_REJECTS}").fetchone()[0]:
         return 0
+    _skip_blank_lines(con, read_path, delimiter)
     # DuckDB's `line` counts records with the header as line 1
     rejects_sql = (f"SELECT line - 1 AS source_row, column_name AS field, "
                    f"CASE WHEN error_type = 'INVALID ENCODING' THEN {sql_string(_INVALID_UTF8)} "
@@ -103,3 +168,33 @@ def _collect_rejects(con: duckdb.DuckDBPyConnection, table: str, source_file: st
         WHERE _batch_id = ? AND _source_file = ?""", [batch.batch_id, source_file])
     con.execute("DROP TABLE _landing_reject_rows")
     return rejected
+
+
+_BLANK_LINE = re.compile(rb"\n\r?\n|\r\r")
+
+
+def _skip_blank_lines(con: duckdb.DuckDBPyConnection, read_path: Path, delimiter: str) -> None:
+    """DuckDB's reject `line` counts blank lines, which are not records: take the blank lines
+    before each reject out of its number. Only the bytes up to the last reject are looked at, and
+    only when they hold two line breaks in a row is the file scanned record by record."""
+    last_line, last_byte = con.execute(f"SELECT max(line), max(line_byte_position) FROM {_REJECTS}").fetchone()
+    if not _may_hold_blank_lines(read_path, last_byte + 2):
+        return
+    blanks = blank_records(read_path, delimiter, last_line)
+    if blanks:
+        con.execute("CREATE OR REPLACE TEMP TABLE _landing_blank_lines (line UBIGINT)")
+        con.executemany("INSERT INTO _landing_blank_lines VALUES (?)", [[b] for b in blanks])
+        con.execute(f"UPDATE {_REJECTS} SET line = line - "
+                    f"(SELECT count(*) FROM _landing_blank_lines b WHERE b.line < {_REJECTS}.line)")
+        con.execute("DROP TABLE _landing_blank_lines")
+
+
+def _may_hold_blank_lines(path: Path, up_to: int) -> bool:
+    tail = b""
+    with path.open("rb") as handle:
+        while up_to > 0 and (chunk := handle.read(min(CHUNK_BYTES, up_to))):
+            up_to -= len(chunk)
+            if _BLANK_LINE.search(tail + chunk):
+                return True
+            tail = chunk[-2:]
+    return False

@@ -6,11 +6,13 @@ JSON paths; `resource` keeps the whole resource text."""
 
 from __future__ import annotations
 
+import codecs
 from pathlib import Path
 
 import duckdb
 
 from .errors import LandingError
+from .sniff import _not_text, _utf16_without_bom
 from .names import quote_ident, sql_string
 from .paths import inside_export
 from .result import FileLoad
@@ -36,8 +38,8 @@ def resource_type_of(path: Path) -> str:
 def plan(source: Path, watch: FileWatch | None = None) -> list[tuple[str, Path]]:
     """Every resource file, checked inside the export and readable, before anything is written."""
     watch = watch or FileWatch()
-    files = sorted(p for p in source.iterdir()
-                   if p.is_file() and p.name.lower().endswith(".ndjson") and not is_log_file(p))
+    # not only regular files: a folder (or a dangling link) named like one is refused below, not skipped
+    files = sorted(p for p in source.iterdir() if p.name.lower().endswith(".ndjson") and not is_log_file(p))
     if not files:
         raise LandingError("no FHIR .ndjson resource files found", file=source)
     planned = []
@@ -45,9 +47,13 @@ def plan(source: Path, watch: FileWatch | None = None) -> list[tuple[str, Path]]
         watch.note(inside_export(source, path.name))
         try:
             with path.open("rb") as handle:
-                handle.read(1)
+                head = handle.read(4096)
         except OSError as exc:
             raise LandingError(f"cannot read file: {exc.strerror or exc}", file=path) from exc
+        if head.startswith((codecs.BOM_UTF16_LE, codecs.BOM_UTF16_BE)) or _utf16_without_bom(head):
+            raise LandingError("the file is UTF-16; NDJSON is UTF-8 text: save it as UTF-8", file=path)
+        if what := _not_text(head):
+            raise LandingError(f"not an NDJSON text file: the file is {what}", file=path)
         planned.append((resource_type_of(path).lower(), path))
     return planned
 
@@ -193,7 +199,9 @@ def land_ndjson(con: duckdb.DuckDBPyConnection, path: Path, entity: str, table: 
     con.execute(f"""
         CREATE OR REPLACE TEMP TABLE _landing_lines AS
         SELECT line, ln, ok, CASE WHEN ok THEN json_type(line) END AS jtype,
-               CASE WHEN ok AND json_type(line) = 'OBJECT' THEN line->>'$.resourceType' END AS rtype
+               CASE WHEN ok AND json_type(line) = 'OBJECT' THEN line->>'$.resourceType' END AS rtype,
+               CASE WHEN ok AND json_type(line) = 'OBJECT' AND json_type(line, '$.id') IN ('VARCHAR', 'BIGINT',
+                    'UBIGINT', 'DOUBLE') THEN line->>'$.id' END AS rid
         FROM (SELECT line, row_number() OVER () AS ln, coalesce(json_valid(line), false) AS ok
         FROM read_csv({sql_string(source_file)}, header = false, columns = {{'line': 'VARCHAR'}},
                       auto_detect = false, delim = '\x1f', quote = '', escape = '', strict_mode = false,
@@ -202,20 +210,28 @@ def land_ndjson(con: duckdb.DuckDBPyConnection, path: Path, entity: str, table: 
     reader_rejects = _reader_rejects(con)
     # Blank lines are not records (a trailing newline is normal); everything else is read.
     con.execute("DELETE FROM _landing_lines WHERE line IS NULL OR trim(line) = ''")
+    _refuse_single_document(con, path)
+    # the type must match the file's name (case aside: patient.ndjson holds Patient resources), and a
+    # resource needs its id: staging keeps one row per id, so resources without one would collapse
     con.execute("""CREATE OR REPLACE TEMP TABLE _landing_ndjson_bad AS
         SELECT ln AS source_row,
-               CASE WHEN NOT ok THEN NULL ELSE 'resourceType' END AS field,
+               CASE WHEN NOT ok OR jtype <> 'OBJECT' THEN NULL WHEN NOT type_ok THEN 'resourceType'
+                    ELSE 'id' END AS field,
                CASE WHEN NOT ok THEN 'malformed JSON: the line does not parse as a JSON value'
-                    WHEN jtype <> 'OBJECT' THEN 'not a JSON object'
-                    ELSE 'resourceType ' || coalesce(rtype, '(missing)')
-                         || ' does not match the file''s type ' || ? END AS reason,
+                    WHEN jtype <> 'OBJECT' THEN 'not a JSON object: a line of NDJSON holds one resource'
+                    WHEN NOT type_ok THEN 'resourceType ' || coalesce(rtype, '(missing)')
+                         || ' does not match the file''s type ' || ?
+                    ELSE 'the resource has no id: it cannot be identified' END AS reason,
                line AS raw_record
-        FROM _landing_lines
-        WHERE NOT ok OR jtype <> 'OBJECT' OR coalesce(rtype, '') <> ?""", [resource_type, resource_type])
+        FROM (SELECT *, coalesce(lower(rtype) = lower(?), false) AS type_ok,
+                     coalesce(trim(rid) <> '', false) AS id_ok FROM _landing_lines)
+        WHERE NOT (ok AND jtype = 'OBJECT' AND type_ok AND id_ok)""", [resource_type, resource_type])
+    is_resource = (f"ok AND jtype = 'OBJECT' AND coalesce(lower(rtype) = lower({sql_string(resource_type)}), false) "
+                   "AND coalesce(trim(rid) <> '', false)")
     columns = columns_for(entity)
     select = ", ".join(f"{expr} AS {quote_ident(name)}" for name, expr in columns.items())
     select_sql = (f"SELECT {select}, _rn FROM (SELECT CAST(line AS JSON) AS r, ln AS _rn FROM _landing_lines "
-                  f"WHERE ok AND jtype = 'OBJECT' AND rtype = {sql_string(resource_type)})")
+                  f"WHERE {is_resource})")
     good, landed, unchanged = land_relation(con, table, list(columns), select_sql, source_file, batch,
                                               key=RECORD_KEY)
     rejected = reader_rejects
@@ -228,6 +244,21 @@ def land_ndjson(con: duckdb.DuckDBPyConnection, path: Path, entity: str, table: 
     load = FileLoad(entity, source_file, table, good + rejected, landed, unchanged, rejected)
     record_file_load(con, batch, entity, source_file, load.read, landed, unchanged, rejected)
     return load
+
+
+def _refuse_single_document(con: duckdb.DuckDBPyConnection, path: Path) -> None:
+    """A file without a single resource line whose first line opens a JSON array, or opens an object
+    it does not close, is one JSON document (a Bundle-like array, pretty-printed JSON), not NDJSON:
+    refused as a whole instead of rejected line by line."""
+    first = con.execute("""SELECT ok, jtype, ltrim(line) FROM _landing_lines
+        WHERE NOT EXISTS (SELECT 1 FROM _landing_lines WHERE ok AND jtype = 'OBJECT')
+        ORDER BY ln LIMIT 1""").fetchone()
+    if first is None:
+        return
+    ok, jtype, line = first
+    if jtype == "ARRAY" or (not ok and line[:1] in {"[", "{"}):
+        raise LandingError("the file is one JSON document (an array, or an object over several lines), not "
+                           "NDJSON: write one resource per line", file=path, row=1)
 
 
 def _reader_rejects(con: duckdb.DuckDBPyConnection) -> int:

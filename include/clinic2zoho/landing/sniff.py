@@ -12,6 +12,7 @@ from dataclasses import dataclass
 from pathlib import Path
 
 from .errors import LandingError
+from .lines import record_endings
 from .names import snake
 from .utf8 import file_has_multibyte, has_multibyte
 
@@ -36,10 +37,16 @@ class CsvShape:
     """What DuckDB needs to read a file: where, which delimiter, which (normalised) columns."""
 
     path: Path
-    encoding: str  # "utf-8", "utf-8-sig", "utf-16", "cp1252"
+    encoding: str  # "utf-8", "utf-8-sig", "utf-16" (BOM), "utf-16-le"/"utf-16-be" (no BOM), "cp1252"
     delimiter: str
     header: list[str]  # as written in the file
     columns: list[str]  # normalised, same order as header
+    record_ends: str = "LF"  # "LF", "CRLF", "CR" or "mixed" (lines.record_endings, in the sample)
+
+    @property
+    def needs_rewriting(self) -> bool:
+        """CR-only and mixed record ends are rewritten to LF before DuckDB reads the file."""
+        return self.record_ends in {"CR", "mixed"}
 
     @property
     def needs_transcoding(self) -> bool:
@@ -53,6 +60,8 @@ def detect_encoding(sample: bytes, complete: bool) -> str:
         return "utf-8-sig"
     if sample.startswith((codecs.BOM_UTF16_LE, codecs.BOM_UTF16_BE)):
         return "utf-16"
+    if without_bom := _utf16_without_bom(sample):
+        return without_bom
     decoder = codecs.getincrementaldecoder("utf-8")()
     try:
         # final=False tolerates a multi-byte character cut at the end of the sample
@@ -63,6 +72,48 @@ def detect_encoding(sample: bytes, complete: bool) -> str:
         return "utf-8" if has_multibyte(sample) else "cp1252"
 
 
+def _utf16_without_bom(sample: bytes) -> str | None:
+    """UTF-16 written without a BOM: a header and rows of mostly ASCII text put a NUL byte in
+    nearly every other position (odd positions little-endian, even ones big-endian)."""
+    head = sample[:4096]
+    head = head[:len(head) // 2 * 2]
+    pairs = len(head) // 2
+    if pairs < 2:
+        return None
+    even, odd = head[0::2].count(0), head[1::2].count(0)
+    if odd >= 0.4 * pairs and even <= 0.02 * pairs:
+        return "utf-16-le"
+    if even >= 0.4 * pairs and odd <= 0.02 * pairs:
+        return "utf-16-be"
+    return None
+
+
+# Files that are no CSV at all, by their first bytes: refused with what they are.
+_SIGNATURES = (
+    (b"\x1f\x8b", "gzip-compressed; decompress it and land the CSV inside"),
+    (b"BZh", "bzip2-compressed; decompress it and land the CSV inside"),
+    (b"\xfd7zXZ\x00", "xz-compressed; decompress it and land the CSV inside"),
+    (b"\x28\xb5\x2f\xfd", "zstd-compressed; decompress it and land the CSV inside"),
+    (b"PK\x03\x04", "a zip archive (an Excel .xlsx workbook is one); save the sheet as CSV"),
+    (b"\xd0\xcf\x11\xe0\xa1\xb1\x1a\xe1", "an Excel .xls (or other OLE2) document; save the sheet as CSV"),
+    (b"%PDF-", "a PDF document"),
+)
+
+
+def _not_text(sample: bytes) -> str | None:
+    for signature, what in _SIGNATURES:
+        if sample.startswith(signature):
+            return what
+    return None
+
+
+def _control_character(name: str) -> str | None:
+    for ch in name:
+        if ch < " " or "\x7f" <= ch <= "\x9f" or ch == "\ufffd":
+            return f"U+{ord(ch):04X}"
+    return None
+
+
 def _decode(sample: bytes, encoding: str) -> str:
     errors = "clinic2zoho_c1" if encoding == "cp1252" else "replace"
     return codecs.getincrementaldecoder(encoding)(errors=errors).decode(sample, final=False)
@@ -70,7 +121,8 @@ def _decode(sample: bytes, encoding: str) -> str:
 
 def _first_record(text: str, delimiter: str) -> list[str]:
     try:
-        return next(csv.reader(io.StringIO(text), delimiter=delimiter, quotechar='"', doublequote=True,
+        # newline="": CR-only (old Mac) files split into lines too
+        return next(csv.reader(io.StringIO(text, newline=""), delimiter=delimiter, quotechar='"', doublequote=True,
                                strict=False))
     except StopIteration:
         return []
@@ -99,16 +151,29 @@ def sniff_csv(path: Path, renames: dict[str, str] | None = None) -> CsvShape:
         raise LandingError(f"cannot read file: {exc.strerror or exc}", file=path) from exc
     if not sample.strip(b" \t\r\n\x00" + codecs.BOM_UTF8):
         raise LandingError("file is empty: no header row", file=path)
+    if what := _not_text(sample):
+        raise LandingError(f"not a CSV text file: the file is {what}", file=path)
     encoding = detect_encoding(sample, complete)
     if encoding == "cp1252" and not complete and file_has_multibyte(path, len(sample) - 3):
         encoding = "utf-8"  # UTF-8 characters after the sample: the same rule as within it
     text = _decode(sample, encoding).lstrip("\ufeff")
+    if text.lower().startswith("sep=") and text[4:5] and text[5:6] in {"\r", "\n"}:
+        raise LandingError(f"the first line is Excel's delimiter hint {text[:5]!r}, not a header row; "
+                           "remove that line", file=path, row=0)
     delimiter = sniff_delimiter(text)
     header = _first_record(text, delimiter)
     if not any(h.strip() for h in header):
-        raise LandingError("file has no header row", file=path, row=0)
+        first_line = text.splitlines()[0] if text.splitlines() else ""
+        why = "the first line is blank" if not first_line.strip() else "the first line holds no column names"
+        raise LandingError(f"file has no header row: {why}", file=path, row=0)
+    for i, name in enumerate(header):
+        if code := _control_character(name):
+            raise LandingError(f"the header names a column with a control character ({code}) in column {i + 1}: "
+                               "not a CSV text file, or a damaged header", file=path, row=0, field=f"column {i + 1}")
     columns = normalise_header(header, path, renames or {})
-    return CsvShape(path=path, encoding=encoding, delimiter=delimiter, header=header, columns=columns)
+    ends = record_endings(text.encode("utf-8", "surrogatepass"), delimiter, complete)
+    return CsvShape(path=path, encoding=encoding, delimiter=delimiter, header=header, columns=columns,
+                    record_ends=ends)
 
 
 def normalise_header(header: list[str], path: Path, renames: dict[str, str]) -> list[str]:

@@ -99,12 +99,18 @@ def looks_like_synthea(folder: Path) -> bool:
 def plan(folder: Path, watch: FileWatch | None = None) -> list[tuple[str, CsvShape]]:
     """Every CSV in the folder, checked inside it, sniffed and checked before anything is written."""
     watch = watch or FileWatch()
-    files = sorted(p for p in folder.iterdir() if p.is_file() and p.suffix.lower() in {".csv", ".tsv", ".txt"})
+    # not only regular files: a folder (or a dangling link) named like one is refused below, not skipped
+    files = sorted(p for p in folder.iterdir() if p.suffix.lower() in {".csv", ".tsv", ".txt"})
     if not files:
         raise LandingError("no CSV files found in the Synthea export folder", file=folder)
     planned = []
+    seen: dict[str, Path] = {}
     for path in files:
         entity = snake(path.name.split(".")[0])
+        if entity in seen:
+            raise LandingError(f"{seen[entity].name} and {path.name} would both land as entity {entity!r}; "
+                               "keep one of them", file=path)
+        seen[entity] = path
         shape = sniff_csv(watch.note(inside_export(folder, path.name)), renames_for(entity))
         check_required(shape, entity)
         planned.append((entity, shape))
