@@ -5,7 +5,9 @@ servers (production and sandbox orgs, users seeded to match the export), points 
 Connections `zoho_default` / `zoho_sandbox` at them, proposes the mapping if there is none for the
 format and confirms it on the record (`--confirm-by`, default `demo`) when nothing was confirmed
 yet, then runs the DAGs clinic_sample_migration and clinic_cutover with `airflow dags test`
-(SQLite metadata DB under the work folder), stops the servers and says where the reports are.
+(SQLite metadata DB under the work folder), stops the servers and says where the reports are,
+when the delta window the cutover opened closes, and how to undo the cutover. `--delta` runs the
+DAG clinic_delta once instead (`clinic2zoho.delta.demo`).
 
 Airflow runs in child processes (include/ never imports Airflow); their output goes to
 `<work>/logs/<dag>.log`. A mapping changed since its confirmation is not confirmed again here:
@@ -17,6 +19,7 @@ import argparse
 import csv
 import json
 import os
+import shlex
 import sqlite3
 import sys
 import time
@@ -54,6 +57,9 @@ def configure(parser: argparse.ArgumentParser) -> None:
     parser.add_argument("--work", type=Path, default=None, help="work folder (default: CLINIC2ZOHO_HOME or ./work)")
     parser.add_argument("--confirm-by", default="demo", help="who confirms a mapping never confirmed (on the record)")
     parser.add_argument("--skip-sample", action="store_true", help="run the cutover only")
+    parser.add_argument("--delta", action="store_true",
+                        help="run the DAG clinic_delta once: carry changes made to the export since the cutover "
+                             "into the work folder's production org, while the delta window is open")
     parser.add_argument("--log-level", default="INFO", choices=("DEBUG", "INFO", "WARNING", "ERROR"),
                         help="Airflow and task log level (in the logs folder)")
 
@@ -177,11 +183,9 @@ def init_airflow(env: dict[str, str], logs: Path, redact: Redactor) -> None:
 
 # ------------------------------------------------------------------------------------ Zoho servers
 def zoho_config(server: Any, edition: str = "Enterprise") -> Any:
-    from clinic2zoho.zoho import ZohoConfig
+    from clinic2zoho.zoho_server.work_orgs import local_config
 
-    url = server.base_url
-    return ZohoConfig(server.client_id, server.client_secret, server.refresh_token, data_centre=None,
-                      accounts_url=url, api_url=url, upload_url=url, edition=edition)
+    return local_config(server, edition)
 
 
 def server_secrets(servers: dict[str, Any]) -> Redactor:
@@ -193,14 +197,12 @@ def server_secrets(servers: dict[str, Any]) -> Redactor:
 def start_servers(home: Path, users: Path) -> dict[str, Any]:
     """Production and sandbox orgs, each with its own port and state file (kept between runs, as
     the load journal is: a rerun updates the records it loaded before)."""
-    from clinic2zoho.zoho_server.process import ZohoServerProcess
+    from clinic2zoho.zoho_server.work_orgs import ORGS, start_local_org
 
     servers: dict[str, Any] = {}
     try:
-        for org in ("production", "sandbox"):
-            folder = home / "zoho" / org
-            folder.mkdir(parents=True, exist_ok=True)
-            servers[org] = ZohoServerProcess(state=folder / "state.sqlite", users=users, workdir=folder).start()
+        for org in ORGS:
+            servers[org] = start_local_org(home, org, users)
     except Exception:
         for server in servers.values():
             server.close()
@@ -353,6 +355,12 @@ def summarise(outcomes: list[DagOutcome], reports: Path) -> list[str]:
     return lines
 
 
+def undo_command(run_id: str, home: Path) -> str:
+    """The rollback of a run as printed: --work finds the folder's journal and warehouse and, with no
+    ZOHO_* variables set, starts its local orgs from their saved state (no credential printed)."""
+    return f"clinic2zoho rollback --run {run_id} --work {shlex.quote(_rel(home))}"
+
+
 def _rel(path: Path | str) -> str:
     try:
         return str(Path(path).resolve().relative_to(Path.cwd()))
@@ -366,7 +374,8 @@ def run(args: argparse.Namespace) -> int:
     from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeElapsedColumn
 
     console = Console()
-    say = lambda text: console.print(text, highlight=False)  # noqa: E731
+    # soft_wrap: a line is never broken, so a printed command is copied and run as printed
+    say = lambda text: console.print(text, highlight=False, soft_wrap=True)  # noqa: E731
     started = time.monotonic()
     home = settings.owner_only((args.work or Path(os.environ.get("CLINIC2ZOHO_HOME", "work"))).resolve())
     os.environ["CLINIC2ZOHO_HOME"] = str(home)
@@ -375,6 +384,10 @@ def run(args: argparse.Namespace) -> int:
     logs = home / "logs"
     logs.mkdir(exist_ok=True)
     reports = settings.reports_dir()
+    if args.delta:
+        from clinic2zoho.delta.demo import run_once
+
+        return run_once(home, _rel(home), args.log_level, say, console)
     try:
         inputs = resolve_inputs(args, home, say)
         claim_work_folder(home, inputs)
@@ -435,8 +448,13 @@ def run(args: argparse.Namespace) -> int:
         load = reports / f"load_{journal_id(o.run_id)}.html"
         if load.is_file():
             say(f"  {_rel(load)}")
-    cutover = next((o for o in outcomes if o.dag_id == "clinic_cutover" and o.ok), None)
-    if cutover:
-        say(f"undo the cutover with: clinic2zoho rollback --run {journal_id(cutover.run_id)}")
+    cutover = next((o for o in outcomes if o.dag_id == "clinic_cutover"), None)
+    if cutover and cutover.ok:
+        from clinic2zoho.delta.demo import window_lines
+
+        for line in window_lines(settings.warehouse_path(), _rel(home)):
+            say(line)
+    if cutover and (home / "journal" / journal_id(cutover.run_id)).is_dir():  # its load began
+        say(f"undo the cutover with: {undo_command(journal_id(cutover.run_id), home)}")
     say(f"done in {time.monotonic() - started:.0f} s")
     return 1 if failed else 0

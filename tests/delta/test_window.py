@@ -143,3 +143,26 @@ def test_without_a_journal_or_manifest_the_window_says_what_is_missing(warehouse
     monkeypatch.setattr(window_module.settings, "DBT_PROJECT_DIR", tmp_path / "no-project")
     with pytest.raises(DeltaWindowError, match="no run.json in the journal"):
         open_window("cutover-x", 24, _export(tmp_path), "generic")
+
+
+def test_migrate_prints_when_the_window_opened_and_closes_and_how_to_run_the_delta(warehouse, tmp_path):
+    from clinic2zoho.delta.demo import window_lines
+
+    assert window_lines(warehouse, "work") == []  # no window: nothing printed
+    opened = datetime(2025, 3, 1, 9, 30, tzinfo=timezone.utc)
+    open_window("cutover-1", 48, _export(tmp_path), "generic", plan=PLAN, now=opened)
+    first, second = window_lines(warehouse, "work")
+    assert "open from 2025-03-01 09:30 UTC until 2025-03-03 09:30 UTC (48 h)" in first
+    assert "clinic_delta" in first and "closes itself" in first
+    assert second.strip() == "carry changes now with: clinic2zoho migrate --work work --delta"
+
+
+def test_a_rollback_of_the_cutover_closes_its_window_and_no_other(warehouse, tmp_path):
+    from clinic2zoho.delta import close_windows_of_run
+
+    assert close_windows_of_run("cutover-0", "rolled back") == []  # no window of that run
+    window = open_window("manual__2025-03-01T09:00:00+00:00", 24, _export(tmp_path), "generic", plan=PLAN)
+    assert close_windows_of_run("cutover-0", "rolled back") == [] and current_window() is not None
+    closed = close_windows_of_run("manual__2025-03-01T09:00:00+00:00", "its cutover run was rolled back")
+    assert [w.window_id for w in closed] == [window.window_id]
+    assert get_window(window.window_id).close_reason == "its cutover run was rolled back"

@@ -1,6 +1,7 @@
 """The load and rollback operators over a real Connection to the local Zoho server: arguments
 checked at construction, a module loaded, a bulk job waited for by the trigger (one event) and
-taken up by execute_complete, a retry that re-attaches, and the rollback DAG's operator."""
+taken up by execute_complete, a retry that re-attaches, and the rollback DAG's operator (which
+closes the delta window of the run it undoes)."""
 
 from __future__ import annotations
 
@@ -118,15 +119,22 @@ def test_the_trigger_yields_one_timeout_event_at_its_deadline(airflow_org):
         _op("p.json", airflow_org[1]).execute_complete({}, events[0])
 
 
-def test_the_rollback_operator_undoes_the_run(airflow_org):
+def test_the_rollback_operator_undoes_the_run(airflow_org, tmp_path):
+    from clinic2zoho.delta import get_window, open_window
+
     org, home, plan_path = airflow_org
     before = org.data_hash()
     _op(plan_path, home).execute({})
-    out = ZohoRollbackOperator(task_id="rollback", load_run_id=journal_run_id("manual__2024-01-01T00:00:00+00:00"),
+    run_id = journal_run_id("manual__2024-01-01T00:00:00+00:00")
+    (tmp_path / "export").mkdir()
+    (tmp_path / "export" / "patients.csv").write_text("patient_id\np1\n")
+    window = open_window(run_id, 24, tmp_path / "export", "generic")  # as the cutover does once validated
+    out = ZohoRollbackOperator(task_id="rollback", load_run_id=run_id,
                                zoho_conn_id="zoho_test", warehouse=str(home / "warehouse.duckdb"),
                                modules="", schema="False").execute({})
     assert {m["module"]: m["deleted"] for m in out["modules"]} == {"Contacts": 30, "Accounts": 2}
     assert org.data_hash() == before
+    assert get_window(window.window_id).close_reason == "its cutover run was rolled back"
 
 
 def test_the_rollback_dag_parses_with_its_params():

@@ -54,6 +54,12 @@ class DeltaWindowError(ValueError):
     pass
 
 
+def utcnow() -> datetime:
+    """The window's clock: every open, check and close reads it (a test moves it forward to see a
+    window close itself, rather than editing the window's row)."""
+    return datetime.now(timezone.utc)
+
+
 def journal_safe(run_id: str) -> str:
     """Airflow run ids as the loader's journal names them (the same rule as the load operator)."""
     return re.sub(r"[^A-Za-z0-9_.-]", "_", run_id)
@@ -98,7 +104,7 @@ class DeltaWindow:
         return self.status == "open"
 
     def expired(self, now: datetime | None = None) -> bool:
-        return (now or datetime.now(timezone.utc)) >= self.closes_at
+        return (now or utcnow()) >= self.closes_at
 
     def describe(self) -> str:
         """Ids and times only (the log line of a window)."""
@@ -224,7 +230,7 @@ def open_window(run_id: str, hours: float, source: str | Path, format: str, *,
     source_path = Path(source).resolve()
     files = watched_files(source_path)  # raises when the folder is missing
     run_id = journal_safe(run_id)
-    now = _utc(now) or datetime.now(timezone.utc)
+    now = _utc(now) or utcnow()
     wh = Path(warehouse) if warehouse else settings.warehouse_path()
     plan = plan or load_plan_of_run(run_id, journal_root, wh)
     window_id = f"dw-{now:%Y%m%dT%H%M%SZ}-{secrets.token_hex(3)}"
@@ -273,7 +279,7 @@ def _close(con: duckdb.DuckDBPyConnection, window_id: str, reason: str, now: dat
 
 def close_window(window_id: str, reason: str = "closed by hand", *, warehouse: str | Path | None = None,
                  now: datetime | None = None) -> DeltaWindow:
-    now = _utc(now) or datetime.now(timezone.utc)
+    now = _utc(now) or utcnow()
     con = connect(warehouse)
     try:
         if not con.execute("SELECT count(*) FROM ops.delta_window WHERE window_id = ?", [window_id]).fetchone()[0]:
@@ -284,6 +290,23 @@ def close_window(window_id: str, reason: str = "closed by hand", *, warehouse: s
     window = get_window(window_id, warehouse)
     log.info("%s", window.describe())
     return window
+
+
+def close_windows_of_run(run_id: str, reason: str, *, warehouse: str | Path | None = None,
+                         now: datetime | None = None) -> list[DeltaWindow]:
+    """Close the open window of cutover run `run_id` (its rollback: no change is carried into
+    an org the cutover was taken out of). Returns the windows closed (none when none was open)."""
+    path = Path(warehouse) if warehouse else settings.warehouse_path()
+    if not path.is_file():
+        return []
+    con = connect(path, read_only=True)
+    try:
+        ids = ([r[0] for r in con.execute("SELECT window_id FROM ops.delta_window WHERE status = 'open'"
+                                          " AND cutover_run_id = ?", [journal_safe(run_id)]).fetchall()]
+               if _has_window_table(con) else [])
+    finally:
+        con.close()
+    return [close_window(window_id, reason, warehouse=path, now=now) for window_id in ids]
 
 
 @dataclass(frozen=True)
@@ -302,7 +325,7 @@ class WindowCheck:
 
 def check_window(warehouse: str | Path | None = None, now: datetime | None = None) -> WindowCheck:
     """The first step of every delta run: find the open window and close it when its time passed."""
-    now = _utc(now) or datetime.now(timezone.utc)
+    now = _utc(now) or utcnow()
     window = current_window(warehouse)
     if window is None:
         return WindowCheck("none", None, "no open delta window: nothing to do")

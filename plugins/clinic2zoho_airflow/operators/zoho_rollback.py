@@ -1,5 +1,6 @@
 """Airflow operator over the loader's rollback: undo a load run from its journal (no mapping gate:
-rollback works from the journal, not from the current mapping)."""
+rollback works from the journal, not from the current mapping). A full rollback of a cutover
+closes the delta window it opened."""
 
 from __future__ import annotations
 
@@ -69,4 +70,9 @@ class ZohoRollbackOperator(BaseOperator):
         if failed:
             raise AirflowException(f"rollback of run {run_id}: {failed} record(s) could not be undone; "
                                    "see rollback_journal, then retry the task")
+        if not mods and warehouse.exists():  # no change is carried into an org the cutover was taken out of
+            from clinic2zoho.delta import close_windows_of_run
+
+            for window in close_windows_of_run(run_id, "its cutover run was rolled back", warehouse=warehouse):
+                self.log.info("%s", window.describe())
         return {"run_id": run_id, "modules": results, "schema": schema, "modules_left": left}
