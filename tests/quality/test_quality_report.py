@@ -177,3 +177,32 @@ def test_default_paths_come_from_the_work_folder(work_home, tmp_path):
     assert report["summary"]["orphans"] == 0 and report["summary"]["invalid_values"] == 0
     # documents listed but not written: every file is reported missing
     assert report["sources"][0]["documents"]["missing_file"]["count"] == generated.counts["documents"]
+
+
+def test_document_paths_leaving_the_export_are_reported_and_never_looked_at(work_home, tmp_path):
+    """A sentinel outside the export exists; the report must not count it as the document's file."""
+    generated = generate_export(tmp_path / "gen", 80, seed=3, with_files=False, defects=False)
+    export = generated.export_dir
+    sentinel = tmp_path / "sentinel.txt"
+    sentinel.write_text("outside the export")
+    docs = export / "documents.csv"
+    with open(docs, encoding="utf-8", newline="") as fh:
+        rows = list(csv.DictReader(fh))
+    rows[0]["file_path"] = "../../sentinel.txt"  # climbs from the export folder to tmp_path
+    rows[1]["file_path"] = str(sentinel)  # absolute
+    (export / "files").mkdir(exist_ok=True)
+    (export / "files" / "inside.pdf").write_bytes(b"%PDF")
+    rows[2]["file_path"] = "files/inside.pdf"
+    with open(docs, "w", encoding="utf-8", newline="") as fh:
+        writer = csv.DictWriter(fh, fieldnames=list(rows[0]))
+        writer.writeheader()
+        writer.writerows(rows)
+    assert len(rows) > 3 and (export / "../../sentinel.txt").is_file()  # the file the path names exists
+    land_export(export)
+    report = build_quality_report()["sources"][0]["documents"]
+    outside = {x["document_id"] for x in report["outside_export"]["items"]}
+    assert outside == {rows[0]["document_id"], rows[1]["document_id"]}
+    missing = {x["document_id"] for x in report["missing_file"]["items"]}
+    assert missing == {r["document_id"] for r in rows[3:]}
+    html = (work_home / "reports" / "data_quality.html").read_text(encoding="utf-8")
+    assert "2 paths leaving the export folder" in html

@@ -7,6 +7,7 @@ from pathlib import Path
 
 import duckdb
 
+from clinic2zoho.loader import documents
 from clinic2zoho.quality.sources import Reference, SourceSpec, ValueCheck
 
 log = logging.getLogger(__name__)
@@ -178,13 +179,22 @@ class Landed:
             "over_limit": {"count": over_count, "items": [
                 {"document_id": r[0], "patient_id": r[1], "name": r[2], "size_bytes": r[3]} for r in over]},
         }
-        # Files listed by path (generic exports): is each one there, relative to the export folder?
+        # Files listed by path (generic exports): is each one there, inside the export folder? The
+        # loader's own rule decides, so a path leaving the folder is never looked at, only reported.
         paths = self.con.execute(f"SELECT document_id, source_file, file_path FROM ({base}) "
                                  f"WHERE file_path IS NOT NULL ORDER BY 1").fetchall()
         if paths:
-            missing = [(d, p) for d, src, p in paths if not (Path(src).parent / p).is_file()]
+            refused = {documents.NOT_FOUND: [], documents.OUTSIDE: []}
+            for d, src, p in paths:
+                try:
+                    documents.locate(p, Path(src).parent)
+                except documents.DocumentRefused as exc:
+                    refused.setdefault(exc.code, []).append((d, p))
+            missing, outside = refused[documents.NOT_FOUND], refused[documents.OUTSIDE]
             result["missing_file"] = {"count": len(missing), "checked": len(paths),
                                       "items": [{"document_id": d, "file_path": p} for d, p in missing[:MAX_ITEMS]]}
+            result["outside_export"] = {"count": len(outside), "items": [{"document_id": d, "file_path": p}
+                                                                         for d, p in outside[:MAX_ITEMS]]}
         log.info("documents %s: %d, over %d bytes: %d (ids %s)", spec.fmt, total, limit_bytes, over_count,
                  [r[0] for r in over[:MAX_EXAMPLES]])
         return result
