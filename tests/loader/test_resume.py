@@ -43,3 +43,53 @@ def test_a_second_crash_during_the_resume_is_survived_too(org, clinic):
     assert load_in_subprocess(org, clinic, "run1", crash_at="after_intent:3") == 137
     assert load_in_subprocess(org, clinic, "run1") == 0
     assert assert_no_duplicates_and_all_accounted(org, clinic) == EXPECTED
+
+
+def test_a_crash_while_journaling_a_reject_leaves_it_in_the_rejects_list(org, clinic, monkeypatch):
+    """A row journaled `rejected` is final: resume never rejects it again. So its load_rejects row
+    (what the reports list) must be written in the same transaction, or a crash between the two
+    writes leaves a rejected row listed nowhere."""
+    from clinic2zoho.loader.journal import JournalSegment
+
+    apply, tripped = JournalSegment._apply, []
+
+    def dies_on_the_rejects_list(self, rows, statement):
+        if "INSERT INTO load_rejects" in statement and rows and not tripped:
+            tripped.append(self.module)
+            raise SystemExit("killed while journaling a reject")  # as if the process ended here
+        return apply(self, rows, statement)
+
+    monkeypatch.setattr(JournalSegment, "_apply", dies_on_the_rejects_list)
+    with pytest.raises(SystemExit):
+        load(org, clinic, run_id="run1")
+    assert tripped
+    monkeypatch.setattr(JournalSegment, "_apply", apply)
+    load(org, clinic, run_id="run1")
+    assert assert_no_duplicates_and_all_accounted(org, clinic) == EXPECTED
+    with JournalReader(clinic.journal, runs=["run1"]) as q:
+        unlisted = q.sql("""SELECT j.module, j.source_key FROM load_journal j
+                            LEFT JOIN load_rejects r USING (run_id, module, source_key)
+                            WHERE j.status = 'rejected' AND r.source_key IS NULL""")
+    assert unlisted == []
+
+
+def test_a_crash_point_can_count_the_passes_of_one_module(monkeypatch):
+    """`point@Module:n` (what bench/crash_resume.py uses to aim at notes or attachments) counts only
+    the passes made for that module's load."""
+    from clinic2zoho.loader import checkpoints
+    from clinic2zoho.loader.journal import audit_scope
+
+    exits: list[int] = []
+    monkeypatch.setattr(checkpoints.os, "_exit", exits.append)
+    crash = checkpoints.EnvCrash("after_call@Notes:2")
+    with audit_scope("Contacts"):
+        crash("after_call")
+        crash("after_call")
+    with audit_scope("Notes"):
+        crash("after_intent")
+        crash("after_call")
+        assert exits == []
+        crash("after_call")
+    assert exits == [137]
+    with pytest.raises(ValueError):
+        checkpoints.EnvCrash("after_lunch@Notes:1")

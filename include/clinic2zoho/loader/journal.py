@@ -199,23 +199,24 @@ class JournalSegment:
             return
         norm = [{"source_key": i["source_key"], "code": i.get("code"), "field": i.get("field"),
                  "message": i.get("message")} for i in items]
-        keys = [i["source_key"] for i in norm]
+        # One transaction: a row journaled rejected is final (resume never rejects it again), so a
+        # crash between the journal row and its load_rejects row would leave it listed nowhere.
         # Rows rejected before any intent (e.g. a lookup that did not resolve) get a journal row too.
-        self._apply([{"source_key": k} for k in keys], f"""
+        statement = f"""
             INSERT INTO load_journal (run_id, module, source_key, status, attempts)
             SELECT '{self.run_id}', '{self.module}', source_key, 'intent', 0 FROM _batch
-            ON CONFLICT DO NOTHING""")
-        self._apply(norm, f"""
+            ON CONFLICT DO NOTHING;
             UPDATE load_journal SET status = '{status}', error_code = _batch.code, error_field = _batch.field,
                    error = _batch.message, updated_at = now()
             FROM _batch WHERE load_journal.run_id = '{self.run_id}' AND load_journal.module = '{self.module}'
-              AND load_journal.source_key = _batch.source_key""")
+              AND load_journal.source_key = _batch.source_key"""
         if status == "rejected":
-            self._apply(norm, f"""
+            statement += f""";
                 DELETE FROM load_rejects WHERE run_id = '{self.run_id}' AND module = '{self.module}'
                   AND source_key IN (SELECT source_key FROM _batch);
                 INSERT INTO load_rejects (run_id, module, source_key, code, field, message)
-                SELECT '{self.run_id}', '{self.module}', source_key, code, field, message FROM _batch""")
+                SELECT '{self.run_id}', '{self.module}', source_key, code, field, message FROM _batch"""
+        self._apply(norm, statement)
 
     def record_job(self, batch_id: str, job_id: str, file_id: str | None, operation: str, rows: int, status: str) -> None:
         with self._lock:
@@ -266,6 +267,11 @@ class audit_scope:
 
     def __exit__(self, *exc) -> None:
         _scope.module = self.previous
+
+
+def current_module() -> str | None:
+    """The loading module this thread works for (set by audit_scope), or None."""
+    return getattr(_scope, "module", None)
 
 
 class AuditLog:
