@@ -22,6 +22,7 @@ COMMANDS: dict[str, tuple[str, str]] = {
     "rollback": ("clinic2zoho.loader.rollback_command", "undo a load run"),
     "validate": ("clinic2zoho.reports.validate_command", "reconcile and spot-check a load"),
     "migrate": ("clinic2zoho.migrate", "run the whole migration (what `make demo` runs)"),
+    "purge": ("clinic2zoho.purge.command", "remove a work folder's patient data after the cutover, keeping the audit"),
 }
 
 
