@@ -600,3 +600,15 @@ def test_record_ends_are_rewritten_alike_whatever_the_chunk_size(tmp_path: Path,
     assert whole == b'id,b\n1,"a\r\n\r\nb"\n2,"say ""hi""\r"\n3,x"y\n4, "q,\nr"\n5,last'
     records = list(csv.reader(whole.decode().splitlines(keepends=True), skipinitialspace=True))
     assert records[1:] == [["1", "a\r\n\r\nb"], ["2", 'say "hi"\r'], ["3", 'x"y'], ["4", "q,\nr"], ["5", "last"]]
+
+
+@pytest.mark.parametrize("name", ["blank_lines_before_a_reject_keep_its_row",
+                                  "blank_crlf_lines_before_a_reject_keep_its_row", "crlf_and_lf_mixed",
+                                  "cr_only_with_a_line_break_in_a_quoted_field"])
+def test_line_scans_read_alike_in_tiny_chunks(name: str, tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    # line breaks and blank lines split between two chunks of the scans are still found
+    from clinic2zoho.landing import delimited, lines
+
+    monkeypatch.setattr(delimited, "CHUNK_BYTES", 3)
+    monkeypatch.setattr(lines, "CHUNK_BYTES", 2)
+    test_malformed_csv_case(name, tmp_path)

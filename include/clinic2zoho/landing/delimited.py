@@ -170,7 +170,7 @@ def _collect_rejects(con: duckdb.DuckDBPyConnection, table: str, source_file: st
     return rejected
 
 
-_BLANK_LINE = re.compile(rb"\n\r?\n|\r\r")
+_BLANK_LINE = (b"\n\n", b"\n\r\n", b"\r\r")  # two line breaks in a row
 
 
 def _skip_blank_lines(con: duckdb.DuckDBPyConnection, read_path: Path, delimiter: str) -> None:
@@ -194,7 +194,9 @@ def _may_hold_blank_lines(path: Path, up_to: int) -> bool:
     with path.open("rb") as handle:
         while up_to > 0 and (chunk := handle.read(min(CHUNK_BYTES, up_to))):
             up_to -= len(chunk)
-            if _BLANK_LINE.search(tail + chunk):
+            seam = tail + chunk[:2]
+            if b"\n\n" in chunk or any(pattern in seam for pattern in _BLANK_LINE) or (
+                    b"\r" in chunk and (b"\r\r" in chunk or b"\n\r\n" in chunk)):
                 return True
             tail = chunk[-2:]
     return False

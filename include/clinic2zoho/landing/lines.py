@@ -80,6 +80,11 @@ class RecordScanner:
 def record_endings(sample: bytes, delimiter: str, complete: bool) -> str:
     """How the records of `sample` (UTF-8) end: "LF", "CRLF", "CR" or "mixed". Line breaks inside
     quoted fields do not count; a cut last line of an incomplete sample is left out."""
+    crs, crlfs = sample.count(b"\r"), sample.count(b"\r\n")
+    if not crs:
+        return "LF"  # every line break is an LF, so every record end is
+    if crs == crlfs == sample.count(b"\n"):
+        return "CRLF"
     scanner = RecordScanner(delimiter)
     lines = list(physical_lines([sample]))
     if not complete and lines:
