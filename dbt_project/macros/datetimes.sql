@@ -4,7 +4,7 @@
 
 {#- local wall-clock text in the clinic's zone -> instant -#}
 {% macro local_to_instant(expr) -%}
-    timezone('{{ var("clinic_timezone") }}', try_cast({{ expr }} as timestamp))
+    timezone('{{ var("clinic_timezone") }}', {{ parse_as(expr, 'timestamp') }})
 {%- endmacro %}
 
 {#- instant -> 'YYYY-MM-DDTHH:MM:SS+HH:MM' in the clinic's zone -#}

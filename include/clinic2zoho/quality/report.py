@@ -10,6 +10,8 @@ items}, unmatched_in_zoho (when raw.zoho_users is landed)}, `duplicates` {thresh
 [{id_1, id_2, match_probability, match_weight, name_1, name_2, ...}]}, `documents` {total,
 limit_bytes, over_limit {count, items}, missing_file}, `notes` {over_limit, ...},
 `invalid_values` and `orphans` [{entity, column, kind|target, count, items: [{record_id, value}]}],
+`unparsed_values` [{entity, field, expected_type, count, items: [{source_file, source_row,
+record_id, value}]}] (values the mapping cannot read and leaves empty, see quality.unparsed),
 `complexity` {grade, objects: [{object, zoho, records, grade, reasons}]}. Lists are capped; counts
 are complete. Logs carry record ids only; the files carry data, for the clinic."""
 
@@ -27,6 +29,7 @@ from clinic2zoho.quality import complexity
 from clinic2zoho.quality.checks import Landed, quote, rejects_by_reason
 from clinic2zoho.quality.duplicates import DEFAULT_THRESHOLD, score_duplicates
 from clinic2zoho.quality.sources import SPECS, SourceSpec
+from clinic2zoho.quality.unparsed import unparsed_values
 
 log = logging.getLogger(__name__)
 
@@ -101,6 +104,7 @@ def _profile(con: duckdb.DuckDBPyConnection, spec: SourceSpec, tables: set[str],
     source["documents"] = landed.documents(limit)
     source["notes"] = _notes(con, spec.fmt, landed)
     source["invalid_values"] = landed.invalid_values(spec.value_checks)
+    source["unparsed_values"] = unparsed_values(con, spec.fmt, landed.columns)
     source["orphans"] = landed.orphans(spec.references)
     source["complexity"] = complexity.grade_source(spec.fmt, source)
     return source
@@ -119,6 +123,7 @@ def _summary(sources: list[dict], rejects: dict | None) -> dict:
         "documents_over_limit": total(lambda s: (s["documents"] or {}).get("over_limit", {}).get("count")),
         "notes_over_limit": total(lambda s: (s["notes"] or {}).get("over_limit")),
         "invalid_values": total(lambda s: sum(f["count"] for f in s["invalid_values"])),
+        "unparsed_values": total(lambda s: sum(f["count"] for f in s["unparsed_values"])),
         "orphans": total(lambda s: sum(f["count"] for f in s["orphans"])),
         "rejected_records": (rejects or {}).get("records", 0),
     }

@@ -10,7 +10,7 @@ renamed as (
         replace(resource ->> '$.subject.reference', 'Patient/', '') as patient_id,
         replace(resource ->> '$.context.encounter[0].reference', 'Encounter/', '') as appointment_id,
         regexp_extract(resource ->> '$.author[0].reference', '\|([^|]+)$', 1) as provider_npi,
-        cast(resource ->> '$.date' as timestamptz) as noted_at,
+        {{ parse_as("resource ->> '$.date'", 'timestamptz') }} as noted_at,
         coalesce(resource ->> '$.type.text', resource ->> '$.type.coding[0].display') as note_type,
         case
             when resource ->> '$.content[0].attachment.contentType' like 'text/html%' then 'html'
@@ -18,7 +18,7 @@ renamed as (
             else 'text'
         end as content_format,
         -- the note text travels base64-encoded inside the resource
-        decode(from_base64(resource ->> '$.content[0].attachment.data')) as content,
+        {{ parse_as("resource ->> '$.content[0].attachment.data'", 'base64_text') }} as content,
         'fhir' as source_format,
         _source_file,
         _source_row,

@@ -11,8 +11,8 @@ renamed as (
         -- participants reference practitioners by NPI (Practitioner?identifier=<system>|<npi>)
         regexp_extract(resource ->> '$.participant[0].individual.reference', '\|([^|]+)$', 1) as provider_npi,
         regexp_extract(resource ->> '$.serviceProvider.reference', '\|([^|]+)$', 1) as clinic_id,
-        cast(resource ->> '$.period.start' as timestamptz) as starts_at,
-        cast(resource ->> '$.period.end' as timestamptz) as ends_at,
+        {{ parse_as("resource ->> '$.period.start'", 'timestamptz') }} as starts_at,
+        {{ parse_as("resource ->> '$.period.end'", 'timestamptz') }} as ends_at,
         resource ->> '$.class.code' as appointment_type,
         resource ->> '$.type[0].text' as visit_description,
         resource ->> '$.reasonCode[0].coding[0].display' as reason,

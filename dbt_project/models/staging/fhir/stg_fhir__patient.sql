@@ -9,7 +9,7 @@ renamed as (
         resource_id as patient_id,
         resource ->> '$.name[0].given[0]' as first_name,
         resource ->> '$.name[0].family' as last_name,
-        cast(resource ->> '$.birthDate' as date) as birth_date,
+        {{ parse_as("resource ->> '$.birthDate'", 'date') }} as birth_date,
         resource ->> '$.gender' as sex,
         lower(list_filter(json_extract(resource, '$.telecom[*]'), lambda t: t ->> 'system' = 'email')[1] ->> 'value')
             as email,
@@ -18,7 +18,7 @@ renamed as (
         resource ->> '$.address[0].city' as city,
         resource ->> '$.address[0].state' as state,
         resource ->> '$.address[0].postalCode' as postal_code,
-        cast(cast(resource ->> '$.deceasedDateTime' as timestamptz) as date) as deceased_date,
+        cast({{ parse_as("resource ->> '$.deceasedDateTime'", 'timestamptz') }} as date) as deceased_date,
         -- FHIR: a deceased patient is Deceased; active = false is Inactive; otherwise Active
         case
             when

@@ -16,8 +16,9 @@ renamed as (
         end as code_system,
         resource ->> '$.code.coding[0].code' as code,
         coalesce(resource ->> '$.code.text', resource ->> '$.code.coding[0].display') as description,
-        cast(coalesce(resource ->> '$.performedPeriod.start', resource ->> '$.performedDateTime') as timestamptz)
-            as performed_at,
+        {{ parse_as(
+            "coalesce(resource ->> '$.performedPeriod.start', resource ->> '$.performedDateTime')", 'timestamptz'
+        ) }} as performed_at,
         resource ->> '$.status' as outcome,
         'fhir' as source_format,
         _source_file,

@@ -16,7 +16,7 @@ renamed as (
         patient_id,
         provider_id,
         clinic_id,
-        try_cast(visit_date as date) as visit_date,
+        {{ parse_as('visit_date', 'date') }} as visit_date,
         {{ local_to_instant('start_time') }} as starts_at,
         {{ local_to_instant('end_time') }} as ends_at,
         appointment_type,

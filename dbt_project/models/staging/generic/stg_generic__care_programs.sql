@@ -13,7 +13,7 @@ renamed as (
         program_id,
         name as program_name,
         description,
-        try_cast(start_date as date) as start_date,
+        {{ parse_as('start_date', 'date') }} as start_date,
         coordinator_provider_id,
         'generic' as source_format,
         _source_file,

@@ -26,7 +26,7 @@ renamed as (
                 then concat_ws('/', regexp_replace(replace(_source_file, '\\', '/'), '/[^/]*$', ''), file_path)
         end as source_path,
         mime_type,
-        try_cast(size_bytes as bigint) as size_bytes,
+        {{ parse_as('size_bytes', 'integer') }} as size_bytes,
         document_type,
         {{ local_to_instant('created_at') }} as created_at,
         'generic' as source_format,

@@ -16,7 +16,7 @@ renamed as (
         clinic_id,
         first_name,
         last_name,
-        try_cast(birth_date as date) as birth_date,
+        {{ parse_as('birth_date', 'date') }} as birth_date,
         sex,
         email,
         phone,

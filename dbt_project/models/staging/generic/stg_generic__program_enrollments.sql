@@ -13,7 +13,7 @@ renamed as (
         enrollment_id,
         program_id,
         patient_id,
-        try_cast(enrolled_on as date) as enrolled_on,
+        {{ parse_as('enrolled_on', 'date') }} as enrolled_on,
         role as enrollment_role,
         'generic' as source_format,
         _source_file,

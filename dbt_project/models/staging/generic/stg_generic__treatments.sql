@@ -18,7 +18,7 @@ renamed as (
         code_system,
         code,
         description,
-        try_cast(treatment_date as date) as treatment_date,
+        {{ parse_as('treatment_date', 'date') }} as treatment_date,
         outcome,
         'generic' as source_format,
         _source_file,

@@ -13,7 +13,7 @@ renamed as (
     select
         workflow_id,
         name as workflow_name,
-        lower(active) in ('true', '1', 'yes') as is_active,
+        {{ parse_as('active', 'boolean') }} as is_active,
         trigger_type,
         trigger_entity,
         definition,

@@ -19,12 +19,12 @@ renamed as (
         -- Synthea's claims name the payer by id (payers.csv holds the names)
         nullif(primarypatientinsuranceid, '0') as payer_id,
         nullif(secondarypatientinsuranceid, '0') as secondary_payer_id,
-        cast(servicedate as timestamptz) as serviced_at,
+        {{ parse_as('servicedate', 'timestamptz') }} as serviced_at,
         status1 as primary_status,
         statusp as patient_status,
-        coalesce(cast(outstanding1 as decimal(14, 2)), 0)
-        + coalesce(cast(outstanding2 as decimal(14, 2)), 0)
-        + coalesce(cast(outstandingp as decimal(14, 2)), 0) as balance,
+        coalesce({{ parse_as('outstanding1', 'amount') }}, 0)
+        + coalesce({{ parse_as('outstanding2', 'amount') }}, 0)
+        + coalesce({{ parse_as('outstandingp', 'amount') }}, 0) as balance,
         'synthea' as source_format,
         _source_file,
         _source_row,

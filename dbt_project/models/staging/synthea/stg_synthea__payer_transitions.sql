@@ -13,8 +13,8 @@ renamed as (
     select
         patient as patient_id,
         memberid as member_id,
-        cast(start_year as timestamptz) as starts_at,
-        cast(end_year as timestamptz) as ends_at,
+        {{ parse_as('start_year', 'timestamptz') }} as starts_at,
+        {{ parse_as('end_year', 'timestamptz') }} as ends_at,
         payer as payer_id,
         secondary_payer as secondary_payer_id,
         ownership,

@@ -18,7 +18,7 @@ renamed as (
         'SNOMED-CT' as code_system,
         code,
         description,
-        cast(start as timestamptz) as performed_at,
+        {{ parse_as('start', 'timestamptz') }} as performed_at,
         reasondescription as reason,
         'synthea' as source_format,
         _source_file,
