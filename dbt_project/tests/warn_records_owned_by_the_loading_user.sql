@@ -4,18 +4,34 @@
 with
 
 owned as (
-    select 'Events' as module, Clinic_Appointment_Id as record_id, Owner from {{ ref('zoho_events') }}
+    select
+        'Events' as module,
+        Clinic_Appointment_Id as record_id,
+        Owner as owner_email
+    from {{ ref('zoho_events') }}
     union all
-    select 'Tasks', Clinic_Appointment_Id, Owner from {{ ref('zoho_tasks') }}
+    select
+        'Tasks' as module,
+        Clinic_Appointment_Id as record_id,
+        Owner as owner_email
+    from {{ ref('zoho_tasks') }}
     union all
-    select 'Treatments', Clinic_Treatment_Id, Owner from {{ ref('zoho_treatments') }}
+    select
+        'Treatments' as module,
+        Clinic_Treatment_Id as record_id,
+        Owner as owner_email
+    from {{ ref('zoho_treatments') }}
     union all
-    select 'Care_Programs', Clinic_Care_Program_Id, Owner from {{ ref('zoho_care_programs') }}
+    select
+        'Care_Programs' as module,
+        Clinic_Care_Program_Id as record_id,
+        Owner as owner_email
+    from {{ ref('zoho_care_programs') }}
 )
 
 select
     module,
     record_id
 from owned
-where Owner is null
+where owner_email is null
 order by module, record_id
