@@ -12,18 +12,23 @@ DBT_PROJECT_DIR = PROJECT_ROOT / "dbt_project"
 # The work folder holds patient data (warehouse, journals, reports, the local orgs) and the local
 # orgs' credentials: what this process and its children create is for the owner only.
 OWNER_ONLY_UMASK = 0o077
+# What clinic2zoho writes in a work folder (anything else there is the user's own and left as is).
+WORK_ENTRIES = frozenset({"airflow", "cosmos-cache", "delta", "generated", "journal", "logs", "migration.json",
+                          "reports", "warehouse.duckdb", "warehouse.duckdb.wal", "warehouse.dbt_target", "zoho"})
 
 
 def owner_only(path: Path) -> Path:
     """Create `path` (or take it as it is) readable by its owner only: directories 0700 and files
     0600 from now on (the umask, which child processes inherit), the folder itself, and once, for
-    a folder an earlier version left open, everything already in it."""
+    a folder an earlier version left open, what clinic2zoho wrote in it."""
     os.umask(OWNER_ONLY_UMASK)
     path.mkdir(mode=0o700, parents=True, exist_ok=True)
     if stat.S_IMODE(path.stat().st_mode) & OWNER_ONLY_UMASK:
-        for folder, dirs, files in os.walk(path):
-            for name in dirs + files:
-                _tighten(Path(folder) / name)
+        for entry in sorted(path / name for name in WORK_ENTRIES if (path / name).exists()):
+            _tighten(entry)
+            for folder, dirs, files in os.walk(entry):
+                for name in dirs + files:
+                    _tighten(Path(folder) / name)
         _tighten(path)
     return path
 

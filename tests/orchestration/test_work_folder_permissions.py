@@ -51,11 +51,14 @@ def test_a_folder_left_open_by_an_earlier_version_is_closed(work):
     work.chmod(0o755)
     (work / "reports" / "sample_diff.csv").write_text("values")
     (work / "reports" / "sample_diff.csv").chmod(0o644)
-    (work / "run.sh").write_text("#!/bin/sh\n")
-    (work / "run.sh").chmod(0o755)
+    (work / "warehouse.duckdb").write_text("")
+    (work / "warehouse.duckdb").chmod(0o755)
+    (work / "notes.txt").write_text("the user's own")
+    (work / "notes.txt").chmod(0o644)
     settings.home()
-    assert open_to_others(work) == []
-    assert stat.S_IMODE((work / "run.sh").stat().st_mode) == 0o700  # the owner keeps what it had
+    assert open_to_others(work) == ["notes.txt -rw-r--r--"]  # not ours: left as is, behind the folder's 0700
+    assert stat.S_IMODE(work.stat().st_mode) == 0o700
+    assert stat.S_IMODE((work / "warehouse.duckdb").stat().st_mode) == 0o700  # the owner keeps what it had
 
 
 def test_reports_and_warehouse_elsewhere_are_owner_only(tmp_path, work, monkeypatch):

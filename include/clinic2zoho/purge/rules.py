@@ -4,6 +4,8 @@ added here, with the columns to empty)."""
 
 from __future__ import annotations
 
+from clinic2zoho.settings import WORK_ENTRIES
+
 # "schema.table" -> columns emptied. Every other table and every view of the warehouse is dropped.
 WAREHOUSE_KEEP: dict[str, tuple[str, ...]] = {
     "ops.load_journal": ("before_image", "label", "error"),
@@ -41,5 +43,4 @@ VALUE_KEYS = frozenset({"expected", "actual", "value", "values", "before", "afte
                         "sample", "samples", "raw", "raw_record"})
 
 # What clinic2zoho writes in a work folder; anything else is left alone and named.
-KNOWN = frozenset({"airflow", "cosmos-cache", "delta", "generated", "journal", "logs", "migration.json", "reports",
-                   "warehouse.duckdb", "warehouse.duckdb.wal", "warehouse.dbt_target", "zoho"})
+KNOWN = WORK_ENTRIES
