@@ -1,30 +1,17 @@
 {{ config(severity='warn', store_failures=true) }}
--- Patients who would go to Zoho with an e-mail another patient of the same module has: Zoho checks
--- Email for duplicates on insert, so all but the first of them to land are refused (DUPLICATE_DATA)
--- and the records under them with it. Confirm such pairs as merges (patient_merges_file) or
--- correct the e-mail before the load. Only ids are listed (no e-mail in logs).
-with
-
-emails as (
-    select
-        'Contacts' as zoho_module,
-        Clinic_Patient_Id,
-        lower(Email) as email
-    from {{ ref('zoho_contacts') }}
-    where Email is not null
-    union all
-    select
-        'Leads' as zoho_module,
-        Clinic_Patient_Id,
-        lower(Email) as email
-    from {{ ref('zoho_leads') }}
-    where Email is not null
-)
-
+-- Patients (Contacts and Leads) sharing one e-mail address, and what they get in Zoho. Zoho checks
+-- Email for duplicates on insert, so one of them keeps it in Email (int_patient_email_holders: a
+-- Contact before a Lead, then the oldest, then the smallest patient id) and the others get it in
+-- Secondary_Email, all with Shared_Email checked: nobody is refused. Review the list: a pair that is
+-- one person twice is merged instead (patient_merges_file). Ids only (no e-mail in logs).
 select
-    zoho_module,
+    holders.email_holder_id as email_kept_by,
     count(*) as patients,
-    string_agg(Clinic_Patient_Id, ', ' order by Clinic_Patient_Id) as patient_ids
-from emails
-group by zoho_module, email
-having count(*) > 1
+    string_agg(distinct holders.zoho_module, ', ' order by holders.zoho_module) as zoho_modules,
+    string_agg(holders.patient_id, ', ' order by holders.patient_id) filter (
+        where not holders.holds_email
+    ) as secondary_email_for,
+    'Email kept by ' || holders.email_holder_id
+    || '; the others get it in Secondary_Email, Shared_Email checked' as treatment
+from {{ ref('int_patient_email_holders') }} as holders
+group by holders.email_holder_id

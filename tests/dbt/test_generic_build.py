@@ -130,27 +130,34 @@ def test_an_orphan_lookup_fails_the_gate(generic_warehouse, tmp_path):
     assert any(name.startswith("relationships_int_patient_merges_surviving_patient_id") for name in failed), failed
 
 
-def test_patients_sharing_an_email_are_warned_of_by_id_before_zoho_refuses_them(generic_warehouse, tmp_path):
-    """Zoho refuses a second Contact with the same e-mail: the gate warns of such patients, listing
-    their ids (never the e-mail). Two contacts given one e-mail in a copy join the list."""
-    shared = """select string_agg(Clinic_Patient_Id, ', ' order by Clinic_Patient_Id) from zoho.zoho_contacts
-                where Email is not null group by lower(Email) having count(*) > 1"""
-    before = sorted(r[0] for r in generic_warehouse.query(shared))
-    warned = sorted(r[0] for r in generic_warehouse.query("select patient_ids from gate.warn_contacts_sharing_an_email"))
-    assert warned == before  # the generator's own e-mail collisions, if any
-
+def test_patients_sharing_an_email_keep_it_once_and_are_warned_of_by_id(generic_warehouse, tmp_path):
+    """Zoho refuses a second Contact with the same e-mail: of two patients given one address
+    (cased and spaced differently) the older keeps it in Email, the other gets it in
+    Secondary_Email, both flagged Shared_Email; the gate lists them by id (never the e-mail)."""
+    before = generic_warehouse.scalar("select count(*) from gate.warn_contacts_sharing_an_email")
     broken = generic_warehouse.copy(tmp_path)
-    first, second = [r[0] for r in generic_warehouse.query(
-        "select Clinic_Patient_Id from zoho.zoho_contacts where Email is not null order by 1 limit 2")]
-    execute(broken, "update raw.generic__patients set email = 'shared@example.org' "
-                    f"where patient_id in ('{first}', '{second}')")
+    younger, older = [r[0] for r in generic_warehouse.query(
+        """select Clinic_Patient_Id from zoho.zoho_contacts where Email is not null and Clinic_Patient_Id not in
+           (select patient_id from intermediate.int_patient_email_holders) order by 1 limit 2""")]
+    execute(broken,
+            f"update raw.generic__patients set email = ' Shared@Example.org', birth_date = '2004-02-03' "
+            f"where patient_id = '{younger}'",
+            f"update raw.generic__patients set email = 'shared@example.org ', birth_date = '1961-10-30' "
+            f"where patient_id = '{older}'")
     result = run_dbt(["build", "--select", "+zoho_contacts", "warn_contacts_sharing_an_email"], warehouse=broken,
                      vars=generic_warehouse.vars)
     assert result.success, result.summary()
     [warning] = [w for w in result.warnings if w.name == "warn_contacts_sharing_an_email"]
-    assert {"zoho_module": "Contacts", "patients": 2, "patient_ids": f"{first}, {second}"} in warning.rows
-    assert warning.failures == len(before) + 1
-    assert "shared@example.org" not in warning.describe()
+    with duckdb.connect(str(broken), read_only=True) as con:  # the rows dbt stored: the warning shows 20
+        cur = con.execute("select * from gate.warn_contacts_sharing_an_email where email_kept_by = ?", [older])
+        row = dict(zip([d[0] for d in cur.description], cur.fetchone()))
+        got = {r[0]: r[1:] for r in con.execute(
+            "select Clinic_Patient_Id, Email, Secondary_Email, Shared_Email from zoho.zoho_contacts"
+            " where Clinic_Patient_Id in (?, ?)", [younger, older]).fetchall()}
+    assert (row["patients"], row["zoho_modules"], row["secondary_email_for"]) == (2, "Contacts", younger)
+    assert warning.failures == before + 1
+    assert "shared@example.org" not in warning.describe().lower()
+    assert got == {older: ("shared@example.org", None, True), younger: (None, "shared@example.org", True)}
 
 
 def test_document_paths_reach_the_loader_as_given_and_no_link_is_built_from_an_escaping_one(generic_warehouse,

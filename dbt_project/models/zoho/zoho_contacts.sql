@@ -1,6 +1,7 @@
 -- Contacts: active patients and patients with visits. Inactive and deceased patients are kept
 -- as archived Contacts (Patient_Status and the Archived checkbox), never dropped. The referral source
--- goes to the Referral_Source pick-list through the referral_source_map seed.
+-- goes to the Referral_Source pick-list through the referral_source_map seed. Patients sharing an
+-- e-mail: one holds it in Email, the others get it in Secondary_Email (int_patient_email_holders).
 with
 
 patients as (
@@ -12,7 +13,9 @@ select
     patients.patient_id as Clinic_Patient_Id,
     patients.first_name as First_Name,
     coalesce(patients.last_name, '(no last name)') as Last_Name,
-    {{ valid_email('patients.email') }} as Email,
+    case when coalesce(email_holders.holds_email, true) then {{ valid_email('patients.email') }} end as Email,
+    case when not email_holders.holds_email then {{ valid_email('patients.email') }} end as Secondary_Email,
+    email_holders.patient_id is not null as Shared_Email,
     patients.phone as Phone,
     {{ zoho_date('patients.birth_date') }} as Date_of_Birth,
     patients.address_line as Mailing_Street,
@@ -28,3 +31,4 @@ select
 from patients
 left join {{ ref('zoho_accounts') }} as clinic_accounts on patients.clinic_id = clinic_accounts.Clinic_Account_Id
 left join {{ ref('referral_source_map') }} as referral_map on patients.referral_source_value = referral_map.source_value
+left join {{ ref('int_patient_email_holders') }} as email_holders on patients.patient_id = email_holders.patient_id

@@ -1,10 +1,13 @@
 -- Leads: patients whose status is Prospect or Referral Inquiry and who have no visit
--- (patient_status_map says which statuses; a visit makes them Contacts).
+-- (patient_status_map says which statuses; a visit makes them Contacts). A Lead sharing an e-mail
+-- with a Contact or another Lead may get it in Secondary_Email instead (int_patient_email_holders).
 select
     patients.patient_id as Clinic_Patient_Id,
     patients.first_name as First_Name,
     coalesce(patients.last_name, '(no last name)') as Last_Name,
-    {{ valid_email('patients.email') }} as Email,
+    case when coalesce(email_holders.holds_email, true) then {{ valid_email('patients.email') }} end as Email,
+    case when not email_holders.holds_email then {{ valid_email('patients.email') }} end as Secondary_Email,
+    email_holders.patient_id is not null as Shared_Email,
     patients.phone as Phone,
     patients.zoho_lead_status as Lead_Status,
     patients.zoho_patient_status as Patient_Status,
@@ -12,4 +15,5 @@ select
 {{ clinic_extra_columns('patients') }}
 from {{ ref('int_patients') }} as patients
 left join {{ ref('referral_source_map') }} as referral_map on patients.referral_source_value = referral_map.source_value
+left join {{ ref('int_patient_email_holders') }} as email_holders on patients.patient_id = email_holders.patient_id
 where patients.exclusion_rule is null and patients.zoho_module = 'Leads'

@@ -15,7 +15,7 @@ from pathlib import Path
 from typing import Any, Callable
 
 from clinic2zoho import settings as app_settings
-from clinic2zoho.reports import html
+from clinic2zoho.reports import html, uniqueness
 from clinic2zoho.reports.compare import MATCH, MISMATCH, MISSING_RECORD, NO_FIELD
 from clinic2zoho.reports.field_check import FieldCheck, check_records
 from clinic2zoho.reports.integrity import IntegrityProblem, check_integrity
@@ -45,6 +45,7 @@ class ValidationResult:
     json_path: Path | None = None
     html_path: Path | None = None
     generated_at: str = field(default_factory=lambda: datetime.now(timezone.utc).isoformat(timespec="seconds"))
+    treatments: list[uniqueness.Treatment] = field(default_factory=list)  # records kept clear of duplicate checks
 
     @property
     def rollback_command(self) -> str:
@@ -72,6 +73,8 @@ class ValidationResult:
                            "fields_without_zoho_field": len({(c.module, c.field) for c in self.spot_checks
                                                              if c.status == NO_FIELD})},
             "integrity": {"relations": sum(self.integrity_checked.values()), "problems": len(self.integrity)},
+            "uniqueness_treatments": {"records": sum(t.records for t in self.treatments),
+                                      "loaded": sum(t.loaded for t in self.treatments)},
         }
 
     def to_dict(self) -> dict:
@@ -85,6 +88,7 @@ class ValidationResult:
                                                                 if c.status == NO_FIELD}),
                            "checks": [c.to_dict() for c in self.spot_checks]},
             "integrity": {"checked": self.integrity_checked, "problems": [p.to_dict() for p in self.integrity]},
+            "uniqueness_treatments": [t.to_dict() for t in self.treatments],
         }
 
 
@@ -121,9 +125,10 @@ def validate_run(run_id: str, client: Any, *, warehouse: Path | None = None, jou
         expected = ctx.expected_rows(spec)
         checks.extend(check_records(ctx, client, spec, keys, expected))
     integrity, checked = check_integrity(ctx, client, step)
-    problems = _problems(sources, modules, checks, integrity)
+    problems = _problems(sources, modules, checks, integrity) + uniqueness.duplicate_problems(ctx)
     result = ValidationResult(run_id, not problems, problems, sources, modules, checks,
-                              {m: len(k) for m, k in sample.items()}, integrity, checked, seed, spot_share)
+                              {m: len(k) for m, k in sample.items()}, integrity, checked, seed, spot_share,
+                              treatments=uniqueness.treatments(ctx))
     write_reports(result, reports_dir or app_settings.reports_dir())
     log.info("validation of run %s %s: %d problem(s)", run_id, "passed" if result.ok else "failed", len(problems))
     return result
@@ -188,6 +193,10 @@ def render_html(r: ValidationResult) -> str:
              for x in m.reject_reasons]
             + [[m.module, "skipped", x["code"], x["field"], x["n"], x["example"]] for m in r.modules
                for x in m.skip_rules])),
+        ("Records kept clear of Zoho's duplicate check (shared e-mail in Secondary_Email, clinic name"
+         " qualified by city)", html.table(
+            ["module", "treatment", "records", "loaded"],
+            [[t.module, t.treatment, t.records, t.loaded] for t in r.treatments])),
         ("Source entities: staged = mapped + excluded by a rule", html.table(
             ["format", "source entity", "clinic model", "landed rows", "rejected at landing", "staged", "mapped",
              "excluded", "exclusion rules", "unaccounted", "adds up"],
