@@ -11,6 +11,7 @@ from pathlib import Path
 
 import duckdb
 
+from . import json_batches
 from .errors import LandingError
 from .sniff import _not_text, _utf16_without_bom
 from .names import quote_ident, sql_string
@@ -185,6 +186,17 @@ FLATTEN: dict[str, dict[str, str]] = {
 }
 
 
+# What each line is, column by column (json_batches.add_columns): `ok` first, as the JSON functions
+# after it fail on text that is not JSON.
+LINE_FACTS: dict[str, tuple[str, str]] = {
+    "ok": ("coalesce(json_valid(line), false)", "BOOLEAN"),
+    "jtype": ("CASE WHEN ok THEN json_type(line) END", "VARCHAR"),
+    "rtype": ("CASE WHEN jtype = 'OBJECT' THEN line->>'$.resourceType' END", "VARCHAR"),
+    "rid": ("CASE WHEN jtype = 'OBJECT' AND json_type(line, '$.id') IN ('VARCHAR', 'BIGINT', 'UBIGINT', 'DOUBLE') "
+            "THEN line->>'$.id' END", "VARCHAR"),
+}
+
+
 def columns_for(entity: str) -> dict[str, str]:
     return {"id": _s("id"), **FLATTEN.get(entity, {}), "resource": "CAST(r AS VARCHAR)"}
 
@@ -198,18 +210,17 @@ def land_ndjson(con: duckdb.DuckDBPyConnection, path: Path, entity: str, table: 
     # One VARCHAR column per line: the unit separator never occurs unescaped in valid JSON.
     con.execute(f"""
         CREATE OR REPLACE TEMP TABLE _landing_lines AS
-        SELECT line, ln, ok, CASE WHEN ok THEN json_type(line) END AS jtype,
-               CASE WHEN ok AND json_type(line) = 'OBJECT' THEN line->>'$.resourceType' END AS rtype,
-               CASE WHEN ok AND json_type(line) = 'OBJECT' AND json_type(line, '$.id') IN ('VARCHAR', 'BIGINT',
-                    'UBIGINT', 'DOUBLE') THEN line->>'$.id' END AS rid
-        FROM (SELECT line, row_number() OVER () AS ln, coalesce(json_valid(line), false) AS ok
+        SELECT line, row_number() OVER () AS ln
         FROM read_csv({sql_string(source_file)}, header = false, columns = {{'line': 'VARCHAR'}},
                       auto_detect = false, delim = '\x1f', quote = '', escape = '', strict_mode = false,
                       max_line_size = {MAX_LINE_BYTES}, store_rejects = true,
-                      rejects_table = '{_REJECTS}', rejects_scan = '{_REJECT_SCANS}'))""")
+                      rejects_table = '{_REJECTS}', rejects_scan = '{_REJECT_SCANS}')""")
     reader_rejects = _reader_rejects(con)
     # Blank lines are not records (a trailing newline is normal); everything else is read.
     con.execute("DELETE FROM _landing_lines WHERE line IS NULL OR trim(line) = ''")
+    # JSON is parsed a bounded number of bytes at a time (json_batches.py), so long lines land
+    too_long = json_batches.reject_long_lines(con, "_landing_lines", source_file, batch)
+    json_batches.add_columns(con, "_landing_lines", LINE_FACTS, json_batches.spans(con, "_landing_lines"))
     _refuse_single_document(con, path)
     # the type must match the file's name (case aside: patient.ndjson holds Patient resources), and a
     # resource needs its id: staging keeps one row per id, so resources without one would collapse
@@ -229,18 +240,18 @@ def land_ndjson(con: duckdb.DuckDBPyConnection, path: Path, entity: str, table: 
     is_resource = (f"ok AND jtype = 'OBJECT' AND coalesce(lower(rtype) = lower({sql_string(resource_type)}), false) "
                    "AND coalesce(trim(rid) <> '', false)")
     columns = columns_for(entity)
-    select = ", ".join(f"{expr} AS {quote_ident(name)}" for name, expr in columns.items())
-    select_sql = (f"SELECT {select}, _rn FROM (SELECT CAST(line AS JSON) AS r, ln AS _rn FROM _landing_lines "
-                  f"WHERE {is_resource})")
+    resources = f"SELECT CAST(line AS JSON) AS r, ln FROM _landing_lines WHERE {is_resource}"
+    select_sql = json_batches.select(con, resources, columns, json_batches.spans(con, "_landing_lines", is_resource),
+                                     "_landing_flat")
     good, landed, unchanged = land_relation(con, table, list(columns), select_sql, source_file, batch,
                                               key=RECORD_KEY)
-    rejected = reader_rejects
+    rejected = reader_rejects + too_long
     if con.execute("SELECT count(*) FROM _landing_ndjson_bad").fetchone()[0]:
         rejected += record_rejects(con, "SELECT * FROM _landing_ndjson_bad", source_file, batch)
     if reader_rejects:
         record_rejects(con, f"SELECT line AS source_row, NULL AS field, lower(error_type) || ': ' || error_message "
                             f"AS reason, csv_line AS raw_record FROM {_REJECTS}", source_file, batch)
-    con.execute("DROP TABLE _landing_lines; DROP TABLE _landing_ndjson_bad")
+    con.execute("DROP TABLE _landing_lines; DROP TABLE _landing_ndjson_bad; DROP TABLE IF EXISTS _landing_flat")
     load = FileLoad(entity, source_file, table, good + rejected, landed, unchanged, rejected)
     record_file_load(con, batch, entity, source_file, load.read, landed, unchanged, rejected)
     return load
