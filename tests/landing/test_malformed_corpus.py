@@ -62,6 +62,22 @@ CASES: dict[str, Case] = {
         LATE_BAD_UTF8, read=40002, rejected=1, values={"1": "Zoë", "40002": "ok"}, reasons=["invalid encoding"],
         reject_rows=[40001]),
     "cp1252_after_the_sample_is_transcoded": Case(LATE_CP1252, read=40001, values={"40001": "café – 5€"}),
+    # a bad byte within the sniffed sample: the file still reads as UTF-8 (it holds UTF-8 characters),
+    # only the rows with bad bytes are rejected - never the whole file decoded as cp1252 and garbled
+    "invalid_utf8_in_the_sample_rejects_only_that_row": Case(
+        "id,b\n1,María\n".encode() + b"2,caf\xe9\n3,Zo\xc3\xab ok\n", read=3, rejected=1,
+        values={"1": "María", "3": "Zoë ok"}, reasons=["invalid encoding: the row holds bytes that are not UTF-8"],
+        reject_rows=[2], reject_fields=["b"]),
+    "invalid_utf8_before_the_first_utf8_character": Case(
+        b"id,b\n1,caf\xe9\n2,ok\n3,Mar\xc3\xada\n", read=3, rejected=1, values={"2": "ok", "3": "María"},
+        reasons=["invalid encoding"], reject_rows=[1]),
+    "utf8_characters_only_after_the_sample_keep_the_file_utf8": Case(
+        b"id,b\n1,caf\xe9\n" + _ASCII_ROWS + "40001,Zoë\n".encode(), read=40001, rejected=1,
+        values={"2": "plain ascii row padding the sample", "40001": "Zoë"}, reasons=["invalid encoding"],
+        reject_rows=[1]),
+    # cp1252 byte pairs that look like UTF-8 lead + continuation bytes but are no well-formed sequence
+    "cp1252_with_utf8_lookalike_pairs_stays_cp1252": Case(
+        "id,b\n1,café’s naïve à€ ô…\n".encode("cp1252"), read=1, values={"1": "café’s naïve à€ ô…"}),
     "too_many_fields": Case(b"id,b\n1,a\n2,b,extra\n3,c\n", read=3, rejected=1, values={"1": "a", "3": "c"},
                             reasons=["too many columns"], reject_rows=[2]),
     "too_few_fields": Case(b"id,b,c\n1,a,x\n2\n3,c,z\n", read=3, rejected=1, values={"3": "c"},
