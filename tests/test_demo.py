@@ -1,7 +1,9 @@
 """The demo path (`clinic2zoho migrate`) on a small generated export at DEBUG log level: both DAGs
 succeed, the reports are written, no patient name, birth date, phone or e-mail from the export
 appears in any log line (Airflow's, the DAGs', the Zoho servers', the command's output), and no
-credential of either local Zoho org appears in any log file or the output. Reports are meant to
+credential of either local Zoho org appears in any log file or the output; the work folder is
+its owner's only and, purged at the end, holds no e-mail, full name or phone outside the local
+orgs. Reports are meant to
 show data and are left out."""
 
 from __future__ import annotations
@@ -43,6 +45,27 @@ def org_credentials(work: Path) -> dict[str, str]:
     return found
 
 
+def owner_only(work: Path) -> list[str]:
+    """What in the work folder its owner's group or others could read or enter."""
+    return [str(p.relative_to(work)) for p in [work, *work.rglob("*")] if not p.is_symlink() and p.lstat().st_mode & 0o077]
+
+
+def purged(work: Path, values: set[str]) -> list[str]:
+    """Purge the work folder (its delta window closed first, if open) and list the files outside the
+    local orgs that still hold an e-mail, a full name or a phone of the export."""
+    from clinic2zoho.delta.window import close_window, current_window
+
+    window = current_window(work / "warehouse.duckdb")
+    if window is not None:
+        close_window(window.window_id, "the demo test purges the folder", warehouse=work / "warehouse.duckdb")
+    assert cli.main(["purge", "--work", str(work), "--yes", "--after-cutover"]) == 0
+    specific = [v.encode() for v in values if "@" in v or " " in v and not any(c.isdigit() for c in v)
+                or sum(c.isdigit() for c in v) >= 10]
+    assert len(specific) > 2 * PATIENTS
+    return [str(p.relative_to(work)) for p in work.rglob("*") if p.is_file() and p.relative_to(work).parts[0] != "zoho"
+            and any(v in p.read_bytes() for v in specific)]
+
+
 def test_the_demo_migrates_and_logs_no_patient_data(tmp_path, monkeypatch, capsys):
     work = tmp_path / "work"
     monkeypatch.setenv("CLINIC2ZOHO_DBT_PROJECT", str(copy_dbt_project(tmp_path / "dbt_project")))
@@ -82,3 +105,6 @@ def test_the_demo_migrates_and_logs_no_patient_data(tmp_path, monkeypatch, capsy
         text = out if path is None else path.read_text(encoding="utf-8", errors="replace")
         found += [f"{name} in {path or 'stdout'}" for name, value in credentials.items() if value in text]
     assert not found, found
+    assert owner_only(work) == []  # what Airflow and the local Zoho servers wrote there included
+
+    assert purged(work, secrets) == []
