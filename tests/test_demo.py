@@ -3,8 +3,7 @@ succeed, the reports are written, no patient name, birth date, phone or e-mail f
 appears in any log line (Airflow's, the DAGs', the Zoho servers', the command's output), and no
 credential of either local Zoho org appears in any log file or the output; the work folder is
 its owner's only and, purged at the end, holds no e-mail, full name or phone outside the local
-orgs. Reports are meant to
-show data and are left out."""
+orgs. Reports are meant to show data and are left out."""
 
 from __future__ import annotations
 
