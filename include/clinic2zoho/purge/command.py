@@ -21,6 +21,9 @@ from clinic2zoho.purge.duckdb_files import FileInUse, Rewrite, rewrite
 from clinic2zoho.purge.rules import KNOWN, SEGMENT_KEEP, WAREHOUSE_KEEP
 
 CONFIRM_WORD = "purge"
+# The entries of a work folder this command removes or rewrites; every other one is named as kept.
+HANDLED = frozenset({"warehouse.duckdb", "warehouse.duckdb.wal", "journal", "reports", "generated",
+                     "warehouse.dbt_target", "zoho"})
 PURGES_DDL = "CREATE SCHEMA IF NOT EXISTS ops; CREATE TABLE IF NOT EXISTS ops.purges (purged_at TIMESTAMPTZ, record JSON)"
 
 
@@ -83,12 +86,14 @@ def make_plan(home: Path, include_local_orgs: bool) -> Plan:
             plan.remove.append(home / "zoho")
         else:
             plan.kept.append("zoho/ (the local Zoho orgs hold the migrated records: --include-local-orgs removes them)")
-    for name in ("logs", "airflow", "cosmos-cache", "delta", "migration.json"):
-        if (home / name).exists():
-            plan.kept.append(name + ("/" if (home / name).is_dir() else ""))
-    plan.left_alone = sorted(p.name for p in home.iterdir()
-                             if p.name not in KNOWN and not p.name.endswith(".purging")
-                             and (export is None or p != export and p not in export.parents))
+    for entry in sorted(home.iterdir()):
+        holds_export = export is not None and (entry == export or entry in export.parents)  # named above
+        if entry.name in HANDLED or entry.name.endswith(".purging") or holds_export:
+            continue
+        if entry.name in KNOWN:  # logs (ids only), Airflow's run history, the dbt parse cache, delta plans...
+            plan.kept.append(entry.name + ("/" if entry.is_dir() else ""))
+        else:
+            plan.left_alone.append(entry.name)
     return plan
 
 
