@@ -7,7 +7,8 @@ own `audit-<token>.duckdb` there. `JournalReader` attaches the segments read-onl
 into views; `publish` copies a run into the warehouse's `ops` schema for SQL by reports.
 
 Row states: intent (written before the remote call) -> sent (call under way; bulk job id known) ->
-done | rejected | skipped. A crash at any instant leaves each row in a state that resume can
+done | rejected | skipped; a row waiting for a pending record it points to stays intent with no
+path (never sent). A crash at any instant leaves each row in a state that resume can
 reconcile against Zoho (read back by external id, or the parent's notes and attachments)."""
 
 from __future__ import annotations
@@ -218,6 +219,23 @@ class JournalSegment:
                 SELECT '{self.run_id}', '{self.module}', source_key, code, field, message FROM _batch"""
         self._apply(norm, statement)
 
+    def wait(self, items: list[dict]) -> None:
+        """Rows not sent because a record they point to is itself pending after a transient failure
+        (items: source_key, code, field, message): they stay pending (intent, no path: never sent)
+        with the reason, so the run ends pending and a resume sends them once that record loads."""
+        if not items:
+            return
+        norm = [{"source_key": i["source_key"], "code": i.get("code"), "field": i.get("field"),
+                 "message": i.get("message")} for i in items]
+        self._apply(norm, f"""
+            INSERT INTO load_journal (run_id, module, source_key, status, attempts)
+            SELECT '{self.run_id}', '{self.module}', source_key, 'intent', 0 FROM _batch
+            ON CONFLICT DO NOTHING;
+            UPDATE load_journal SET error_code = _batch.code, error_field = _batch.field, error = _batch.message,
+                   updated_at = now()
+            FROM _batch WHERE load_journal.run_id = '{self.run_id}' AND load_journal.module = '{self.module}'
+              AND load_journal.source_key = _batch.source_key AND load_journal.status IN ('intent', 'sent')""")
+
     def record_job(self, batch_id: str, job_id: str, file_id: str | None, operation: str, rows: int, status: str) -> None:
         with self._lock:
             self._con.execute(
@@ -385,6 +403,16 @@ def crosswalk_and_failures(root: Path, module: str) -> tuple[dict[str, str], set
             """SELECT source_key FROM load_journal WHERE module = ?
                GROUP BY source_key HAVING bool_and(status IN ('rejected', 'skipped'))""", [module])
     return {k: v for k, v in rows}, {r[0] for r in failed}
+
+
+def pending_keys(root: Path, module: str) -> set[str]:
+    """Keys of `module` whose latest journal row, over every run, is still pending (intent/sent):
+    a row pointing to one waits for it instead of being rejected."""
+    with JournalReader(root, modules=[module]) as reader:
+        rows = reader.sql(
+            """SELECT source_key FROM load_journal WHERE module = ? GROUP BY source_key
+               HAVING arg_max(status, updated_at) IN ('intent', 'sent')""", [module])
+    return {r[0] for r in rows}
 
 
 def crosswalk(root: Path, module: str) -> dict[str, str]:

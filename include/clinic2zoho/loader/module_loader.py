@@ -16,6 +16,7 @@ from clinic2zoho.loader.checkpoints import Checkpoint, no_checkpoint
 from clinic2zoho.loader.journal import FINAL, Entry, JournalSegment, audit_scope
 from clinic2zoho.loader.plan import ModuleSpec
 from clinic2zoho.loader.resolve import Crosswalk, OwnerResolver, ProductResolver
+from clinic2zoho.loader.row_errors import TRANSIENT_ROW_CODES, bulk_row_transient
 from clinic2zoho.loader.source import TableSource, parse_subform
 from clinic2zoho.zoho import refusals
 from clinic2zoho.zoho.errors import ZohoError
@@ -23,10 +24,8 @@ from clinic2zoho.zoho.models import BulkJobStatus
 
 log = logging.getLogger(__name__)
 
-# Per-row codes that may pass on another try (the row itself is fine).
-TRANSIENT_ROW_CODES = frozenset({"INTERNAL_ERROR", "TOO_MANY_REQUESTS", "JOB_FAILED", "NO_RESULT",
-                                 "REQUEST_TIMEOUT", "UNKNOWN", "TRANSIENT_ERROR", "SERVICE_UNAVAILABLE"})
 SCAN_FIELD_LIMIT = 50  # Zoho lists at most 50 fields per read
+PARENT_PENDING = "PARENT_PENDING"  # journal reason of a row waiting for a pending record it points to
 
 
 @dataclass
@@ -178,8 +177,7 @@ class ModuleLoader:
                     continue
                 zid = self.ctx.crosswalk.resolve(spec.lookups[col], str(value))
                 if zid is None:
-                    return {"source_key": item.key, "code": "LOOKUP_UNRESOLVED", "field": col,
-                            "message": f"{spec.lookups[col]} record {value} was not loaded"}
+                    return self._unresolved(item, col, spec.lookups[col], str(value), "LOOKUP_UNRESOLVED")
                 payload[col] = {"id": zid}
             elif col == spec.owner_column:
                 if value in (None, ""):
@@ -215,6 +213,8 @@ class ModuleLoader:
                 return {"source_key": item.key, "code": "INVALID_PARENT_MODULE", "field": spec.parent_module_column,
                         "message": f"parent module {pmod!r} is not one of {', '.join(spec.parent_modules)}"}
             pid = self.ctx.crosswalk.resolve(pmod, str(parent_key)) if parent_key and pmod else None
+            if pid is None and parent_key and pmod:
+                return self._unresolved(item, spec.parent_column, pmod, str(parent_key), "PARENT_UNRESOLVED")
             if pid is None:
                 return {"source_key": item.key, "code": "PARENT_UNRESOLVED", "field": spec.parent_column,
                         "message": f"{pmod} record {parent_key} was not loaded"}
@@ -223,6 +223,19 @@ class ModuleLoader:
             payload = {k: v for k, v in payload.items() if v is not None}
         item.payload = payload
         return None
+
+    def _unresolved(self, item: Item, col: str | None, module: str, key: str, code: str) -> dict:
+        """A row pointing to a record Zoho does not hold: a reject, unless that record is pending
+        after a transient failure; then the row waits for it (pending: a resume sends it)."""
+        if self.ctx.crosswalk.pending(module, key):
+            return {"source_key": item.key, "code": PARENT_PENDING, "field": col, "pending": True,
+                    "message": f"{module} record {key} is pending after a transient failure: sent once it loads"}
+        return {"source_key": item.key, "code": code, "field": col, "message": f"{module} record {key} was not loaded"}
+
+    def _refuse(self, seg: JournalSegment, problems: list[dict]) -> None:
+        """Rows that cannot be sent: rejected with their reason, or left waiting (pending)."""
+        seg.reject([p for p in problems if not p.get("pending")])
+        seg.wait([p for p in problems if p.get("pending")])
 
     # ------------------------------------------------------------------ records
     def _scan(self, columns: list[str]) -> dict[str, dict]:
@@ -259,7 +272,7 @@ class ModuleLoader:
             item = Item(key, row)
             if entry is not None and entry.status in ("intent", "sent") and entry.operation == "update":
                 item.operation, item.zoho_id, item.before_image = "update", entry.zoho_id, entry.before_image
-            elif rec is not None and entry is not None and entry.status in ("intent", "sent"):
+            elif rec is not None and entry is not None and entry.status in ("intent", "sent") and entry.path:
                 landed.append({"source_key": key, "zoho_id": str(rec["id"]), "operation": "insert"})
                 continue
             elif rec is not None:
@@ -282,7 +295,7 @@ class ModuleLoader:
                 if item.operation == "update":
                     item.payload["id"] = item.zoho_id
                 ready.append(item)
-        seg.reject(rejects)
+        self._refuse(seg, rejects)
         return ready
 
     def _dispatch(self, seg: JournalSegment, items: list[Item]) -> None:
@@ -323,9 +336,12 @@ class ModuleLoader:
             item = batch[res.index]
             if res.ok:
                 done.append({"source_key": item.key, "zoho_id": res.id, "operation": operation or item.operation})
-            elif res.code in TRANSIENT_ROW_CODES and attempt < self.settings.max_attempts:
+            elif res.code in TRANSIENT_ROW_CODES:
                 item.last_code = res.code
-                retry.append(item)
+                if attempt < self.settings.max_attempts:
+                    retry.append(item)
+                else:
+                    self._left_pending([item], res.code)
             else:
                 rejected.append({"source_key": item.key, "code": res.code, "field": res.api_name,
                                  "message": res.message})
@@ -333,6 +349,12 @@ class ModuleLoader:
         seg.reject(rejected)
         self.cp("after_outcome")
         return retry
+
+    def _left_pending(self, items: list[Item], code: str) -> None:
+        """Rows still failing transiently after every try stay as journaled (sent), not rejected:
+        a resume with the same run id reconciles them with Zoho and tries them again."""
+        log.warning("%s: %d row(s) left pending after %d attempts (%s): %s", self.spec.module, len(items),
+                    self.settings.max_attempts, code, ", ".join(i.key for i in items[:20]))
 
     def _record_batch(self, seg: JournalSegment, batch: list[Item]) -> None:
         batch_id = f"r{uuid.uuid4().hex[:12]}"
@@ -350,6 +372,9 @@ class ModuleLoader:
                     continue  # an upsert by external id is safe to send again
                 if refusals.stops_work(exc):
                     raise  # credentials refused, or 429 after every retry: the run stops, rows stay pending
+                if exc.transient:  # left pending: a resume reconciles them with Zoho before sending again
+                    self._left_pending(batch, exc.code or type(exc).__name__)
+                    return
                 seg.reject([{"source_key": i.key, "code": exc.code or type(exc).__name__, "field": None,
                              "message": f"call failed after {attempt} attempt(s): {exc}"} for i in batch])
                 return
@@ -449,7 +474,7 @@ class ModuleLoader:
                 done.append({"source_key": key, "zoho_id": res.record_id, "operation": item.operation})
                 continue
             code, column = res.errors[0] if res.errors else ("UNPROCESSED", None)
-            if code in TRANSIENT_ROW_CODES or res.status == "unprocessed" and not res.errors:
+            if bulk_row_transient(res.status, res.errors):  # a new job, then record calls, try it again
                 item.last_code = code
                 seen.discard(key)
             else:
@@ -528,7 +553,7 @@ class ModuleLoader:
             item.label = str(row.get("Note_Title"))
             item.payload["Parent_Id"] = {"module": {"api_name": item.parent_module}, "id": item.parent_id}
             items.append(item)
-        seg.reject(rejects)
+        self._refuse(seg, rejects)
         batches = [items[i:i + costs.RECORDS_PER_CALL] for i in range(0, len(items), costs.RECORDS_PER_CALL)]
         workers = max(1, min(self.settings.record_concurrency, len(batches) or 1))
         with ThreadPoolExecutor(max_workers=workers, thread_name_prefix="load-notes") as pool:
@@ -558,6 +583,9 @@ class ModuleLoader:
                     continue
                 if refusals.stops_work(exc):
                     raise  # credentials refused, or 429 after every retry: the run stops, rows stay pending
+                if exc.transient:  # left pending: a resume reconciles them with Zoho before sending again
+                    self._left_pending(batch, exc.code or type(exc).__name__)
+                    return
                 seg.reject([{"source_key": i.key, "code": exc.code or type(exc).__name__, "field": None,
                              "message": f"call failed after {attempt} attempt(s): {exc}"} for i in batch])
                 return
@@ -607,7 +635,7 @@ class ModuleLoader:
                 item.label = str(row.get(self.spec.file_name_column) or key)
                 item.file = path
                 items.append(item)
-        seg.reject(rejects)
+        self._refuse(seg, rejects)
         seg.reject(skipped, status="skipped")
         workers = max(1, min(self.settings.record_concurrency, len(items) or 1))
         with ThreadPoolExecutor(max_workers=workers, thread_name_prefix="load-attachments") as pool:
@@ -642,6 +670,9 @@ class ModuleLoader:
                     continue
                 if refusals.stops_work(exc):
                     raise  # credentials refused, or 429 after every retry: the run stops, rows stay pending
+                if exc.transient:
+                    self._left_pending([item], exc.code or type(exc).__name__)
+                    return
                 seg.reject([{"source_key": item.key, "code": exc.code or type(exc).__name__, "field": None,
                              "message": f"upload failed after {attempt} attempt(s): {exc}"}])
                 return
@@ -651,6 +682,8 @@ class ModuleLoader:
                 seg.done([{"source_key": item.key, "zoho_id": res.id, "operation": "insert"}])
             elif res.code in TRANSIENT_ROW_CODES and attempt < self.settings.max_attempts:
                 continue
+            elif res.code in TRANSIENT_ROW_CODES:
+                self._left_pending([item], res.code)
             else:
                 seg.reject([{"source_key": item.key, "code": res.code, "field": res.api_name, "message": res.message}])
             self.cp("after_outcome")

@@ -20,6 +20,7 @@ class Crosswalk:
         self.external_fields = external_fields
         self._maps: dict[str, dict[str, str]] = {}
         self._failed: dict[str, set[str]] = {}
+        self._pending: dict[str, set[str]] = {}
         self._lock = threading.Lock()
 
     def _map(self, module: str) -> dict[str, str]:
@@ -45,6 +46,14 @@ class Crosswalk:
         with self._lock:
             self._failed[module].add(key)
         return None
+
+    def pending(self, module: str, key: str) -> bool:
+        """The record is not loaded yet but may still load (pending after a transient failure):
+        a row pointing to it waits for a resume rather than being rejected."""
+        with self._lock:
+            if module not in self._pending:
+                self._pending[module] = journal.pending_keys(self.root, module)
+            return key in self._pending[module]
 
 
 class OwnerResolver:
