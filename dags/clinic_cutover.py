@@ -1,10 +1,12 @@
 """The cutover: land the clinic export → Data Quality Report → mapping gate → prepare the Zoho
-schema → dbt build (its tests are the gate) → estimate → ordered load → validate → reports.
+schema → dbt build (its tests are the gate) → estimate → ordered load → validate → reports, and
+the delta window opened (the DAG clinic_delta then carries later changes to the export).
 
 Params: source (export folder) and format; zoho_conn_id (the production org, default
 `zoho_default`); the plan the estimate assumes (edition, per-minute credits; default: the
 Connection's); the clinic's inputs for the mapping (org users file — default: read through the
-Connection —, provider-email overrides, confirmed patient merges, time zone); spot_share.
+Connection —, provider-email overrides, confirmed patient merges, time zone); spot_share;
+delta_window_hours (24–48, default 48: how long after a validated load the window stays open).
 
 An unconfirmed mapping fails the run at `mapping_gate` with the command to confirm; a failing dbt
 test fails its task and nothing after the dbt group runs; a failed validation fails the run and
@@ -24,6 +26,7 @@ from clinic2zoho_airflow.operators.clinic_steps import (
     estimate,
     land,
     mapping_ready,
+    open_delta_window,
     org_users,
     quality_report,
     reports,
@@ -43,7 +46,9 @@ with DAG(
     tags=["clinic2zoho", "cutover"],
     user_defined_macros={"journal_run_id": journal_run_id},
     params=clinic_params("zoho_default", "production", "production org", spot_share=Param(
-        0.05, type="number", minimum=0, maximum=1, description="share of records spot-checked")),
+        0.05, type="number", minimum=0, maximum=1, description="share of records spot-checked"),
+        delta_window_hours=Param(48, type="number", minimum=24, maximum=48,
+                                 description="hours the delta window stays open after a validated load")),
 ) as dag:
     gate = MappingGateOperator(task_id="mapping_gate")
     schema = ParamZohoSchemaOperator(task_id="prepare_schema", zoho_conn_id="{{ params.zoho_conn_id }}",
@@ -56,4 +61,4 @@ with DAG(
     ordered_loads(dbt_mapping, after=planned, before=load_report, plan_task="estimate")
     validate = ZohoValidateOperator(task_id="validate", zoho_conn_id="{{ params.zoho_conn_id }}",
                                     spot_share="{{ params.spot_share }}", pool=WAREHOUSE_POOL)
-    load_report >> validate >> reports()
+    load_report >> validate >> [reports(), open_delta_window()]

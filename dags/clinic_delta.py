@@ -8,8 +8,8 @@ tables) → stage (rows new or changed since the baseline, into `delta.*`) → u
 loader, upserting by external id, before-images journaled; rollback with the DAG run's id) →
 finish (journal published, baseline, fingerprints and watermark moved forward).
 
-Logic lives in `clinic2zoho.delta`; the cutover opens the window with
-`clinic2zoho.delta.open_window(run_id, hours, source, format, dbt_vars=...)`.
+Logic lives in `clinic2zoho.delta`; the cutover's task `open_delta_window` opens the window once
+its load is validated (its param delta_window_hours, 24–48, default 48).
 Environment knobs (read at parse): CLINIC2ZOHO_DELTA_SCHEDULE (cron or preset, default @hourly),
 CLINIC2ZOHO_DELTA_WAIT_SECONDS (how long a run waits for a change, default 3000),
 CLINIC2ZOHO_DELTA_POKE_SECONDS (how often the trigger looks, default 60),

@@ -1,10 +1,13 @@
 """What the DAG tests (and the cluster test) start from: a generated export, a private copy of the
-dbt project whose mapping was proposed against a local Zoho org and confirmed, and the ZohoConfig
-that reaches a local server."""
+dbt project whose mapping was proposed against a local Zoho org and confirmed, the ZohoConfig
+that reaches a local server, and helpers to edit the export and parse the delta DAG."""
 
 from __future__ import annotations
 
+import csv
+import importlib.util
 import shutil
+import sys
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -12,9 +15,11 @@ from clinic2zoho.generator import generate_export
 from clinic2zoho.landing import land_export
 from clinic2zoho.mapping import confirmation
 from clinic2zoho.mapping.propose_command import propose_mapping
-from clinic2zoho.settings import DBT_PROJECT_DIR
+from clinic2zoho.settings import DBT_PROJECT_DIR, PROJECT_ROOT
 from clinic2zoho.zoho import ZohoClient, ZohoConfig
 from clinic2zoho.zoho_server.process import ZohoServerProcess
+
+DAGS_DIR = PROJECT_ROOT / "dags"
 
 
 def local_config(server: ZohoServerProcess) -> ZohoConfig:
@@ -67,3 +72,32 @@ def propose_and_confirm(scenario: ConfirmedExport, warehouse: Path, config: Zoho
     with ZohoClient(config) as client:
         propose_mapping("generic", warehouse, scenario.dbt, client)
     confirmation.confirm("dag test", scenario.dbt)
+
+
+def rewrite_csv(path: Path, edit) -> None:
+    """Rewrite an export CSV as the clinic's system would: `edit(rows) -> rows` gets the well-formed
+    rows as dicts, may change them in place and append new ones. Malformed rows (the generator's
+    planted defects) stay exactly as they were, so nothing but the edit reads as a change."""
+    with open(path, newline="", encoding="utf-8") as fh:
+        header, *raw = list(csv.reader(fh))
+    well = [i for i, row in enumerate(raw) if len(row) == len(header)]
+    rows = edit([dict(zip(header, raw[i])) for i in well])
+    for i, row in zip(well, rows):
+        raw[i] = [row[h] for h in header]
+    raw += [[row[h] for h in header] for row in rows[len(well):]]
+    with open(path, "w", newline="", encoding="utf-8") as fh:
+        writer = csv.writer(fh)
+        writer.writerow(header)
+        writer.writerows(raw)
+
+
+def load_delta_dag(monkeypatch, **env: str):
+    """Parse dags/clinic_delta.py afresh (it reads its knobs, e.g. CLINIC2ZOHO_DELTA_WAIT_SECONDS,
+    at parse)."""
+    for key, value in env.items():
+        monkeypatch.setenv(key, value)
+    spec = importlib.util.spec_from_file_location("clinic_delta_under_test", DAGS_DIR / "clinic_delta.py")
+    module = importlib.util.module_from_spec(spec)
+    monkeypatch.setitem(sys.modules, spec.name, module)
+    spec.loader.exec_module(module)
+    return module.dag

@@ -1,13 +1,17 @@
 """The cutover DAG end to end with `dag.test()` against a local Zoho server: a small generated
 export landed, quality-reported, gated, built by dbt (Cosmos), loaded in order, validated and
-reported; an unconfirmed mapping stops the run at the gate; a failing dbt test (the provider-email
-gate) fails the run and leaves every task after the dbt group unrun."""
+reported, and the delta window opened: the delta DAG then carries a new patient and an edited phone
+into Zoho, and the window closes itself once its time has passed. An unconfirmed mapping stops
+the run at the gate; a failing dbt test (the provider-email gate) fails the run and leaves every
+task after the dbt group unrun."""
 
 from __future__ import annotations
 
 import importlib.util
 import json
+import shutil
 import sys
+from datetime import timedelta
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Iterator
@@ -19,7 +23,8 @@ from clinic2zoho.zoho import ZohoClient, ZohoConfig
 from clinic2zoho.zoho.connection import connection_json
 from clinic2zoho.zoho_server.process import ZohoServerProcess
 from tests.conftest import ROOT
-from tests.dags.scenario import ConfirmedExport, generate, local_config, propose_and_confirm
+from tests.dags.scenario import (ConfirmedExport, generate, load_delta_dag, local_config, propose_and_confirm,
+                                 rewrite_csv)
 
 pytestmark = [pytest.mark.slow, pytest.mark.xdist_group("dag_clinic_cutover")]
 
@@ -97,12 +102,14 @@ def cutover(tmp_path_factory) -> Iterator[Cutover]:
 
 @pytest.fixture(scope="module")
 def cutover_run(cutover: Cutover):
-    """One successful cutover run (the module's shared, built scenario)."""
+    """One successful cutover run (the module's shared, built scenario), of a copy of the export
+    the delta test edits afterwards as the clinic would."""
     home = cutover.use_home("work")
+    export = shutil.copytree(cutover.export, home / "export")
     mp = pytest.MonkeyPatch()
     try:
         dag = load_dag(mp)
-        run = dag.test(run_conf=cutover.conf())
+        run = dag.test(run_conf={**cutover.conf(), "source": str(export)})
     finally:
         mp.undo()
     return dag, run, home
@@ -145,6 +152,100 @@ def test_the_cutover_lands_gates_builds_loads_in_order_validates_and_reports(cut
 
     assert [o.uri for o in dag.get_task("land").outlets] == ["clinic2zoho://warehouse/raw"]
     assert [o.uri for o in dag.get_task("load_report").outlets] == ["clinic2zoho://zoho/loaded"]
+
+
+def test_the_cutover_opens_the_delta_window_and_the_delta_dag_carries_later_changes(cutover, cutover_run,
+                                                                                    monkeypatch):
+    """Nothing called by hand: the cutover opened the window (48 h by default); the clinic adds a
+    patient with an appointment and edits a phone; the delta DAG upserts just those (the edited
+    Contact in place, its before-image journaled); a run with nothing new sends nothing; once the
+    window's time has passed (its clock moved forward) a run closes it and every later task skips."""
+    from airflow.utils.state import DagRunState, TaskInstanceState
+
+    from clinic2zoho.delta import current_window, get_window, window as delta_window
+    from clinic2zoho.loader.journal import JournalReader
+
+    _, run, home = cutover_run
+    cutover.use_home("work")  # the cutover's warehouse and journal
+    tis = {ti.task_id: ti for ti in run.get_task_instances()}
+    assert tis["open_delta_window"].state == TaskInstanceState.SUCCESS
+    cutover_id = tis["validate"].xcom_pull(task_ids="validate")["run_id"]
+    opened = current_window()
+    assert opened is not None and opened.cutover_run_id == cutover_id and opened.source == str(home / "export")
+    assert opened.hours == 48 and opened.closes_at - opened.opened_at == timedelta(hours=48)
+    assert tis["open_delta_window"].xcom_pull(task_ids="open_delta_window")["window_id"] == opened.window_id
+
+    export = home / "export"
+    with duckdb.connect(str(home / "warehouse.duckdb"), read_only=True) as con:
+        patient_id, appointment_id = con.execute(
+            """SELECT c.Clinic_Patient_Id, e.Clinic_Appointment_Id FROM zoho.zoho_contacts c
+               JOIN zoho.zoho_events e ON e.Who_Id = c.Clinic_Patient_Id WHERE c.Phone IS NOT NULL
+               ORDER BY 1, 2 LIMIT 1""").fetchone()
+    new_phone, new_patient, new_appointment = "+1 617 555 0142", "PT9999901", "AP99999901"
+    with ZohoClient(cutover.config()) as client:
+        before = client.get_by_external("Contacts", "Clinic_Patient_Id", patient_id)
+        contacts_before = len(list(client.iter_records("Contacts", ["Clinic_Patient_Id"])))
+        events_before = len(list(client.iter_records("Events", ["Clinic_Appointment_Id"])))
+    assert before is not None and before.get("Phone") != new_phone
+
+    def patients(rows):
+        template = next(r for r in rows if r["patient_id"] == patient_id)
+        for row in rows:
+            if row["patient_id"] == patient_id:
+                row["phone"] = new_phone
+        return rows + [{**template, "patient_id": new_patient, "first_name": "Dana", "last_name": "Newcombe",
+                        "birth_date": "1990-02-03", "email": "dana.newcombe@example.org", "phone": "401-555-0199",
+                        "address_line": "1 Window Way"}]
+
+    def appointments(rows):
+        template = next(r for r in rows if r["appointment_id"] == appointment_id)
+        return rows + [{**template, "appointment_id": new_appointment, "patient_id": new_patient}]
+
+    rewrite_csv(export / "patients.csv", patients)
+    rewrite_csv(export / "appointments.csv", appointments)
+
+    delta = load_delta_dag(monkeypatch, CLINIC2ZOHO_DELTA_WAIT_SECONDS="5", CLINIC2ZOHO_DELTA_POKE_SECONDS="0.5")
+    first = delta.test()
+    states = {ti.task_id: ti.state for ti in first.get_task_instances()}
+    assert first.state == DagRunState.SUCCESS, states
+    assert all(s == TaskInstanceState.SUCCESS for s in states.values()), states
+
+    with ZohoClient(cutover.config()) as client:
+        after = client.get_by_external("Contacts", "Clinic_Patient_Id", patient_id)
+        added = client.get_by_external("Contacts", "Clinic_Patient_Id", new_patient)
+        contacts = [r["Clinic_Patient_Id"] for r in client.iter_records("Contacts", ["Clinic_Patient_Id"])]
+        events = [r["Clinic_Appointment_Id"] for r in client.iter_records("Events", ["Clinic_Appointment_Id"])]
+        event = client.get_by_external("Events", "Clinic_Appointment_Id", new_appointment)
+    assert after["id"] == before["id"] and after["Phone"] == new_phone  # updated in place
+    assert added is not None and event["Who_Id"]["id"] == added["id"]
+    assert len(contacts) == contacts_before + 1 and len(set(contacts)) == len(contacts)  # no duplicate
+    assert len(events) == events_before + 1 and events.count(new_appointment) == 1
+
+    window = get_window(opened.window_id)
+    assert window.is_open and window.runs == 1 and window.last_run_id
+    with JournalReader(home / "journal", runs=[window.last_run_id]) as reader:
+        rows = reader.dicts("SELECT module, source_key, operation, status, before_image FROM load_journal")
+    sent = {(r["module"], r["source_key"]): r for r in rows}
+    assert set(sent) == {("Contacts", patient_id), ("Contacts", new_patient), ("Events", new_appointment)}
+    assert all(r["status"] == "done" for r in rows)
+    assert sent[("Contacts", patient_id)]["operation"] == "update"
+    assert json.loads(sent[("Contacts", patient_id)]["before_image"])["Phone"] == before.get("Phone")
+
+    # nothing new since: the sensor finds nothing, the run skips and Zoho is not called
+    calls = cutover.server.calls()["total"]
+    quiet = delta.test()
+    states = {ti.task_id: ti.state for ti in quiet.get_task_instances()}
+    assert states["wait_for_changes"] == TaskInstanceState.SKIPPED and states["land"] == TaskInstanceState.SKIPPED
+    assert cutover.server.calls()["total"] == calls and get_window(opened.window_id).runs == 1
+
+    # the window's 48 h pass: the next run closes it and skips everything after the check
+    monkeypatch.setattr(delta_window, "utcnow", lambda: opened.closes_at + timedelta(minutes=1))
+    late = delta.test()
+    states = {ti.task_id: ti.state for ti in late.get_task_instances()}
+    assert states.pop("check_window") == TaskInstanceState.SUCCESS
+    assert all(s == TaskInstanceState.SKIPPED for s in states.values()), states
+    closed = get_window(opened.window_id)
+    assert closed.status == "closed" and "48 h passed" in closed.close_reason and current_window() is None
 
 
 def test_an_unconfirmed_mapping_fails_the_run_at_the_gate_with_the_command_to_confirm(cutover, cutover_run, monkeypatch):
@@ -193,7 +294,7 @@ def test_a_failing_dbt_test_fails_the_run_and_leaves_every_task_after_the_group_
     assert failed and all(t.startswith("dbt_mapping.") for t in failed), states
     # the provider-email gate (resolves_to_zoho_user on zoho_events.Owner) fails the group's test task
     assert failed == ["dbt_mapping.dbt_project_test"], failed
-    after = ["mapping_ready", "estimate", "load_report", "validate", "reports"]
+    after = ["mapping_ready", "estimate", "load_report", "validate", "reports", "open_delta_window"]
     after += [t for t in states if t.startswith("load_")]
     assert "load_events" in after
     assert all(states[t] in (TaskInstanceState.UPSTREAM_FAILED, None) for t in after), \

@@ -105,6 +105,22 @@ def reports() -> dict[str, Any]:
     from clinic2zoho.orchestration.steps import workflow_rebuild
 
     return workflow_rebuild()
+@task(pool=WAREHOUSE_POOL)
+def open_delta_window(run_id: str | None = None, params: dict[str, Any] | None = None,
+                      ti: Any = None) -> dict[str, Any]:
+    """Once the load is validated: open the delta window (`delta_window_hours`) during which the
+    DAG clinic_delta carries changes to the export into Zoho, rebuilding with this run's dbt vars."""
+    from clinic2zoho.delta import open_window
+    from clinic2zoho.orchestration.steps import FILE_VARS
+
+    p = params or {}
+    landed = ti.xcom_pull(task_ids="land") or {}
+    dbt_vars = {k: landed[k] for k in ("clinic_timezone", "document_url_base", *FILE_VARS) if landed.get(k)}
+    window = open_window(journal_run_id(run_id or ""), float(p["delta_window_hours"]), p["source"], p["format"],
+                         dbt_vars=dbt_vars)
+    return window.to_dict()
+
+
 
 
 def _limits(p: dict[str, Any]) -> Any:
