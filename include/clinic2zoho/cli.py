@@ -13,6 +13,8 @@ COMMANDS: dict[str, tuple[str, str]] = {
     "land": ("clinic2zoho.landing.command", "land a clinic export into DuckDB schema raw"),
     "land-users": ("clinic2zoho.landing.users_command", "land a Zoho org's users into raw.zoho_users"),
     "quality": ("clinic2zoho.quality.command", "write the Data Quality Report"),
+    "resolve-duplicates": ("clinic2zoho.quality.resolve_command",
+                           "record which duplicate patient pairs are one person (merge) or two (distinct)"),
     "zoho-server": ("clinic2zoho.zoho_server.command", "run the local Zoho CRM v8 server"),
     "propose": ("clinic2zoho.mapping.propose_command", "propose the field mapping"),
     "confirm": ("clinic2zoho.mapping.confirm_command", "confirm the mapping on the record"),

@@ -4,7 +4,8 @@ On the default generated export (fixed seed) or `--source DIR --format F`: start
 servers (production and sandbox orgs, users seeded to match the export), points the Airflow
 Connections `zoho_default` / `zoho_sandbox` at them, proposes the mapping if there is none for the
 format and confirms it on the record (`--confirm-by`, default `demo`) when nothing was confirmed
-yet, then runs the DAGs clinic_sample_migration and clinic_cutover with `airflow dags test`
+yet, decides as the same person the duplicate patient pairs nobody decided (ensure_duplicate_decisions),
+then runs the DAGs clinic_sample_migration and clinic_cutover with `airflow dags test`
 (SQLite metadata DB under the work folder), stops the servers and says where the reports are,
 when the delta window the cutover opened closes, and how to undo the cutover. `--delta` runs the
 DAG clinic_delta once instead (`clinic2zoho.delta.demo`).
@@ -53,9 +54,12 @@ def configure(parser: argparse.ArgumentParser) -> None:
     parser.add_argument("--seed", type=int, default=DEFAULT_SEED, help="seed of the generated export")
     parser.add_argument("--users", type=Path, default=None, help="the org's users JSON (default: the demo's)")
     parser.add_argument("--overrides", type=Path, default=None, help="provider_id,email CSV (default: the demo's)")
-    parser.add_argument("--merges", type=Path, default=None, help="confirmed patient merges CSV")
+    parser.add_argument("--merges", type=Path, default=None,
+                        help="confirmed patient merges CSV (recorded among the work folder's decisions)")
     parser.add_argument("--work", type=Path, default=None, help="work folder (default: CLINIC2ZOHO_HOME or ./work)")
-    parser.add_argument("--confirm-by", default="demo", help="who confirms a mapping never confirmed (on the record)")
+    parser.add_argument("--confirm-by", default="demo",
+                        help="who confirms a mapping never confirmed and decides duplicate pairs nobody decided "
+                             "(on the record)")
     parser.add_argument("--skip-sample", action="store_true", help="run the cutover only")
     parser.add_argument("--delta", action="store_true",
                         help="run the DAG clinic_delta once: carry changes made to the export since the cutover "
@@ -238,6 +242,49 @@ def ensure_mapping(inputs: Inputs, warehouse: Path, client: Any, confirm_by: str
     return "changed"
 
 
+def ensure_duplicate_decisions(inputs: Inputs, warehouse: Path, home: Path, decided_by: str, say) -> dict[str, str]:
+    """The duplicate pairs of the Data Quality Report (the export landed and scored here, as the
+    DAGs will again) that need a decision and have none are decided on the record by
+    `decided_by`, as a mapping never confirmed is confirmed (quality.demo_decisions: one person,
+    the record with more history survives), and printed; a person's decisions stand. `--merges`
+    rows are recorded first. Returns the DAG conf's decision files."""
+    from clinic2zoho.landing import land_export
+    from clinic2zoho.orchestration.steps import DECISION_FILES
+    from clinic2zoho.quality import QualityError, build_quality_report, candidates, decisions, demo_decisions
+
+    where = decisions.folder(home)
+    try:
+        if inputs.merges:
+            given = decisions.read(where, merges_file=inputs.merges)
+            by_person: dict[str, list[tuple[str, str]]] = {}
+            for row in given.merges.values():
+                by_person.setdefault(row["decided_by"] or f"merges file {inputs.merges.name}", []).append(
+                    (row["duplicate_patient_id"], row["surviving_patient_id"]))
+            for person, merges in sorted(by_person.items()):
+                decisions.record(where, merges=merges, by=person)
+        land_export(inputs.source, inputs.fmt, warehouse=warehouse)
+        build_quality_report(warehouse)
+        pairs = candidates.read(warehouse, needing_decision=True)
+        merges, left = demo_decisions.decide(pairs, decisions.read(where))
+        if merges:
+            decisions.record(where, merges=[(m.duplicate, m.survivor) for m in merges], by=decided_by)
+    except (decisions.DecisionError, QualityError) as exc:
+        raise MigrateError(f"duplicate patients: {exc}") from exc
+    if merges:
+        say(f"duplicate patients: {len(merges)} merge(s) decided on the record by {decided_by!r} for the "
+            f"pairs the Data Quality Report scores as one person (the record with more history survives):")
+        for m in merges:
+            say(f"  {m.duplicate} into {m.survivor} ({m.duplicate_records} vs {m.survivor_records} records)")
+        say(f"  recorded in {_rel(where)}; to undo one: clinic2zoho resolve-duplicates --distinct A,B "
+            f"--by NAME --work {shlex.quote(_rel(home))}")
+    elif pairs and not left:
+        say(f"duplicate patients: the {len(pairs)} pair(s) needing a decision were decided before")
+    if left:
+        say(f"duplicate patients: {len(left)} pair(s) left to a person ({', '.join(f'{a}~{b}' for a, b in left[:5])}"
+            f"{', ...' if len(left) > 5 else ''}): the dbt gate will stop until each is decided")
+    return {key: str(where / name) for key, name in DECISION_FILES.items() if (where / name).is_file()}
+
+
 def _gate_passes(dbt_dir: Path) -> bool:
     from clinic2zoho.mapping.gate import MappingNotConfirmed, require_confirmed
 
@@ -406,6 +453,7 @@ def run(args: argparse.Namespace) -> int:
             f"sandbox {servers['sandbox'].base_url}")
         with ZohoClient(configs["production"]) as client:
             ensure_mapping(inputs, settings.warehouse_path(), client, args.confirm_by, say)
+        decided = ensure_duplicate_decisions(inputs, settings.warehouse_path(), home, args.confirm_by, say)
         env = airflow_env(home, args.log_level, {"zoho_default": connection_json(configs["production"]),
                                                  "zoho_sandbox": connection_json(configs["sandbox"])},
                           inputs.fmt)
@@ -415,8 +463,7 @@ def run(args: argparse.Namespace) -> int:
         conf: dict[str, Any] = {"source": str(inputs.source), "format": inputs.fmt}
         if inputs.overrides:
             conf["provider_email_overrides_file"] = str(inputs.overrides)
-        if inputs.merges:
-            conf["patient_merges_file"] = str(inputs.merges)
+        conf.update(decided)  # --merges is recorded among them
         dags = [d for d in DAGS if not (args.skip_sample and d == "clinic_sample_migration")]
         with Progress(TextColumn("{task.description}"), BarColumn(), MofNCompleteColumn(), TimeElapsedColumn(),
                       console=console, transient=False) as progress:

@@ -55,14 +55,24 @@ class ConfirmedExport:
     def overrides(self) -> Path:
         return self.gen / "provider_email_overrides.csv"
 
+    @property
+    def merges(self) -> Path:
+        return self.gen / "patient_merges.csv"
+
     def run_conf(self, **extra) -> dict:
         return {"source": str(self.export), "format": "generic",
-                "provider_email_overrides_file": str(self.overrides), **extra}
+                "provider_email_overrides_file": str(self.overrides), "patient_merges_file": str(self.merges),
+                **extra}
 
 
 def generate(base: Path, patients: int, seed: int) -> ConfirmedExport:
-    """The export and the project copy, not yet proposed (the org's server needs the users file)."""
-    generate_export(base / "gen", patients, seed=seed)
+    """The export and the project copy, not yet proposed (the org's server needs the users file).
+    The clinic decided the duplicate pairs the Data Quality Report makes the gate stop on: the
+    planted ones are merged into their originals (patient_merges.csv beside the export)."""
+    generated = generate_export(base / "gen", patients, seed=seed)
+    (base / "gen" / "patient_merges.csv").write_text(
+        "duplicate_patient_id,surviving_patient_id\n"
+        + "".join(f"{d.duplicate_id},{d.original_id}\n" for d in generated.cases.duplicate_pairs), encoding="utf-8")
     return ConfirmedExport(base / "gen", copy_dbt_project(base / "dbt_project"))
 
 

@@ -17,7 +17,10 @@ from clinic2zoho.loader.estimate import PlanLimits, estimate
 from clinic2zoho.loader.plan import LoadPlan, plan_from_manifest
 from clinic2zoho.loader.source import TableSource
 
-FILE_VARS = ("provider_email_overrides_file", "patient_merges_file")
+FILE_VARS = ("provider_email_overrides_file", "patient_merges_file", "patient_distinct_file")
+# The decisions on duplicate patients that `clinic2zoho resolve-duplicates` records in the work
+# folder: used when the run names no file of its own.
+DECISION_FILES = {"patient_merges_file": "patient_merges.csv", "patient_distinct_file": "patient_distinct.csv"}
 
 
 def _warehouse(warehouse: Path | str | None) -> Path:
@@ -28,7 +31,7 @@ def land_source(source: str, fmt: str, *, clinic_timezone: str = "", warehouse: 
                 **file_vars: str) -> dict[str, Any]:
     """Land the export into raw.* and work out the dbt vars of the run (time zone from the
     generic manifest unless given; the clinic's CSV inputs as absolute paths, since dbt runs in a
-    copy of the project folder)."""
+    copy of the project folder; the work folder's duplicate decisions unless files are given)."""
     from clinic2zoho.landing import land_export
     from clinic2zoho.transform.dbt_runner import export_vars
 
@@ -37,6 +40,10 @@ def land_source(source: str, fmt: str, *, clinic_timezone: str = "", warehouse: 
     result = land_export(source, fmt, warehouse=_warehouse(warehouse))
     timezone_name = clinic_timezone or export_vars(source, fmt).get("clinic_timezone", "America/New_York")
     files = {key: str(Path(file_vars[key]).resolve()) if file_vars.get(key) else "" for key in FILE_VARS}
+    for key, name in DECISION_FILES.items():
+        recorded = settings.home() / "decisions" / name
+        if not files[key] and recorded.is_file():
+            files[key] = str(recorded)
     for key, path in files.items():
         if path and not Path(path).is_file():
             raise FileNotFoundError(f"{key}: {path} does not exist")

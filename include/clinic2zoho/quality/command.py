@@ -15,15 +15,20 @@ def configure(parser: argparse.ArgumentParser) -> None:
                         help="largest attachment Zoho accepts, in MB (default 25)")
     parser.add_argument("--threshold", type=float, default=0.5,
                         help="match probability from which a patient pair is listed as a duplicate (default 0.5)")
+    parser.add_argument("--decision-threshold", type=float, default=None,
+                        help="match probability from which a pair fails the dbt gate until it is decided "
+                             "(clinic2zoho resolve-duplicates; default 0.99)")
 
 
 def run(args: argparse.Namespace) -> int:
     from clinic2zoho.quality import QualityError, build_quality_report
+    from clinic2zoho.quality.duplicates import DECISION_THRESHOLD
 
     try:
         report = build_quality_report(args.warehouse, args.out,
                                       attachment_limit_bytes=int(args.attachment_limit_mb * 1024 * 1024),
-                                      duplicate_threshold=args.threshold)
+                                      duplicate_threshold=args.threshold,
+                                      decision_threshold=args.decision_threshold or DECISION_THRESHOLD)
     except QualityError as exc:
         print(f"error: {exc}", file=sys.stderr)
         return 1
@@ -34,6 +39,8 @@ def run(args: argparse.Namespace) -> int:
         print(f"  {source['format']}: grade {c['grade']} - {c.get('summary', '')}")
     print(f"  records landed:                {s['records']:>10,}")
     print(f"  duplicate patient pairs:       {s['duplicate_pairs']:>10,}")
+    print(f"    of them needing a decision:  {s['duplicate_pairs_to_decide']:>10,}"
+          + ("  (clinic2zoho resolve-duplicates)" if s["duplicate_pairs_to_decide"] else ""))
     print(f"  providers without email:       {s['providers_missing_email']:>10,}")
     print(f"  invalid dates/emails/phones:   {s['invalid_values']:>10,}")
     print(f"  records pointing at unknowns:  {s['orphans']:>10,}")

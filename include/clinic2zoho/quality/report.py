@@ -2,12 +2,13 @@
 (reports/data_quality.html for the clinic, data_quality.json for the tools).
 
 The JSON (and the returned dict): `summary` (formats, grade, records, duplicate_pairs,
-providers_missing_email, invalid_values, orphans, documents_over_limit, notes_over_limit,
+duplicate_pairs_to_decide, providers_missing_email, invalid_values, orphans, documents_over_limit, notes_over_limit,
 rejected_records), `rejects` ({records, groups: [{source_file, reason, records, rejections,
 first_row}]}), and `sources`, one per landed format: `entities` [{entity, table, records,
 rows_landed, key}], `providers` {total, has_email_column, missing_email {count, owning_records,
-items}, unmatched_in_zoho (when raw.zoho_users is landed)}, `duplicates` {threshold, count, items:
-[{id_1, id_2, match_probability, match_weight, name_1, name_2, ...}]}, `documents` {total,
+items}, unmatched_in_zoho (when raw.zoho_users is landed)}, `duplicates` {threshold, decision_threshold, count, to_decide,
+items: [{id_1, id_2, match_probability, match_weight, needs_decision, linked_records_1/2, same_birth_date,
+name_1, name_2, ...}]} (also written to the warehouse, quality.duplicate_candidates), `documents` {total,
 limit_bytes, over_limit {count, items}, missing_file}, `notes` {over_limit, ...},
 `invalid_values` and `orphans` [{entity, column, kind|target, count, items: [{record_id, value}]}],
 `unparsed_values` [{entity, field, expected_type, count, items: [{source_file, source_row,
@@ -25,9 +26,9 @@ from pathlib import Path
 import duckdb
 
 from clinic2zoho import settings
-from clinic2zoho.quality import complexity
+from clinic2zoho.quality import candidates, complexity
 from clinic2zoho.quality.checks import Landed, quote, rejects_by_reason
-from clinic2zoho.quality.duplicates import DEFAULT_THRESHOLD, score_duplicates
+from clinic2zoho.quality.duplicates import DECISION_THRESHOLD, DEFAULT_THRESHOLD, score_duplicates
 from clinic2zoho.quality.sources import SPECS, SourceSpec
 from clinic2zoho.quality.unparsed import unparsed_values
 
@@ -43,7 +44,8 @@ class QualityError(Exception):
     """The report cannot be built (no warehouse, nothing landed)."""
 
 
-def _duplicates(con: duckdb.DuckDBPyConnection, spec: SourceSpec, landed: Landed, threshold: float) -> dict | None:
+def _duplicates(con: duckdb.DuckDBPyConnection, spec: SourceSpec, landed: Landed, threshold: float,
+                decision_threshold: float) -> dict | None:
     if not spec.people_sql or spec.people_entity not in landed.columns:
         return None
     try:
@@ -51,24 +53,31 @@ def _duplicates(con: duckdb.DuckDBPyConnection, spec: SourceSpec, landed: Landed
     except duckdb.Error as exc:
         log.warning("duplicate check skipped for %s: %s", spec.fmt, exc)
         return None
-    pairs = score_duplicates(people, threshold)
+    # every pair that needs a decision is listed, whatever the listing threshold
+    pairs = score_duplicates(people, min(threshold, decision_threshold))
     shown = people.set_index("unique_id")
+    listed = pairs.head(MAX_DUPLICATES)
+    history = candidates.linked_records(con, spec, landed, set(listed.unique_id_l) | set(listed.unique_id_r))
     items = []
-    for row in pairs.head(MAX_DUPLICATES).itertuples(index=False):
+    for row in listed.itertuples(index=False):
         left, right = shown.loc[row.unique_id_l], shown.loc[row.unique_id_r]
         items.append({
             "id_1": row.unique_id_l, "id_2": row.unique_id_r,
-            "match_probability": round(float(row.match_probability), 4),
+            "match_probability": round(float(row.match_probability), 6),
             "match_weight": round(float(row.match_weight), 2),
+            "needs_decision": bool(row.match_probability >= decision_threshold),
             "name_1": left["display_name"], "name_2": right["display_name"],
             "birth_date_1": left["display_birth_date"], "birth_date_2": right["display_birth_date"],
             "status_1": left["status"], "status_2": right["status"],
+            "linked_records_1": history[row.unique_id_l], "linked_records_2": history[row.unique_id_r],
+            "same_birth_date": bool(left["birth_date"] is not None and left["birth_date"] == right["birth_date"]),
         })
     log.info("duplicates %s: %d candidate pairs (ids %s)", spec.fmt, len(pairs),
              [(i["id_1"], i["id_2"]) for i in items[:20]])
     return {"method": "splink 5 (DuckDB), fixed m/u probabilities, blocking on phone, email, "
                       "birth date + postal code, birth date + last name",
-            "threshold": threshold, "patients_compared": len(people), "count": len(pairs), "items": items}
+            "threshold": threshold, "decision_threshold": decision_threshold, "patients_compared": len(people),
+            "count": len(pairs), "to_decide": sum(1 for i in items if i["needs_decision"]), "items": items}
 
 
 def _notes(con: duckdb.DuckDBPyConnection, fmt: str, landed: Landed) -> dict | None:
@@ -95,12 +104,12 @@ def _zoho_emails(con: duckdb.DuckDBPyConnection, tables: set[str]) -> set[str] |
 
 
 def _profile(con: duckdb.DuckDBPyConnection, spec: SourceSpec, tables: set[str], limit: int,
-             threshold: float) -> dict:
+             threshold: float, decision_threshold: float) -> dict:
     landed = Landed(con, spec, tables)
     source: dict = {"format": spec.fmt, "label": spec.label, "entities": landed.counts()}
     source["missing_entities"] = [e for e in spec.required_entities if e not in landed.columns]
     source["providers"] = landed.providers(_zoho_emails(con, tables))
-    source["duplicates"] = _duplicates(con, spec, landed, threshold)
+    source["duplicates"] = _duplicates(con, spec, landed, threshold, decision_threshold)
     source["documents"] = landed.documents(limit)
     source["notes"] = _notes(con, spec.fmt, landed)
     source["invalid_values"] = landed.invalid_values(spec.value_checks)
@@ -120,6 +129,7 @@ def _summary(sources: list[dict], rejects: dict | None) -> dict:
         "records": total(lambda s: sum(e["records"] for e in s["entities"])),
         "providers_missing_email": total(lambda s: (s["providers"] or {}).get("missing_email", {}).get("count")),
         "duplicate_pairs": total(lambda s: (s["duplicates"] or {}).get("count")),
+        "duplicate_pairs_to_decide": total(lambda s: (s["duplicates"] or {}).get("to_decide")),
         "documents_over_limit": total(lambda s: (s["documents"] or {}).get("over_limit", {}).get("count")),
         "notes_over_limit": total(lambda s: (s["notes"] or {}).get("over_limit")),
         "invalid_values": total(lambda s: sum(f["count"] for f in s["invalid_values"])),
@@ -131,10 +141,12 @@ def _summary(sources: list[dict], rejects: dict | None) -> dict:
 
 def build_quality_report(warehouse: Path | None = None, out_dir: Path | None = None,
                          attachment_limit_bytes: int = ATTACHMENT_LIMIT,
-                         duplicate_threshold: float = DEFAULT_THRESHOLD) -> dict:
+                         duplicate_threshold: float = DEFAULT_THRESHOLD,
+                         decision_threshold: float = DECISION_THRESHOLD) -> dict:
     """Profile every landed format in the warehouse and write data_quality.html and .json to
-    `out_dir` (default: the reports folder). Returns the report as a dict, with its paths under
-    "paths"."""
+    `out_dir` (default: the reports folder), and the duplicate pairs to the warehouse's
+    `quality.duplicate_candidates` (the dbt gate's input). Returns the report as a dict, with its
+    paths under "paths"."""
     warehouse = Path(warehouse) if warehouse else settings.warehouse_path()
     if not warehouse.is_file():
         raise QualityError(f"warehouse {warehouse} does not exist: land an export first (clinic2zoho land)")
@@ -149,7 +161,8 @@ def build_quality_report(warehouse: Path | None = None, out_dir: Path | None = N
         formats = [f for f in SPECS if any(t.startswith(f + "__") for t in tables)]
         if not formats:
             raise QualityError(f"warehouse {warehouse} holds no landed export (no raw.<format>__<entity> tables)")
-        sources = [_profile(con, SPECS[f], tables, attachment_limit_bytes, duplicate_threshold) for f in formats]
+        sources = [_profile(con, SPECS[f], tables, attachment_limit_bytes, duplicate_threshold, decision_threshold)
+                   for f in formats]
         rejects = rejects_by_reason(con) if "raw_rejects" in tables else None
         batches = []
         if "_batches" in tables:
@@ -158,6 +171,10 @@ def build_quality_report(warehouse: Path | None = None, out_dir: Path | None = N
                                             "ORDER BY finished_at").fetchall()]
     finally:
         con.close()
+    try:
+        candidates.store(warehouse, sources)
+    except duckdb.Error as exc:
+        raise QualityError(f"cannot write the duplicate candidates to {warehouse}: {exc}") from exc
 
     report = {
         "title": "Data Quality Report",

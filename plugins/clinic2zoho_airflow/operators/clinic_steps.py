@@ -31,7 +31,10 @@ def clinic_params(zoho_conn_id: str, org: str, org_description: str, **extra: Pa
         "zoho_users_file": Param("", type="string", description="the org's users (JSON); default: read from Zoho"),
         "org_label": Param(org, type="string"),
         "provider_email_overrides_file": Param("", type="string", description="provider_id,email CSV added to the seed"),
-        "patient_merges_file": Param("", type="string", description="duplicate_patient_id,surviving_patient_id CSV"),
+        "patient_merges_file": Param("", type="string", description="duplicate_patient_id,surviving_patient_id CSV "
+                                     "(default: the work folder's decisions/patient_merges.csv)"),
+        "patient_distinct_file": Param("", type="string", description="patient_id_1,patient_id_2,decided_by,decided_at "
+                                       "CSV of pairs that are two people (default: decisions/patient_distinct.csv)"),
         "clinic_timezone": Param("", type="string", description="IANA zone; default from the manifest"),
     }
 

@@ -16,6 +16,7 @@ from clinic2zoho.loader.plan import LoadPlan
 from clinic2zoho.mapping.files import dbt_project_dir
 from clinic2zoho.orchestration.dbt_render import dbt_render_from_env
 from clinic2zoho.orchestration.plan_nodes import plan_from_nodes, upstream_modules
+from clinic2zoho.orchestration.steps import FILE_VARS
 from clinic2zoho.transform.dbt_runner import TELEMETRY_ENV, dbt_executable
 from clinic2zoho_airflow.operators.zoho_params import ParamZohoLoadOperator
 
@@ -53,7 +54,7 @@ def dbt_mapping_group(group_id: str = "dbt_mapping", vars_from: str = "land") ->
         "pool": WAREHOUSE_POOL,
         "callback": release_warehouse,
         "vars": {key: "{{ " + xcom + "['" + key + "'] }}"
-                 for key in ("clinic_timezone", "provider_email_overrides_file", "patient_merges_file")},
+                 for key in ("clinic_timezone", *FILE_VARS)},
     }
     group = DbtTaskGroup(
         group_id=group_id,
