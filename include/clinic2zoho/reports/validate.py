@@ -15,7 +15,7 @@ from pathlib import Path
 from typing import Any, Callable
 
 from clinic2zoho import settings as app_settings
-from clinic2zoho.reports import html, uniqueness
+from clinic2zoho.reports import html, same_person, uniqueness
 from clinic2zoho.reports.compare import MATCH, MISMATCH, MISSING_RECORD, NO_FIELD
 from clinic2zoho.reports.field_check import FieldCheck, check_records
 from clinic2zoho.reports.integrity import IntegrityProblem, check_integrity
@@ -46,6 +46,7 @@ class ValidationResult:
     html_path: Path | None = None
     generated_at: str = field(default_factory=lambda: datetime.now(timezone.utc).isoformat(timespec="seconds"))
     treatments: list[uniqueness.Treatment] = field(default_factory=list)  # records kept clear of duplicate checks
+    same_person: dict = field(default_factory=dict)  # every person in Zoho once: what was read, who is there twice
 
     @property
     def rollback_command(self) -> str:
@@ -75,6 +76,7 @@ class ValidationResult:
             "integrity": {"relations": sum(self.integrity_checked.values()), "problems": len(self.integrity)},
             "uniqueness_treatments": {"records": sum(t.records for t in self.treatments),
                                       "loaded": sum(t.loaded for t in self.treatments)},
+            "same_person": {k: v for k, v in self.same_person.items() if k not in ("twice", "merged_away")},
         }
 
     def to_dict(self) -> dict:
@@ -89,6 +91,7 @@ class ValidationResult:
                            "checks": [c.to_dict() for c in self.spot_checks]},
             "integrity": {"checked": self.integrity_checked, "problems": [p.to_dict() for p in self.integrity]},
             "uniqueness_treatments": [t.to_dict() for t in self.treatments],
+            "same_person": self.same_person,
         }
 
 
@@ -126,9 +129,12 @@ def validate_run(run_id: str, client: Any, *, warehouse: Path | None = None, jou
         checks.extend(check_records(ctx, client, spec, keys, expected))
     integrity, checked = check_integrity(ctx, client, step)
     problems = _problems(sources, modules, checks, integrity) + uniqueness.duplicate_problems(ctx)
+    same = same_person.check(ctx, client)  # two records of one person in Zoho
+    problems += same.problems() + same_person.resolvable_rejects(ctx)
     result = ValidationResult(run_id, not problems, problems, sources, modules, checks,
                               {m: len(k) for m, k in sample.items()}, integrity, checked, seed, spot_share,
                               treatments=uniqueness.treatments(ctx))
+    result.same_person = same.to_dict()
     write_reports(result, reports_dir or app_settings.reports_dir())
     log.info("validation of run %s %s: %d problem(s)", run_id, "passed" if result.ok else "failed", len(problems))
     return result
@@ -177,6 +183,12 @@ def render_html(r: ValidationResult) -> str:
              f"<p>Spot check: {s['spot_check']['records']:,} records ({r.spot_share:.0%} of each module, seed "
              f"{r.seed}), {s['spot_check']['fields']:,} fields compared, {s['spot_check']['mismatches']:,} differ."
              f" Integrity: {s['integrity']['relations']:,} relations checked, {s['integrity']['problems']:,} broken.</p>"]
+    if r.same_person:
+        sp = r.same_person
+        lines.append(f"<p>Every person once: {', '.join(f'{n:,} {m}' for m, n in sp['read'].items()) or 'no patients'}"
+                     f" read back, {sp['pairs_checked']:,} duplicate pairs of the Data Quality Report checked;"
+                     f" {len(sp['twice']):,} person(s) twice, {len(sp['merged_away']):,} merged patient(s) still"
+                     f" in Zoho.</p>")
     if not r.ok:
         lines.append("<p class=fail>Problems:</p><ul>" + "".join(f"<li>{html.escape(p)}</li>" for p in r.problems)
                      + f"</ul><p>To undo this run: <code>{html.escape(r.rollback_command)}</code></p>")
