@@ -9,6 +9,7 @@ import csv
 import duckdb
 import pytest
 
+from clinic2zoho.generator.pools import DOCUMENT_URL_BASE
 from clinic2zoho.transform import run_dbt
 from tests.dbt.conftest import execute
 
@@ -72,8 +73,9 @@ def test_long_notes_are_split_and_oversized_documents_flagged(generic_warehouse,
         assert parts[0][0].endswith(f"[n:{note_id}] (1/{len(parts)})")
         assert all(length <= 30000 for _, length in parts)
     for doc_id in generated_export.cases.oversized_documents:
-        flagged, url = wh.query(f"select Over_Size_Limit, Attachment_URL from zoho.zoho_attachments where Clinic_Document_Id = '{doc_id}'")[0]
-        assert flagged and url
+        flagged, path, url = wh.query("select Over_Size_Limit, Source_Path, Attachment_URL from zoho.zoho_attachments"
+                                      f" where Clinic_Document_Id = '{doc_id}'")[0]
+        assert flagged and url == f"{DOCUMENT_URL_BASE}/{path}"  # the manifest's document_url_base, then the path
 
 
 def test_invoices_and_custom_modules(generic_warehouse):

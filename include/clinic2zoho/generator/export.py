@@ -632,6 +632,7 @@ class _Generator:
             "version": 1,
             "clinic_name": pools.CLINIC_NAME,
             "timezone": pools.CLINIC_TIMEZONE,
+            "document_url_base": pools.DOCUMENT_URL_BASE,
             "exported_at": pools.EXPORTED_AT,
             "encoding": self.encoding,
             "entities": {e: {"file": f"{e}.csv", "key": KEYS[e]} for e in COLUMNS},

@@ -9,6 +9,9 @@ CLINIC_TIMEZONE = "America/New_York"
 EXPORTED_AT = "2026-11-20T18:00:00-05:00"
 EXPORT_DATE = "2026-11-20"
 STAFF_DOMAIN = "riverside-clinic.example"
+# Where the clinic publishes its documents (the manifest's document_url_base): documents over Zoho's
+# attachment limit are linked there. A reserved .example host: the demo's links lead nowhere real.
+DOCUMENT_URL_BASE = "https://documents.riverside-clinic.example/export"
 
 CLINICS = [
     ("CL001", "Riverside Family Clinic - Main Street", "(617) 555-0100", "frontdesk@riverside-clinic.example",

@@ -17,6 +17,7 @@ from clinic2zoho.loader.journal import FINAL, Entry, JournalSegment, audit_scope
 from clinic2zoho.loader.plan import ModuleSpec
 from clinic2zoho.loader.resolve import Crosswalk, OwnerResolver, ProductResolver
 from clinic2zoho.loader.row_errors import TRANSIENT_ROW_CODES, bulk_row_transient
+from clinic2zoho.loader import links
 from clinic2zoho.loader.source import TableSource, parse_subform
 from clinic2zoho.zoho import refusals
 from clinic2zoho.zoho.errors import ZohoError
@@ -83,6 +84,7 @@ class Item:
     label: str | None = None
     parent_module: str | None = None
     file: Path | None = None  # attachments: the document's real path, checked inside the export folder
+    url: str | None = None  # a document over the attachment limit: the web address attached as a link
 
     def intent(self) -> dict:
         return {"source_key": self.key, "operation": self.operation, "zoho_id": self.zoho_id,
@@ -608,7 +610,7 @@ class ModuleLoader:
         inflight = {k: e for k, e in entries.items() if k in todo and e.status in ("intent", "sent")}
         for key in self._recognise_children(seg, inflight, "attachment"):
             todo.pop(key)
-        items, rejects, skipped = [], [], []
+        items, rejects = [], []
         limit = self.settings.attachment_max_bytes
         for key, row in todo.items():
             item = Item(key, row)
@@ -627,16 +629,16 @@ class ModuleLoader:
                 rejects.append({"source_key": key, "code": exc.code, "field": self.spec.file_column,
                                 "message": f"document {key}: {exc.message}"})
                 continue
-            if over:
-                skipped.append({"source_key": key, "code": "OVER_SIZE_LIMIT", "field": self.spec.file_column,
-                                "message": f"document {key}: {size} bytes, over the attachment limit"
-                                           f" ({limit} bytes); not uploaded, to be linked by URL"})
+            if over:  # linked where the clinic keeps it; with no web address, a reject naming what to set
+                item.url = links.web_url(row.get(self.spec.url_column)) if self.spec.url_column else None
+                if item.url is None:
+                    rejects.append(links.no_url(key, size, limit, self.spec.url_column))
+                    continue
             else:
-                item.label = str(row.get(self.spec.file_name_column) or key)
                 item.file = path
-                items.append(item)
+            item.label = str(row.get(self.spec.file_name_column) or key)
+            items.append(item)
         self._refuse(seg, rejects)
-        seg.reject(skipped, status="skipped")
         workers = max(1, min(self.settings.record_concurrency, len(items) or 1))
         with ThreadPoolExecutor(max_workers=workers, thread_name_prefix="load-attachments") as pool:
             for fut in [pool.submit(self._scoped, self._upload_one, seg, i) for i in items]:
@@ -644,14 +646,17 @@ class ModuleLoader:
 
     def _upload_one(self, seg: JournalSegment, item: Item) -> None:
         batch_id = f"a{uuid.uuid4().hex[:12]}"
-        seg.intent([item.intent()], "upload", batch_id)
+        seg.intent([item.intent()], links.LINK if item.url else "upload", batch_id)
         self.cp("after_intent")
         name = str(item.row.get(self.spec.file_name_column) or item.key)
         for attempt in range(1, self.settings.max_attempts + 1):
             seg.sent([item.key])
             try:
-                res = self.client.upload_attachment(item.parent_module, item.parent_id, item.file, file_name=name,
-                                                    opener=documents.opener(item.file))
+                if item.url:  # titled with the file's name, as an upload would be named
+                    res = self.client.link_attachment(item.parent_module, item.parent_id, item.url, title=name)
+                else:
+                    res = self.client.upload_attachment(item.parent_module, item.parent_id, item.file,
+                                                        file_name=name, opener=documents.opener(item.file))
             except documents.DocumentUnreadable as exc:
                 # The file could not be opened for this attempt, so nothing of it was sent: a reject
                 # (not a row left `sent` that every resume would trip over again).

@@ -23,7 +23,8 @@ class ModuleSpec:
     target's external id, turned into Zoho ids through the crosswalk); owner_column: holds a
     provider email, resolved to the org's user id. Notes and Attachments hang off a parent record:
     parent_column holds the parent's external id, parent_module names it. Attachments read the file
-    from file_column. subforms: columns holding a JSON list of line items (Invoiced_Items)."""
+    from file_column; one over Zoho's attachment limit is attached as a link to url_column's address.
+    subforms: columns holding a JSON list of line items (Invoiced_Items)."""
 
     table: str
     module: str
@@ -40,6 +41,7 @@ class ModuleSpec:
     parent_module_column: str | None = None
     parent_modules: tuple[str, ...] = ()
     over_limit_column: str | None = None  # True when dbt flagged the file as over the size limit
+    url_column: str | None = None  # where the clinic keeps a file over the limit: attached as a link
 
     @property
     def kind(self) -> str:
@@ -185,6 +187,7 @@ def _spec_from_node(node: dict) -> ModuleSpec | None:
         parent_module_column=parent_module_column,
         parent_modules=parent_modules,
         over_limit_column=meta.get("over_limit_column") or ("Over_Size_Limit" if module == ATTACHMENT_MODULE else None),
+        url_column=meta.get("url_column"),
         **extra,
     )
 

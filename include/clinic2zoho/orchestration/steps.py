@@ -28,9 +28,9 @@ def _warehouse(warehouse: Path | str | None) -> Path:
 
 
 def land_source(source: str, fmt: str, *, clinic_timezone: str = "", warehouse: Path | str | None = None,
-                **file_vars: str) -> dict[str, Any]:
-    """Land the export into raw.* and work out the dbt vars of the run (time zone from the
-    generic manifest unless given; the clinic's CSV inputs as absolute paths, since dbt runs in a
+                document_url_base: str = "", **file_vars: str) -> dict[str, Any]:
+    """Land the export into raw.* and work out the dbt vars of the run (time zone and document base
+    URL from the generic manifest unless given; the clinic's CSV inputs as absolute paths, since dbt runs in a
     copy of the project folder; the work folder's duplicate decisions unless files are given)."""
     from clinic2zoho.landing import land_export
     from clinic2zoho.transform.dbt_runner import export_vars
@@ -38,7 +38,8 @@ def land_source(source: str, fmt: str, *, clinic_timezone: str = "", warehouse: 
     if not source:
         raise ValueError("no source given: trigger the DAG with param source (the export folder)")
     result = land_export(source, fmt, warehouse=_warehouse(warehouse))
-    timezone_name = clinic_timezone or export_vars(source, fmt).get("clinic_timezone", "America/New_York")
+    found = export_vars(source, fmt)
+    timezone_name = clinic_timezone or found.get("clinic_timezone", "America/New_York")
     files = {key: str(Path(file_vars[key]).resolve()) if file_vars.get(key) else "" for key in FILE_VARS}
     for key, name in DECISION_FILES.items():
         recorded = settings.home() / "decisions" / name
@@ -47,7 +48,8 @@ def land_source(source: str, fmt: str, *, clinic_timezone: str = "", warehouse: 
     for key, path in files.items():
         if path and not Path(path).is_file():
             raise FileNotFoundError(f"{key}: {path} does not exist")
-    return {"batch_id": result.batch_id, "rows": result.totals(), "clinic_timezone": timezone_name, **files}
+    return {"batch_id": result.batch_id, "rows": result.totals(), "clinic_timezone": timezone_name,
+            "document_url_base": document_url_base or found.get("document_url_base", ""), **files}
 
 
 def land_org_users(users: list[dict[str, Any]] | str, org_label: str, warehouse: Path | str | None = None) -> int:

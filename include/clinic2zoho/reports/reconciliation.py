@@ -3,8 +3,9 @@
 Two stages, each checked:
 - source entity (dbt `audit.row_conservation`): staged = mapped + excluded by a named rule;
 - Zoho module: the records mapped to it = the rows of its table (`audit.zoho_table_counts`), and
-  the rows of the table the run loaded = loaded + rejected (with reasons) + skipped by a rule
-  (e.g. a document over the attachment limit), with nothing left pending."""
+  the rows of the table the run loaded = loaded + rejected (with reasons) + skipped by a rule,
+  with nothing left pending. A document over the attachment limit loads as a link to where the
+  clinic keeps it: counted loaded, and apart as `linked`."""
 
 from __future__ import annotations
 
@@ -53,6 +54,7 @@ class ModuleCount:
     inserted: int
     updated: int
     reject_reasons: list[dict] = field(default_factory=list)  # code, field, n, example message
+    linked: int = 0  # of `loaded`: documents attached as a link (over the attachment limit), not uploaded
     skip_rules: list[dict] = field(default_factory=list)
 
     @property
@@ -121,6 +123,7 @@ def module_counts(ctx: RunContext) -> list[ModuleCount]:
                       count(*) FILTER (status = 'rejected') AS rejected,
                       count(*) FILTER (status = 'skipped') AS skipped,
                       count(*) FILTER (status IN ('intent', 'sent')) AS pending,
+                      count(*) FILTER (status = 'done' AND path = 'link') AS linked,
                       count(*) FILTER (status = 'done' AND operation = 'insert') AS inserted,
                       count(*) FILTER (status = 'done' AND operation = 'update') AS updated
                FROM load_journal WHERE run_id = ? GROUP BY module""", [ctx.run_id])}
@@ -140,6 +143,7 @@ def module_counts(ctx: RunContext) -> list[ModuleCount]:
             mapped_records=int(dbt["mapped_records"]) if dbt else None,
             dbt_records=int(dbt["zoho_records"]) if dbt else None,
             table_rows=ctx.count_rows(spec),
+            linked=int(s.get("linked", 0) or 0),
             **{k: int(s.get(k, 0) or 0) for k in ("loaded", "rejected", "skipped", "pending", "inserted", "updated")})
         for r in reasons:
             if r["module"] != module:

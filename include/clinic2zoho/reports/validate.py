@@ -64,6 +64,7 @@ class ValidationResult:
             "modules": len(self.modules),
             "table_rows": sum(m.table_rows for m in self.modules),
             "loaded": sum(m.loaded for m in self.modules),
+            "linked": sum(m.linked for m in self.modules),
             "rejected": sum(m.rejected for m in self.modules),
             "skipped": sum(m.skipped for m in self.modules),
             "pending": sum(m.pending for m in self.modules),
@@ -177,7 +178,8 @@ def render_html(r: ValidationResult) -> str:
     s = r.summary()
     lines = [f"<p>Run <code>{html.escape(r.run_id)}</code>: validation {html.status_word(r.ok)}"
              f" ({html.escape(r.generated_at)}).</p>",
-             f"<p>{s['loaded']:,} of {s['table_rows']:,} rows loaded, {s['rejected']:,} rejected by Zoho,"
+             f"<p>{s['loaded']:,} of {s['table_rows']:,} rows loaded ({s['linked']:,} of them documents over the"
+             f" attachment limit, linked where the clinic keeps them), {s['rejected']:,} rejected by Zoho,"
              f" {s['skipped']:,} skipped by a rule, {s['pending']:,} pending. Counts add up: "
              f"{'yes' if s['counts_add_up'] else 'NO'}.</p>",
              f"<p>Spot check: {s['spot_check']['records']:,} records ({r.spot_share:.0%} of each module, seed "

@@ -100,14 +100,18 @@ def dbt_env(warehouse: Path) -> dict[str, str]:
 
 
 def export_vars(source: str | Path, fmt: str) -> dict[str, Any]:
-    """dbt vars that come with an export: the clinic's time zone from a generic manifest."""
+    """dbt vars that come with an export, from a generic manifest: the clinic's time zone, and where
+    the clinic publishes the export's documents (`document_url_base`: documents over the attachment
+    limit are attached in Zoho as a link there)."""
     found: dict[str, Any] = {}
     if fmt == "generic":
         manifest = Path(source) / "manifest.json"
         if manifest.is_file():
-            timezone = json.loads(manifest.read_text(encoding="utf-8")).get("timezone")
-            if timezone:
-                found["clinic_timezone"] = timezone
+            content = json.loads(manifest.read_text(encoding="utf-8"))
+            if content.get("timezone"):
+                found["clinic_timezone"] = content["timezone"]
+            if isinstance(content.get("document_url_base"), str) and content["document_url_base"].strip():
+                found["document_url_base"] = content["document_url_base"].strip()
     return found
 
 

@@ -688,7 +688,8 @@ class ZohoClient:
         while True:
             body = self._json(Call(
                 "GET", f"{API}/{module}/{record_id}/Attachments", f"{API}/{module}/{{id}}/Attachments",
-                module=module, params={"fields": "id,File_Name,Size,Created_Time", "page": page, "per_page": PER_PAGE},
+                module=module, params={"fields": "id,File_Name,Size,Created_Time,$type,$link_url", "page": page,
+                                       "per_page": PER_PAGE},
                 not_found_ok=True,
             ))
             if not isinstance(body, dict):
@@ -715,6 +716,21 @@ class ZohoClient:
 
         call = Call("POST", f"{API}/{module}/{record_id}/Attachments", label, module=module, record_count=1,
                     files=files, idempotent=False, per_record=True)
+        return self._attach(call, module, record_id, name, label)
+
+    def link_attachment(self, module: str, record_id: str, url: str, title: str) -> RecordResult:
+        """Attach a link to a record (Zoho's upload by `attachmentUrl`, form data; `title` names it
+        in the record's attachments, as a file's name would). A refusal comes back as a failed
+        RecordResult; after an unanswered call the record's attachments are checked by title
+        before sending again, as for an upload."""
+        label = f"{API}/{module}/{{id}}/Attachments"
+        call = Call("POST", f"{API}/{module}/{record_id}/Attachments", label, module=module, record_count=1,
+                    params={"title": title}, files=lambda: {"attachmentUrl": (None, url)}, idempotent=False,
+                    per_record=True)
+        return self._attach(call, module, record_id, title, label)
+
+    def _attach(self, call: Call, module: str, record_id: str, name: str, label: str) -> RecordResult:
+        """One attachment call (file or link), read back by `name` after an unanswered try."""
         for round_ in range(self.config.max_attempts):
             try:
                 answer = self._json(call)

@@ -591,7 +591,10 @@ class ZohoServer:
                 raise too_big
             name, size, link_url = upload.filename or "file", len(content), None
         elif isinstance(link, str) and link:
-            content, name, size, link_url = None, link.rsplit("/", 1)[-1] or link, 0, link
+            # Zoho names a link by its `title` parameter, else by the page's title (here: the URL's last part)
+            title = request.query_params.get("title") or form.get("title")
+            name = title if isinstance(title, str) and title else link.rsplit("/", 1)[-1] or link
+            content, size, link_url = None, 0, link
         else:
             raise ApiError(400, "REQUIRED_PARAM_MISSING", "One of the expected parameter is missing", {"param": "file"}, "data")
         self.store.begin()

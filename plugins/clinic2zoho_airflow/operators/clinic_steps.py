@@ -36,6 +36,8 @@ def clinic_params(zoho_conn_id: str, org: str, org_description: str, **extra: Pa
         "patient_distinct_file": Param("", type="string", description="patient_id_1,patient_id_2,decided_by,decided_at "
                                        "CSV of pairs that are two people (default: decisions/patient_distinct.csv)"),
         "clinic_timezone": Param("", type="string", description="IANA zone; default from the manifest"),
+        "document_url_base": Param("", type="string", description="where the clinic publishes the export's documents"
+                                   " (documents over the attachment limit are linked there); default from the manifest"),
     }
 
 
@@ -46,6 +48,7 @@ def land(params: dict[str, Any] | None = None) -> dict[str, Any]:
 
     p = params or {}
     return land_source(p["source"], p["format"], clinic_timezone=p.get("clinic_timezone") or "",
+                       document_url_base=p.get("document_url_base") or "",
                        **{k: p.get(k) or "" for k in FILE_VARS})
 
 

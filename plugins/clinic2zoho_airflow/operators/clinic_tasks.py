@@ -54,7 +54,7 @@ def dbt_mapping_group(group_id: str = "dbt_mapping", vars_from: str = "land") ->
         "pool": WAREHOUSE_POOL,
         "callback": release_warehouse,
         "vars": {key: "{{ " + xcom + "['" + key + "'] }}"
-                 for key in ("clinic_timezone", *FILE_VARS)},
+                 for key in ("clinic_timezone", "document_url_base", *FILE_VARS)},
     }
     group = DbtTaskGroup(
         group_id=group_id,
