@@ -11,7 +11,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
-from clinic2zoho.loader import bulk_steps, costs, documents
+from clinic2zoho.loader import bulk_steps, children, costs, documents
 from clinic2zoho.loader.checkpoints import Checkpoint, no_checkpoint
 from clinic2zoho.loader.journal import FINAL, Entry, JournalSegment, audit_scope
 from clinic2zoho.loader.plan import ModuleSpec
@@ -358,20 +358,21 @@ class ModuleLoader:
         log.warning("%s: %d row(s) left pending after %d attempts (%s): %s", self.spec.module, len(items),
                     self.settings.max_attempts, code, ", ".join(i.key for i in items[:20]))
 
-    def _record_batch(self, seg: JournalSegment, batch: list[Item]) -> None:
+    def _record_batch(self, seg: JournalSegment, batch: list[Item], send=None) -> None:
+        """One call's worth of rows by `send` (default: upsert by the external id; notes: update)."""
         batch_id = f"r{uuid.uuid4().hex[:12]}"
         seg.intent([i.intent() for i in batch], "record", batch_id)
         self.cp("after_intent")
         ext = self.spec.external_id
+        send = send or (lambda payloads: self.client.upsert(self.spec.module, payloads, duplicate_check_fields=[ext]))
         for attempt in range(1, self.settings.max_attempts + 1):
             seg.sent([i.key for i in batch])
             try:
-                results = self.client.upsert(self.spec.module, [i.payload for i in batch],
-                                             duplicate_check_fields=[ext])
+                results = send([i.payload for i in batch])
             except ZohoError as exc:
                 if exc.transient and attempt < self.settings.max_attempts:
                     time.sleep(min(2 ** attempt, 30))
-                    continue  # an upsert by external id is safe to send again
+                    continue  # an upsert by external id, or an update by id, is safe to send again
                 if refusals.stops_work(exc):
                     raise  # credentials refused, or 429 after every retry: the run stops, rows stay pending
                 if exc.transient:  # left pending: a resume reconciles them with Zoho before sending again
@@ -515,7 +516,7 @@ class ModuleLoader:
         notes or attachments and match the title / file name carrying the source id."""
         by_parent: dict[tuple[str, str], list[str]] = {}
         for key, e in inflight.items():
-            if e.parent_id:
+            if e.parent_id and e.operation in (None, "insert"):  # an update or a match inserted nothing
                 by_parent.setdefault((e.parent_module or self.spec.parent_module, e.parent_id), []).append(key)
         found: list[dict] = []
         for (parent_module, parent_id), keys in by_parent.items():
@@ -531,6 +532,12 @@ class ModuleLoader:
                     found.append({"source_key": key, "zoho_id": names[name], "operation": "insert"})
         seg.done(found)
         return {f["source_key"] for f in found}
+
+    def _journal_unchanged(self, seg: JournalSegment, items: list[Item]) -> None:
+        """Children already in Zoho as the source has them: done, with nothing sent."""
+        if items:
+            seg.intent([i.intent() for i in items], "match", f"m{uuid.uuid4().hex[:12]}")
+            seg.done([{"source_key": i.key, "zoho_id": i.zoho_id, "operation": children.UNCHANGED} for i in items])
 
     def _child_name(self, key: str, entry: Entry) -> str:
         if entry.label:
@@ -556,11 +563,26 @@ class ModuleLoader:
             item.payload["Parent_Id"] = {"module": {"api_name": item.parent_module}, "id": item.parent_id}
             items.append(item)
         self._refuse(seg, rejects)
-        batches = [items[i:i + costs.RECORDS_PER_CALL] for i in range(0, len(items), costs.RECORDS_PER_CALL)]
-        workers = max(1, min(self.settings.record_concurrency, len(batches) or 1))
+        # Notes of earlier runs (or this run's updates cut short) are matched, never sent twice.
+        resend = {k for k, e in inflight.items() if e.operation == "update" and e.zoho_id}
+        for item in items:
+            if item.key in resend:
+                item.zoho_id = inflight[item.key].zoho_id
+        prior = children.prior_children(self.ctx.journal_root, self.ctx.run_id, self.spec.module)
+        children.match_notes(self.client, prior, items, resend)
+        self._journal_unchanged(seg, [i for i in items if i.operation == children.UNCHANGED])
+        jobs = []
+        for op, fn in (("insert", self._note_batch), ("update", self._note_update_batch)):
+            todo_op = [i for i in items if i.operation == op]
+            jobs += [(fn, todo_op[i:i + costs.RECORDS_PER_CALL]) for i in range(0, len(todo_op), costs.RECORDS_PER_CALL)]
+        workers = max(1, min(self.settings.record_concurrency, len(jobs) or 1))
         with ThreadPoolExecutor(max_workers=workers, thread_name_prefix="load-notes") as pool:
-            for fut in [pool.submit(self._scoped, self._note_batch, seg, b) for b in batches]:
+            for fut in [pool.submit(self._scoped, fn, seg, b) for fn, b in jobs]:
                 fut.result()
+
+    def _note_update_batch(self, seg: JournalSegment, batch: list[Item]) -> None:
+        """Edited notes: updated in place by id (Zoho's PUT /Notes), safe to send again."""
+        self._record_batch(seg, batch, lambda payloads: self.client.update(self.spec.module, payloads))
 
     def _note_batch(self, seg: JournalSegment, batch: list[Item]) -> None:
         batch_id = f"n{uuid.uuid4().hex[:12]}"
@@ -610,14 +632,23 @@ class ModuleLoader:
         inflight = {k: e for k, e in entries.items() if k in todo and e.status in ("intent", "sent")}
         for key in self._recognise_children(seg, inflight, "attachment"):
             todo.pop(key)
-        items, rejects = [], []
+        items, rejects, candidates = [], [], []
         limit = self.settings.attachment_max_bytes
         for key, row in todo.items():
-            item = Item(key, row)
+            item = Item(key, row, label=str(row.get(self.spec.file_name_column) or key))
             problem = self._resolve_common(item)
             if problem:
                 rejects.append(problem)
+            else:
+                candidates.append(item)
+        # Documents an earlier run uploaded are left alone (Zoho cannot update an attachment).
+        prior = children.prior_children(self.ctx.journal_root, self.ctx.run_id, self.spec.module)
+        children.match_attachments(self.client, prior, candidates)
+        self._journal_unchanged(seg, [i for i in candidates if i.operation == children.UNCHANGED])
+        for item in candidates:
+            if item.operation == children.UNCHANGED:
                 continue
+            key, row = item.key, item.row
             try:  # refused paths (outside the export, missing, unreadable) are never opened, never sent
                 path = self._document(row)
                 size = path.stat().st_size
@@ -636,7 +667,6 @@ class ModuleLoader:
                     continue
             else:
                 item.file = path
-            item.label = str(row.get(self.spec.file_name_column) or key)
             items.append(item)
         self._refuse(seg, rejects)
         workers = max(1, min(self.settings.record_concurrency, len(items) or 1))

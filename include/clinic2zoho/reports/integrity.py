@@ -9,6 +9,7 @@ from dataclasses import asdict, dataclass
 from typing import Any, Callable
 
 from clinic2zoho.loader.plan import ModuleSpec
+from clinic2zoho.reports.duplicates import OrgLists
 from clinic2zoho.reports.run_context import RunContext
 
 
@@ -25,10 +26,10 @@ class IntegrityProblem:
 
 
 class _Ids:
-    """Zoho ids present in a module (one paged scan each, cached)."""
+    """Zoho ids present in a module (one paged scan each, shared with the duplicate check)."""
 
-    def __init__(self, ctx: RunContext, client: Any):
-        self.ctx, self.client = ctx, client
+    def __init__(self, ctx: RunContext, lists: OrgLists):
+        self.ctx, self.lists = ctx, lists
         self._ids: dict[str, set[str]] = {}
 
     def of(self, module: str) -> set[str]:
@@ -37,13 +38,16 @@ class _Ids:
                 ext = self.ctx.plan.spec(module).external_id
             except Exception:
                 ext = None
-            self._ids[module] = {str(r["id"]) for r in self.client.iter_records(module, [ext or "id"])}
+            self._ids[module] = {str(r["id"]) for r in self.lists.records(module, [ext or "id"])}
         return self._ids[module]
 
 
-def check_integrity(ctx: RunContext, client: Any, on_step: Callable[[str], None] | None = None) -> tuple[list[IntegrityProblem], dict[str, int]]:
-    """Problems found, and the number of relations checked per module."""
-    ids = _Ids(ctx, client)
+def check_integrity(ctx: RunContext, client: Any, on_step: Callable[[str], None] | None = None,
+                    lists: OrgLists | None = None) -> tuple[list[IntegrityProblem], dict[str, int]]:
+    """Problems found, and the number of relations checked per module. `lists`: the org's lists
+    validation has read already."""
+    lists = lists or OrgLists(client)
+    ids = _Ids(ctx, lists)
     problems: list[IntegrityProblem] = []
     checked: dict[str, int] = {}
     active = ctx.active_user_ids(client)
@@ -54,9 +58,9 @@ def check_integrity(ctx: RunContext, client: Any, on_step: Callable[[str], None]
         if spec.kind == "record" and (spec.lookups or spec.owner_column):
             checked[module] = _check_lookups(ctx, client, spec, ids, active, problems)
         elif spec.kind == "note":
-            checked[module] = _check_notes(ctx, client, spec, ids, problems)
+            checked[module] = _check_notes(ctx, lists, spec, ids, problems)
         elif spec.kind == "attachment":
-            checked[module] = _check_attachments(ctx, client, spec, ids, problems)
+            checked[module] = _check_attachments(ctx, lists, spec, ids, problems)
     return problems, checked
 
 
@@ -118,11 +122,11 @@ def _check_lookups(ctx: RunContext, client: Any, spec: ModuleSpec, ids: _Ids, ac
     return n
 
 
-def _check_notes(ctx: RunContext, client: Any, spec: ModuleSpec, ids: _Ids, problems: list[IntegrityProblem]) -> int:
+def _check_notes(ctx: RunContext, lists: OrgLists, spec: ModuleSpec, ids: _Ids, problems: list[IntegrityProblem]) -> int:
     done = {k: j for k, j in ctx.journal_rows(spec.module).items() if j.status == "done" and j.zoho_id}
     if not done:
         return 0
-    notes = {str(n["id"]): n for n in client.iter_records("Notes", ["Note_Title", "Parent_Id"])}
+    notes = {str(n["id"]): n for n in lists.notes()}
     rows = ctx.expected_rows(spec)
     for key, j in done.items():
         row = rows.get(key, {})
@@ -141,7 +145,7 @@ def _check_notes(ctx: RunContext, client: Any, spec: ModuleSpec, ids: _Ids, prob
     return len(done)
 
 
-def _check_attachments(ctx: RunContext, client: Any, spec: ModuleSpec, ids: _Ids,
+def _check_attachments(ctx: RunContext, lists: OrgLists, spec: ModuleSpec, ids: _Ids,
                        problems: list[IntegrityProblem]) -> int:
     done = {k: j for k, j in ctx.journal_rows(spec.module).items() if j.status == "done" and j.zoho_id}
     rows = ctx.expected_rows(spec)
@@ -155,7 +159,7 @@ def _check_attachments(ctx: RunContext, client: Any, spec: ModuleSpec, ids: _Ids
                 problems.append(IntegrityProblem(spec.module, key, "Parent",
                                                  f"the attachment's parent {parent_module} record no longer exists", zid))
             continue
-        present = {str(a.get("id")) for a in client.attachments(parent_module, parent_id)}
+        present = {str(a.get("id")) for a in lists.attachments(parent_module, parent_id)}
         for key, zid in items:
             if zid not in present:
                 problems.append(IntegrityProblem(spec.module, key, "Parent",

@@ -56,6 +56,7 @@ class ModuleCount:
     reject_reasons: list[dict] = field(default_factory=list)  # code, field, n, example message
     linked: int = 0  # of `loaded`: documents attached as a link (over the attachment limit), not uploaded
     skip_rules: list[dict] = field(default_factory=list)
+    unchanged: int = 0  # notes and attachments already in Zoho from an earlier run: nothing sent
 
     @property
     def unaccounted(self) -> int:
@@ -125,7 +126,8 @@ def module_counts(ctx: RunContext) -> list[ModuleCount]:
                       count(*) FILTER (status IN ('intent', 'sent')) AS pending,
                       count(*) FILTER (status = 'done' AND path = 'link') AS linked,
                       count(*) FILTER (status = 'done' AND operation = 'insert') AS inserted,
-                      count(*) FILTER (status = 'done' AND operation = 'update') AS updated
+                      count(*) FILTER (status = 'done' AND operation = 'update') AS updated,
+                      count(*) FILTER (status = 'done' AND operation = 'unchanged') AS unchanged
                FROM load_journal WHERE run_id = ? GROUP BY module""", [ctx.run_id])}
         reasons = reader.dicts(
             """SELECT module, status, coalesce(error_code, '') AS code, coalesce(error_field, '') AS field,
@@ -144,7 +146,8 @@ def module_counts(ctx: RunContext) -> list[ModuleCount]:
             dbt_records=int(dbt["zoho_records"]) if dbt else None,
             table_rows=ctx.count_rows(spec),
             linked=int(s.get("linked", 0) or 0),
-            **{k: int(s.get(k, 0) or 0) for k in ("loaded", "rejected", "skipped", "pending", "inserted", "updated")})
+            **{k: int(s.get(k, 0) or 0) for k in ("loaded", "rejected", "skipped", "pending", "inserted", "updated",
+                                                  "unchanged")})
         for r in reasons:
             if r["module"] != module:
                 continue

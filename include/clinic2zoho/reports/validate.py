@@ -1,6 +1,7 @@
 """Validation of a load run: reconciliation (counts add up), a field-by-field spot check of a
-random share of the loaded records read back from Zoho, and related-list integrity. Written to
-`reports/reconciliation.html` and `.json`; a failed validation names the rollback command."""
+random share of the loaded records read back from Zoho, related-list integrity, and duplicates
+in Zoho (reports/duplicates.py). Written to `reports/reconciliation.html` and `.json`; a failed
+validation names the rollback command."""
 
 from __future__ import annotations
 
@@ -21,6 +22,7 @@ from clinic2zoho.reports.field_check import FieldCheck, check_records
 from clinic2zoho.reports.integrity import IntegrityProblem, check_integrity
 from clinic2zoho.reports.reconciliation import ModuleCount, SourceCount, module_counts, source_counts
 from clinic2zoho.reports.run_context import RunContext
+from clinic2zoho.reports.duplicates import Duplicate, OrgLists, find_duplicates, problem as duplicate_problem
 
 log = logging.getLogger(__name__)
 
@@ -42,6 +44,8 @@ class ValidationResult:
     integrity_checked: dict[str, int]
     seed: int
     spot_share: float
+    duplicates: list[Duplicate] = field(default_factory=list)  # source records Zoho holds more than once
+    duplicate_check: dict = field(default_factory=dict)  # what the duplicate pass read and its credits
     json_path: Path | None = None
     html_path: Path | None = None
     generated_at: str = field(default_factory=lambda: datetime.now(timezone.utc).isoformat(timespec="seconds"))
@@ -60,6 +64,7 @@ class ValidationResult:
         return {
             "run_id": self.run_id, "status": "passed" if self.ok else "failed", "generated_at": self.generated_at,
             "problems": self.problems,
+            "duplicates": {"found": len(self.duplicates), **self.duplicate_check},
             "rollback_command": None if self.ok else self.rollback_command,
             "modules": len(self.modules),
             "table_rows": sum(m.table_rows for m in self.modules),
@@ -85,6 +90,7 @@ class ValidationResult:
             "summary": self.summary(),
             "sources": [s.to_dict() for s in self.sources],
             "modules": [m.to_dict() for m in self.modules],
+            "duplicates": {"check": self.duplicate_check, "found": [d.to_dict() for d in self.duplicates]},
             "spot_check": {"sample": self.spot_sample,
                            "mismatches": [c.to_dict() for c in self.mismatches],
                            "fields_without_zoho_field": sorted({f"{c.module}.{c.field}" for c in self.spot_checks
@@ -128,14 +134,20 @@ def validate_run(run_id: str, client: Any, *, warehouse: Path | None = None, jou
         spec = ctx.plan.spec(module)
         expected = ctx.expected_rows(spec)
         checks.extend(check_records(ctx, client, spec, keys, expected))
-    integrity, checked = check_integrity(ctx, client, step)
+    step("duplicates")
+    lists = OrgLists(client)  # read once, shared by the duplicate and the integrity checks
+    found = find_duplicates(ctx, lists)
+    cost = lists.cost()  # the duplicate pass; integrity reuses what it read
+    integrity, checked = check_integrity(ctx, client, step, lists)
     problems = _problems(sources, modules, checks, integrity) + uniqueness.duplicate_problems(ctx)
+    problems += duplicate_problem(found)
     same = same_person.check(ctx, client)  # two records of one person in Zoho
     problems += same.problems() + same_person.resolvable_rejects(ctx)
     result = ValidationResult(run_id, not problems, problems, sources, modules, checks,
                               {m: len(k) for m, k in sample.items()}, integrity, checked, seed, spot_share,
                               treatments=uniqueness.treatments(ctx))
     result.same_person = same.to_dict()
+    result.duplicates, result.duplicate_check = found, cost
     write_reports(result, reports_dir or app_settings.reports_dir())
     log.info("validation of run %s %s: %d problem(s)", run_id, "passed" if result.ok else "failed", len(problems))
     return result
@@ -191,15 +203,19 @@ def render_html(r: ValidationResult) -> str:
                      f" read back, {sp['pairs_checked']:,} duplicate pairs of the Data Quality Report checked;"
                      f" {len(sp['twice']):,} person(s) twice, {len(sp['merged_away']):,} merged patient(s) still"
                      f" in Zoho.</p>")
+    d = r.duplicate_check
+    lines.append(f"<p>Duplicates in Zoho: {len(r.duplicates):,} source record(s) held more than once. The check"
+                 f" read {', '.join(f'{n:,} {what}' for what, n in d.get('read', {}).items()) or 'nothing'}"
+                 f" for {d.get('credits', 0):,} credits ({d.get('calls', 0):,} calls).</p>")
     if not r.ok:
         lines.append("<p class=fail>Problems:</p><ul>" + "".join(f"<li>{html.escape(p)}</li>" for p in r.problems)
                      + f"</ul><p>To undo this run: <code>{html.escape(r.rollback_command)}</code></p>")
     sections = [
         ("Zoho modules: rows of each table = loaded + rejected + skipped", html.table(
-            ["module", "table", "mapped by dbt", "table rows", "loaded", "inserted", "updated", "rejected", "skipped",
-             "pending", "unaccounted", "adds up"],
-            [[m.module, m.table, m.mapped_records, m.table_rows, m.loaded, m.inserted, m.updated, m.rejected,
-              m.skipped, m.pending, m.unaccounted, m.adds_up] for m in r.modules],
+            ["module", "table", "mapped by dbt", "table rows", "loaded", "inserted", "updated", "unchanged", "rejected",
+             "skipped", "pending", "unaccounted", "adds up"],
+            [[m.module, m.table, m.mapped_records, m.table_rows, m.loaded, m.inserted, m.updated, m.unchanged,
+              m.rejected, m.skipped, m.pending, m.unaccounted, m.adds_up] for m in r.modules],
             ["" if m.adds_up else "bad" for m in r.modules])),
         ("Rejected and skipped rows, by reason", html.table(
             ["module", "outcome", "code", "field", "rows", "example message"],
@@ -234,4 +250,7 @@ def render_html(r: ValidationResult) -> str:
             sorted({(c.module, c.field, c.rule) for c in r.spot_checks if c.status == NO_FIELD}),
             )),
     ]
+    sections.insert(1, ("Duplicates in Zoho: source records held more than once", html.table(
+        ["module", "source id", "copies", "Zoho ids"],
+        [[x.module, x.key, x.copies, ", ".join(x.zoho_ids)] for x in r.duplicates])))
     return html.page(f"Reconciliation of run {r.run_id}", "".join(lines), sections)
