@@ -55,6 +55,7 @@ def test_a_document_over_the_limit_is_linked_once_counted_checked_and_rolled_bac
     assert _journal(linking, "d6") == [("run1", "done", "link", attachment_id)]
 
     load(org, linking, modules=MODULES)  # the run again: nothing is sent twice
+    load(org, linking, run_id="run2", modules=MODULES)  # nor by a new run
     assert len(_links(org)) == 1
 
     ctx = RunContext.open("run1", linking.warehouse, linking.journal)
