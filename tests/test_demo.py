@@ -3,18 +3,23 @@ succeed, the reports are written, no patient name, birth date, phone or e-mail f
 appears in any log line (Airflow's, the DAGs', the Zoho servers', the command's output), and no
 credential of either local Zoho org appears in any log file or the output; the work folder is
 its owner's only and, purged at the end, holds no e-mail, full name or phone outside the local
-orgs. Reports are meant to show data and are left out."""
+orgs. Reports are meant to show data and are left out. Before the purge, the commands it printed
+run as printed (no ZOHO_* variable, the servers stopped): `--delta` carries a new patient and an
+edited phone into the org while the delta window is open, and undoing the delta run then the
+cutover leaves no record the cutover loaded in the production org."""
 
 from __future__ import annotations
 
 import csv
 import json
+import shlex
 from pathlib import Path
 
+import duckdb
 import pytest
 
 from clinic2zoho import cli
-from tests.dags.scenario import copy_dbt_project
+from tests.dags.scenario import copy_dbt_project, rewrite_csv
 
 pytestmark = [pytest.mark.slow, pytest.mark.xdist_group("demo")]
 
@@ -106,4 +111,70 @@ def test_the_demo_migrates_and_logs_no_patient_data(tmp_path, monkeypatch, capsy
     assert not found, found
     assert owner_only(work) == []  # what Airflow and the local Zoho servers wrote there included
 
+    run_as_printed(work, out, capsys, monkeypatch, credentials)
     assert purged(work, secrets) == []
+
+
+def printed(out: str, prefix: str) -> list[str]:
+    """The command after `prefix` on its line of the output, split as a shell would."""
+    line = next(line for line in out.splitlines() if line.strip().startswith(prefix))
+    return shlex.split(line.strip()[len(prefix):])
+
+
+def run_as_printed(work: Path, out: str, capsys, monkeypatch, credentials: dict[str, str]) -> None:
+    from clinic2zoho.delta import current_window
+    from clinic2zoho.loader.rollback import load_run_plan
+    from clinic2zoho.zoho import ZohoClient
+    from clinic2zoho.zoho_server.work_orgs import local_config, start_local_org
+
+    for var in ("ZOHO_CLIENT_ID", "ZOHO_CLIENT_SECRET", "ZOHO_REFRESH_TOKEN", "ZOHO_API_URL", "ZOHO_DATA_CENTRE"):
+        monkeypatch.delenv(var, raising=False)
+    assert "delta window open from" in out and current_window(work / "warehouse.duckdb").is_open
+    export = work / "generated" / "export"
+    with duckdb.connect(str(work / "warehouse.duckdb"), read_only=True) as con:
+        patient_id, appointment_id = con.execute(  # a patient in Zoho with a phone and an appointment
+            """SELECT c.Clinic_Patient_Id, min(e.Clinic_Appointment_Id) FROM zoho.zoho_contacts c
+               JOIN zoho.zoho_events e ON e.Who_Id = c.Clinic_Patient_Id
+               JOIN ops.load_journal j ON j.module = 'Contacts' AND j.source_key = c.Clinic_Patient_Id
+                                      AND j.status = 'done'
+               WHERE c.Phone IS NOT NULL GROUP BY 1 ORDER BY 1 LIMIT 1""").fetchone()
+
+    def patients(rows):
+        template = next(r for r in rows if r["patient_id"] == patient_id)
+        for row in rows:
+            if row["patient_id"] == patient_id:
+                row["phone"] = "+1 617 555 0142"
+        return rows + [{**template, "patient_id": "PT9999901", "first_name": "Dana", "last_name": "Newcombe",
+                        "birth_date": "1990-02-03", "email": "dana.newcombe@example.org", "phone": "401-555-0199",
+                        "address_line": "1 Window Way"}]
+
+    def appointments(rows):
+        template = next(r for r in rows if r["appointment_id"] == appointment_id)
+        return rows + [{**template, "appointment_id": "AP99999901", "patient_id": "PT9999901"}]
+
+    rewrite_csv(export / "patients.csv", patients)
+    rewrite_csv(export / "appointments.csv", appointments)
+
+    carry = printed(out, "carry changes now with: ")
+    assert carry[:2] == ["clinic2zoho", "migrate"] and cli.main(carry[1:]) == 0
+    delta_out = capsys.readouterr().out
+    assert "clinic_delta: success" in delta_out
+    assert "Contacts: 1 new, 1 changed" in delta_out and "Events: 1 new" in delta_out, delta_out
+    with start_local_org(work, "production") as server, ZohoClient(local_config(server)) as client:
+        assert client.get_by_external("Contacts", "Clinic_Patient_Id", patient_id)["Phone"] == \
+            "+1 617 555 0142"
+        ids = [r["Clinic_Patient_Id"] for r in client.iter_records("Contacts", ["Clinic_Patient_Id"])]
+    assert ids.count("PT9999901") == 1 and len(ids) == len(set(ids))
+
+    for command in (printed(delta_out, "undo this delta run with: "), printed(out, "undo the cutover with: ")):
+        assert command[:2] == ["clinic2zoho", "rollback"] and cli.main(command[1:]) == 0
+    rollback_out = capsys.readouterr().out
+    with start_local_org(work, "production") as server:
+        data = server.snapshot()["data"]
+    left = {module: len(records) for module, records in data.items() if records}
+    loaded = set(load_run_plan(work / "journal", printed(out, "undo the cutover with: ")[3]).modules())
+    assert loaded and not set(left) & (loaded | {"__attachments__"}), left  # (schema's design records stay)
+    assert current_window(work / "warehouse.duckdb") is None  # the rollback closed it
+    logs = [(work / "logs" / "clinic_delta.log").read_text(encoding="utf-8", errors="replace"), delta_out,
+            rollback_out]
+    assert not [name for name, value in credentials.items() if any(value in text for text in logs)]
