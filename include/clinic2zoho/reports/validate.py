@@ -141,7 +141,7 @@ def validate_run(run_id: str, client: Any, *, warehouse: Path | None = None, jou
     integrity, checked = check_integrity(ctx, client, step, lists)
     problems = _problems(sources, modules, checks, integrity) + uniqueness.duplicate_problems(ctx)
     problems += duplicate_problem(found)
-    same = same_person.check(ctx, client)  # two records of one person in Zoho
+    same = same_person.check(ctx, client, lists.records)  # two records of one person, from the same reads
     problems += same.problems() + same_person.resolvable_rejects(ctx)
     result = ValidationResult(run_id, not problems, problems, sources, modules, checks,
                               {m: len(k) for m, k in sample.items()}, integrity, checked, seed, spot_share,
