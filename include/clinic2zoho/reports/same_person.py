@@ -2,8 +2,9 @@
 reason a person resolves before the load.
 
 `check` reads back the patients Zoho holds (Contacts and Leads: their clinic patient ids, 200 a
-page, the whole org, every run's records; in validation the pages its duplicate check read) and compares them with the duplicate pairs the gate saw
-(`intermediate.int_duplicate_decisions`) and the merges (`intermediate.int_patient_merges`):
+page, the whole org, every run's records; in validation the pages its duplicate check read) and
+compares them with the duplicate pairs the gate saw (`intermediate.int_duplicate_decisions`) and
+the merges (`intermediate.int_patient_merges`):
 Zoho holds two records of one person when both patients of a pair are there and the pair was
 merged, or needs a decision and has none; a merged-away patient still in Zoho is one too (its
 records went to the survivor). A pair confirmed as two different people is fine.
