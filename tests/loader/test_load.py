@@ -75,3 +75,16 @@ def test_a_second_run_updates_with_before_images(org, clinic):
     assert ops == {"update": 30}
     assert '"First_Name": "Test"' in image
     assert {r["Clinic_Patient_Id"]: r["First_Name"] for r in org.records("Contacts", ["Clinic_Patient_Id", "First_Name"])}["p7"] == "Changed"
+
+
+def test_validation_expects_the_loading_user_to_own_a_record_without_a_provider(org, clinic, tmp_path):
+    from clinic2zoho.reports import validate_run
+    from clinic2zoho.reports.compare import MATCH
+
+    load(org, clinic)
+    with org.client() as client:
+        result = validate_run("run1", client, warehouse=clinic.warehouse, journal_root=clinic.journal,
+                              reports_dir=tmp_path, spot_share=1.0, seed=1)
+    owners = {c.key: c for c in result.spot_checks if c.module == "Events" and c.field == "Owner"}
+    assert owners["a7"].status == MATCH, owners["a7"]  # the event with no provider
+    assert all(c.status == MATCH for c in owners.values())

@@ -38,6 +38,10 @@ def test_lookups_through_the_crosswalk_and_owners_through_users():
     users = {"7": "dr.a@clinic.example"}
     assert compare_owner("Dr.A@clinic.example", {"id": "7"}, users.get).ok
     assert not compare_owner("dr.b@clinic.example", {"id": "7", "email": "dr.a@clinic.example"}, users.get).ok
+    # no provider: Zoho makes the loading user the owner, and that is what is expected
+    users["1"] = "admin@clinic.example"
+    assert compare_owner(None, {"id": "1"}, users.get, "Admin@clinic.example").ok
+    assert not compare_owner(None, {"id": "7"}, users.get, "admin@clinic.example").ok
 
 
 def test_line_items_compare_lines_and_products_by_id():

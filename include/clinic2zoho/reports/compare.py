@@ -125,14 +125,19 @@ def compare_lookup(expected_key: Any, actual: Any, expected_id: Callable[[str], 
     return Verdict(want is not None and want == actual_id, exp_s, act_s)
 
 
-def compare_owner(expected_email: Any, actual: Any, email_of: Callable[[str], str | None]) -> Verdict:
-    """The owner: the table holds the provider's email, Zoho a user `{"id", "name", "email"}`."""
+def compare_owner(expected_email: Any, actual: Any, email_of: Callable[[str], str | None],
+                  loading_user: str | None = None) -> Verdict:
+    """The owner: the table holds the provider's email, Zoho a user `{"id", "name", "email"}`. An
+    empty email means the loading user (`loading_user`, its email) owns the record."""
     actual_id = str(actual.get("id")) if isinstance(actual, dict) and actual.get("id") else None
     actual_email = (actual.get("email") if isinstance(actual, dict) else None) or (
         email_of(actual_id) if actual_id else None)
     exp = "" if _blank(expected_email) else str(expected_email).strip().lower()
     act = (actual_email or "").strip().lower()
     act_s = act if act else (f"user id {actual_id}" if actual_id else "")
+    if not exp and loading_user:
+        want = loading_user.strip().lower()
+        return Verdict(act == want, f"{want} (the loading user)", act_s)
     return Verdict(exp == act if exp else not act, exp, act_s)
 
 
