@@ -9,6 +9,7 @@ import pytest
 
 from clinic2zoho import cli
 from clinic2zoho.loader.journal import JournalReader
+from clinic2zoho.loader.run import run_summary
 from clinic2zoho.mapping import confirmation
 from clinic2zoho.mapping.gate import MappingNotConfirmed, require_confirmed
 from clinic2zoho.mapping.propose_command import propose_mapping
@@ -74,6 +75,11 @@ def test_prepare_schema_audits_every_call_that_changes_the_org(proposed, dbt_cop
     assert writes and all(status < 400 for _, _, status in writes)
     assert any("/settings/modules" in path for _, path, _ in writes)
     assert any("/settings/fields" in path for _, path, _ in writes)
+    # counted apart from the load's modules, so a load report under the same run id stays its own
+    with JournalReader(home / "journal", runs=["schema-audited"]) as q:
+        assert q.sql("SELECT DISTINCT module FROM audit_log") == [("(schema)",)]
+    summary = run_summary(home / "journal", "schema-audited")
+    assert summary["credits_schema"] > 0 and summary["credits_spent"] == 0 and summary["calls"] == 0
 
 
 def test_dry_run_prints_the_plan_and_changes_nothing(proposed, dbt_copy, generic_warehouse, zoho_server):

@@ -270,6 +270,8 @@ class JournalSegment:
 
 
 _scope = threading.local()
+# Schema preparation's calls share the run's audit log under this name, apart from the load's modules.
+SCHEMA_SCOPE = "(schema)"
 
 
 class audit_scope:

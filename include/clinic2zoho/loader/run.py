@@ -164,8 +164,10 @@ def run_summary(root: Path, run_id: str) -> dict:
                FROM load_journal WHERE run_id = ? GROUP BY module ORDER BY module""", [run_id])
         spent = dict(reader.sql("SELECT coalesce(module, '(org)'), sum(credits) FROM audit_log WHERE run_id = ?"
                                 " GROUP BY ALL", [run_id]))
+        # the load's own calls: schema preparation, audited under the same run, is counted apart
         calls = reader.sql("SELECT count(*), coalesce(sum(credits), 0), min(called_at), max(called_at)"
-                           " FROM audit_log WHERE run_id = ?", [run_id])[0]
+                           " FROM audit_log WHERE run_id = ? AND module IS DISTINCT FROM ?",
+                           [run_id, journal.SCHEMA_SCOPE])[0]
         rejects = reader.dicts("SELECT module, code, field, count(*) AS n FROM load_rejects WHERE run_id = ?"
                                " GROUP BY ALL ORDER BY n DESC", [run_id])
         # a schema rollback (`rollback --schema`) journals its steps with source_key 'schema:...'
@@ -184,6 +186,7 @@ def run_summary(root: Path, run_id: str) -> dict:
     return {
         "run_id": run_id, "modules": status, "calls": calls[0], "credits_spent": int(calls[1]),
         "credits_unattributed": int(spent.get("(org)", 0) or 0), "wall_seconds": round(wall, 2),
+        "credits_schema": int(spent.get(journal.SCHEMA_SCOPE, 0) or 0),
         "predicted": predicted, "rejects": rejects, "schema_rollback": schema_rollback,
         "modules_to_remove_in_setup": sorted({r["module"] for r in schema_rollback
                                               if r["action"] == "remove_module" and r["status"] in ("left", "kept")}),

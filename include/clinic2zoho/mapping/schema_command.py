@@ -8,6 +8,7 @@ import uuid
 from pathlib import Path
 
 from clinic2zoho import settings
+from clinic2zoho.loader.journal import SCHEMA_SCOPE, audit_scope
 from clinic2zoho.mapping import files
 from clinic2zoho.mapping.gate import require_confirmed
 from clinic2zoho.mapping.schema import Plan, apply_plan, build_plan, product_finder
@@ -34,15 +35,16 @@ def prepare_schema(client, dbt_dir: Path | None = None, formats: list[str] | Non
     mappings = files.read_all(dbt_dir, formats)
     if not mappings:
         raise SystemExit(f"no mapping file in {files.mapping_dir(dbt_dir)}")
-    plan = build_plan(mappings, client, product_finder(client))
-    for note in plan.notes:
-        log(f"note: {note}")
-    if dry_run or not plan.steps:
-        log(("dry run, nothing changed. plan:\n" if dry_run else "") + plan.describe())
-        return plan
-    run_id = run_id or new_run_id()
-    log(f"run {run_id}: {len(plan.steps)} changes")
-    apply_plan(plan, client, warehouse or settings.warehouse_path(), run_id, log)
+    with audit_scope(SCHEMA_SCOPE):  # audited apart from the load's modules (loader/run.run_summary)
+        plan = build_plan(mappings, client, product_finder(client))
+        for note in plan.notes:
+            log(f"note: {note}")
+        if dry_run or not plan.steps:
+            log(("dry run, nothing changed. plan:\n" if dry_run else "") + plan.describe())
+            return plan
+        run_id = run_id or new_run_id()
+        log(f"run {run_id}: {len(plan.steps)} changes")
+        apply_plan(plan, client, warehouse or settings.warehouse_path(), run_id, log)
     return plan
 
 
