@@ -36,7 +36,7 @@ def test_rows_move_from_intent_to_an_outcome(tmp_path):
     with JournalReader(tmp_path) as reader:
         assert reader.sql("SELECT module, source_key, code, field FROM load_rejects") == [
             ("Contacts", "p2", "INVALID_DATA", "Email")]
-    assert crosswalk(tmp_path, "Contacts") == {"p1": "1"}
+    assert crosswalk(tmp_path, "Contacts", ["run1"]) == {"p1": "1"}
 
 
 def test_a_second_intent_keeps_the_first_before_image(tmp_path):

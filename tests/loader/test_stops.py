@@ -62,7 +62,7 @@ def test_a_429_storm_on_the_metadata_read_stops_the_load_and_the_same_run_resume
     org.server.settings(per_minute_credits=0)  # every API call answered 429, from the first
     exit_code, out = cli()
     assert exit_code == 3
-    assert "rate limited by Zoho on GET /crm/v8/settings/fields" in out
+    assert "rate limited by Zoho on GET /crm/v8/org" in out  # the run's first call: which org it loads
     assert "Rerun with --run r1: it resumes with the same run id" in out and "Traceback" not in out
     org.server.settings(per_minute_credits=None)
     exit_code, out = cli()

@@ -1,11 +1,12 @@
 """Notes and attachments that earlier runs sent: a rerun, with the same run id or a new one, sends
 none of them twice.
 
-Zoho has no external id on notes or attachments. The journal of every other run says which
-children may be in Zoho already (inserted and not rolled back, or left in flight by a run that
-died); those are then looked for in the org this run loads, on the parent this run resolves, by
-title / file name (both carry the source id). Never by a journaled Zoho id alone: a work folder's
-journal also holds the sample run loaded into the sandbox org, whose ids mean nothing here.
+Zoho has no external id on notes or attachments. The journal of every other run into this org
+says which children may be in Zoho already (inserted and not rolled back, or left in flight by a
+run that died); those are then looked for in the org this run loads, on the parent this run
+resolves, by title / file name (both carry the source id). Never by a journaled Zoho id alone.
+Runs of unknown org (journaled before runs recorded theirs, loader/run_org) are asked too: one
+may have loaded this org, and a wrong guess costs only a read; runs into other orgs are not.
 - notes: one paged read of the org's notes (GET /Notes, 200 a page); a note with the same title
   and content is left alone (journaled done, operation `unchanged`, no call), an edited one is
   updated in place (PUT, before-image journaled, so rolling back the rerun restores it), one not
@@ -21,15 +22,16 @@ from __future__ import annotations
 from pathlib import Path
 from typing import Any
 
-from clinic2zoho.loader import journal
+from clinic2zoho.loader import journal, run_org
 
 UNCHANGED = "unchanged"  # journal operation of a child already in Zoho as the source has it
 NOTE_FIELDS = ("Note_Title", "Note_Content")
 
 
-def prior_children(root: Path, run_id: str, module: str) -> set[str]:
-    """Source keys of `module` that another run inserted, or may have, and did not roll back."""
-    others = [r for r in journal.runs(root)
+def prior_children(root: Path, run_id: str, module: str, org_id: str) -> set[str]:
+    """Source keys of `module` that another run into org `org_id` (or of unknown org) inserted,
+    or may have, and did not roll back."""
+    others = [r for r in run_org.runs_of(root, org_id) + run_org.runs_of(root, None)
               if r != run_id and (Path(root) / r / f"{module}.duckdb").is_file()]
     if not others:
         return set()

@@ -4,7 +4,9 @@ DuckDB allows one writing process per file, and modules load in parallel (thread
 process, or separate Airflow tasks). So every (run, module) writes its own segment file
 `<journal root>/<run id>/<module>.duckdb`, and every loading process appends its audit log to its
 own `audit-<token>.duckdb` there. `JournalReader` attaches the segments read-only and unions them
-into views; `publish` copies a run into the warehouse's `ops` schema for SQL by reports.
+into views; `publish` copies a run into the warehouse's `ops` schema for SQL by reports. Beside
+them, `org.json` says which Zoho org the run loads (run_org): the readers that feed a load are
+given the runs of that org only.
 
 Row states: intent (written before the remote call) -> sent (call under way; bulk job id known) ->
 done | rejected | skipped; a row waiting for a pending record it points to stays intent with no
@@ -352,7 +354,9 @@ class JournalReader:
         self.root = Path(root)
         self.con = duckdb.connect()
         segs: dict[str, list[str]] = {t: [] for t in SEGMENT_TABLES + ("audit_log",)}
-        run_dirs = [run_dir(self.root, r) for r in runs] if runs else sorted(p for p in self.root.glob("*") if p.is_dir())
+        # runs=[] reads no run (a list of one org's runs may be empty), runs=None every run
+        run_dirs = ([run_dir(self.root, r) for r in runs] if runs is not None
+                    else sorted(p for p in self.root.glob("*") if p.is_dir()))
         for i, d in enumerate(run_dirs):
             for j, f in enumerate(sorted(d.glob("*.duckdb"))):
                 is_audit = f.stem.startswith("audit-")
@@ -391,10 +395,11 @@ class JournalReader:
         self.close()
 
 
-def crosswalk_and_failures(root: Path, module: str) -> tuple[dict[str, str], set[str]]:
-    """For `module`, from every run's journal: source key -> Zoho id (rows done and not rolled
-    back), and the keys that never loaded (rejected or skipped in every run)."""
-    with JournalReader(root, modules=[module]) as reader:
+def crosswalk_and_failures(root: Path, module: str, runs: list[str]) -> tuple[dict[str, str], set[str]]:
+    """For `module`, from the journals of `runs` (the runs of one org: run_org.runs_of): source
+    key -> Zoho id (rows done and not rolled back), and the keys that never loaded (rejected or
+    skipped in every one of those runs)."""
+    with JournalReader(root, runs=runs, modules=[module]) as reader:
         rows = reader.sql(
             """SELECT j.source_key, j.zoho_id FROM load_journal j
                LEFT JOIN rollback_journal r USING (run_id, module, source_key)
@@ -407,18 +412,18 @@ def crosswalk_and_failures(root: Path, module: str) -> tuple[dict[str, str], set
     return {k: v for k, v in rows}, {r[0] for r in failed}
 
 
-def pending_keys(root: Path, module: str) -> set[str]:
-    """Keys of `module` whose latest journal row, over every run, is still pending (intent/sent):
-    a row pointing to one waits for it instead of being rejected."""
-    with JournalReader(root, modules=[module]) as reader:
+def pending_keys(root: Path, module: str, runs: list[str]) -> set[str]:
+    """Keys of `module` whose latest journal row, over `runs` (one org's), is still pending
+    (intent/sent): a row pointing to one waits for it instead of being rejected."""
+    with JournalReader(root, runs=runs, modules=[module]) as reader:
         rows = reader.sql(
             """SELECT source_key FROM load_journal WHERE module = ? GROUP BY source_key
                HAVING arg_max(status, updated_at) IN ('intent', 'sent')""", [module])
     return {r[0] for r in rows}
 
 
-def crosswalk(root: Path, module: str) -> dict[str, str]:
-    return crosswalk_and_failures(root, module)[0]
+def crosswalk(root: Path, module: str, runs: list[str]) -> dict[str, str]:
+    return crosswalk_and_failures(root, module, runs)[0]
 
 
 OPS_TABLES = SEGMENT_TABLES + ("audit_log",)

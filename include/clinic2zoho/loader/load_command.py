@@ -13,6 +13,7 @@ from clinic2zoho.loader import cli_common, journal
 from clinic2zoho.loader.estimate import PlanLimits
 from clinic2zoho.loader.module_loader import LoadSettings
 from clinic2zoho.loader.run import Loader, LoadStopped, new_run_id, open_client, write_report
+from clinic2zoho.loader.run_org import OrgMismatch
 from clinic2zoho.loader.source import TableSource
 
 
@@ -62,6 +63,9 @@ def run(args: argparse.Namespace) -> int:
     except LoadStopped as exc:  # refused credentials, a rate-limit storm: say what to do, no traceback
         print(exc.message(), file=sys.stderr)
         return 3
+    except OrgMismatch as exc:  # resuming a run into another org than its own: nothing was sent
+        print(f"not loading: {exc}", file=sys.stderr)
+        return 2
     finally:
         client.close()
         audit.close()

@@ -66,6 +66,7 @@ class LoadContext:
     crosswalk: Crosswalk | None = None
     owners: OwnerResolver | None = None
     products: ProductResolver | None = None
+    org_id: str = ""  # the Zoho org loaded (run_org): only its runs' journals feed this load
 
 
 @dataclass
@@ -568,7 +569,7 @@ class ModuleLoader:
         for item in items:
             if item.key in resend:
                 item.zoho_id = inflight[item.key].zoho_id
-        prior = children.prior_children(self.ctx.journal_root, self.ctx.run_id, self.spec.module)
+        prior = children.prior_children(self.ctx.journal_root, self.ctx.run_id, self.spec.module, self.ctx.org_id)
         children.match_notes(self.client, prior, items, resend)
         self._journal_unchanged(seg, [i for i in items if i.operation == children.UNCHANGED])
         jobs = []
@@ -642,7 +643,7 @@ class ModuleLoader:
             else:
                 candidates.append(item)
         # Documents an earlier run uploaded are left alone (Zoho cannot update an attachment).
-        prior = children.prior_children(self.ctx.journal_root, self.ctx.run_id, self.spec.module)
+        prior = children.prior_children(self.ctx.journal_root, self.ctx.run_id, self.spec.module, self.ctx.org_id)
         children.match_attachments(self.client, prior, candidates)
         self._journal_unchanged(seg, [i for i in candidates if i.operation == children.UNCHANGED])
         for item in candidates:

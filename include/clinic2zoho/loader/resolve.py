@@ -7,17 +7,19 @@ import threading
 from pathlib import Path
 from typing import Any
 
-from clinic2zoho.loader import journal
+from clinic2zoho.loader import journal, run_org
 
 
 class Crosswalk:
-    """source key -> Zoho id per module, from the journal of every run (done, not rolled back),
-    with a read-back by external id for keys the journal does not know."""
+    """source key -> Zoho id per module, from the journal of every run into the org `org_id`
+    (done, not rolled back), with a read-back by external id for keys those runs do not know.
+    Runs into other orgs (or of unknown org) are never read: their ids name nothing here."""
 
-    def __init__(self, root: Path, client: Any, external_fields: dict[str, str | None]):
+    def __init__(self, root: Path, client: Any, external_fields: dict[str, str | None], org_id: str):
         self.root = Path(root)
         self.client = client
         self.external_fields = external_fields
+        self.org_id = org_id
         self._maps: dict[str, dict[str, str]] = {}
         self._failed: dict[str, set[str]] = {}
         self._pending: dict[str, set[str]] = {}
@@ -26,7 +28,8 @@ class Crosswalk:
     def _map(self, module: str) -> dict[str, str]:
         with self._lock:
             if module not in self._maps:
-                self._maps[module], self._failed[module] = journal.crosswalk_and_failures(self.root, module)
+                self._maps[module], self._failed[module] = journal.crosswalk_and_failures(
+                    self.root, module, run_org.runs_of(self.root, self.org_id))
             return self._maps[module]
 
     def resolve(self, module: str, key: str) -> str | None:
@@ -52,7 +55,7 @@ class Crosswalk:
         a row pointing to it waits for a resume rather than being rejected."""
         with self._lock:
             if module not in self._pending:
-                self._pending[module] = journal.pending_keys(self.root, module)
+                self._pending[module] = journal.pending_keys(self.root, module, run_org.runs_of(self.root, self.org_id))
             return key in self._pending[module]
 
 

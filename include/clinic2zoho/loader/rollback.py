@@ -2,7 +2,8 @@
 attachments the run created (100 ids per call) and restore the before-images of the records it
 updated. Every step is journaled (rollback_journal in the module's segment) so a rollback that
 stops part-way resumes where it stopped. Rollback does not need the mapping gate: it works from
-the run's journal, not from the current mapping."""
+the run's journal, not from the current mapping. It refuses an org other than the one the run
+loaded into (run_org): there the journaled ids name unrelated records."""
 
 from __future__ import annotations
 
@@ -13,7 +14,7 @@ from typing import Any
 
 import duckdb
 
-from clinic2zoho.loader import costs, journal
+from clinic2zoho.loader import costs, journal, run_org
 from clinic2zoho.loader.checkpoints import Checkpoint, EnvCrash
 from clinic2zoho.loader.journal import Entry, JournalSegment
 from clinic2zoho.loader.plan import LoadPlan, ModuleSpec
@@ -53,6 +54,7 @@ class Rollback:
         self.plan = load_run_plan(self.root, run_id)
 
     def run(self, modules: list[str] | None = None) -> list[dict]:
+        run_org.check(self.root, self.run_id, self.client)  # the run's ids mean its own org's records
         order = list(reversed(self.plan.order()))
         if modules:
             for m in modules:
@@ -270,6 +272,7 @@ def rollback_schema(client: Any, warehouse: Path, run_id: str, *, root: Path | N
         con.close()
     if not changes:
         return []
+    run_org.check(root, run_id, client, "roll back the schema of")
     left_by_module = _run_records_left(root, run_id)
     sj = _SchemaJournal(root, run_id)
     out = []

@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import argparse
 import os
+import sys
 from contextlib import contextmanager
 from pathlib import Path
 from typing import Any, Iterator
@@ -19,6 +20,7 @@ from clinic2zoho.delta.window import close_windows_of_run
 from clinic2zoho.loader import cli_common, journal
 from clinic2zoho.loader.rollback import SETUP_MODULES, Rollback, modules_left, rollback_schema
 from clinic2zoho.loader.run import open_client, write_report
+from clinic2zoho.loader.run_org import OrgMismatch
 from clinic2zoho.zoho_server.work_orgs import ORGS, has_local_org, local_config, start_local_org
 
 CREDENTIAL_VARS = ("ZOHO_CLIENT_ID", "ZOHO_CLIENT_SECRET", "ZOHO_REFRESH_TOKEN")
@@ -71,7 +73,11 @@ def _rollback(args: argparse.Namespace, config: Any, root: Path, warehouse: Path
     audit = journal.AuditLog(root, args.run_id)
     client = open_client(config, audit)
     try:
-        results = Rollback(client, args.run_id, root).run(args.module)
+        try:
+            results = Rollback(client, args.run_id, root).run(args.module)
+        except OrgMismatch as exc:  # nothing was undone: say which org to use, no traceback
+            print(exc, file=sys.stderr)
+            return 2
         for r in results:
             print(f"  {r['module']:<20} deleted {r['deleted']:>7}  restored {r['restored']:>5}  failed {r['failed']:>3}")
         schema = rollback_schema(client, warehouse, args.run_id, root=root) if args.schema else []

@@ -14,7 +14,7 @@ from pathlib import Path
 from typing import Any, Callable
 
 from clinic2zoho import settings as app_settings
-from clinic2zoho.loader import journal
+from clinic2zoho.loader import journal, run_org
 from clinic2zoho.loader.checkpoints import Checkpoint, EnvCrash
 from clinic2zoho.loader.estimate import Estimate, PlanLimits, estimate
 from clinic2zoho.loader.module_loader import BulkJobStarted, LoadContext, LoadSettings, ModuleLoader
@@ -113,18 +113,31 @@ class Loader:
         folder = finder() if finder else None
         return replace(self.settings, files_root=folder) if folder else self.settings
 
+    def _claim_org(self, wanted: set[str] | None) -> str:
+        """Before anything is written: the org the run loads, recorded with the run or checked
+        against it (a resume meets its own org; run_org). Its GET /org is the run's first call, so
+        refused credentials or a 429 storm stop the run here as they would on any module."""
+        try:
+            return run_org.claim(self.root, self.run_id, self.client)["org_id"]
+        except Exception as exc:
+            if refusals.stops_work(exc):
+                first = next((m for g in self.plan.groups() for m in g if wanted is None or m in wanted), "the plan")
+                raise LoadStopped(self.run_id, first, exc) from exc
+            raise
+
     def run(self, modules: list[str] | None = None) -> RunResult:
         if self.gate is not None:
             self.gate()
         started = time.monotonic()
+        wanted = set(modules) if modules else None
+        org_id = self._claim_org(wanted)
         self._write_run_file(self.predict())
         ctx = LoadContext(
             client=self.client, journal_root=self.root, run_id=self.run_id, source=self.source,
             settings=self._with_export_folder(), checkpoint=self.checkpoint,
-            crosswalk=Crosswalk(self.root, self.client, {s.module: s.external_id for s in self.plan.specs}),
-            owners=OwnerResolver(self.client), products=ProductResolver(self.client),
+            crosswalk=Crosswalk(self.root, self.client, {s.module: s.external_id for s in self.plan.specs}, org_id),
+            owners=OwnerResolver(self.client), products=ProductResolver(self.client), org_id=org_id,
         )
-        wanted = set(modules) if modules else None
         results: list[dict] = []
         for group in self.plan.groups():
             group = [m for m in group if wanted is None or m in wanted]

@@ -13,7 +13,7 @@ from typing import Any, Iterator
 import duckdb
 
 from clinic2zoho import settings as app_settings
-from clinic2zoho.loader import journal
+from clinic2zoho.loader import journal, run_org
 from clinic2zoho.loader.plan import LoadPlan, ModuleSpec
 from clinic2zoho.loader.source import TableSource
 
@@ -119,10 +119,13 @@ class RunContext:
             return self._journal[module]
 
     def crosswalk(self, module: str) -> dict[str, str]:
-        """clinic key -> Zoho id of every run's loaded (not rolled back) records of `module`."""
+        """clinic key -> Zoho id of the loaded (not rolled back) records of `module`, by every run
+        into this run's org (ids of another org's runs name other records; run_org)."""
         with self._lock:
             if module not in self._cross:
-                self._cross[module] = journal.crosswalk(self.journal_root, module)
+                org_id = (run_org.recorded(self.journal_root, self.run_id) or {}).get("org_id")
+                self._cross[module] = journal.crosswalk(self.journal_root, module,
+                                                        run_org.runs_of(self.journal_root, org_id))
                 self._reverse[module] = {v: k for k, v in self._cross[module].items()}
             return self._cross[module]
 

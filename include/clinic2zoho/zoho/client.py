@@ -114,7 +114,7 @@ class ZohoClient:
         self.throttle = Throttle(config.concurrency, config.per_minute_credits, sleep=sleep)
         self._tokens = TokenSource(config, self._http, self._emit)
         self._transport = Transport(config, self._http, self._tokens, self.throttle, self._emit, sleep=sleep)
-        self._org_id: str | None = None
+        self._org: dict[str, Any] | None = None
 
     def __repr__(self) -> str:
         return f"ZohoClient(api={self.config.api_base!r}, edition={self.config.edition!r})"
@@ -172,12 +172,16 @@ class ZohoClient:
             raise ZohoTerminalError("answer holds no org", method="GET", path=f"{API}/org")
         return orgs[0]
 
+    def current_org(self) -> dict[str, Any]:
+        """GET /org, read once: the org these credentials reach does not change."""
+        if self._org is None:
+            self._org = self.org()
+        return self._org
+
     def org_id(self) -> str:
-        """The org's zgid, sent as X-CRM-ORG on bulk uploads (cached)."""
-        if self._org_id is None:
-            org = self.org()
-            self._org_id = str(org.get("zgid") or org.get("id"))
-        return self._org_id
+        """The org's zgid, sent as X-CRM-ORG on bulk uploads and journaled with each run (cached)."""
+        org = self.current_org()
+        return str(org.get("zgid") or org.get("id"))
 
     def users(self, type: str = "ActiveUsers") -> list[dict[str, Any]]:
         users: list[dict[str, Any]] = []

@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import hashlib
 import json
+import secrets
 from pathlib import Path
 from typing import Any
 
@@ -93,13 +94,19 @@ def module_json(mid: str, api_name: str, singular: str, plural: str, custom: boo
     }
 
 
+def new_org_id() -> str:
+    """Every org its own id (and zgid, its last nine digits), as in Zoho: a sandbox and its
+    production org are told apart by GET /org. Below record ids, above user ids."""
+    return str(ID_BASE - 1 - 1000 * secrets.randbelow(10**6))
+
+
 def seed(store: Store, users: list[dict[str, Any]] | None) -> None:
     """Seed a fresh state file (org, standard modules); (re)load users when a file is given."""
     store.begin()
     if users is not None or not store.users:
         store.save_users(users if users is not None else load_users_inline(DEFAULT_USERS))
     if "org_id" not in store.kv:
-        store.set_kv("org_id", str(ID_BASE - 1))
+        store.set_kv("org_id", new_org_id())
         module_ids = {}
         for seq, (api, (singular, _)) in enumerate(schema.STANDARD_MODULES.items(), start=1):
             module_ids[api] = store.next_id()
