@@ -17,7 +17,11 @@ select
     {%- if var('document_url_base') %}
         case
             when is_oversized and source_path is not null
-                then concat(rtrim('{{ var("document_url_base") | replace("'", "''") }}', '/'), '/', replace(file_path, chr(92), '/'))
+                then concat(
+                    rtrim('{{ var("document_url_base") | replace("'", "''") }}', '/'),
+                    '/',
+                    replace(file_path, chr(92), '/')
+                )
         end
     {%- else %}
         null::varchar
