@@ -106,12 +106,6 @@ def select_sample(run_id: str | None = None, params: dict[str, Any] | None = Non
 
 
 @task(pool=WAREHOUSE_POOL)
-def reports() -> dict[str, Any]:
-    """The Workflow Rebuild Reference (workflows are rebuilt in Zoho, not migrated)."""
-    from clinic2zoho.orchestration.steps import workflow_rebuild
-
-    return workflow_rebuild()
-@task(pool=WAREHOUSE_POOL)
 def open_delta_window(run_id: str | None = None, params: dict[str, Any] | None = None,
                       ti: Any = None) -> dict[str, Any]:
     """Once the load is validated: open the delta window (`delta_window_hours`) during which the
@@ -127,6 +121,12 @@ def open_delta_window(run_id: str | None = None, params: dict[str, Any] | None =
     return window.to_dict()
 
 
+@task(pool=WAREHOUSE_POOL)
+def reports() -> dict[str, Any]:
+    """The Workflow Rebuild Reference (workflows are rebuilt in Zoho, not migrated)."""
+    from clinic2zoho.orchestration.steps import workflow_rebuild
+
+    return workflow_rebuild()
 
 
 def _limits(p: dict[str, Any]) -> Any:
