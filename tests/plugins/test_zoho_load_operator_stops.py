@@ -44,3 +44,25 @@ def test_a_429_storm_fails_the_try_and_a_retry_resumes_the_run(airflow_org, monk
     assert "rate limited by Zoho" in str(stopped.value) and "it resumes with the same run id" in str(stopped.value)
     org.server.settings(per_minute_credits=None)
     assert _op(plan_path, home).execute({})["modules"]["Contacts"] == {"done": 30, "rejected": 0, "skipped": 0}
+
+
+def test_a_run_recorded_in_another_org_fails_the_load_and_the_rollback_for_good(airflow_org, monkeypatch):
+    from clinic2zoho.loader.journal import run_dir
+    from clinic2zoho_airflow.operators.zoho_load import journal_run_id
+    from clinic2zoho_airflow.operators.zoho_rollback import ZohoRollbackOperator
+
+    org, home, plan_path = airflow_org
+    _connection(monkeypatch, org.server)
+    op = _op(plan_path, home)
+    op.execute({})
+    # the run's journal now says it went into another org than this Connection reaches
+    org_file = run_dir(home / "journal", journal_run_id(op.load_run_id)) / "org.json"
+    recorded = json.loads(org_file.read_text())
+    org_file.write_text(json.dumps({**recorded, "org_id": "another-org"}))
+    before = org.data_hash()
+    with pytest.raises(AirflowFailException, match="another-org"):
+        _op(plan_path, home).execute({})
+    with pytest.raises(AirflowFailException, match="another-org"):
+        ZohoRollbackOperator(task_id="rollback", load_run_id=journal_run_id(op.load_run_id), zoho_conn_id="zoho_test",
+                             warehouse=str(home / "warehouse.duckdb"), modules="", schema="False").execute({})
+    assert org.data_hash() == before  # neither wrote to the org

@@ -104,6 +104,7 @@ class ZohoLoadOperator(BaseOperator):
         from clinic2zoho.loader.journal import AuditLog
         from clinic2zoho.loader.module_loader import LoadSettings
         from clinic2zoho.loader.run import Loader, LoadStopped, open_client
+        from clinic2zoho.loader.run_org import OrgMismatch
         from clinic2zoho.loader.source import TableSource
         from clinic2zoho.zoho.errors import ZohoAuthError
 
@@ -123,6 +124,8 @@ class ZohoLoadOperator(BaseOperator):
                             source=TableSource(Path(self.warehouse) if self.warehouse else settings.warehouse_path()),
                             settings=load_settings, gate=self._gate())
             result = loader.run(self.modules)
+        except OrgMismatch as exc:  # another org than the run's own: no retry reaches the right one
+            raise AirflowFailException(str(exc)) from None
         except LoadStopped as exc:
             message = exc.message(conn_id=self.zoho_conn_id,
                                   resume="Retry the task (or rerun the DAG run): it resumes with the same run id")

@@ -9,7 +9,7 @@ from pathlib import Path
 from typing import Any
 
 from airflow.sdk import BaseOperator
-from airflow.sdk.exceptions import AirflowException
+from airflow.sdk.exceptions import AirflowException, AirflowFailException
 
 from clinic2zoho_airflow.hooks.zoho import ZohoHook
 
@@ -38,6 +38,7 @@ class ZohoRollbackOperator(BaseOperator):
         from clinic2zoho.loader import journal
         from clinic2zoho.loader.rollback import Rollback, modules_left, rollback_schema
         from clinic2zoho.loader.run import open_client, write_report
+        from clinic2zoho.loader.run_org import OrgMismatch
 
         run_id = self.load_run_id.strip()
         if not run_id:
@@ -52,6 +53,8 @@ class ZohoRollbackOperator(BaseOperator):
         try:
             results = Rollback(client, run_id, root).run(mods or None)
             schema = rollback_schema(client, warehouse, run_id, root=root) if with_schema else []
+        except OrgMismatch as exc:  # nothing was undone; no retry reaches the run's own org
+            raise AirflowFailException(str(exc)) from None
         finally:
             client.close()
             audit.close()
