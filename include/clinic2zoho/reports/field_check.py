@@ -4,7 +4,6 @@ the loaded records) and the sample diff (every record of the sample)."""
 
 from __future__ import annotations
 
-import functools
 from dataclasses import asdict, dataclass
 from math import ceil
 from typing import Any
@@ -119,17 +118,6 @@ def check_records(ctx: RunContext, client: Any, spec: ModuleSpec, keys: list[str
     return out
 
 
-@functools.cache
-def _current_user_email(client: Any) -> str | None:
-    users = client.users(type="CurrentUser")
-    return str(users[0].get("email") or "") or None if users else None
-
-
-def _loading_user(client: Any) -> str | None:
-    """The user the client loads as: Zoho makes it the owner of a record sent without one."""
-    return _current_user_email(client)
-
-
 def _check_fields(ctx: RunContext, client: Any, spec: ModuleSpec, key: str, zid: str, row: dict, rec: dict,
                   types: dict[str, str]) -> list[FieldCheck]:
     checks: list[FieldCheck] = []
@@ -159,7 +147,7 @@ def _check_fields(ctx: RunContext, client: Any, spec: ModuleSpec, key: str, zid:
         expected = row.get(column)
         if column == spec.owner_column:
             add(column, compare.compare_owner(expected, rec.get("Owner"), lambda uid: ctx.user_email(client, uid),
-                                              _loading_user(client)))
+                                              ctx.loading_user_email(client)))
         elif column in spec.lookups:
             target = spec.lookups[column]
             add(column, compare.compare_lookup(expected, rec.get(column), lambda k, t=target: ctx.crosswalk(t).get(k),

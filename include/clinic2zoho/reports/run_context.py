@@ -62,6 +62,7 @@ class RunContext:
     _reverse: dict[str, dict[str, str]] = field(default_factory=dict, repr=False)
     _fields: dict[str, dict[str, str]] = field(default_factory=dict, repr=False)
     _users: dict[str, str] | None = field(default=None, repr=False)
+    _loading_user: str | None = field(default=None, repr=False)
     _products: dict[str, str | None] = field(default_factory=dict, repr=False)
     _docs: dict[str, dict[str, str]] | None = field(default=None, repr=False)
     _lock: threading.Lock = field(default_factory=threading.Lock, repr=False)
@@ -146,6 +147,14 @@ class RunContext:
                     self._fields[module] = {f["api_name"]: str(f.get("data_type") or "text")
                                             for f in client.fields(module)}
             return self._fields[module]
+
+    def loading_user_email(self, client: Any) -> str | None:
+        """The user `client` loads as: Zoho makes it the owner of a record sent without one."""
+        with self._lock:
+            if self._loading_user is None:
+                users = client.users(type="CurrentUser")
+                self._loading_user = str((users[0] if users else {}).get("email") or "").lower()
+            return self._loading_user or None
 
     def user_email(self, client: Any, user_id: str) -> str | None:
         with self._lock:

@@ -18,7 +18,7 @@ Problem lines name record ids only."""
 from __future__ import annotations
 
 from dataclasses import asdict, dataclass, field
-from typing import Any
+from typing import Any, Callable
 
 from clinic2zoho.reports.run_context import RunContext
 
@@ -32,8 +32,6 @@ SHOWN = 5
 @dataclass
 class SamePerson:
     read: dict[str, int] = field(default_factory=dict)  # records read back per module
-    credits: int = 0
-    calls: int = 0
     pairs_checked: int = 0
     twice: list[tuple[str, str, str]] = field(default_factory=list)  # (id 1, id 2, decision)
     merged_away: list[tuple[str, str]] = field(default_factory=list)  # (duplicate, survivor)
@@ -54,19 +52,9 @@ class SamePerson:
         return out
 
 
-def _measured(client: Any, result: SamePerson, fn):
-    stats = getattr(client, "stats", None)
-    before = dict(stats) if stats is not None else {}
-    out = fn()
-    after = dict(stats) if stats is not None else {}
-    result.credits += after.get("credits", 0) - before.get("credits", 0)
-    result.calls += sum(v - before.get(k, 0) for k, v in after.items() if k != "credits")
-    return out
-
-
-def check(ctx: RunContext, client: Any, records: Any = None) -> SamePerson:
-    """`records(module, fields)`: a reader validation shares between its checks (each module read
-    once; it reports the credits); default: read here, the credits counted in the result."""
+def check(ctx: RunContext, records: Callable[[str, list[str]], list[dict]]) -> SamePerson:
+    """`records(module, fields)`: the reader validation shares between its checks
+    (reports/duplicates.OrgLists.records: each module read once, its credits counted there)."""
     result = SamePerson()
     if not ctx.table_exists("intermediate.int_duplicate_decisions"):
         return result  # a warehouse built before the duplicate gate existed
@@ -80,8 +68,7 @@ def check(ctx: RunContext, client: Any, records: Any = None) -> SamePerson:
         if spec is None or not spec.external_id:
             continue
         fields = [spec.external_id]
-        found = records(module, fields) if records else _measured(
-            client, result, lambda: list(client.iter_records(module, fields)))
+        found = records(module, fields)
         result.read[module] = len(found)
         held |= {str(r[spec.external_id]) for r in found if r.get(spec.external_id) not in (None, "")}
     result.pairs_checked = len(pairs)

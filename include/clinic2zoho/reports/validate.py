@@ -137,11 +137,11 @@ def validate_run(run_id: str, client: Any, *, warehouse: Path | None = None, jou
     step("duplicates")
     lists = OrgLists(client)  # read once, shared by the duplicate and the integrity checks
     found = find_duplicates(ctx, lists)
-    cost = lists.cost()  # the duplicate pass; integrity reuses what it read
+    cost = lists.cost()  # the duplicate pass alone: integrity's further reads (parents it did not list) are not in it
     integrity, checked = check_integrity(ctx, client, step, lists)
     problems = _problems(sources, modules, checks, integrity) + uniqueness.duplicate_problems(ctx)
     problems += duplicate_problem(found)
-    same = same_person.check(ctx, client, lists.records)  # two records of one person, from the same reads
+    same = same_person.check(ctx, lists.records)  # two records of one person, from the same reads
     problems += same.problems() + same_person.resolvable_rejects(ctx)
     result = ValidationResult(run_id, not problems, problems, sources, modules, checks,
                               {m: len(k) for m, k in sample.items()}, integrity, checked, seed, spot_share,
