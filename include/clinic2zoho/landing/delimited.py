@@ -6,7 +6,6 @@ copied to raw.raw_rejects with row, field and reason."""
 
 from __future__ import annotations
 
-import re
 import tempfile
 from dataclasses import replace
 from pathlib import Path

@@ -14,7 +14,7 @@ import duckdb
 from . import json_batches
 from .errors import LandingError
 from .sniff import _not_text, _utf16_without_bom
-from .names import quote_ident, sql_string
+from .names import sql_string
 from .paths import inside_export
 from .result import FileLoad
 from .stability import FileWatch

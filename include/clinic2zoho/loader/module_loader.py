@@ -679,7 +679,7 @@ class ModuleLoader:
         batch_id = f"a{uuid.uuid4().hex[:12]}"
         seg.intent([item.intent()], links.LINK if item.url else "upload", batch_id)
         self.cp("after_intent")
-        name = str(item.row.get(self.spec.file_name_column) or item.key)
+        name = item.label or item.key  # the name it is journaled and read back by
         for attempt in range(1, self.settings.max_attempts + 1):
             seg.sent([item.key])
             try:
