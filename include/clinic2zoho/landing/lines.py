@@ -17,7 +17,8 @@ import re
 from collections.abc import Iterable, Iterator
 from pathlib import Path
 
-CHUNK_BYTES = 4 << 20
+from .utf8 import CHUNK_BYTES
+
 _BREAK = re.compile(rb"(\r\n|\r|\n)")
 _QUOTE, _SPACE = 0x22, 0x20
 ENDINGS = {b"\n": "LF", b"\r\n": "CRLF", b"\r": "CR"}

@@ -14,10 +14,9 @@ from pathlib import Path
 from .errors import LandingError
 from .lines import record_endings
 from .names import snake
-from .utf8 import file_has_multibyte, has_multibyte
+from .utf8 import CHUNK_BYTES, file_has_multibyte, has_multibyte
 
 SAMPLE_BYTES = 1 << 20  # 1 MiB: enough for any header and for a reliable encoding guess
-CHUNK_BYTES = 4 << 20
 DELIMITERS = (",", ";", "\t", "|")
 
 # cp1252 leaves five bytes undefined; a latin-1 file may still use them as C1 controls. Decode

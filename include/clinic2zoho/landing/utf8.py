@@ -10,7 +10,7 @@ from __future__ import annotations
 import re
 from pathlib import Path
 
-CHUNK_BYTES = 4 << 20
+CHUNK_BYTES = 4 << 20  # how much of a file landing reads at a time (one value for every reader)
 
 # Well-formed UTF-8 multi-byte sequences exactly (Unicode Table 3-7: no overlong forms, no
 # surrogates). The precise ranges matter: cp1252 text such as "é”" (E9 94) or "à€" (E0 80) fits a
