@@ -3,7 +3,7 @@ with
 source as (
     select *
     from
-        {{ source_or_empty('generic', 'appointments', [
+        {{ mapped_source('generic', 'appointments', [
             'appointment_id', 'patient_id', 'provider_id', 'clinic_id', 'visit_date',
             'start_time', 'end_time', 'appointment_type', 'reason', 'outcome',
             'created_at', 'updated_at'

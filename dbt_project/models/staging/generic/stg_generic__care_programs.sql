@@ -3,7 +3,7 @@ with
 source as (
     select *
     from
-        {{ source_or_empty('generic', 'care_programs', [
+        {{ mapped_source('generic', 'care_programs', [
             'program_id', 'name', 'description', 'start_date', 'coordinator_provider_id'
         ]) }}
 ),

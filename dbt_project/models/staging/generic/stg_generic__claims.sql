@@ -3,7 +3,7 @@ with
 source as (
     select *
     from
-        {{ source_or_empty('generic', 'claims', [
+        {{ mapped_source('generic', 'claims', [
             'claim_id', 'patient_id', 'appointment_id', 'provider_id', 'service_date',
             'cpt_code', 'amount_billed', 'amount_paid', 'balance', 'payer', 'status',
             'submitted_at'

@@ -3,7 +3,7 @@ with
 source as (
     select *
     from
-        {{ source_or_empty('generic', 'clinical_notes', [
+        {{ mapped_source('generic', 'clinical_notes', [
             'note_id', 'patient_id', 'appointment_id', 'provider_id', 'note_date',
             'note_type', 'content_format', 'content'
         ]) }}

@@ -3,7 +3,7 @@ with
 source as (
     select *
     from
-        {{ source_or_empty('generic', 'clinics', [
+        {{ mapped_source('generic', 'clinics', [
             'clinic_id', 'name', 'phone', 'email', 'website', 'address_line', 'city',
             'state', 'postal_code'
         ]) }}

@@ -3,7 +3,7 @@ with
 source as (
     select *
     from
-        {{ source_or_empty('generic', 'documents', [
+        {{ mapped_source('generic', 'documents', [
             'document_id', 'patient_id', 'file_name', 'file_path', 'mime_type',
             'size_bytes', 'document_type', 'created_at'
         ]) }}

@@ -3,7 +3,7 @@ with
 source as (
     select *
     from
-        {{ source_or_empty('generic', 'insurance_plans', [
+        {{ mapped_source('generic', 'insurance_plans', [
             'plan_id', 'patient_id', 'priority', 'carrier', 'policy_number', 'group_id',
             'coverage_type', 'subscriber_name', 'effective_date', 'termination_date'
         ]) }}

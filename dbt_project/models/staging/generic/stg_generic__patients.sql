@@ -3,7 +3,7 @@ with
 source as (
     select *
     from
-        {{ source_or_empty('generic', 'patients', [
+        {{ mapped_source('generic', 'patients', [
             'patient_id', 'clinic_id', 'first_name', 'last_name', 'birth_date', 'sex',
             'email', 'phone', 'address_line', 'city', 'state', 'postal_code', 'status',
             'referral_source_id', 'primary_provider_id', 'created_at', 'updated_at'

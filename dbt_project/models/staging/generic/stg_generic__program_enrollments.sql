@@ -3,7 +3,7 @@ with
 source as (
     select *
     from
-        {{ source_or_empty('generic', 'program_enrollments', [
+        {{ mapped_source('generic', 'program_enrollments', [
             'enrollment_id', 'program_id', 'patient_id', 'enrolled_on', 'role'
         ]) }}
 ),

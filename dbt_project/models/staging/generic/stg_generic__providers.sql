@@ -3,7 +3,7 @@ with
 source as (
     select *
     from
-        {{ source_or_empty('generic', 'providers', [
+        {{ mapped_source('generic', 'providers', [
             'provider_id', 'clinic_id', 'first_name', 'last_name', 'email', 'npi',
             'specialty', 'phone', 'status'
         ]) }}

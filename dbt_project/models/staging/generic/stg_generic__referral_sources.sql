@@ -1,7 +1,7 @@
 with
 
 source as (
-    select * from {{ source_or_empty('generic', 'referral_sources', [
+    select * from {{ mapped_source('generic', 'referral_sources', [
             'referral_source_id', 'name', 'category'
         ]) }}
 ),

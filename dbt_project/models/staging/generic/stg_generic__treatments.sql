@@ -3,7 +3,7 @@ with
 source as (
     select *
     from
-        {{ source_or_empty('generic', 'treatments', [
+        {{ mapped_source('generic', 'treatments', [
             'treatment_id', 'patient_id', 'appointment_id', 'provider_id', 'code_system',
             'code', 'description', 'treatment_date', 'outcome'
         ]) }}

@@ -3,7 +3,7 @@ with
 source as (
     select *
     from
-        {{ source_or_empty('generic', 'workflows', [
+        {{ mapped_source('generic', 'workflows', [
             'workflow_id', 'name', 'active', 'trigger_type', 'trigger_entity',
             'definition'
         ]) }}
