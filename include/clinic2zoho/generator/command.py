@@ -20,6 +20,11 @@ def configure(parser: argparse.ArgumentParser) -> None:
     parser.add_argument("--unresolved-providers", type=int, default=0, metavar="N",
                         help="leave N record-owning providers without any email (breaks the owner gate)")
     parser.add_argument("--encoding", default="utf-8", help="utf-8 (default), utf-8-sig or cp1252")
+    from clinic2zoho.generator.layouts import LAYOUTS
+
+    parser.add_argument("--layout", choices=[*LAYOUTS, "all"], default=None,
+                        help="also write the export in this vendor layout (or all of them) to "
+                             "<out>/layouts/NAME/export, with its ground truth in <out>/layouts/NAME/truth.json")
 
 
 def run(args: argparse.Namespace) -> int:
@@ -46,4 +51,10 @@ def run(args: argparse.Namespace) -> int:
     print(f"provider email overrides: {result.overrides_path}")
     print(f"injected cases: {result.cases_path}")
     print(f"time: {seconds:.1f} s ({result.total_rows / max(seconds, 1e-9):,.0f} rows/s)")
+    if args.layout:
+        from clinic2zoho.generator.layouts import LAYOUTS, write_layout
+
+        for name in LAYOUTS if args.layout == "all" else [args.layout]:
+            export = write_layout(result.export_dir, name, out / "layouts" / name)
+            print(f"layout {name}: {export} (truth: {export.parent / 'truth.json'})")
     return 0
