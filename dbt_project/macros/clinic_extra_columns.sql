@@ -22,18 +22,23 @@
             ~ " where column_role = 'extra' and zoho_model = '" ~ this.name ~ "' order by column_name, source_format"
         ) -%}
 {%- set columns = {} -%}
+{%- set landed = {} -%}
 {%- for row in rows -%}
 {%- set schema_name, table_name = row['source_table'].split('.') -%}
 {%- set raw = adapter.get_relation(database=seed.database, schema=schema_name, identifier=table_name) -%}
 {%- if raw is not none -%}
-{%- do columns.setdefault(row["column_name"], []).append({'raw': raw, 'row': row}) -%}
+{%- if table_name not in landed -%}
+{%- do landed.update({table_name: adapter.get_columns_in_relation(raw) | map(attribute='name') | list}) -%}
+{%- endif -%}
+{%- do columns.setdefault(row["column_name"], []).append({'raw': raw, 'row': row,
+        'expr': extra_source_value(raw, table_name, row['source_column'], landed[table_name])}) -%}
 {%- endif -%}
 {%- endfor -%}
 {%- for column, sources in columns.items() %}
     , coalesce(
 {%- for source in sources %}
         (
-            select arg_max_null({{ extra_column_value('extra."' ~ source.row['source_column'] ~ '"', source.row['data_type'], source.row['value_map']) }}, extra._loaded_at)
+            select arg_max_null({{ extra_column_value(source.expr, source.row['data_type'], source.row['value_map']) }}, extra._loaded_at)
             from {{ source.raw }} as extra
             where extra._source_file = {{ relation_alias }}._source_file and extra._source_row = {{ relation_alias }}._source_row
         ){{ "," if not loop.last }}
@@ -63,5 +68,25 @@
 case {{ expr }} {{ quoted | join(' ') }} else {{ expr }} end
 {%- else -%}
 {{ expr }}
+{%- endif -%}
+{%- endmacro %}
+
+{#- The text of an extra column in the landed row `extra`: a clinic-model column comes through the
+    export's source map (another layout names it otherwise; raw._source_map lists every clinic
+    column of a mapped entity, those the map leaves out with no raw column: NULL); any
+    other column is read as landed (NULL when this export has no such column). -#}
+{% macro extra_source_value(raw, table_name, column, landed_columns) -%}
+{%- set entity = table_name.split('__', 1)[1] if table_name.startswith('generic__') else none -%}
+{%- set rows = mapped_source_rows(raw, entity) if entity else none -%}
+{%- set mapped = {} -%}
+{%- for row in rows or [] -%}
+{%- do mapped.update({row['clinic_column']: row}) -%}
+{%- endfor -%}
+{%- if column in mapped -%}
+{{ mapped_value(mapped[column], 'extra.') }}
+{%- elif column in landed_columns -%}
+extra."{{ column }}"
+{%- else -%}
+cast(null as varchar)
 {%- endif -%}
 {%- endmacro %}

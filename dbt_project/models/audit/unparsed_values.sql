@@ -8,6 +8,11 @@
     {%- if execute and adapter.get_relation(
         database=relation.database, schema=relation.schema, identifier=relation.identifier
     ) is not none -%}
+        {%- if table.format == 'generic' -%}
+            {#- another layout's columns, read through the export's source map -#}
+            {%- set relation = mapped_source('generic', table.entity,
+                                             [table.key] + (table.fields | map('first') | list)) -%}
+        {%- endif -%}
         {%- do parts.append(unparsed_rows(relation, table.format, table.entity, table.key, table.fields)) -%}
     {%- endif -%}
 {%- endfor %}

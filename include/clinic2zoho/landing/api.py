@@ -18,18 +18,22 @@ from .store import Batch, connect, table_name
 
 log = logging.getLogger(__name__)
 FORMATS = ("synthea", "fhir", "generic")
+DELIMITED_SUFFIXES = (".csv", ".txt", ".tsv", ".tab", ".psv")
 
 
 def detect_format(source: Path) -> str:
-    """manifest.json -> generic; *.ndjson -> fhir; patients.csv with Synthea headers -> synthea."""
-    if (source / "manifest.json").exists() or (source / "manifest.json").is_symlink():  # then read, or refused
+    """manifest.json -> generic; *.ndjson -> fhir; patients.csv with Synthea headers -> synthea;
+    other CSV files -> generic, read through the export's source map (docs/source_map.md)."""
+    if generic.has_manifest(source):
         return "generic"
     if any(p.suffix == ".ndjson" and not fhir.is_log_file(p) for p in source.iterdir()):
         return "fhir"
     if synthea.looks_like_synthea(source):
         return "synthea"
-    raise LandingError("cannot tell the export format (no manifest.json, no .ndjson files, no Synthea "
-                       "patients.csv); pass the format explicitly", file=source)
+    if any(p.suffix.lower() in DELIMITED_SUFFIXES and p.is_file() for p in source.iterdir()):
+        return "generic"
+    raise LandingError("cannot tell the export format (no manifest.json, no .ndjson files, no CSV "
+                       "files); pass the format explicitly", file=source)
 
 
 def new_batch_id(now: datetime) -> str:
@@ -76,6 +80,9 @@ def land_export(source: Path, fmt: str | None = None, warehouse: Path | None = N
                 watch.verify(path)
             if fmt == "generic":
                 result.files.extend(generic.land_extras(con, source, batch, watch))
+            else:  # no source map: staging reads the raw tables as landed
+                from clinic2zoho.mapping.source_map import record_in_warehouse
+                record_in_warehouse(con, None, None)
         watch.verify_all()
         con.execute("INSERT INTO raw._batches VALUES (?, ?, ?, ?, ?)",
                     [batch.batch_id, fmt, str(source), started, datetime.now(timezone.utc)])

@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import codecs
 import json
+from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
@@ -117,50 +118,96 @@ def check_manifest(manifest: dict[str, Any], path: Path) -> None:
                                "'column'", file=path, field=f"relations[{i}]")
 
 
+@dataclass(frozen=True)
+class Layout:
+    """What says which file is which entity: the manifest, or the export's confirmed source map
+    (docs/source_map.md), whose entities and keys win where both exist. `described_by` is the file
+    errors point at."""
+
+    entities: dict[str, Any]
+    described_by: Path
+    relations: list[Any]
+    workflows: str | None
+    source_map: dict[str, Any] | None = None
+    source_map_path: Path | None = None
+
+
+def read_layout(source: Path, watch: FileWatch | None = None) -> Layout:
+    from clinic2zoho.mapping import source_map
+
+    manifest = read_manifest(source, watch) if has_manifest(source) else None
+    map_path = source_map.find_for(source)
+    if map_path is None:
+        if manifest is None:
+            raise LandingError("no manifest.json and no source map for this export: propose one with "
+                               f"`clinic2zoho propose --source {source}`, review and confirm it", file=source)
+        return Layout(manifest["entities"], source / MANIFEST, manifest.get("relations") or [],
+                      manifest.get("workflows"))
+    try:
+        doc = source_map.read_source_map(map_path)
+    except source_map.SourceMapError as exc:
+        raise LandingError(str(exc).removeprefix(f"{map_path}: "), file=map_path, field=exc.field) from exc
+    workflows = doc.get("workflows") or (manifest or {}).get("workflows")
+    return Layout(source_map.landing_entities(doc), map_path, (manifest or {}).get("relations") or [], workflows,
+                  doc, map_path)
+
+
+def has_manifest(source: Path) -> bool:
+    return (source / MANIFEST).exists() or (source / MANIFEST).is_symlink()  # then read, or refused
+
+
 def record_keys(source: Path) -> dict[str, str]:
-    """Entity -> record-key column, from the manifest's `key` (checked present by `plan`)."""
-    return {snake(name): snake(spec["key"]) for name, spec in read_manifest(source)["entities"].items()
+    """Entity -> record-key column, from the layout's `key` (checked present by `plan`)."""
+    return {snake(name): snake(spec["key"]) for name, spec in read_layout(source).entities.items()
             if isinstance(spec, dict) and spec.get("key")}
 
 
 def plan(source: Path, watch: FileWatch | None = None) -> list[tuple[str, CsvShape]]:
     """Every entity file, checked inside the export and sniffed, before anything is written."""
     watch = watch or FileWatch()
-    manifest = read_manifest(source, watch)
-    manifest_path = source / MANIFEST
+    layout = read_layout(source, watch)
+    if layout.source_map_path is not None:
+        watch.note(layout.source_map_path)
     required: dict[str, set[str]] = {}
-    for relation in manifest.get("relations") or []:
+    for relation in layout.relations:
         if isinstance(relation, dict):
             for side in ("left", "right"):
                 column = (relation.get(side) or {}).get("column")
                 if column:
                     required.setdefault(snake(str(relation.get("entity", ""))), set()).add(snake(column))
     planned = []
-    for name, spec in manifest["entities"].items():
+    for name, spec in layout.entities.items():
         if not isinstance(spec, dict) or not spec.get("file"):
-            raise LandingError(f"entity {name!r} has no 'file'", file=manifest_path, field=f"entities.{name}")
+            raise LandingError(f"entity {name!r} has no 'file'", file=layout.described_by, field=f"entities.{name}")
         entity = snake(name)
-        path = watch.note(inside_export(source, spec["file"], named_in=manifest_path,
+        path = watch.note(inside_export(source, spec["file"], named_in=layout.described_by,
                                         field=f"entities.{name}.file"))
         shape = sniff_csv(path)
         needs = set(required.get(entity, set()))
         if spec.get("key"):
             needs.add(snake(spec["key"]))
+        if layout.source_map is not None:
+            needs |= {snake(c["source"]) for c in layout.source_map["entities"][name].get("columns") or []
+                      if c.get("column")}
         for column in sorted(needs - set(shape.columns)):
-            raise LandingError("required column is missing from the header", file=path, field=column)
+            raise LandingError(f"required column is missing from the header (the header has: "
+                               f"{', '.join(shape.header)})", file=path, field=column)
         planned.append((entity, shape))
-    if manifest.get("workflows"):
-        watch.note(inside_export(source, manifest["workflows"], named_in=manifest_path, field="workflows"))
+    if layout.workflows:
+        watch.note(inside_export(source, layout.workflows, named_in=layout.described_by, field="workflows"))
     return planned
 
 
 def land_extras(con: duckdb.DuckDBPyConnection, source: Path, batch: Batch,
                 watch: FileWatch | None = None) -> list[FileLoad]:
-    manifest = read_manifest(source)
-    name = manifest.get("workflows")
-    if not name:
+    """The workflows file, and the source map the export was read with (raw._source_map)."""
+    from clinic2zoho.mapping import source_map
+
+    layout = read_layout(source)
+    source_map.record_in_warehouse(con, layout.source_map, layout.source_map_path)
+    if not layout.workflows:
         return []
-    path = inside_export(source, name, named_in=source / MANIFEST, field="workflows")
+    path = inside_export(source, layout.workflows, named_in=layout.described_by, field="workflows")
     load = land_workflows(con, path, batch)
     if watch is not None:
         watch.verify(path)

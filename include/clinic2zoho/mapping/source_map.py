@@ -31,7 +31,8 @@ CLINIC_MODEL: dict[str, tuple[str, ...]] = {
     "referral_sources": ("referral_source_id", "name", "category"),
     "patients": ("patient_id", "clinic_id", "first_name", "last_name", "birth_date", "sex", "email", "phone",
                  "address_line", "city", "state", "postal_code", "status", "referral_source_id",
-                 "primary_provider_id", "created_at", "updated_at"),
+                 "primary_provider_id", "created_at", "updated_at", "email_opt_out", "sms_opt_out",
+                 "preferred_contact_method"),
     "appointments": ("appointment_id", "patient_id", "provider_id", "clinic_id", "visit_date", "start_time",
                      "end_time", "appointment_type", "reason", "outcome", "created_at", "updated_at"),
     "insurance_plans": ("plan_id", "patient_id", "priority", "carrier", "policy_number", "group_id",
@@ -57,6 +58,7 @@ COLUMN_KINDS: dict[str, str] = {
                                "submitted_at")},
     **{c: "amount" for c in ("amount_billed", "amount_paid", "balance")},
     "size_bytes": "integer",
+    **{c: "boolean" for c in ("email_opt_out", "sms_opt_out")},
 }
 
 PARSES = ("text", "date", "datetime", "amount", "boolean", "name")
@@ -246,18 +248,23 @@ SOURCE_MAP_TABLE = "raw._source_map"
 
 def record_in_warehouse(con: Any, doc: dict[str, Any] | None, path: Path | None) -> None:
     """What staging reads: one row per (entity, clinic column) with the landed column, the parse
-    rule and the value map. Replaced at every landing (no map: empty, staging reads raw as is)."""
+    rule and the value map (no landed column: the map leaves it out). Replaced at every landing
+    (no map: empty, staging reads raw as is)."""
     con.execute(f"CREATE OR REPLACE TABLE {SOURCE_MAP_TABLE} (entity VARCHAR, clinic_column VARCHAR, "
                 "part INTEGER, source_header VARCHAR, raw_column VARCHAR, parse VARCHAR, format VARCHAR, "
                 "value_map VARCHAR, source_map_file VARCHAR, source_map_hash VARCHAR)")
     if doc is None or path is None:
         return
     digest = file_hash(path)
-    rows = []
+    rows, filled = [], set()
     for col in mapped_columns(doc):
         for part, target in enumerate(col.columns):
+            filled.add((col.entity, target))
             rows.append((col.entity, target, part, col.source, col.raw_column, col.parse, col.format,
                          json.dumps(col.values, ensure_ascii=False) if col.values else None, path.name, digest))
+    for entity in doc["entities"]:  # every clinic column the map leaves out: NULL in staging
+        rows.extend((entity, column, 0, None, None, None, None, None, path.name, digest)
+                    for column in CLINIC_MODEL[entity] if (entity, column) not in filled)
     if rows:
         con.executemany(f"INSERT INTO {SOURCE_MAP_TABLE} VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?)", rows)
 
