@@ -161,6 +161,13 @@ def test_files_written_as_the_truth_claims(name, written, generic):
         vendor_manifest = json.loads((export / "manifest.json").read_text(encoding="utf-8"))
         for entry in truth["files"]:
             assert vendor_manifest["entities"][entry["entity"]] == {"file": entry["file"], "key": entry["key"]}
+        columns = {f["entity"]: f["columns"] for f in truth["files"]}
+        for custom in vendor_manifest["custom_objects"]:
+            assert columns[custom["entity"]][custom["key"]] == next(
+                o["key"] for o in manifest["custom_objects"] if o["entity"] == custom["entity"])
+        for relation in vendor_manifest["relations"]:
+            for side in ("left", "right"):
+                assert relation[side]["column"] in columns[relation["entity"]]
 
 
 @pytest.mark.parametrize("name", list(LAYOUTS))

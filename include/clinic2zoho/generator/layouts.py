@@ -11,11 +11,27 @@ German, UPPER_SNAKE), no manifest, date order and clock, delimiter, encoding, de
 currency symbols, names in one column, flags for a two-valued column, vendor codes for pick-lists,
 extra vendor columns, a dropped column, another column order.
 
-Every transformation can be undone from the truth alone: a reader applying `parse` and `values`
+Every transformation can be undone from the truth alone: a reader applying `parse` then `values`
 to the vendor's text gets the generic value back (dates as `YYYY-MM-DD`, datetimes as
 `YYYY-MM-DD HH:MM:SS`), except where the truth says `lossy`. A value the generic export holds
 that does not parse (a planted defect such as `1985-02-30`) is written unchanged and listed under
-`unparsed`, since a day-first reader may well read `13/07/1982` as a date.
+`unparsed` (no parse rule nor value map applies to it), since a day-first reader may well read
+`13/07/1982` as a date.
+
+The reader's rules (docs/source_map.md): `date`/`datetime` with `format` DMY | MDY | YMD (the
+order of day, month and year; any of `/ - .`, `T` or a space before the time, 12-hour clocks
+with AM/PM, seconds optional); `amount` with decimal_point (drop currency symbols and `,`) or
+decimal_comma (drop symbols and `.`, `,` is the point); `name` with last_first (split at the first
+", ") or first_last (split at the first space; see `split_name`); `boolean` carries no format: the
+column's `values` say which vendor text means `true` and `false` (or, for providers' status
+written as a flag, `active` and `inactive`). `values` are keyed by the vendor's text as written
+(no column has both a value map and a date, amount or name rule); a value not in the map is the
+clinic's value as is. `lossy_rows` lists the records a lossy column cannot carry; its other
+records round-trip exactly.
+
+Layouts with a manifest (`Layout.manifest`) write the generic manifest naming the vendor's files
+and key headers; the others write none, so what only the manifest says (time zone, document URL
+base, custom objects, relations) is in the truth's `metadata` for a bench to compare with.
 
 truth.json:
 ```
@@ -28,7 +44,8 @@ truth.json:
             "values": {header: {vendor value: clinic value}},
             "dropped": [clinic columns the layout does not carry],
             "lossy": {header: why}, "lossy_rows": {header: [record numbers]},
-            "unparsed": {header: [record numbers]}, "malformed": [record numbers]}]}
+            "unparsed": {header: [record numbers]}, "malformed": [record numbers],
+            "cells", "changed_cells"}]}
 ```
 Record numbers count data records from 1 (the header is not one), as `_source_row` does.
 """
@@ -566,6 +583,27 @@ class _FileWriter:
 
 # ---------------------------------------------------------------------------------------------
 
+def _write_vendor_manifest(manifest: dict, files: list[dict], spec: Layout, path: Path) -> None:
+    """The generic manifest naming the vendor's files, key headers and, in custom objects and
+    relations, the headers the vendor writes for the columns they name."""
+    by_entity = {f["entity"]: f for f in files}
+
+    def header_of(entity: str, column: str) -> str:
+        columns = by_entity[entity]["columns"] if entity in by_entity else {}
+        return next((h for h, c in columns.items() if c == column), column)
+
+    vendor = {k: v for k, v in manifest.items() if k not in ("entities", "encoding")}
+    vendor["encoding"] = spec.encoding
+    vendor["entities"] = {f["entity"]: {"file": f["file"], "key": f["key"]} for f in files}
+    vendor["custom_objects"] = [{**o, "key": header_of(o["entity"], o["key"])}
+                                for o in manifest.get("custom_objects", [])]
+    vendor["relations"] = [{**r, **{side: {**r[side], "column": header_of(r["entity"], r[side]["column"])}
+                                    for side in ("left", "right") if side in r}}
+                           for r in manifest.get("relations", [])]
+    vendor["workflows"] = "workflows.json"
+    path.write_text(json.dumps(vendor, indent=2, ensure_ascii=False), encoding="utf-8")
+
+
 def write_layout(generic_export: Path, layout: str, out: Path) -> Path:
     """Write the generic export at `generic_export` (the folder holding manifest.json) in vendor
     layout `layout` (a name in LAYOUTS) to `out/export/`, and its ground truth to `out/truth.json`.
@@ -617,12 +655,7 @@ def write_layout(generic_export: Path, layout: str, out: Path) -> Path:
     if (generic_export / workflows).is_file():
         shutil.copyfile(generic_export / workflows, export / "workflows.json")
     if spec.manifest:
-        vendor_manifest = {k: v for k, v in manifest.items() if k not in ("entities", "encoding")}
-        vendor_manifest["encoding"] = spec.encoding
-        vendor_manifest["entities"] = {f["entity"]: {"file": f["file"], "key": f["key"]} for f in files}
-        vendor_manifest["workflows"] = "workflows.json"
-        (export / "manifest.json").write_text(json.dumps(vendor_manifest, indent=2, ensure_ascii=False),
-                                              encoding="utf-8")
+        _write_vendor_manifest(manifest, files, spec, export / "manifest.json")
 
     metadata_keys = ("clinic_name", "timezone", "document_url_base", "exported_at", "custom_objects", "relations")
     truth = {
