@@ -268,3 +268,30 @@ def test_the_same_input_gives_the_same_bytes(generic, written, tmp_path):
     again = write_layout(generic, "german", tmp_path / "again")
     for path in export.glob("*.csv"):
         assert (again / path.name).read_bytes() == path.read_bytes()
+
+
+def test_a_character_the_encoding_cannot_hold_is_lossy_for_that_record_only(generic, tmp_path):
+    copy = tmp_path / "generic"
+    shutil.copytree(generic, copy)
+    path = copy / "patients.csv"
+    with open(path, encoding="utf-8", newline="") as fh:
+        rows = list(csv.reader(fh))
+    rows[3][rows[0].index("first_name")] = "Łucja"  # Ł is not in cp1252
+    with open(path, "w", encoding="utf-8", newline="") as fh:
+        csv.writer(fh, lineterminator="\n").writerows(rows)
+    export = write_layout(copy, "german", tmp_path / "german")
+    truth = json.loads((tmp_path / "german" / "truth.json").read_text(encoding="utf-8"))
+    patients = next(f for f in truth["files"] if f["entity"] == "patients")
+    assert "cp1252" in patients["lossy"]["Vorname"] and patients["lossy_rows"]["Vorname"] == [3]
+    written_rows = _vendor_rows(export, patients)
+    assert written_rows[3][written_rows[0].index("Vorname")] == "?ucja"
+
+
+def test_generate_command_writes_a_layout_beside_the_export(tmp_path, capsys):
+    from clinic2zoho.cli import main
+
+    assert main(["generate", "--patients", "20", "--seed", "5", "--out", str(tmp_path), "--no-files",
+                 "--layout", "abbreviated"]) == 0
+    assert (tmp_path / "layouts" / "abbreviated" / "truth.json").is_file()
+    assert (tmp_path / "layouts" / "abbreviated" / "export" / "PT.csv").is_file()
+    assert "layout abbreviated:" in capsys.readouterr().out
