@@ -62,6 +62,24 @@ from datetime import date, datetime
 from pathlib import Path
 from typing import Callable
 
+from clinic2zoho.generator.vendor_vocabulary import (
+    ABBR_FILES,
+    ABBR_HEADERS,
+    CAMEL_FILES,
+    CAMEL_HEADERS,
+    GERMAN_FILES,
+    GERMAN_HEADERS,
+    SNAKE_HEADERS,
+    TITLE_FILES,
+    TITLE_HEADERS,
+    abbreviated_style,
+    camel_style,
+    german_style,
+    snake_file_name,
+    title_style,
+    upper_style,
+)
+
 __all__ = ["LAYOUTS", "Layout", "column_kind", "split_name", "write_layout"]
 
 # ---------------------------------------------------------------------------------------------
@@ -114,41 +132,6 @@ def _parse_datetime(text: str) -> datetime | None:
 
 
 # ---------------------------------------------------------------------------------------------
-# Header styles: the fallback for a column a layout's dictionary does not name.
-
-def _words(column: str) -> list[str]:
-    return [w for w in column.split("_") if w]
-
-
-def _title(column: str) -> str:
-    return " ".join("ID" if w == "id" else w.capitalize() for w in _words(column))
-
-
-def _camel(column: str) -> str:
-    words = _words(column)
-    return words[0] + "".join("Id" if w == "id" else w.capitalize() for w in words[1:]) if words else column
-
-
-_ABBREVIATIONS = {"patient": "PT", "provider": "PROV", "appointment": "APPT", "number": "NO",
-                  "date": "DT", "address": "ADDR", "description": "DESC", "referral": "REF",
-                  "source": "SRC", "program": "PGM", "amount": "AMT", "insurance": "INS",
-                  "coordinator": "COORD", "primary": "PRI", "created": "CRT", "updated": "UPD"}
-
-
-def _abbreviated(column: str) -> str:
-    return "_".join(_ABBREVIATIONS.get(w, w.upper()) for w in _words(column))
-
-
-def _german(column: str) -> str:
-    # no dictionary entry: a vendor's German export keeps such a column's technical name, capitalised
-    return "-".join(w.capitalize() for w in _words(column))
-
-
-def _upper(column: str) -> str:
-    return column.upper()
-
-
-# ---------------------------------------------------------------------------------------------
 # The layouts.
 
 @dataclass(frozen=True)
@@ -195,108 +178,13 @@ class Layout:
         return self.files.get(entity) or self.file_style(entity)
 
 
-_TITLE_HEADERS = {
-    "patient_id": "Patient ID", "clinic_id": "Clinic ID", "provider_id": "Provider ID",
-    "first_name": "First Name", "last_name": "Last Name", "birth_date": "DOB", "sex": "Gender",
-    "email": "Email Address", "patients.phone": "Mobile Phone", "phone": "Phone",
-    "address_line": "Street Address", "postal_code": "Zip Code", "status": "Status",
-    "referral_source_id": "Referral Source", "primary_provider_id": "Primary Provider",
-    "created_at": "Created", "updated_at": "Last Modified", "appointment_id": "Appt ID",
-    "visit_date": "Appt Date", "start_time": "Start", "end_time": "End", "appointment_type": "Visit Type",
-    "reason": "Reason for Visit", "outcome": "Appt Status", "npi": "NPI",
-    "plan_id": "Policy Record ID", "carrier": "Insurance Carrier", "policy_number": "Policy #",
-    "group_id": "Group #", "claim_id": "Claim #", "cpt_code": "CPT", "amount_billed": "Billed",
-    "amount_paid": "Paid", "balance": "Balance Due", "note_id": "Note ID", "content": "Note Text",
-    "document_id": "Document ID", "file_path": "File Path", "size_bytes": "File Size",
-    "email_opt_out": "No Email", "sms_opt_out": "No Text Messages", "preferred_contact_method": "Preferred Contact",
-}
-_TITLE_FILES = {
-    "clinics": "Locations.csv", "providers": "Staff.csv", "referral_sources": "Referral Sources.csv",
-    "patients": "PatientList.csv", "appointments": "Appointments Export.csv",
-    "insurance_plans": "Insurance Policies.csv", "claims": "Billing Claims.csv",
-    "treatments": "Procedures Performed.csv", "clinical_notes": "Chart Notes.csv",
-    "documents": "Document Index.csv", "care_programs": "Care Programs.csv",
-    "program_enrollments": "Program Members.csv",
-}
-
-_CAMEL_HEADERS = {"birth_date": "dateOfBirth", "sex": "gender", "email": "emailAddress",
-                  "phone": "phoneNumber", "postal_code": "postcode", "address_line": "street",
-                  "visit_date": "appointmentDate", "start_time": "startDateTime", "end_time": "endDateTime",
-                  "outcome": "attendance", "created_at": "createdOn", "updated_at": "modifiedOn",
-                  "content": "noteBody", "file_path": "attachmentPath"}
-_CAMEL_FILES = {"patients": "patients_export.csv", "appointments": "bookings.csv",
-                "providers": "practitioners.csv", "clinics": "sites.csv", "clinical_notes": "consultNotes.csv",
-                "documents": "attachments.csv", "insurance_plans": "healthFunds.csv", "claims": "invoices.csv"}
-
-_ABBR_HEADERS = {"patient_id": "PT_ID", "first_name": "FNAME", "last_name": "LNAME", "birth_date": "DOB",
-                 "sex": "SEX", "email": "EMAIL", "phone": "PH", "postal_code": "ZIP", "address_line": "ADDR1",
-                 "city": "CITY", "state": "ST", "status": "STAT", "appointment_id": "APPT_ID",
-                 "visit_date": "APPT_DT", "start_time": "APPT_START", "end_time": "APPT_END",
-                 "appointment_type": "APPT_TYP", "outcome": "APPT_OUTCM", "provider_id": "PROV_ID",
-                 "clinic_id": "LOC_ID", "primary_provider_id": "PCP_ID", "referral_source_id": "REF_SRC",
-                 "created_at": "CRT_DTTM", "updated_at": "UPD_DTTM", "claim_id": "CLM_NO",
-                 "amount_billed": "CHG_AMT", "amount_paid": "PMT_AMT", "balance": "BAL_AMT",
-                 "providers.full_name": "PROV_NAME", "email_opt_out": "EML_OPTOUT", "sms_opt_out": "SMS_OPTOUT",
-                 "preferred_contact_method": "PREF_CONTACT"}
-_ABBR_FILES = {"patients": "PT.csv", "appointments": "APPT.csv", "providers": "PROV.csv", "clinics": "LOC.csv",
-               "claims": "CLM.csv", "treatments": "PROC.csv", "clinical_notes": "NOTES.csv",
-               "documents": "DOCS.csv", "insurance_plans": "INS.csv", "referral_sources": "REFSRC.csv",
-               "care_programs": "PGM.csv", "program_enrollments": "PGM_MBR.csv"}
-
-_GERMAN_HEADERS = {
-    "patient_id": "Patienten-Nr", "clinic_id": "Praxis-Nr", "provider_id": "Behandler-Nr",
-    "first_name": "Vorname", "last_name": "Nachname", "birth_date": "Geburtsdatum", "sex": "Geschlecht",
-    "email": "E-Mail", "phone": "Telefon", "address_line": "Straße", "city": "Ort", "state": "Bundesland",
-    "postal_code": "PLZ", "status": "Status", "referral_source_id": "Zuweiser-Nr",
-    "primary_provider_id": "Hausarzt-Nr", "created_at": "Angelegt am", "updated_at": "Geändert am",
-    "appointment_id": "Termin-Nr", "visit_date": "Termindatum", "start_time": "Beginn", "end_time": "Ende",
-    "appointment_type": "Terminart", "reason": "Anlass", "outcome": "Terminstatus",
-    "name": "Bezeichnung", "website": "Webseite", "specialty": "Fachrichtung", "npi": "Arztnummer",
-    "category": "Kategorie", "referral_sources.name": "Zuweiser", "plan_id": "Versicherungs-Nr",
-    "priority": "Rang", "carrier": "Kostenträger", "policy_number": "Versichertennummer",
-    "group_id": "Gruppen-Nr", "coverage_type": "Tarif", "subscriber_name": "Hauptversicherter",
-    "effective_date": "Gültig ab", "termination_date": "Gültig bis", "claim_id": "Rechnungs-Nr",
-    "service_date": "Leistungsdatum", "cpt_code": "Leistungsziffer",
-    "amount_billed": "Betrag", "amount_paid": "Bezahlt", "balance": "Offen", "payer": "Zahler",
-    "submitted_at": "Eingereicht am", "treatment_id": "Leistungs-Nr", "code_system": "Katalog",
-    "code": "Ziffer", "description": "Beschreibung", "treatment_date": "Behandlungsdatum",
-    "treatments.outcome": "Ergebnis", "note_id": "Notiz-Nr", "note_date": "Notiz vom", "note_type": "Notizart",
-    "content_format": "Textformat", "content": "Text", "document_id": "Dokument-Nr", "file_name": "Dateiname",
-    "file_path": "Dateipfad", "mime_type": "Dateityp", "size_bytes": "Größe (Bytes)",
-    "document_type": "Dokumentart", "program_id": "Programm-Nr", "start_date": "Startdatum",
-    "coordinator_provider_id": "Koordinator-Nr", "enrollment_id": "Teilnahme-Nr", "enrolled_on": "Eingeschrieben am",
-    "role": "Rolle", "care_programs.name": "Programm", "clinics.name": "Praxis",
-    "email_opt_out": "Keine E-Mails", "sms_opt_out": "Keine SMS", "preferred_contact_method": "Bevorzugter Kontakt",
-}
-_GERMAN_FILES = {
-    "clinics": "Praxen.csv", "providers": "Behandler.csv", "referral_sources": "Zuweiser.csv",
-    "patients": "Patienten.csv", "appointments": "Termine.csv", "insurance_plans": "Versicherungen.csv",
-    "claims": "Rechnungen.csv", "treatments": "Leistungen.csv", "clinical_notes": "Notizen.csv",
-    "documents": "Dokumente.csv", "care_programs": "Programme.csv", "program_enrollments": "Programmteilnahmen.csv",
-}
-
-_SNAKE_HEADERS = {"patient_id": "PATIENT_NUMBER", "provider_id": "PROVIDER_NUMBER", "clinic_id": "SITE_NUMBER",
-                  "appointment_id": "APPOINTMENT_NUMBER", "birth_date": "DATE_OF_BIRTH", "sex": "GENDER_CODE",
-                  "phone": "PHONE_NUMBER", "email": "EMAIL_ADDRESS", "postal_code": "POSTAL_CODE",
-                  "visit_date": "APPOINTMENT_DATE", "start_time": "START_DATETIME", "end_time": "END_DATETIME",
-                  "created_at": "CREATED_TIMESTAMP", "updated_at": "UPDATED_TIMESTAMP"}
-
-
-def _snake_file(entity: str) -> str:
-    short = {"patients": "pat", "appointments": "appt", "providers": "prov", "clinics": "site",
-             "referral_sources": "refsrc", "insurance_plans": "ins", "claims": "clm", "treatments": "proc",
-             "clinical_notes": "note", "documents": "doc", "care_programs": "pgm",
-             "program_enrollments": "pgm_mbr"}.get(entity, entity)
-    return f"export_{short}_2024.csv"
-
-
 _LAYOUT_LIST = [
     Layout(
         name="title_case",
         description="Title Case headers with spaces, other file names, no manifest, US dates "
                     "MM/DD/YYYY and 12-hour clock, UTF-8 with BOM, CRLF",
-        header_style=_title, headers=_TITLE_HEADERS,
-        file_style=lambda e: _title(e).replace(" ", "") + ".csv", files=_TITLE_FILES,
+        header_style=title_style, headers=TITLE_HEADERS,
+        file_style=lambda e: title_style(e).replace(" ", "") + ".csv", files=TITLE_FILES,
         encoding="utf-8-sig", lineterminator="\r\n", date_order="MDY",
         date_format="%m/%d/%Y", datetime_format="%m/%d/%Y %I:%M %p",
         booleans=("Yes", "No"), values={"sex": {"M": "Male", "F": "Female"}},
@@ -305,8 +193,8 @@ _LAYOUT_LIST = [
         name="camel_case",
         description="camelCase headers in alphabetical order, no manifest, day-first DD/MM/YYYY HH:MM, "
                     "extra vendor columns",
-        header_style=_camel, headers=_CAMEL_HEADERS,
-        file_style=lambda e: _camel(e) + ".csv", files=_CAMEL_FILES,
+        header_style=camel_style, headers=CAMEL_HEADERS,
+        file_style=lambda e: camel_style(e) + ".csv", files=CAMEL_FILES,
         date_order="DMY", date_format="%d/%m/%Y", datetime_format="%d/%m/%Y %H:%M",
         booleans=("1", "0"), values={"sex": {"M": "male", "F": "female"}},
         extras={
@@ -323,8 +211,8 @@ _LAYOUT_LIST = [
         description="abbreviated upper-case headers (PT_ID, DOB, PH, ZIP), one name column "
                     "'Last, First', Y/N flag for providers' status, vendor codes for pick-lists, "
                     "no manifest, MM/DD/YYYY, a dropped column, CRLF",
-        header_style=_abbreviated, headers=_ABBR_HEADERS,
-        file_style=lambda e: _abbreviated(e) + ".csv", files=_ABBR_FILES,
+        header_style=abbreviated_style, headers=ABBR_HEADERS,
+        file_style=lambda e: abbreviated_style(e) + ".csv", files=ABBR_FILES,
         lineterminator="\r\n", date_order="MDY", date_format="%m/%d/%Y", datetime_format="%m/%d/%Y %H:%M",
         name_column="last_first", name_header="PT_NAME", flags=("Y", "N"), flag_header="ACTIVE_YN",
         booleans=("Y", "N"),
@@ -339,8 +227,8 @@ _LAYOUT_LIST = [
         name="german",
         description="German headers and file names, ';' delimiter, decimal commas with '.' thousands, "
                     "cp1252, DD.MM.YYYY, German pick-list values, no manifest, CRLF",
-        header_style=_german, headers=_GERMAN_HEADERS,
-        file_style=lambda e: _german(e) + ".csv", files=_GERMAN_FILES,
+        header_style=german_style, headers=GERMAN_HEADERS,
+        file_style=lambda e: german_style(e) + ".csv", files=GERMAN_FILES,
         delimiter=";", encoding="cp1252", lineterminator="\r\n", date_order="DMY",
         date_format="%d.%m.%Y", datetime_format="%d.%m.%Y %H:%M", decimal="decimal_comma", thousands=".",
         booleans=("ja", "nein"),
@@ -356,8 +244,8 @@ _LAYOUT_LIST = [
         name="one_name_column",
         description="one 'Full Name' column 'First Last', currency amounts '$1,234.50', Yes/No flag, "
                     "tab-delimited, MM/DD/YYYY, a manifest naming its own files",
-        header_style=_title, headers=_TITLE_HEADERS,
-        file_style=lambda e: _title(e) + ".txt", files={},
+        header_style=title_style, headers=TITLE_HEADERS,
+        file_style=lambda e: title_style(e) + ".txt", files={},
         manifest=True, delimiter="\t", date_order="MDY", date_format="%m/%d/%Y",
         datetime_format="%m/%d/%Y %H:%M:%S", thousands=",", currency="$",
         name_column="first_last", name_header="Full Name", flags=("Yes", "No"), flag_header="Active",
@@ -367,7 +255,7 @@ _LAYOUT_LIST = [
         name="upper_snake",
         description="UPPER_SNAKE headers, file names like export_pat_2024.csv, no manifest, ISO "
                     "datetimes with T and seconds, T/F flag, extra columns, pipe-delimited",
-        header_style=_upper, headers=_SNAKE_HEADERS, file_style=_snake_file, files={},
+        header_style=upper_style, headers=SNAKE_HEADERS, file_style=snake_file_name, files={},
         delimiter="|", date_order="YMD", date_format="%Y-%m-%d", datetime_format="%Y-%m-%dT%H:%M:%S",
         flags=("T", "F"), flag_header="IS_ACTIVE", booleans=("T", "F"),
         values={"outcome": {"completed": "COMPLETED", "no-show": "NO_SHOW", "cancelled": "CANCELLED",
