@@ -119,6 +119,12 @@ def test_layouts_are_at_least_six_and_named_stably():
         write_layout(Path("."), "no_such_layout", Path("."))
 
 
+def test_the_generic_export_is_never_overwritten(generic):
+    with pytest.raises(ValueError, match="would replace the generic export"):
+        write_layout(generic, "german", generic.parent)
+    assert (generic / "manifest.json").is_file()
+
+
 @pytest.mark.parametrize("name", list(LAYOUTS))
 def test_files_written_as_the_truth_claims(name, written, generic):
     export, truth = written[name]

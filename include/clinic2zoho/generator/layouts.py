@@ -510,6 +510,9 @@ def write_layout(generic_export: Path, layout: str, out: Path) -> Path:
     source_encoding = manifest.get("encoding", "utf-8")
     out = Path(out)
     export = out / "export"
+    source = generic_export.resolve()
+    if export.resolve() == source or export.resolve() in source.parents:
+        raise ValueError(f"{export} would replace the generic export it is written from: choose another out folder")
     if export.exists():
         shutil.rmtree(export)
     export.mkdir(parents=True)
