@@ -16,6 +16,7 @@ from pathlib import Path
 import yaml
 
 from clinic2zoho.mapping import files, seeds
+from clinic2zoho.mapping.source_map import read_source_map, source_map_files
 
 RECONFIRM = "clinic2zoho confirm --by NAME"
 
@@ -33,8 +34,10 @@ class Confirmation:
 
 
 def tracked_files(dbt_dir: Path) -> list[Path]:
-    """Everything the confirmation covers, sorted: mapping files, seeds, models, macros, tests."""
+    """Everything the confirmation covers, sorted: mapping files and source maps, seeds, models,
+    macros, tests."""
     found: list[Path] = list(files.mapping_files(dbt_dir))
+    found += list(source_map_files(dbt_dir))  # the exports' source maps (docs/source_map.md)
     for folder, patterns in (("seeds", ("*.csv", "*.yml")), ("models", ("*.sql", "*.yml")),
                              ("macros", ("*.sql", "*.yml")), ("tests", ("*.sql", "*.yml"))):
         base = dbt_dir / folder
@@ -71,6 +74,8 @@ def confirm(by: str, dbt_dir: Path | None = None, now: datetime | None = None) -
         raise MappingNotConfirmed(f"no mapping file in {files.mapping_dir(dbt_dir)}: run `clinic2zoho propose` first")
     for path in mappings:
         files.read_mapping(path)  # refuse to confirm a file that cannot be read
+    for path in source_map_files(dbt_dir):
+        read_source_map(path)
     # the seeds dbt reads (value maps, pick-lists, extra columns) are written from the files
     # first, so the hash covers what the models will read
     seeds.write_seeds(dbt_dir)

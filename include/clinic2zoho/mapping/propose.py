@@ -152,7 +152,7 @@ class Proposer:
         """The entity whose key this column holds, if any (checked on the values)."""
         if col.inferred_type not in {"uuid", "text", "integer", "url"} or col.non_null == 0:
             return None
-        table = self.profiles[entity].table
+        table = self.profiles[entity].relation
         col_words = words(col.name)
         best = None
         for other, key in self.keys.items():
@@ -167,7 +167,7 @@ class Proposer:
             parent_cols = [key] + [c.name for c in self.profiles[other].columns
                                    if c.name != key and c.distinct == c.non_null == self.profiles[other].rows > 0
                                    and any(w in ("id", "npi", "number", "identifier", "code") for w in words(c.name).split())]
-            shares = [(key_overlap(self.con, table, col.name, self.profiles[other].table, pc), pc) for pc in parent_cols]
+            shares = [(key_overlap(self.con, table, col.name, self.profiles[other].relation, pc), pc) for pc in parent_cols]
             share, parent_col = max(shares)
             if share >= FK_OVERLAP and (best is None or share > best[1] or (named and share == best[1])):
                 best = (other, share, parent_col)
@@ -276,7 +276,7 @@ class Proposer:
         return self._new(col, module, name, spec, 0.8, [reason, f"no lookup to {target_module} on {module.api_name}: a new one"])
 
     def _value_list(self, entity: str, column: str) -> list[tuple[str, int]]:
-        table = self.profiles[entity].table
+        table = self.profiles[entity].relation
         rows = self.con.execute(
             f'select cast("{column}" as varchar) v, count(*) n from {table} where "{column}" is not null group by v order by v'
         ).fetchall()

@@ -20,7 +20,6 @@ from clinic2zoho.landing.names import snake
 
 VERSION = 1
 PRESETS = ("generic",)
-SOURCES_DIR = "sources"
 
 # The clinic model's contract: the generic layout (docs/generic_export.md), entity -> columns.
 # The staging models stg_generic__* read exactly these (tests/mapping/test_source_map.py checks).
@@ -95,7 +94,12 @@ def export_name(source: Path | str) -> str:
 def sources_dir(dbt_dir: Path | None = None) -> Path:
     from clinic2zoho.mapping.files import mapping_dir
 
-    return mapping_dir(dbt_dir) / SOURCES_DIR
+    return mapping_dir(dbt_dir) / "sources"
+
+
+def source_map_files(dbt_dir: Path | None = None) -> list[Path]:
+    folder = sources_dir(dbt_dir)
+    return sorted(folder.glob("*.yml")) if folder.is_dir() else []
 
 
 def source_map_path(export: str, dbt_dir: Path | None = None) -> Path:
