@@ -158,7 +158,8 @@ def write_vendor_layout(generic: Path, out: Path) -> dict:
 def _table(con: duckdb.DuckDBPyConnection, table: str, key: str) -> tuple[list[str], list[tuple]]:
     columns = [r[0] for r in con.execute(f"describe zoho.{table}").fetchall() if r[0] not in LINEAGE]
     quoted = ", ".join(f'"{c}"' for c in columns)
-    return columns, con.execute(f'select {quoted} from zoho.{table} order by {', '.join(f'"{k}"' for k in key.split(', '))}').fetchall()
+    order = ", ".join(f'"{k}"' for k in key.split(", "))
+    return columns, con.execute(f"select {quoted} from zoho.{table} order by {order}").fetchall()
 
 
 @pytest.fixture(scope="module")
