@@ -38,7 +38,8 @@
     {%- set fhir_id = "json_extract_string(resource, '$.id')" -%}
     {{ return([
         {'format': 'generic', 'entity': 'patients', 'key': 'patient_id', 'fields': [
-            ('birth_date', 'date'), ('created_at', 'timestamp'), ('updated_at', 'timestamp')]},
+            ('birth_date', 'date'), ('created_at', 'timestamp'), ('updated_at', 'timestamp'),
+            ('email_opt_out', 'boolean'), ('sms_opt_out', 'boolean')]},
         {'format': 'generic', 'entity': 'appointments', 'key': 'appointment_id', 'fields': [
             ('visit_date', 'date'), ('start_time', 'timestamp'), ('end_time', 'timestamp'),
             ('created_at', 'timestamp')]},

@@ -65,6 +65,7 @@ def _staging_parses(path) -> tuple[tuple[str, str], str, set[tuple[str, str]]]:
     env = jinja2.Environment(undefined=jinja2.StrictUndefined)
     env.globals.update(
         source_or_empty=lambda fmt, table, columns: seen.update(source=(fmt, table)) or "src",
+        mapped_source=lambda fmt, table, columns: seen.update(source=(fmt, table)) or "src",
         fhir_resources=lambda table: seen.update(source=("fhir", table)) or "src",
         latest_version=lambda key: seen.update(key=FHIR_ID if key == "resource_id" else key) or "",
         local_to_instant=lambda expr: parse_as(expr, "timestamp"),

@@ -47,6 +47,11 @@ select
     lower(trim(referral_sources.referral_source_name)) as referral_source_value,
     unioned.primary_provider_id,
     unioned.created_at,
+    -- communication consent (null: the export does not say); the method is the key of
+    -- contact_method_map
+    unioned.email_opt_out,
+    unioned.sms_opt_out,
+    nullif(lower(trim(unioned.preferred_contact_method)), '') as contact_method_value,
     visits.patient_id is not null as has_visits,
     patient_merges.surviving_patient_id,
     coalesce(status_map.Patient_Status, unioned.patient_status) as zoho_patient_status,

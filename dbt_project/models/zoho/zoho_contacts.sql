@@ -2,6 +2,8 @@
 -- as archived Contacts (Patient_Status and the Archived checkbox), never dropped. The referral source
 -- goes to the Referral_Source pick-list through the referral_source_map seed. Patients sharing an
 -- e-mail: one holds it in Email, the others get it in Secondary_Email (int_patient_email_holders).
+-- Communication consent: Zoho's Email_Opt_Out, the custom SMS_Opt_Out checkbox and the
+-- Preferred_Contact_Method pick-list through the contact_method_map seed (empty when unmapped).
 with
 
 patients as (
@@ -26,9 +28,14 @@ select
     patients.zoho_patient_status as Patient_Status,
     {{ zoho_date('patients.deceased_date') }} as Date_of_Death,
     patients.is_archived as Archived,
-    referral_map.Referral_Source
+    referral_map.Referral_Source,
+    patients.email_opt_out as Email_Opt_Out,
+    patients.sms_opt_out as SMS_Opt_Out,
+    contact_methods.Preferred_Contact_Method
 {{ clinic_extra_columns('patients') }}
 from patients
 left join {{ ref('zoho_accounts') }} as clinic_accounts on patients.clinic_id = clinic_accounts.Clinic_Account_Id
 left join {{ ref('referral_source_map') }} as referral_map on patients.referral_source_value = referral_map.source_value
+left join {{ ref('contact_method_map') }} as contact_methods
+    on patients.contact_method_value = contact_methods.source_method
 left join {{ ref('int_patient_email_holders') }} as email_holders on patients.patient_id = email_holders.patient_id

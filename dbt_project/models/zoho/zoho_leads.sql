@@ -11,9 +11,14 @@ select
     patients.phone as Phone,
     patients.zoho_lead_status as Lead_Status,
     patients.zoho_patient_status as Patient_Status,
-    referral_map.Referral_Source
+    referral_map.Referral_Source,
+    patients.email_opt_out as Email_Opt_Out,
+    patients.sms_opt_out as SMS_Opt_Out,
+    contact_methods.Preferred_Contact_Method
 {{ clinic_extra_columns('patients') }}
 from {{ ref('int_patients') }} as patients
 left join {{ ref('referral_source_map') }} as referral_map on patients.referral_source_value = referral_map.source_value
+left join {{ ref('contact_method_map') }} as contact_methods
+    on patients.contact_method_value = contact_methods.source_method
 left join {{ ref('int_patient_email_holders') }} as email_holders on patients.patient_id = email_holders.patient_id
 where patients.exclusion_rule is null and patients.zoho_module = 'Leads'

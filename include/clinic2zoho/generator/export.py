@@ -19,6 +19,7 @@ from pathlib import Path
 import numpy as np
 
 from clinic2zoho.generator import content, pools
+from clinic2zoho.generator.consent import consent_columns
 from clinic2zoho.generator.model import (
     DuplicatePair,
     GeneratedExport,
@@ -41,7 +42,8 @@ COLUMNS: dict[str, list[str]] = {
     "referral_sources": ["referral_source_id", "name", "category"],
     "patients": ["patient_id", "clinic_id", "first_name", "last_name", "birth_date", "sex", "email",
                  "phone", "address_line", "city", "state", "postal_code", "status",
-                 "referral_source_id", "primary_provider_id", "created_at", "updated_at"],
+                 "referral_source_id", "primary_provider_id", "created_at", "updated_at",
+                 "email_opt_out", "sms_opt_out", "preferred_contact_method"],
     "appointments": ["appointment_id", "patient_id", "provider_id", "clinic_id", "visit_date",
                      "start_time", "end_time", "appointment_type", "reason", "outcome", "created_at",
                      "updated_at"],
@@ -325,6 +327,8 @@ class _Generator:
             "primary_provider_id": [prov.ids[p] if h else "" for p, h in zip(primary.tolist(), has_primary.tolist())],
             "created_at": _dt(created, rng.integers(7 * 60, 19 * 60, n)),
             "updated_at": _dt(updated, rng.integers(7 * 60, 19 * 60, n)),
+            # drawn from a stream of their own: the columns above stay the same for a seed
+            **consent_columns(self.rng(3, chunk), has_email, has_phone),
         }
         pids = pcols["patient_id"]
 

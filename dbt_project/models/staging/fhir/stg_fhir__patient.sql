@@ -27,6 +27,12 @@ renamed as (
             when resource ->> '$.active' = 'false' then 'Inactive'
             else 'Active'
         end as patient_status,
+        -- FHIR R4 has no opt-out element (consent lives in Consent resources, not exported here):
+        -- unknown. The preferred channel is the telecom ranked 1 (ContactPoint.rank, 1 = highest).
+        cast(null as boolean) as email_opt_out,
+        cast(null as boolean) as sms_opt_out,
+        list_filter(json_extract(resource, '$.telecom[*]'), lambda t: t ->> 'rank' = '1')[1] ->> 'system'
+            as preferred_contact_method,
         'fhir' as source_format,
         _source_file,
         _source_row,

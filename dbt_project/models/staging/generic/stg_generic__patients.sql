@@ -6,7 +6,8 @@ source as (
         {{ mapped_source('generic', 'patients', [
             'patient_id', 'clinic_id', 'first_name', 'last_name', 'birth_date', 'sex',
             'email', 'phone', 'address_line', 'city', 'state', 'postal_code', 'status',
-            'referral_source_id', 'primary_provider_id', 'created_at', 'updated_at'
+            'referral_source_id', 'primary_provider_id', 'created_at', 'updated_at',
+            'email_opt_out', 'sms_opt_out', 'preferred_contact_method'
         ]) }}
 ),
 
@@ -30,6 +31,9 @@ renamed as (
         primary_provider_id,
         {{ local_to_instant('created_at') }} as created_at,
         {{ local_to_instant('updated_at') }} as updated_at,
+        {{ parse_as('email_opt_out', 'boolean') }} as email_opt_out,
+        {{ parse_as('sms_opt_out', 'boolean') }} as sms_opt_out,
+        nullif(trim(preferred_contact_method), '') as preferred_contact_method,
         'generic' as source_format,
         _source_file,
         _source_row,

@@ -23,6 +23,10 @@ renamed as (
         {{ parse_as('deathdate', 'date') }} as deceased_date,
         -- Synthea has no patient status: a death date makes the patient Deceased
         case when deathdate is not null then 'Deceased' else 'Active' end as patient_status,
+        -- Synthea carries no communication consent: unknown, never assumed
+        cast(null as boolean) as email_opt_out,
+        cast(null as boolean) as sms_opt_out,
+        cast(null as varchar) as preferred_contact_method,
         'synthea' as source_format,
         _source_file,
         _source_row,
