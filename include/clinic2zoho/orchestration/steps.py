@@ -6,6 +6,7 @@ Every function here that writes the warehouse must run alone on it (the DAGs put
 from __future__ import annotations
 
 import json
+import logging
 from dataclasses import dataclass
 from datetime import datetime, timezone
 from pathlib import Path
@@ -17,6 +18,7 @@ from clinic2zoho.loader.estimate import PlanLimits, estimate
 from clinic2zoho.loader.plan import LoadPlan, plan_from_manifest
 from clinic2zoho.loader.source import TableSource
 
+log = logging.getLogger(__name__)
 FILE_VARS = ("provider_email_overrides_file", "patient_merges_file", "patient_distinct_file")
 # The decisions on duplicate patients that `clinic2zoho resolve-duplicates` records in the work
 # folder: used when the run names no file of its own.
@@ -30,16 +32,24 @@ def _warehouse(warehouse: Path | str | None) -> Path:
 def land_source(source: str, fmt: str, *, clinic_timezone: str = "", warehouse: Path | str | None = None,
                 document_url_base: str = "", **file_vars: str) -> dict[str, Any]:
     """Land the export into raw.* and work out the dbt vars of the run (time zone and document base
-    URL from the generic manifest unless given; the clinic's CSV inputs as absolute paths, since dbt runs in a
-    copy of the project folder; the work folder's duplicate decisions unless files are given)."""
+    URL from the generic manifest unless given, a zone named by neither proposed from the landed
+    patients' addresses, with its reason; the clinic's CSV inputs as absolute paths, since dbt runs
+    in a copy of the project folder; the work folder's duplicate decisions unless files are given)."""
     from clinic2zoho.landing import land_export
+    from clinic2zoho.mapping.timezone import proposed_timezone
     from clinic2zoho.transform.dbt_runner import export_vars
 
     if not source:
         raise ValueError("no source given: trigger the DAG with param source (the export folder)")
     result = land_export(source, fmt, warehouse=_warehouse(warehouse))
-    found = export_vars(source, fmt)
-    timezone_name = clinic_timezone or found.get("clinic_timezone", "America/New_York")
+    found = export_vars(source, result.format)
+    if clinic_timezone or found.get("clinic_timezone"):
+        timezone_name = clinic_timezone or found["clinic_timezone"]
+        reason = "given by the run's clinic_timezone param" if clinic_timezone else "named by the export's manifest"
+    else:  # proposed from where the landed patients live (counts only in the reason)
+        choice = proposed_timezone(_warehouse(warehouse), result.format)
+        timezone_name, reason = choice.zone, f"proposed from the landed patients' addresses: {choice.reason}"
+    log.info("clinic time zone %s: %s", timezone_name, reason)
     files = {key: str(Path(file_vars[key]).resolve()) if file_vars.get(key) else "" for key in FILE_VARS}
     for key, name in DECISION_FILES.items():
         recorded = settings.home() / "decisions" / name
@@ -49,6 +59,7 @@ def land_source(source: str, fmt: str, *, clinic_timezone: str = "", warehouse: 
         if path and not Path(path).is_file():
             raise FileNotFoundError(f"{key}: {path} does not exist")
     return {"batch_id": result.batch_id, "rows": result.totals(), "clinic_timezone": timezone_name,
+            "clinic_timezone_reason": reason,
             "document_url_base": document_url_base or found.get("document_url_base", ""), **files}
 
 

@@ -99,10 +99,11 @@ def dbt_env(warehouse: Path) -> dict[str, str]:
     return env
 
 
-def export_vars(source: str | Path, fmt: str) -> dict[str, Any]:
+def export_vars(source: str | Path, fmt: str, warehouse: str | Path | None = None) -> dict[str, Any]:
     """dbt vars that come with an export, from a generic manifest: the clinic's time zone, and where
     the clinic publishes the export's documents (`document_url_base`: documents over the attachment
-    limit are attached in Zoho as a link there)."""
+    limit are attached in Zoho as a link there). With the `warehouse` the export landed in, a zone
+    the manifest does not name is proposed from the patients' addresses (mapping.timezone)."""
     found: dict[str, Any] = {}
     if fmt == "generic":
         manifest = Path(source) / "manifest.json"
@@ -112,6 +113,10 @@ def export_vars(source: str | Path, fmt: str) -> dict[str, Any]:
                 found["clinic_timezone"] = content["timezone"]
             if isinstance(content.get("document_url_base"), str) and content["document_url_base"].strip():
                 found["document_url_base"] = content["document_url_base"].strip()
+    if warehouse is not None and "clinic_timezone" not in found:
+        from clinic2zoho.mapping.timezone import proposed_timezone
+
+        found["clinic_timezone"] = proposed_timezone(warehouse, fmt).zone
     return found
 
 
