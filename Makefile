@@ -3,7 +3,7 @@ PYTHON ?= python3.11
 VENV ?= .venv
 BIN := $(VENV)/bin
 SOURCE ?=
-FORMAT ?= generic
+FORMAT ?=
 # one work folder per export: the generated demo in work/, a given SOURCE in work/<its folder name>
 WORK ?= $(if $(SOURCE),work/$(notdir $(abspath $(SOURCE))),)
 export DO_NOT_TRACK=1
@@ -23,7 +23,7 @@ $(BIN)/.installed: requirements.txt pyproject.toml
 	touch $@
 
 demo: $(BIN)/.installed
-	$(BIN)/clinic2zoho migrate $(if $(SOURCE),--source $(SOURCE) --format $(FORMAT),) $(if $(WORK),--work $(WORK),)
+	$(BIN)/clinic2zoho migrate $(if $(SOURCE),--source $(SOURCE),) $(if $(FORMAT),--format $(FORMAT),) $(if $(WORK),--work $(WORK),)
 
 test: $(BIN)/.installed
 	$(BIN)/python -m pytest -n 2 --dist loadgroup -q

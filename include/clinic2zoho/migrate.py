@@ -49,7 +49,9 @@ class MigrateError(RuntimeError):
 def configure(parser: argparse.ArgumentParser) -> None:
     parser.add_argument("--source", type=Path, default=None,
                         help="export folder (default: a generated export of --patients patients)")
-    parser.add_argument("--format", dest="fmt", default="generic", choices=("generic", "synthea", "fhir"))
+    parser.add_argument("--format", dest="fmt", default=None, choices=("generic", "synthea", "fhir"),
+                        help="the export's format (default: detected; a folder of CSV files in another layout is "
+                             "generic, read through its source map)")
     parser.add_argument("--patients", type=int, default=DEFAULT_PATIENTS, help="size of the generated export")
     parser.add_argument("--seed", type=int, default=DEFAULT_SEED, help="seed of the generated export")
     parser.add_argument("--users", type=Path, default=None, help="the org's users JSON (default: the demo's)")
@@ -112,14 +114,24 @@ def resolve_inputs(args: argparse.Namespace, home: Path, say) -> Inputs:
     source = args.source.resolve()
     if not source.is_dir():
         raise MigrateError(f"--source {args.source}: no such folder")
+    from clinic2zoho.landing import LandingError, detect_format
+
+    try:
+        fmt = args.fmt or detect_format(source)
+    except LandingError as exc:
+        raise MigrateError(str(exc)) from exc
+    # the org's users and the provider e-mail fixes: given, the demo's for a shared export, or the
+    # ones `clinic2zoho generate` writes beside the export it generated (read, never searched for)
     demo = settings.PROJECT_ROOT / "demo" / DEMO_INPUTS.get(source.name, source.name)
-    users = args.users or (demo / "zoho_users.json" if (demo / "zoho_users.json").is_file() else None)
+    beside = source.parent
+    users = args.users or next((d / "zoho_users.json" for d in (demo, beside) if (d / "zoho_users.json").is_file()),
+                               None)
     if users is None:
         raise MigrateError(f"no users file for {source.name}: give --users (the Zoho org's users, "
                            "[{\"id\", \"email\", \"full_name\", \"status\"}]) and usually --overrides")
-    overrides = args.overrides or (demo / "provider_email_overrides.csv"
-                                   if (demo / "provider_email_overrides.csv").is_file() else None)
-    return Inputs(source, args.fmt, users.resolve(), overrides.resolve() if overrides else None,
+    overrides = args.overrides or next((d / "provider_email_overrides.csv" for d in (demo, beside)
+                                        if (d / "provider_email_overrides.csv").is_file()), None)
+    return Inputs(source, fmt, users.resolve(), overrides.resolve() if overrides else None,
                   args.merges.resolve() if args.merges else None)
 
 
@@ -226,6 +238,13 @@ def ensure_mapping(inputs: Inputs, warehouse: Path, client: Any, confirm_by: str
     had_confirmation = confirmation.read_confirmation(dbt_dir) is not None
     matched_before = _gate_passes(dbt_dir)
     proposed = False
+    from clinic2zoho.mapping.propose_command import propose_source
+
+    if found := propose_source(inputs.source, dbt_dir):
+        path, review, doc = found
+        say(f"the export's layout is not the generic one: proposed its source map {_rel(path)} (review page "
+            f"{_rel(review)}; time zone {doc.get('timezone')})")
+        proposed = True
     if not files.mapping_path(inputs.fmt, dbt_dir).is_file():
         say(f"no mapping for {inputs.fmt} yet: landing the export and proposing one")
         land_export(inputs.source, inputs.fmt, warehouse=warehouse)

@@ -299,5 +299,5 @@ def test_generate_command_writes_a_layout_beside_the_export(tmp_path, capsys):
     assert main(["generate", "--patients", "20", "--seed", "5", "--out", str(tmp_path), "--no-files",
                  "--layout", "abbreviated"]) == 0
     assert (tmp_path / "layouts" / "abbreviated" / "truth.json").is_file()
-    assert (tmp_path / "layouts" / "abbreviated" / "export" / "PT.csv").is_file()
+    assert (tmp_path / "layouts" / "abbreviated" / "abbreviated" / "PT.csv").is_file()
     assert "layout abbreviated:" in capsys.readouterr().out

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import argparse
+import shutil
 import time
 from pathlib import Path
 
@@ -24,7 +25,7 @@ def configure(parser: argparse.ArgumentParser) -> None:
 
     parser.add_argument("--layout", choices=[*LAYOUTS, "all"], default=None,
                         help="also write the export in this vendor layout (or all of them) to "
-                             "<out>/layouts/NAME/export, with its ground truth in <out>/layouts/NAME/truth.json")
+                             "<out>/layouts/NAME/NAME, with its ground truth in <out>/layouts/NAME/truth.json")
 
 
 def run(args: argparse.Namespace) -> int:
@@ -55,6 +56,13 @@ def run(args: argparse.Namespace) -> int:
         from clinic2zoho.generator.layouts import LAYOUTS, write_layout
 
         for name in LAYOUTS if args.layout == "all" else [args.layout]:
-            export = write_layout(result.export_dir, name, out / "layouts" / name)
-            print(f"layout {name}: {export} (truth: {export.parent / 'truth.json'})")
+            folder = out / "layouts" / name
+            # the export folder is named for its layout (its source map and work folder are filed
+            # under that name), with the org's users and overrides beside it as for the generic one
+            export = folder / name
+            shutil.rmtree(export, ignore_errors=True)
+            write_layout(result.export_dir, name, folder).rename(export)
+            for given in (result.zoho_users_path, result.overrides_path):
+                shutil.copy(given, folder / given.name)
+            print(f"layout {name}: {export} (truth: {folder / 'truth.json'})")
     return 0

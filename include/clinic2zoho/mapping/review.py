@@ -62,3 +62,50 @@ def write_review(mapping: dict[str, Any], path: Path) -> Path:
     path.parent.mkdir(parents=True, exist_ok=True)
     path.write_text(html)
     return path
+
+
+def source_map_rows(doc: dict[str, Any]) -> list[dict[str, Any]]:
+    """Every choice of a source map (a file's entity, a header's clinic column), needing review
+    first: below LOW_CONFIDENCE, then by confidence."""
+    rows = []
+    for entity, spec in doc["entities"].items():
+        rows.append({"where": spec["file"], "target": f"entity {entity} (key {spec.get('key')})",
+                     "confidence": float(spec.get("confidence", 1.0)), "reasons": spec.get("reasons") or [],
+                     "extra": ""})
+        for col in spec.get("columns") or []:
+            column = col.get("column")
+            target = " + ".join(column) if isinstance(column, list) else (column or "not in the clinic model")
+            extra = [f"parse {col['parse']} {col.get('format') or ''}".strip()] if col.get("parse") not in (None, "text") else []
+            if col.get("values"):
+                extra.append("values: " + ", ".join(f"{escape(str(k))} → {escape(str(v))}"
+                                                    for k, v in list(col["values"].items())[:15]))
+            rows.append({"where": f"{spec['file']}: {col['source']}", "target": f"{entity}.{target}",
+                         "confidence": float(col.get("confidence", 1.0)), "reasons": col.get("reasons") or [],
+                         "extra": "<br>".join(extra)})
+    for item in doc.get("unassigned_files") or []:
+        rows.append({"where": item.get("file", "?"), "target": "not landed (no clinic entity)",
+                     "confidence": float(item.get("confidence", 0.0)), "reasons": item.get("reasons") or [],
+                     "extra": ""})
+    rows.sort(key=lambda r: r["confidence"])
+    return rows
+
+
+def write_source_map_review(doc: dict[str, Any], map_path: Path, path: Path) -> Path:
+    """The review page of a proposed source map: what a person checks before confirming."""
+    rows = source_map_rows(doc)
+    low = sum(1 for r in rows if r["confidence"] < LOW_CONFIDENCE)
+    body = "".join(
+        f"<tr class='{'low' if r['confidence'] < LOW_CONFIDENCE else ''}'><td>{escape(r['where'])}</td>"
+        f"<td class=t>{escape(r['target'])}</td><td>{r['confidence']:.2f}</td>"
+        f"<td>{'<br>'.join(escape(str(x)) for x in r['reasons'])}</td><td>{r['extra']}</td></tr>" for r in rows)
+    zone = f"{doc.get('timezone') or 'not decided'} ({doc.get('timezone_reason') or 'no evidence'})"
+    title = f"Source map review: {escape(str(doc.get('export')))}"
+    html = (f"<!doctype html><html><head><meta charset=utf-8><title>{title}</title><style>{_STYLE}</style></head>"
+            f"<body><h1>{title}</h1><p>{len(rows)} choices, {low} below {LOW_CONFIDENCE:.2f} confidence "
+            f"(listed first: these need a look). Clinic time zone: {escape(zone)}. Correct "
+            f"<code>{escape(map_path.name)}</code> (dbt_project/mapping/sources/), then run "
+            f"<code>clinic2zoho confirm --by NAME</code>.</p><table><tr><th>source</th><th>clinic model</th>"
+            f"<th>confidence</th><th>reasons</th><th>parse and values</th></tr>{body}</table></body></html>")
+    path.parent.mkdir(parents=True, exist_ok=True)
+    path.write_text(html, encoding="utf-8")
+    return path

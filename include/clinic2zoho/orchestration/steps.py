@@ -45,7 +45,8 @@ def land_source(source: str, fmt: str, *, clinic_timezone: str = "", warehouse: 
     found = export_vars(source, result.format)
     if clinic_timezone or found.get("clinic_timezone"):
         timezone_name = clinic_timezone or found["clinic_timezone"]
-        reason = "given by the run's clinic_timezone param" if clinic_timezone else "named by the export's manifest"
+        reason = ("given by the run's clinic_timezone param" if clinic_timezone
+                  else f"named by the export's {found.get('clinic_timezone_from', 'manifest')}")
     else:  # proposed from where the landed patients live (counts only in the reason)
         choice = proposed_timezone(_warehouse(warehouse), result.format)
         timezone_name, reason = choice.zone, f"proposed from the landed patients' addresses: {choice.reason}"

@@ -100,7 +100,8 @@ def dbt_env(warehouse: Path) -> dict[str, str]:
 
 
 def export_vars(source: str | Path, fmt: str, warehouse: str | Path | None = None) -> dict[str, Any]:
-    """dbt vars that come with an export, from a generic manifest: the clinic's time zone, and where
+    """dbt vars that come with an export, from a generic manifest or its source map (whose zone wins,
+    as a person confirmed it): the clinic's time zone, and where
     the clinic publishes the export's documents (`document_url_base`: documents over the attachment
     limit are attached in Zoho as a link there). With the `warehouse` the export landed in, a zone
     the manifest does not name is proposed from the patients' addresses (mapping.timezone)."""
@@ -113,6 +114,12 @@ def export_vars(source: str | Path, fmt: str, warehouse: str | Path | None = Non
                 found["clinic_timezone"] = content["timezone"]
             if isinstance(content.get("document_url_base"), str) and content["document_url_base"].strip():
                 found["document_url_base"] = content["document_url_base"].strip()
+        from clinic2zoho.mapping import source_map
+
+        if (map_path := source_map.find_for(source)) is not None:  # the zone its reviewer confirmed
+            zone = source_map.read_source_map(map_path).get("timezone")
+            if zone:
+                found["clinic_timezone"], found["clinic_timezone_from"] = zone, f"source map {map_path.name}"
     if warehouse is not None and "clinic_timezone" not in found:
         from clinic2zoho.mapping.timezone import proposed_timezone
 
