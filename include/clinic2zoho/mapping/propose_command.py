@@ -56,10 +56,10 @@ def propose_source(source: Path, dbt_dir: Path | None = None) -> tuple[Path, Pat
     from clinic2zoho.landing.api import detect_format
     from clinic2zoho.mapping import source_map
     from clinic2zoho.mapping.review import write_source_map_review
-    from clinic2zoho.mapping.source_propose import propose_source_map
-
     if has_manifest(source) or detect_format(source) != "generic" or source_map.find_for(source, dbt_dir):
         return None
+    from clinic2zoho.mapping.source_propose import propose_source_map
+
     doc = propose_source_map(source, source_map.export_name(source))
     path = source_map.write_source_map(doc, source_map.source_map_path(doc["export"], dbt_dir))
     review = write_source_map_review(doc, path, settings.reports_dir() / f"source_map_review_{doc['export']}.html")
