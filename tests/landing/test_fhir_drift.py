@@ -105,6 +105,7 @@ def test_the_resource_text_keeps_the_unknown_parts(landed):
     assert stored["extension"][-1]["url"] == UNKNOWN + "resource-level"
 
 
+@pytest.mark.slow
 def test_fhir_staging_builds_on_the_drifted_resources(landed):
     _, plain_wh, _ = landed[False]
     _, warehouse, _ = landed[True]

@@ -13,14 +13,17 @@ from pathlib import Path
 import duckdb
 import pytest
 
-from clinic2zoho.landing import LandingError, land_export
+from clinic2zoho.landing import LandingError, land_export, land_users
 from clinic2zoho.landing.synthea import renames_for
 from clinic2zoho.transform import run_dbt
+
+from tests.conftest import ROOT
 
 from .conftest import csv_record_count, query
 
 pytestmark = pytest.mark.xdist_group("landing_synthea_versions")
 
+DEMO = ROOT / "demo" / "synthea_ma27"
 # Headers as Synthea 3.1+ writes them (files not listed kept their 3.0 header).
 HEADERS_31 = {
     "patients": "Id,BIRTHDATE,DEATHDATE,SSN,DRIVERS,PASSPORT,PREFIX,FIRST,MIDDLE,LAST,SUFFIX,MAIDEN,MARITAL,RACE,"
@@ -118,16 +121,26 @@ def test_renamed_columns_land_under_the_30_name_and_added_ones_are_carried(synth
     assert query(warehouse, "SELECT DISTINCT income FROM raw.synthea__patients") == [("61000",)]
 
 
-def test_synthea_staging_builds_on_a_31_export(landed_31, synthea_dir):
+@pytest.mark.slow
+def test_a_31_export_builds_and_maps_as_the_30_one(landed_31, synthea_dir):
     _, warehouse, _ = landed_31
-    built = run_dbt(["build", "--select", "path:models/staging/synthea"], warehouse=warehouse)
+    land_users(DEMO / "zoho_users.json", "production", warehouse=warehouse)
+    built = run_dbt(["build"], warehouse=warehouse,
+                    vars={"provider_email_overrides_file": str(DEMO / "provider_email_overrides.csv")})
     assert built.success, built.summary()
     with duckdb.connect(str(warehouse), read_only=True) as con:
+        def count(sql: str) -> int:
+            return con.execute(sql).fetchone()[0]
+
         transitions = con.execute("SELECT count(*), count(starts_at), count(ends_at) "
                                   "FROM staging.stg_synthea__payer_transitions").fetchone()
-        providers = con.execute("SELECT count(*), count(provider_name) FROM staging.stg_synthea__providers").fetchone()
-    assert transitions == (csv_record_count(synthea_dir / "payer_transitions.csv"),) * 3
-    assert providers == (csv_record_count(synthea_dir / "providers.csv"),) * 2
+        assert transitions == (csv_record_count(synthea_dir / "payer_transitions.csv"),) * 3
+        assert count("SELECT count(provider_name) FROM staging.stg_synthea__providers") == \
+            csv_record_count(synthea_dir / "providers.csv")
+        assert count("SELECT count(*) FROM zoho.zoho_contacts") == csv_record_count(synthea_dir / "patients.csv")
+        assert count("SELECT count(*) FROM zoho.zoho_events") == csv_record_count(synthea_dir / "encounters.csv")
+        assert count("SELECT count(*) FROM zoho.zoho_billing_history") == csv_record_count(synthea_dir / "claims.csv")
+        assert count("SELECT sum(unaccounted_rows) FROM audit.row_conservation WHERE source_format = 'synthea'") == 0
 
 
 def test_a_start_date_is_start_in_the_files_that_have_a_start():
