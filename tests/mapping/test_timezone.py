@@ -156,7 +156,8 @@ def test_an_australian_synthea_export_gets_melbourne_time(synthea_dir, work_home
                     vars=dbt_vars)
     assert built.success, built.summary()
     with duckdb.connect(str(warehouse), read_only=True) as con:
-        offsets = {r[0] for r in con.execute("SELECT DISTINCT right(Start_DateTime, 6) FROM zoho.zoho_events").fetchall()}
+        offsets = {r[0] for r in con.execute("SELECT DISTINCT right(Start_DateTime, 6) FROM zoho.zoho_events")
+                   .fetchall()}
         # 16:17:47 UTC on 27 January is 03:17:47 the next morning in Melbourne's summer (AEDT, +11:00)
         summer = con.execute("SELECT e.Start_DateTime FROM zoho.zoho_events e JOIN raw.synthea__encounters s "
                              "ON s.id = e.Clinic_Appointment_Id WHERE s.start = '2023-01-27T16:17:47Z'").fetchone()

@@ -189,7 +189,7 @@ def propose_timezone(states: Iterable[str | None], countries: Iterable[str | Non
     if ambiguous:
         main = resolved_countries.most_common(1)[0][0] if resolved_countries else None
         for state, postal in ambiguous:
-            # with no other address to go by, the first reading (the US one) stands
+            # with no other address to go by, the North American reading (STATE_ZONES' order) stands
             country = main if main in _countries_of_state(state) else _countries_of_state(state)[0]
             if zone := _zone(state, country, postal):
                 zones[zone] += 1
@@ -203,7 +203,8 @@ def propose_timezone(states: Iterable[str | None], countries: Iterable[str | Non
     shares = ", ".join(f"{z} {n} ({n / placed:.0%})" for z, n in ranked[:3])
     more = f", {len(ranked) - 3} other zone(s)" if len(ranked) > 3 else ""
     unplaced = f"; {read - placed} address(es) could not be placed" if read > placed else ""
-    tie = "; a tie, decided by zone name: confirm the clinic's zone" if len(ranked) > 1 and ranked[1][1] == count else ""
+    tied = len(ranked) > 1 and ranked[1][1] == count
+    tie = "; a tie, decided by zone name: confirm the clinic's zone" if tied else ""
     return TimezoneChoice(zone, f"{placed} of {read} patient addresses placed by state, country or postal code: "
                           f"{shares}{more}{unplaced}{tie}", round(count / read, 3) if read else 0.0)
 
