@@ -7,7 +7,7 @@ import copy
 import pytest
 
 from clinic2zoho.mapping import source_map
-from clinic2zoho.mapping.source_accuracy import boolean_text, score_source_map, truth_column
+from clinic2zoho.mapping.source_accuracy import boolean_text, score_source_map, truth_column, vendor_values
 
 TRUTH = {"files": [
     {"file": "Pat.csv", "entity": "patients", "key": "PT_ID",
@@ -121,3 +121,21 @@ def test_the_truths_answer_is_a_column_entry_staging_reads_as_the_truth_says():
 def test_boolean_text_reads_what_the_parse_rule_reads():
     assert [boolean_text(v) for v in ("Y", "nein", " T ", "Ja", "maybe")] == ["true", "false", "true", "true",
                                                                             "maybe"]
+
+
+def test_value_maps_are_scored_on_the_vendor_values_the_export_holds(tmp_path):
+    # a layout's map may name codes a file never writes: with `seen`, only the written ones count
+    (tmp_path / "Pat.csv").write_text("PT_ID;SEX\n1;männlich\n2; männlich \n", encoding="cp1252")
+    (tmp_path / "Staff.csv").write_text("ID,ACTIVE_YN\n1,Y\n", encoding="utf-8")
+    truth = copy.deepcopy(TRUTH)
+    truth["files"][0].update(delimiter=";", encoding="cp1252")
+    seen = vendor_values(tmp_path, truth)
+    assert seen[("Pat.csv", "SEX")] == {"männlich"} and seen[("Staff.csv", "ACTIVE_YN")] == {"Y"}
+    assert ("Pat.csv", "PT_ID") not in seen  # no value map in the truth: not read
+    doc = copy.deepcopy(RIGHT)
+    _column(doc, "patients", "SEX")["values"] = {"männlich": "M"}
+    assert score_source_map(doc, truth).columns_right == 7
+    seen[("Pat.csv", "EMAIL_OPT_OUT")] = set()
+    assert score_source_map(doc, truth, seen).columns_right == 8
+    _column(doc, "patients", "SEX")["values"] = {"weiblich": "F"}
+    assert score_source_map(doc, truth, seen).misses()[0].miss == "value map misreads 1 of 1 vendor values"

@@ -6,7 +6,9 @@ bench/propose.py and bench/any_export.py.
 - A column is right at the first choice when its clinic column is the truth's (a vendor extra:
   null), its parse rule and format are the truth's (the format only where the rule has one), and
   its value map, applied after the parse rule as staging applies it, turns every vendor value the
-  truth lists into the truth's clinic value. An extra counts right when it is mapped to null,
+  truth lists into the truth's clinic value (with `seen`, the vendor values the export holds: a
+  layout's value map may name codes a file never writes, e.g. appointment outcomes in the
+  treatments file, and no proposal can know those). An extra counts right when it is mapped to null,
   whatever parse the proposal guessed for it. A column of a file assigned to another entity, or
   absent from the map, is a miss.
 
@@ -15,12 +17,15 @@ so a bench can stand in for the person correcting a choice."""
 
 from __future__ import annotations
 
+import csv
 from dataclasses import dataclass, field
+from pathlib import Path
 from typing import Any
 
 from clinic2zoho.mapping.source_map import FORMATS
 
-__all__ = ["ColumnScore", "FileScore", "SourceAccuracy", "boolean_text", "score_source_map", "truth_column"]
+__all__ = ["ColumnScore", "FileScore", "SourceAccuracy", "boolean_text", "score_source_map", "truth_column",
+           "vendor_values"]
 
 # The vendor text the `boolean` parse rule reads (dbt macro mapped_parse), lower-cased.
 _TRUE = {"y", "yes", "1", "t", "true", "j", "ja", "si", "sí", "x"}
@@ -133,11 +138,32 @@ def truth_column(file_truth: dict[str, Any], header: str) -> dict[str, Any]:
     return entry
 
 
+def vendor_values(export: Path, truth: dict[str, Any]) -> dict[tuple[str, str], set[str]]:
+    """(file, header) -> the distinct values (trimmed) the export's file holds, for every header
+    the truth gives a value map, read with the truth's delimiter and encoding."""
+    out: dict[tuple[str, str], set[str]] = {}
+    for file_truth in truth["files"]:
+        headers = [h for h in file_truth["columns"] if file_truth.get("values", {}).get(h)]
+        if not headers:
+            continue
+        with open(Path(export) / file_truth["file"], encoding=file_truth.get("encoding", "utf-8"), newline="") as fh:
+            reader = csv.reader(fh, delimiter=file_truth.get("delimiter", ","))
+            index = {h.lstrip("\ufeff"): i for i, h in enumerate(next(reader, []))}
+            found = {h: set() for h in headers}
+            for row in reader:
+                for h in headers:
+                    if index.get(h) is not None and index[h] < len(row):
+                        found[h].add(row[index[h]].strip())
+        out.update({(file_truth["file"], h): v for h, v in found.items()})
+    return out
+
+
 def _score_column(file_truth: dict[str, Any], header: str, proposed: dict[str, Any] | None,
-                  same_entity: bool) -> ColumnScore:
+                  same_entity: bool, seen: set[str] | None) -> ColumnScore:
     want = file_truth["columns"][header]
     parse, fmt = _truth_rule(file_truth, header)
-    truth_values = {str(k): str(v) for k, v in (file_truth.get("values", {}).get(header) or {}).items()}
+    truth_values = {str(k): str(v) for k, v in (file_truth.get("values", {}).get(header) or {}).items()
+                    if seen is None or str(k) in seen}
     described = _describe(want, parse, fmt, truth_values)
     base = {"file": file_truth["file"], "entity": file_truth["entity"], "header": header, "truth": described}
     if proposed is None:
@@ -164,9 +190,11 @@ def _score_column(file_truth: dict[str, Any], header: str, proposed: dict[str, A
     return ColumnScore(**score)
 
 
-def score_source_map(doc: dict[str, Any], truth: dict[str, Any]) -> SourceAccuracy:
+def score_source_map(doc: dict[str, Any], truth: dict[str, Any],
+                     seen: dict[tuple[str, str], set[str]] | None = None) -> SourceAccuracy:
     """Score the proposed source map `doc` against the layout truth `truth` (truth.json's content):
-    every file of the truth, every header of every file."""
+    every file of the truth, every header of every file. `seen` (vendor_values) limits the value
+    maps scored to the vendor values the export holds."""
     by_file: dict[str, tuple[str, dict[str, Any]]] = {
         spec["file"]: (entity, spec) for entity, spec in (doc.get("entities") or {}).items()}
     out = SourceAccuracy()
@@ -177,5 +205,6 @@ def score_source_map(doc: dict[str, Any], truth: dict[str, Any]) -> SourceAccura
         listed = {c.get("source"): c for c in spec.get("columns") or []}
         for header in file_truth["columns"]:
             out.columns.append(_score_column(file_truth, header, listed.get(header),
-                                             entity == file_truth["entity"]))
+                                             entity == file_truth["entity"],
+                                             None if seen is None else seen.get((file_truth["file"], header), set())))
     return out
