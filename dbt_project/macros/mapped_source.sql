@@ -53,8 +53,8 @@
 {#- One clinic column from its source-map row. -#}
 {% macro mapped_value(row, qualifier='') -%}
     {%- if row['raw_column'] is none -%}
-        {{ return('cast(null as varchar)') }}
-    {%- endif -%}
+        cast(null as varchar)
+    {%- else -%}
     {%- set raw = qualifier ~ '"' ~ row['raw_column'] ~ '"' -%}
     {%- set parsed = mapped_parse('trim(' ~ raw ~ ')', row['parse'], row['format'], row['part'])
         if row['parse'] not in (none, 'text') else raw -%}
@@ -67,11 +67,14 @@
     {%- else -%}
         {{ parsed }}
     {%- endif -%}
+    {%- endif -%}
 {%- endmacro %}
 
-{#- The strptime formats of a date order: two-digit years first (a four-digit year fails them),
-    separators / - . ; `with_time` adds 24-hour and 12-hour clocks with and without seconds. -#}
-{% macro _date_formats(order, with_time) -%}
+{#- The strptime formats of a date order, as a SQL list: two-digit years first (a four-digit
+    year fails them), separators / - . , with 24-hour and 12-hour clocks with and without seconds,
+    then the date alone. Output, not `return`: the Data Quality Report renders these macros as
+    plain Jinja (quality.unparsed), where only a top-level macro may return. -#}
+{% macro _date_formats(order) -%}
     {%- set parts = {'YMD': ['%Y', '%m', '%d'], 'DMY': ['%d', '%m', '%Y'], 'MDY': ['%m', '%d', '%Y']}[order] -%}
     {%- set days = [] -%}
     {%- for year in (['%Y'] if order == 'YMD' else ['%y', '%Y']) -%}
@@ -80,28 +83,22 @@
         {%- endfor -%}
     {%- endfor -%}
     {%- set formats = [] -%}
-    {%- if with_time -%}
-        {%- for day in days -%}
-            {%- for clock in [' %H:%M:%S', ' %H:%M', 'T%H:%M:%S', 'T%H:%M', ' %I:%M:%S %p', ' %I:%M %p', ' %I:%M%p'] -%}
-                {%- do formats.append(day ~ clock) -%}
-            {%- endfor -%}
+    {%- for day in days -%}
+        {%- for clock in [' %H:%M:%S', ' %H:%M', 'T%H:%M:%S', 'T%H:%M', ' %I:%M:%S %p', ' %I:%M %p', ' %I:%M%p'] -%}
+            {%- do formats.append(day ~ clock) -%}
         {%- endfor -%}
-    {%- endif -%}
+    {%- endfor -%}
     {%- do formats.extend(days) -%}
-    {{ return(formats) }}
-{%- endmacro %}
-
-{% macro _format_list(formats) -%}
     [{%- for f in formats -%}'{{ f }}'{{ ", " if not loop.last }}{%- endfor -%}]
 {%- endmacro %}
 
 {#- `v` (trimmed text) by the rule `parse` with `format`; `part` picks first (0) or last (1) name. -#}
 {% macro mapped_parse(v, parse, format, part) -%}
     {%- if parse == 'date' -%}
-        coalesce(strftime(try_strptime({{ v }}, {{ _format_list(_date_formats(format, true)) }}), '%Y-%m-%d'), {{ v }})
+        coalesce(strftime(try_strptime({{ v }}, {{ _date_formats(format) }}), '%Y-%m-%d'), {{ v }})
     {%- elif parse == 'datetime' -%}
         case when regexp_matches({{ v }}, '(Z|[+-]\d{2}:?\d{2})$') then {{ v }}
-             else coalesce(strftime(try_strptime({{ v }}, {{ _format_list(_date_formats(format, true)) }}), '%Y-%m-%d %H:%M:%S'), {{ v }}) end
+             else coalesce(strftime(try_strptime({{ v }}, {{ _date_formats(format) }}), '%Y-%m-%d %H:%M:%S'), {{ v }}) end
     {%- elif parse == 'amount' -%}
         {%- set cleaned = "regexp_replace(" ~ v ~ ", '[^0-9.,+-]', '', 'g')" -%}
         {%- if format == 'decimal_comma' -%}

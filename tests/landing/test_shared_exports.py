@@ -171,8 +171,12 @@ def test_missing_required_synthea_column_names_file_and_column(synthea_dir, tmp_
 def test_empty_or_unknown_source_folders_are_clear_errors(tmp_path):
     with pytest.raises(LandingError, match="empty"):
         land_export(tmp_path, warehouse=tmp_path / "w.duckdb")
-    (tmp_path / "notes.txt").write_text("hello")
+    (tmp_path / "scan.pdf").write_bytes(b"%PDF-1.4")
     with pytest.raises(LandingError, match="cannot tell the export format"):
+        land_export(tmp_path, warehouse=tmp_path / "w.duckdb")
+    # text files without a manifest: a vendor layout, which needs its source map first
+    (tmp_path / "notes.txt").write_text("hello")
+    with pytest.raises(LandingError, match="no manifest.json and no source map.*clinic2zoho propose --source"):
         land_export(tmp_path, warehouse=tmp_path / "w.duckdb")
     with pytest.raises(LandingError, match="not a folder"):
         land_export(tmp_path / "missing", warehouse=tmp_path / "w.duckdb")

@@ -83,29 +83,10 @@ def raw_tables(con: duckdb.DuckDBPyConnection, fmt: str) -> list[str]:
     return [r[0] for r in rows]
 
 
-def source_map_view(con: duckdb.DuckDBPyConnection, table: str, cols: list[str]) -> tuple[str, list[str]] | None:
-    """A landed table of another layout seen with the clinic model's names (raw._source_map): each
-    mapped column renamed to its clinic column (a split name under both), vendor columns the map
-    leaves out kept as landed. None when the export needs no map."""
-    if not table.startswith("generic__") or not con.execute(
-            "select count(*) from information_schema.tables where table_schema = 'raw' "
-            "and table_name = '_source_map'").fetchone()[0]:
-        return None
-    rows = con.execute("select clinic_column, raw_column from raw._source_map where entity = ? "
-                       "and raw_column is not null order by clinic_column", [table.split("__", 1)[1]]).fetchall()
-    if not rows:
-        return None
-    mapped = {raw for _, raw in rows}
-    names = [clinic for clinic, _ in rows] + [c for c in cols if c not in mapped and c not in {n for n, _ in rows}]
-    select = [f"{_quote(raw)} as {_quote(clinic)}" for clinic, raw in rows]
-    select += [_quote(c) for c in names[len(rows):]]
-    return f"(select {', '.join(select)} from raw.{_quote(table)})", names
-
-
 def profile_table(con: duckdb.DuckDBPyConnection, table: str, fmt: str, light: bool = False) -> TableProfile:
     """Profile one raw table; `light` counts only (no type patterns, no value lists), for
     entities that are not migrated but may be referenced. A table of another layout is profiled
-    under the clinic model's names its source map gives (source_map_view)."""
+    as staging reads it, under the clinic model's names (quality.unparsed.mapped_relation)."""
     cols = [
         r[0]
         for r in con.execute(
@@ -116,8 +97,10 @@ def profile_table(con: duckdb.DuckDBPyConnection, table: str, fmt: str, light: b
         if r[0] not in LINEAGE_COLUMNS
     ]
     qualified = f"raw.{_quote(table)}"
-    if view := source_map_view(con, table, cols):
-        qualified, cols = view
+    from clinic2zoho.quality.unparsed import mapped_relation
+
+    if view := mapped_relation(con, fmt, table.split("__", 1)[1]):
+        qualified, cols = view[0], [c for c in view[1] if c not in LINEAGE_COLUMNS]
     # Profile the latest version of each landed row only once: the raw table may hold versions,
     # but for a profile the repeated versions do not change types or value sets much.
     select = ["count(*)"]

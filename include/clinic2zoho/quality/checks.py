@@ -58,6 +58,10 @@ class Landed:
             cols = [r[0] for r in con.execute(
                 "SELECT column_name FROM information_schema.columns WHERE table_schema = 'raw' "
                 "AND table_name = ? ORDER BY ordinal_position", [prefix + entity]).fetchall()]
+            from clinic2zoho.quality.unparsed import mapped_relation  # (it imports this module)
+
+            if mapped := mapped_relation(con, spec.fmt, entity):  # another layout: as staging reads it
+                table, cols = mapped
             self.columns[entity] = cols
             key = spec.keys.get(entity) or ("id" if "id" in cols else None)
             key = key if key in cols else None

@@ -35,7 +35,8 @@ def clinic_params(zoho_conn_id: str, org: str, org_description: str, **extra: Pa
                                      "(default: the work folder's decisions/patient_merges.csv)"),
         "patient_distinct_file": Param("", type="string", description="patient_id_1,patient_id_2,decided_by,decided_at "
                                        "CSV of pairs that are two people (default: decisions/patient_distinct.csv)"),
-        "clinic_timezone": Param("", type="string", description="IANA zone; default from the manifest"),
+        "clinic_timezone": Param("", type="string", description="IANA zone; default: the source map's, the "
+                                 "manifest's, else proposed from the patients' addresses"),
         "document_url_base": Param("", type="string", description="where the clinic publishes the export's documents"
                                    " (documents over the attachment limit are linked there); default from the manifest"),
     }
