@@ -41,7 +41,7 @@ from clinic2zoho.mapping.detectors import read_state
 __all__ = ["propose_source_map", "propose_timezone"]
 
 ACCEPT = 0.5  # a column score at which a header takes a clinic column
-ENTITY_ACCEPT = 0.3  # an entity score at which a file is taken as that entity
+ENTITY_ACCEPT = 0.4  # an entity score at which a file is taken as that entity
 AMBIGUOUS_CAP = 0.6  # confidence of a date order no value decides
 
 # clinic column holding another entity's key -> that entity
@@ -59,7 +59,7 @@ EXPECT = {
     **{c: k for c, k in COLUMN_KINDS.items() if k in ("date", "datetime", "amount", "boolean")},
 }
 # values alone may propose these (a weak header still takes the column when the values agree)
-DISTINCTIVE = {"email", "url", "npi", "sex", "mime", "file_path", "date", "datetime", "key", "reference",
+DISTINCTIVE = {"email", "url", "npi", "sex", "mime", "file_path", "date", "datetime", "reference",
                "person_name", "long_text", "amount", "phone", "postal", "state"}
 
 
@@ -98,6 +98,8 @@ def name_score(header: str, entity: str, column: str) -> tuple[float, str]:
                 score = 1.0
             else:
                 score = max(fuzz.ratio(form, word), fuzz.ratio(compact, word.replace(" ", ""))) / 100.0
+                if len(compact) <= 6:  # one letter apart is another word when words are short (state, stadt)
+                    score *= 0.9
                 if " " in word and set(word.split()) <= tokens:  # `home phone number` holds `phone number`
                     score = max(score, 0.9)
             if score * weight > best:
@@ -303,7 +305,7 @@ def combine(name: float, fit: float, kind: str) -> float:
         return min(score, 0.45) if fit < 0.3 else score
     if kind in DISTINCTIVE and fit >= 0.9:
         return 0.35 + 0.35 * name + 0.15 * fit
-    return 0.45 * name + 0.25 * fit
+    return 0.4 * name + 0.2 * fit
 
 
 # ---------------------------------------------------------------------------------------------
@@ -316,6 +318,7 @@ class Choice:
     score: float
     reasons: list[str]
     best_other: tuple[str, float] | None = None  # the best rejected target (for a null column)
+    demoted: list[str] | None = None  # reasons of a header-named target its values contradict
 
 
 def _targets(entity: str) -> list[str]:
@@ -329,6 +332,7 @@ def map_columns(f: SourceFile, entity: str, ctx: Context) -> dict[str, Choice]:
     """Header -> choice, each clinic column taken once (best scores first)."""
     candidates = []
     best_for: dict[str, tuple[str, float]] = {}
+    demoted: dict[str, list[str]] = {}
     for header in f.header:
         for column in _targets(entity):
             name, word = name_score(header, entity, column)
@@ -339,6 +343,7 @@ def map_columns(f: SourceFile, entity: str, ctx: Context) -> dict[str, Choice]:
                        fit_reason]
             if name >= 0.8 and fit < 0.3:
                 reasons.append(f"demoted: the header names {column}, the values do not")
+                demoted.setdefault(header, reasons)
             candidates.append((score, header, column, reasons))
             if score > best_for.get(header, ("", 0.0))[1]:
                 best_for[header] = (column, score)
@@ -359,7 +364,7 @@ def map_columns(f: SourceFile, entity: str, ctx: Context) -> dict[str, Choice]:
     for header in f.header:
         if header not in out:
             other = best_for.get(header)
-            out[header] = Choice(header, None, 0.0, [], other)
+            out[header] = Choice(header, None, 0.0, [], other, demoted.get(header))
     return out
 
 
@@ -492,6 +497,7 @@ def _column_entry(entity: str, f: SourceFile, choice: Choice, undecided: list) -
             reasons = [f"no clinic column fits: best {choice.best_other[0]} at {choice.best_other[1]:.2f}"]
         else:
             reasons = ["no clinic column fits"]
+        reasons += choice.demoted or []
         confidence = max(0.3, 1.0 - (choice.best_other[1] if choice.best_other else 0.0))
         kind = None
         if p.non_null and p.date.share >= 0.9:
