@@ -60,7 +60,7 @@ EXPECT = {
 }
 # values alone may propose these (a weak header still takes the column when the values agree)
 DISTINCTIVE = {"email", "url", "npi", "sex", "mime", "file_path", "date", "datetime", "reference",
-               "person_name", "long_text", "amount", "phone", "postal", "state"}
+               "long_text", "amount", "phone", "postal", "state"}
 
 
 # ---------------------------------------------------------------------------------------------
@@ -280,9 +280,9 @@ def value_fit(entity: str, column: str, f: SourceFile, header: str, ctx: Context
     if kind == "person_name":
         share = max(s("first_last"), s("last_first"))
         return share, f"values: {share:.0%} of {p.non_null} are names of two or more words"
-    if kind == "name_word":
+    if kind == "name_word":  # names carry digits or initials in some systems: weak evidence either way
         share = s("one_word")
-        return share * 0.8, f"values: {share:.0%} of {p.non_null} are single names"
+        return 0.35 + 0.45 * share, f"values: {share:.0%} of {p.non_null} are single names"
     if kind == "long_text":
         fit = min(1.0, 0.3 + p.mean_length / 100)
         return fit if s("free_text") > 0.3 else 0.2, f"values: {s('free_text'):.0%} free text"
