@@ -1,7 +1,7 @@
 """The dbt seeds the mapping files drive, written from them (never edited by hand):
 
 - the value maps the models join (`referral_source_map`, `visit_outcome_map`, `claim_status_map`,
-  `patient_status_map`, `contact_method_map`), from each file's `value_maps:` section;
+  `patient_status_map`, `contact_method_map`, `appointment_type_map`), from each file's `value_maps:` section;
 - `zoho_picklists` (module, field, value): every pick-list value the mapping may write, checked
   by the accepted_picklist_values test and created by schema preparation;
 - `mapping_model_columns`: every column each zoho_* model must have according to the files
@@ -29,6 +29,7 @@ VALUE_MAP_SEEDS: dict[str, list[str]] = {
     "claim_status_map": ["source_status", "Claim_Status"],
     "patient_status_map": ["source_status", "module_without_visits", "Patient_Status", "is_archived", "Lead_Status"],
     "contact_method_map": ["source_method", "Preferred_Contact_Method"],
+    "appointment_type_map": ["source_type", "Appointment_Type"],
 }
 PICKLISTS_SEED = "zoho_picklists"
 MODEL_COLUMNS_SEED = "mapping_model_columns"
