@@ -8,7 +8,8 @@ Connection's); the clinic's inputs for the mapping (org users file — default: 
 Connection —, provider-email overrides, confirmed patient merges, time zone); spot_share;
 delta_window_hours (24–48, default 48: how long after a validated load the window stays open).
 
-An unconfirmed mapping fails the run at `mapping_gate` with the command to confirm; a failing dbt
+An unconfirmed mapping, or a sample run not signed off with the mapping as confirmed now
+(`clinic2zoho sign-off`), fails the run at `mapping_gate` with the command to run; a failing dbt
 test fails its task and nothing after the dbt group runs; a failed validation fails the run and
 names the rollback command. Every task that opens the DuckDB warehouse runs in the pool
 `clinic_warehouse` of one slot (docs/cluster.md); load tasks run in parallel where the lookups
@@ -50,7 +51,7 @@ with DAG(
         delta_window_hours=Param(48, type="number", minimum=24, maximum=48,
                                  description="hours the delta window stays open after a validated load")),
 ) as dag:
-    gate = MappingGateOperator(task_id="mapping_gate")
+    gate = MappingGateOperator(task_id="mapping_gate", require_signoff=True)
     schema = ParamZohoSchemaOperator(task_id="prepare_schema", zoho_conn_id="{{ params.zoho_conn_id }}",
                                      run_id_override="{{ journal_run_id(run_id) }}", pool=WAREHOUSE_POOL)
     dbt_mapping = dbt_mapping_group()

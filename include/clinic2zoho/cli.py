@@ -19,6 +19,8 @@ COMMANDS: dict[str, tuple[str, str]] = {
     "propose": ("clinic2zoho.mapping.propose_command", "propose the field mapping"),
     "confirm": ("clinic2zoho.mapping.confirm_command", "confirm the mapping on the record"),
     "prepare-schema": ("clinic2zoho.mapping.schema_command", "create Zoho modules and fields"),
+    "sign-off": ("clinic2zoho.orchestration.signoff_command",
+                 "sign off (or refuse) the sample run's diff: the cutover requires it"),
     "estimate": ("clinic2zoho.loader.estimate_command", "predict credits and duration of a load"),
     "load": ("clinic2zoho.loader.load_command", "load the Zoho-shaped tables into Zoho"),
     "rollback": ("clinic2zoho.loader.rollback_command", "undo a load run"),

@@ -6,7 +6,9 @@ Connections `zoho_default` / `zoho_sandbox` at them, proposes the mapping if the
 format and confirms it on the record (`--confirm-by`, default `demo`) when nothing was confirmed
 yet, decides as the same person the duplicate patient pairs nobody decided (ensure_duplicate_decisions),
 then runs the DAGs clinic_sample_migration and clinic_cutover with `airflow dags test`
-(SQLite metadata DB under the work folder), stops the servers and says where the reports are,
+(SQLite metadata DB under the work folder), signing off the sample on the record as the same
+person between them (never over a person's decision, nor a diff with mismatches:
+orchestration.signoff.sign_off_on_record), stops the servers and says where the reports are,
 when the delta window the cutover opened closes, and how to undo the cutover. `--delta` runs the
 DAG clinic_delta once instead (`clinic2zoho.delta.demo`).
 
@@ -304,6 +306,28 @@ def ensure_duplicate_decisions(inputs: Inputs, warehouse: Path, home: Path, deci
     return {key: str(where / name) for key, name in DECISION_FILES.items() if (where / name).is_file()}
 
 
+def sample_signed_off(home: Path, outcomes: list[DagOutcome], by: str, say) -> bool:
+    """Before the cutover: the sample run just made is signed off on the record as `by` (as the
+    mapping is confirmed), unless a person decided on it already (their decision stands) or its
+    diff has mismatches (left to a person); with no sample run here, a sign-off on record must
+    match the mapping as confirmed now. Prints what it did; False stops before the cutover."""
+    from clinic2zoho.orchestration import signoff
+
+    sample = next((o for o in outcomes if o.dag_id == "clinic_sample_migration" and o.ok), None)
+    if sample is None:
+        try:
+            record = signoff.require_signoff(home, task="the cutover")
+        except (signoff.SampleNotSignedOff, signoff.SignOffError, RuntimeError) as exc:
+            say(str(exc))
+            return False
+        say(f"sample run {record.run} signed off by {record.by} at {record.at} (on record)")
+        return True
+    ok, lines = signoff.sign_off_on_record(home, sample.run_id, by)
+    for line in lines:
+        say(line)
+    return ok
+
+
 def _gate_passes(dbt_dir: Path) -> bool:
     from clinic2zoho.mapping.gate import MappingNotConfirmed, require_confirmed
 
@@ -463,6 +487,7 @@ def run(args: argparse.Namespace) -> int:
     say(f"work folder {_rel(home)}; export {_rel(inputs.source)} ({inputs.fmt})")
     servers = start_servers(home, inputs.users)
     outcomes: list[DagOutcome] = []
+    unsigned = False
     try:
         from clinic2zoho.zoho import ZohoClient
         from clinic2zoho.zoho.connection import connection_json
@@ -487,6 +512,9 @@ def run(args: argparse.Namespace) -> int:
         with Progress(TextColumn("{task.description}"), BarColumn(), MofNCompleteColumn(), TimeElapsedColumn(),
                       console=console, transient=False) as progress:
             for dag_id in dags:
+                if dag_id == "clinic_cutover" and not sample_signed_off(home, outcomes, args.confirm_by, say):
+                    unsigned = True
+                    break
                 outcome = run_dag(dag_id, conf, env, logs, redact, progress)
                 outcomes.append(outcome)
                 if not outcome.ok:
@@ -523,4 +551,4 @@ def run(args: argparse.Namespace) -> int:
     if cutover and (home / "journal" / journal_id(cutover.run_id)).is_dir():  # its load began
         say(f"undo the cutover with: {undo_command(journal_id(cutover.run_id), home)}")
     say(f"done in {time.monotonic() - started:.0f} s")
-    return 1 if failed else 0
+    return 1 if failed or unsigned else 0

@@ -14,7 +14,7 @@ DBT_PROJECT_DIR = PROJECT_ROOT / "dbt_project"
 OWNER_ONLY_UMASK = 0o077
 # What clinic2zoho writes in a work folder (anything else there is the user's own and left as is).
 WORK_ENTRIES = frozenset({"airflow", "cosmos-cache", "decisions", "delta", "generated", "journal", "logs",
-                          "migration.json", "reports", "warehouse.duckdb", "warehouse.duckdb.wal",
+                          "migration.json", "reports", "signoffs", "warehouse.duckdb", "warehouse.duckdb.wal",
                           "warehouse.dbt_target", "zoho"})
 
 

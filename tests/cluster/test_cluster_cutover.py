@@ -22,7 +22,7 @@ from clinic2zoho.zoho import ZohoClient
 from clinic2zoho.zoho.connection import connection_json
 from clinic2zoho.zoho_server.process import ZohoServerProcess
 from tests.cluster.harness import ROOT
-from tests.dags.scenario import generate, local_config, propose_and_confirm
+from tests.dags.scenario import generate, local_config, propose_and_confirm, sign_off_sample
 
 pytestmark = [pytest.mark.cluster, pytest.mark.slow, pytest.mark.xdist_group("cluster")]
 
@@ -40,6 +40,7 @@ def scenario(tmp_path_factory):
                                workdir=base / "zoho").start()
     try:
         propose_and_confirm(export, base / "propose.duckdb", local_config(server))
+        sign_off_sample(base / "work", export.dbt)
         yield base, export, server
     finally:
         server.close()

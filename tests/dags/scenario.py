@@ -84,6 +84,18 @@ def propose_and_confirm(scenario: ConfirmedExport, warehouse: Path, config: Zoho
     confirmation.confirm("dag test", scenario.dbt)
 
 
+def sign_off_sample(home: Path, dbt: Path) -> None:
+    """The sample run signed off with the mapping as confirmed now, as the admin records it after
+    reviewing the sample's diff (the cutover's gate requires it; the sample itself is another
+    DAG's subject, tests/orchestration/test_signoff.py the sign-off's)."""
+    from clinic2zoho.orchestration.signoff import SIGNED_OFF, SignOff, write_signoff
+
+    record = confirmation.read_confirmation(dbt)
+    if record is not None:
+        write_signoff(home, SignOff("sample_reviewed", SIGNED_OFF, "dag test", record.confirmed_at,
+                                    "reports/sample_diff.csv", "", record.hash, 0, 0))
+
+
 def rewrite_csv(path: Path, edit) -> None:
     """Rewrite an export CSV as the clinic's system would: `edit(rows) -> rows` gets the well-formed
     rows as dicts, may change them in place and append new ones. Malformed rows (the generator's

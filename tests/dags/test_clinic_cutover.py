@@ -1,8 +1,8 @@
 """The cutover DAG end to end with `dag.test()` against a local Zoho server: a small generated
 export landed, quality-reported, gated, built by dbt (Cosmos), loaded in order, validated and
 reported, and the delta window opened: the delta DAG then carries a new patient and an edited phone
-into Zoho, and the window closes itself once its time has passed. An unconfirmed mapping stops
-the run at the gate; a failing dbt test (the provider-email gate) fails the run and leaves every
+into Zoho, and the window closes itself once its time has passed. An unconfirmed mapping, or a sample
+not signed off, stops the run at the gate; a failing dbt test (the provider-email gate) fails the run and leaves every
 task after the dbt group unrun."""
 
 from __future__ import annotations
@@ -24,7 +24,7 @@ from clinic2zoho.zoho.connection import connection_json
 from clinic2zoho.zoho_server.process import ZohoServerProcess
 from tests.conftest import ROOT
 from tests.dags.scenario import (ConfirmedExport, generate, load_delta_dag, local_config, propose_and_confirm,
-                                 rewrite_csv)
+                                 rewrite_csv, sign_off_sample)
 
 pytestmark = [pytest.mark.slow, pytest.mark.xdist_group("dag_clinic_cutover")]
 
@@ -49,15 +49,18 @@ class Cutover:
     def config(self) -> ZohoConfig:
         return local_config(self.server)
 
-    def use_home(self, name: str) -> Path:
+    def use_home(self, name: str, signed_off: bool = True) -> Path:
         """A work folder (warehouse, reports, journal) of its own for the next run. The warehouse
         is named too: Cosmos copies its tasks' environment into os.environ for good (for its
         OpenLineage parsing), so after one dag.test() the previous run's CLINIC2ZOHO_WAREHOUSE
-        would still be set in this process."""
+        would still be set in this process. The sample is signed off there unless `signed_off` is
+        False."""
         home = self.base / name
         home.mkdir(exist_ok=True)
         self.mp.setenv("CLINIC2ZOHO_HOME", str(home))
         self.mp.setenv("CLINIC2ZOHO_WAREHOUSE", str(home / "warehouse.duckdb"))
+        if signed_off:
+            sign_off_sample(home, self.dbt)
         return home
 
     def conf(self) -> dict:
@@ -273,6 +276,25 @@ def test_an_unconfirmed_mapping_fails_the_run_at_the_gate_with_the_command_to_co
             require_confirmed(cutover.dbt, task="the DAG clinic_cutover")
         finally:
             model.write_text(original)
+
+
+def test_a_sample_not_signed_off_fails_the_run_at_the_gate_with_the_sign_off_command(cutover, monkeypatch):
+    """The mapping is confirmed but nobody signed off a sample made with it: nothing after the gate
+    runs, and the gate's message names the command."""
+    from airflow.utils.state import DagRunState, TaskInstanceState
+
+    home = cutover.use_home("unsigned", signed_off=False)
+    dag = load_dag(monkeypatch, "+zoho_accounts")
+    run = dag.test(run_conf=cutover.conf())
+    states = {ti.task_id: ti.state for ti in run.get_task_instances()}
+    assert run.state == DagRunState.FAILED
+    assert states["mapping_gate"] == TaskInstanceState.FAILED
+    assert states["prepare_schema"] == TaskInstanceState.UPSTREAM_FAILED
+    assert all(s == TaskInstanceState.UPSTREAM_FAILED for t, s in states.items() if t.startswith("load_"))
+    from clinic2zoho.orchestration.signoff import SampleNotSignedOff, require_signoff
+
+    with pytest.raises(SampleNotSignedOff, match=r"clinic2zoho sign-off --run RUN --by NAME --work"):
+        require_signoff(home, cutover.dbt, task="the DAG clinic_cutover")
 
 
 def test_a_failing_dbt_test_fails_the_run_and_leaves_every_task_after_the_group_unrun(cutover, monkeypatch):

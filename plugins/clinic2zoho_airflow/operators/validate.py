@@ -69,8 +69,12 @@ class ZohoValidateOperator(_RunReportOperator):
 
 class ZohoSampleDiffOperator(_RunReportOperator):
     """Every mapped field of every record of the run read back from Zoho and compared with the
-    expected value from the dbt tables: reports/sample_diff.html and .csv, mismatches first.
-    Mismatches are findings for the reviewer; `fail_on_mismatch=True` also fails the task."""
+    expected value from the dbt tables: reports/sample_diff.html and .csv, mismatches first, and
+    sample_diff.json (the run, the diff's hash, the mapping hash the sample passed its gate with),
+    which `clinic2zoho sign-off` refers to. Mismatches are findings for the admin's review, so the
+    task does not fail on them by default: the cutover stops instead until the sample is signed off,
+    and a diff with mismatches is signed off only explicitly (clinic2zoho.orchestration.signoff).
+    `fail_on_mismatch=True` also fails the task."""
 
     def __init__(self, *, fail_on_mismatch: bool = False, **kwargs: Any) -> None:
         super().__init__(**kwargs)
@@ -87,9 +91,22 @@ class ZohoSampleDiffOperator(_RunReportOperator):
             client.close()
         mismatches = len(diff.mismatches)
         compared = len(diff.rows)
+        record_diff(run_id, diff, context)
         self.log.info("sample diff: %s field(s) of %s record(s) compared, %s mismatch(es); %s, %s", compared,
                       sum(diff.records.values()), mismatches, diff.html_path, diff.csv_path)
         if mismatches and self.fail_on_mismatch:
             raise AirflowFailException(f"sample diff of run {run_id}: {mismatches} mismatch(es); see {diff.html_path}")
         return {"run_id": run_id, "fields": compared, "records": sum(diff.records.values()), "mismatches": mismatches,
                 "html": str(diff.html_path), "csv": str(diff.csv_path)}
+
+
+def record_diff(run_id: str, diff: Any, context: Any) -> None:
+    """sample_diff.json beside the diff, with the confirmation hash this run's mapping_gate passed."""
+    from clinic2zoho.mapping.confirmation import read_confirmation
+    from clinic2zoho.mapping.files import dbt_project_dir
+    from clinic2zoho.orchestration.signoff import record_sample_diff
+
+    gate = context["ti"].xcom_pull(task_ids="mapping_gate") or {}
+    mapping_hash = gate.get("hash") or getattr(read_confirmation(dbt_project_dir()), "hash", "")
+    record_sample_diff(run_id, diff.csv_path, fields=diff.summary()["fields"], mismatches=len(diff.mismatches),
+                       mapping_hash=mapping_hash)
