@@ -45,7 +45,11 @@ def propose_mapping(fmt: str, warehouse: Path | None = None, dbt_dir: Path | Non
         con.close()
     path = files.write_mapping(mapping, files.mapping_path(fmt, dbt_dir))
     write_seeds(dbt_dir)  # the value maps and extra columns dbt reads, from the mapping files
-    review = write_review(mapping, settings.reports_dir() / f"mapping_review_{fmt}.html")
+    from clinic2zoho.mapping.column_accounting import account
+
+    with duckdb.connect(str(warehouse or settings.warehouse_path()), read_only=True) as con:
+        accounting = account(con, dbt_dir, formats=(fmt,))  # every landed column, for the review page
+    review = write_review(mapping, settings.reports_dir() / f"mapping_review_{fmt}.html", accounting)
     return path, review, mapping
 
 

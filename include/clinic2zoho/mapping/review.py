@@ -45,7 +45,26 @@ def _rows(mapping: dict[str, Any]) -> list[dict[str, Any]]:
     return rows
 
 
-def write_review(mapping: dict[str, Any], path: Path) -> Path:
+def accounting_section(accounting: list[Any] | None) -> str:
+    """Every landed column and what becomes of it (clinic2zoho.mapping.column_accounting), those
+    dropped without a reason first: the gate refuses to load while any is left."""
+    if accounting is None:
+        return ""
+    from clinic2zoho.mapping.column_accounting import UNACCOUNTED, ordered, summary
+
+    counts = ", ".join(f"{n} {status}" for status, n in sorted(summary(accounting).items()))
+    body = "".join(
+        f"<tr class='{'low' if r.status == UNACCOUNTED else ''}'><td>{escape(r.table)}</td><td>{escape(r.column)}</td>"
+        f"<td>{'<span class=flag>' + escape(r.status) + '</span>' if r.status == UNACCOUNTED else escape(r.status)}</td>"
+        f"<td>{escape(r.target)}</td><td>{escape(r.rule)}</td><td>{escape(r.reason)}</td></tr>"
+        for r in ordered(accounting))
+    return (f"<h2>Every source column</h2><p>{len(accounting)} landed columns: {escape(counts)}. A column with "
+            f"no reason stops the load at the mapping gate until the mapping file migrates it or skips it with "
+            f"its reasons.</p><table><tr><th>table</th><th>column</th><th>status</th><th>to</th><th>rule</th>"
+            f"<th>reason</th></tr>{body}</table>")
+
+
+def write_review(mapping: dict[str, Any], path: Path, accounting: list[Any] | None = None) -> Path:
     rows = _rows(mapping)
     low = sum(1 for r in rows if r["confidence"] < LOW_CONFIDENCE)
     body = "".join(
@@ -58,7 +77,7 @@ def write_review(mapping: dict[str, Any], path: Path) -> Path:
             f"<p>{len(rows)} choices, {low} below {LOW_CONFIDENCE:.2f} confidence (listed first). Proposed "
             f"{escape(mapping['proposed_at'])}. Edit <code>dbt_project/mapping/{escape(mapping['format'])}.yml</code>, then run "
             f"<code>clinic2zoho confirm --by NAME</code>.</p><table><tr><th>source</th><th>target</th><th>confidence</th>"
-            f"<th>reasons</th><th>notes</th></tr>{body}</table></body></html>")
+            f"<th>reasons</th><th>notes</th></tr>{body}</table>{accounting_section(accounting)}</body></html>")
     path.parent.mkdir(parents=True, exist_ok=True)
     path.write_text(html)
     return path

@@ -51,6 +51,7 @@ class ValidationResult:
     generated_at: str = field(default_factory=lambda: datetime.now(timezone.utc).isoformat(timespec="seconds"))
     treatments: list[uniqueness.Treatment] = field(default_factory=list)  # records kept clear of duplicate checks
     same_person: dict = field(default_factory=dict)  # every person in Zoho once: what was read, who is there twice
+    columns: list = field(default_factory=list)  # every landed column accounted for (mapping.column_accounting)
 
     @property
     def rollback_command(self) -> str:
@@ -98,6 +99,7 @@ class ValidationResult:
                            "checks": [c.to_dict() for c in self.spot_checks]},
             "integrity": {"checked": self.integrity_checked, "problems": [p.to_dict() for p in self.integrity]},
             "uniqueness_treatments": [t.to_dict() for t in self.treatments],
+            "source_columns": [vars(c) for c in self.columns],
             "same_person": self.same_person,
         }
 
@@ -147,10 +149,21 @@ def validate_run(run_id: str, client: Any, *, warehouse: Path | None = None, jou
                               {m: len(k) for m, k in sample.items()}, integrity, checked, seed, spot_share,
                               treatments=uniqueness.treatments(ctx))
     result.same_person = same.to_dict()
+    result.columns = source_columns(ctx.warehouse)
     result.duplicates, result.duplicate_check = found, cost
     write_reports(result, reports_dir or app_settings.reports_dir())
     log.info("validation of run %s %s: %d problem(s)", run_id, "passed" if result.ok else "failed", len(problems))
     return result
+
+
+def source_columns(warehouse: Path) -> list:
+    """The accounting of every landed column the gate passed (names only), for the report."""
+    import duckdb
+
+    from clinic2zoho.mapping.column_accounting import account, ordered
+
+    with duckdb.connect(str(warehouse), read_only=True) as con:
+        return ordered(account(con))
 
 
 def _problems(sources: list[SourceCount], modules: list[ModuleCount], checks: list[FieldCheck],
@@ -250,6 +263,10 @@ def render_html(r: ValidationResult) -> str:
             sorted({(c.module, c.field, c.rule) for c in r.spot_checks if c.status == NO_FIELD}),
             )),
     ]
+    sections.append(("Every source column: migrated (to which field, by which rule) or not, with the reason",
+                     html.table(["table", "column", "status", "to", "rule", "reason"],
+                                [[c.table, c.column, c.status, c.target, c.rule, c.reason] for c in r.columns],
+                                ["bad" if not c.accounted else "" for c in r.columns])))
     sections.insert(1, ("Duplicates in Zoho: source records held more than once", html.table(
         ["module", "source id", "copies", "Zoho ids"],
         [[x.module, x.key, x.copies, ", ".join(x.zoho_ids)] for x in r.duplicates])))
