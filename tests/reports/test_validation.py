@@ -59,18 +59,34 @@ def test_the_sample_diff_compares_every_mapped_field_of_every_sampled_record(rep
     with s.client() as client:
         diff = sample_diff(s.run_id, client, warehouse=s.warehouse, journal_root=s.journal, manifest=s.manifest,
                            reports_dir=tmp_path)
-    assert diff.ok and diff.mismatches == []
+    assert [(c.module, c.key, c.field, c.rule, c.source_value, c.expected, c.actual) for c in diff.mismatches] == []
+    assert diff.ok
     assert diff.records == s.selection.tables
     rows = list(csv.DictReader((tmp_path / "sample_diff.csv").open(encoding="utf-8")))
-    assert list(rows[0]) == ["status", "module", "record", "field", "expected", "actual", "rule", "zoho_id"]
+    assert list(rows[0]) == ["status", "module", "record", "field", "source_file", "source_row", "source_column",
+                             "source_value", "rule", "kind", "expected", "actual", "dbt_value", "zoho_id"]
     contacts = {r["record"] for r in rows if r["module"] == "Contacts" and r["status"] == "match"}
     con = duckdb.connect(str(s.warehouse), read_only=True)
     loaded = {k for (k,) in con.execute("SELECT source_key FROM ops.load_journal WHERE run_id = ? AND module ="
                                         " 'Contacts' AND status = 'done'", [s.run_id]).fetchall()}
     con.close()
     assert contacts == loaded
-    rule = next(r["rule"] for r in rows if r["module"] == "Contacts" and r["field"] == "Patient_Status")
-    assert rule.startswith("zoho_contacts.Patient_Status: Pick-list")
+    # declared rules are compared with the source row the record came from, derived ones with dbt's value
+    status = next(r for r in rows if r["module"] == "Contacts" and r["field"] == "Patient_Status")
+    assert status["rule"] == ("value map patient_status_map: patients.status → Contacts.Patient_Status"
+                              " (mapping/generic.yml, zoho_contacts)")
+    assert (status["kind"], status["source_file"], status["source_column"]) == ("value map", "patients.csv", "status")
+    con = duckdb.connect(str(s.warehouse), read_only=True)
+    landed = con.execute("SELECT _source_row, status FROM raw.generic__patients WHERE patient_id = ?",
+                         [status["record"]]).fetchone()
+    con.close()
+    assert (int(status["source_row"]), status["source_value"]) == landed
+    kinds = {(r["module"], r["field"]): r["kind"] for r in rows}
+    assert kinds[("Contacts", "Mailing_City")] == "copy" and kinds[("Contacts", "Date_of_Birth")] == "cast"
+    assert kinds[("Events", "Start_DateTime")] == "cast" and kinds[("Contacts", "Account_Name")] == "derived"
+    owner = next(r for r in rows if r["module"] == "Events" and r["field"] == "Owner")
+    assert owner["source_column"] == "provider_id" and owner["rule"].endswith("[derived from appointments.provider_id]")
+    assert all(r["source_file"] and r["source_row"] for r in rows if r["module"] in ("Contacts", "Events", "Tasks"))
     # lookups compare through the crosswalk, owners through the org's users
     assert any(r["field"] == "Who_Id" and r["status"] == "match" for r in rows)
     assert any(r["module"] == "Events" and r["field"] == "Owner" and r["status"] == "match" for r in rows)

@@ -1,11 +1,18 @@
-"""Field-by-field comparison of loaded records, read back from Zoho, with the rows of the
-Zoho-shaped tables they were loaded from. Shared by the validation spot check (a random share of
-the loaded records) and the sample diff (every record of the sample)."""
+"""Field-by-field comparison of loaded records, read back from Zoho. Shared by the validation spot
+check (a random share of the loaded records) and the sample diff (every record of the sample).
+
+Each record is traced to the landed row it came from (file and row). A field the mapping file
+declares as a copy, a cast or a value map of one source column is compared with that column's
+value, normalised by type (reports/source_values.py), not with dbt's: a model reading the wrong
+column is a difference. Derived fields (lookups, owners, values built from several columns) are
+compared with the value dbt computed, and list the source columns they read."""
 
 from __future__ import annotations
 
 from dataclasses import asdict, dataclass
+from functools import lru_cache
 from math import ceil
+from pathlib import Path
 from typing import Any
 
 from clinic2zoho.loader import links
@@ -13,6 +20,8 @@ from clinic2zoho.loader.plan import ModuleSpec
 from clinic2zoho.reports import compare
 from clinic2zoho.reports.compare import MATCH, MISMATCH, MISSING_RECORD, NO_FIELD, NOT_LOADED
 from clinic2zoho.reports.run_context import RunContext
+from clinic2zoho.reports.source_values import (DERIVED, FieldRule, SourceReader, SourceRow, accepted_actuals,
+                                               clinic_timezone, expected_value, with_placeholder)
 
 LIST_FIELD_LIMIT = 50  # Zoho lists at most 50 fields per read
 PAGE = 200
@@ -28,9 +37,52 @@ class FieldCheck:
     actual: str
     rule: str
     zoho_id: str | None = None
+    kind: str = DERIVED  # the rule's kind: copy | cast | value map (compared with the source) | derived
+    source_file: str = ""  # relative to the export folder
+    source_row: int | None = None  # the landed row (1: the first row under the header)
+    source_column: str = ""  # the column(s) as the export's file names them
+    source_value: str = ""  # as landed
+    dbt_value: str = ""  # what the dbt model computed (the expected value of a derived field)
 
     def to_dict(self) -> dict:
         return asdict(self)
+
+
+@lru_cache(maxsize=8)
+def _reader(warehouse: str, mapping_dir: str, manifest: str, dbt_dir: str, stamp: tuple) -> SourceReader:
+    return SourceReader(Path(warehouse), Path(mapping_dir),
+                        clinic_timezone(Path(manifest) if manifest else None, Path(dbt_dir)))
+
+
+def source_reader(ctx: RunContext, dbt_dir: Path | None = None) -> SourceReader:
+    """The reader of the run's warehouse and mapping files (cached while neither changes)."""
+    from clinic2zoho.mapping import files
+
+    dbt_dir = Path(dbt_dir) if dbt_dir else files.dbt_project_dir()
+    mapping_dir = files.mapping_dir(dbt_dir)
+    stamp = tuple((p.name, p.stat().st_mtime_ns) for p in sorted(mapping_dir.glob("*.yml"))) + (
+        ctx.warehouse.stat().st_mtime_ns,)
+    return _reader(str(ctx.warehouse), str(mapping_dir), str(ctx.manifest or ""), str(dbt_dir), stamp)
+
+
+def _source_rows(sources: SourceReader, spec: ModuleSpec, expected: dict[str, dict],
+                 keys: list[str]) -> dict[str, SourceRow]:
+    """record key -> the landed row it came from, through the field the mapping declares as a copy
+    of the source entity's key (the external id; a note's or a document's source id)."""
+    columns = list(dict.fromkeys([c for c in (spec.external_id,) if c] +
+                                 [c for k in keys[:1] for c in expected.get(k, {})]))
+    link = sources.link_column(spec.module, columns)
+    if link is None:
+        return {}
+    column, entities = link
+    wanted = {k: str(expected[k][column]) for k in keys if expected.get(k, {}).get(column) not in (None, "")}
+    out: dict[str, SourceRow] = {}
+    for fmt, entity, _ in entities:  # one format per landed export; the first that holds a key wins
+        found = sources.rows(fmt, entity, sorted({v for k, v in wanted.items() if k not in out}))
+        for key, source_key in wanted.items():
+            if key not in out and source_key in found:
+                out[key] = found[source_key]
+    return out
 
 
 def compared_columns(spec: ModuleSpec, row: dict) -> list[str]:
@@ -78,8 +130,9 @@ def _fetch_attachments(client: Any, parent_module: str, by_parent: dict[str, lis
 
 
 def check_records(ctx: RunContext, client: Any, spec: ModuleSpec, keys: list[str],
-                  expected: dict[str, dict]) -> list[FieldCheck]:
+                  expected: dict[str, dict], sources: SourceReader | None = None) -> list[FieldCheck]:
     """Every compared field of the records `keys` of one module."""
+    sources = sources or source_reader(ctx)
     journal_rows = ctx.journal_rows(spec.module)
     types = ctx.field_types(client, spec.module)
     out: list[FieldCheck] = []
@@ -105,26 +158,72 @@ def check_records(ctx: RunContext, client: Any, spec: ModuleSpec, keys: list[str
         fields = sorted({("Owner" if c == spec.owner_column else c) for k in loaded for c in
                          compared_columns(spec, expected.get(k, {}))} & (set(types) | {"Owner"}))
         records = _fetch_records(ctx, client, spec, list(loaded.values()), fields)
+    source_rows = _source_rows(sources, spec, expected, list(loaded))
     for key, zid in loaded.items():
         row = expected.get(key)
         rec = records.get(zid)
         if row is None:
             continue  # journaled but no longer in the table: reconciliation reports it
+        src = source_rows.get(key)
         if rec is None:
             out.append(FieldCheck(spec.module, key, "(record)", MISSING_RECORD, f"id {zid}", "not found in Zoho",
-                                  ctx.rule(spec, spec.external_id or ""), zid))
+                                  ctx.rule(spec, spec.external_id or ""), zid, source_file=src.file if src else "",
+                                  source_row=src.row if src else None))
             continue
-        out.extend(_check_fields(ctx, client, spec, key, zid, row, rec, types))
+        out.extend(_check_fields(ctx, client, spec, key, zid, row, rec, types, sources, src))
     return out
 
 
+def _declared(sources: SourceReader, module: str, column: str, src: SourceRow | None) -> FieldRule | None:
+    """The mapping's rule for the field in the record's format: the one of the source entity."""
+    rules = sources.rules(module, column)
+    if src is not None:
+        rules = [r for r in rules if (r.source_format, r.entity) == (src.source_format, src.entity)]
+    return rules[0] if rules else None
+
+
+def _inputs(rule: FieldRule | None, src: SourceRow | None) -> tuple[str, str]:
+    """(column headers, values as landed) of a rule's source columns in the record's row."""
+    if rule is None or src is None:
+        return "", ""
+    names = [i.partition(".")[2] if i.startswith(f"{src.entity}.") else i for i in rule.inputs or (rule.column,)]
+    cells = [(n, src.cells.get(n)) for n in names]
+    return (", ".join(c.header if c else n for n, c in cells),
+            " | ".join((c.text or "") if c else "(another file)" for _, c in cells))
+
+
 def _check_fields(ctx: RunContext, client: Any, spec: ModuleSpec, key: str, zid: str, row: dict, rec: dict,
-                  types: dict[str, str]) -> list[FieldCheck]:
+                  types: dict[str, str], sources: SourceReader, src: SourceRow | None) -> list[FieldCheck]:
     checks: list[FieldCheck] = []
+    where = dict(source_file=src.file if src else "", source_row=src.row if src else None)
 
     def add(column: str, verdict: compare.Verdict) -> None:
+        """A derived field: compared with dbt's value, its source inputs listed."""
+        rule = _declared(sources, spec.module, column, src)
+        headers, values = _inputs(rule, src)
+        text = ctx.rule(spec, column) + (f" [derived from {', '.join(rule.inputs)}]" if rule and rule.inputs else "")
         checks.append(FieldCheck(spec.module, key, column, MATCH if verdict.ok else MISMATCH, verdict.expected,
-                                 verdict.actual, ctx.rule(spec, column), zid))
+                                 verdict.actual, text, zid, DERIVED, source_column=headers, source_value=values,
+                                 dbt_value=verdict.expected, **where))
+
+    def add_from_source(column: str, data_type: str) -> bool:
+        """A field the mapping declares as one source column's copy, cast or value map: compared
+        with that column's value in the landed row. False when it is not one."""
+        rule = _declared(sources, spec.module, column, src)
+        if rule is None or rule.kind == DERIVED or src is None or rule.column not in src.cells:
+            return False
+        cell = src.cells[rule.column]
+        want = with_placeholder(column, expected_value(rule, cell.clinic_text, sources.zone))
+        verdicts = [compare.compare_scalar(want.value, actual, data_type)
+                    for actual in accepted_actuals(spec.module, column, want, rec)]
+        if want.unmapped:  # a value the map lacks: the model passes it on or leaves it empty
+            verdicts.append(compare.compare_scalar(None, rec.get(column), data_type))
+        ok = any(v.ok for v in verdicts)
+        checks.append(FieldCheck(spec.module, key, column, MATCH if ok else MISMATCH, want.shown,
+                                 compare.show(rec.get(column)), rule.describe(), zid, rule.kind,
+                                 source_column=cell.header, source_value=cell.text or "",
+                                 dbt_value=compare.show(row.get(column)), **where))
+        return True
 
     if spec.kind == "attachment":
         add(spec.file_name_column, compare.compare_scalar(row.get(spec.file_name_column), rec.get("File_Name"), "text"))
@@ -156,9 +255,11 @@ def _check_fields(ctx: RunContext, client: Any, spec: ModuleSpec, key: str, zid:
             if expected not in (None, ""):
                 checks.append(FieldCheck(spec.module, key, column, NO_FIELD, compare.show(expected),
                                          f"{spec.module} has no field {column}: the value is not stored",
-                                         ctx.rule(spec, column), zid))
+                                         ctx.rule(spec, column), zid, dbt_value=compare.show(expected), **where))
         elif column in spec.subforms:
             add(column, compare.compare_line_items(expected, rec.get(column), lambda n: ctx.product_id(client, n)))
+        elif spec.kind == "record" and add_from_source(column, types[column]):
+            continue
         else:
             add(column, compare.compare_scalar(expected, rec.get(column), types[column]))
     return checks
