@@ -37,7 +37,7 @@
     {%- if kind == 'email' %}
         case when not regexp_full_match({{ v }}, '[^@\s,]+@[^@\s,]+\.[A-Za-z]{2,}') then 'not an e-mail address' end
     {%- elif kind == 'phone' %}
-        {%- set digits = "regexp_replace(regexp_replace(" ~ v ~ ", '\s*(?i:x|ext\.?)\s*\d{1,6}$', ''), '\D', '', 'g')" %}
+        {%- set digits = shape_phone_digits(v) %}
         case
             when not regexp_full_match({{ v }}, '\+?[\d\s().\-/]{7,24}(\s*(?i:x|ext\.?)\s*\d{1,6})?')
                 then 'not a phone number'
@@ -91,4 +91,9 @@
 
 {% macro shape_unknown_kind(kind) %}
     {{ exceptions.raise_compiler_error("zoho_shape: unknown kind " ~ kind) }}
+{%- endmacro %}
+
+{#- The digits of a phone number, its extension left out. -#}
+{% macro shape_phone_digits(v) %}
+    regexp_replace(regexp_replace({{ v }}, '\s*(?i:x|ext\.?)\s*\d{1,6}$', ''), '\D', '', 'g')
 {%- endmacro %}
