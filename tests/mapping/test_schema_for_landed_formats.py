@@ -1,6 +1,6 @@
 """prepare-schema creates what the mapping files of the formats landed in the warehouse use, nothing
 more: with the shipped generic and Synthea mapping files both confirmed, a generic-only landing
-gives the org no Synthea-only Contacts.Race (nor Synthea's encounter classes as appointment types);
+gives the org no Synthea-only Contacts.Marital (nor Synthea's encounter classes as appointment types);
 once the Synthea export is landed too, the next run adds them. Against the local Zoho server."""
 
 from __future__ import annotations
@@ -41,7 +41,7 @@ def test_a_generic_landing_gets_no_synthea_field_and_a_synthea_landing_does(
     prepare_schema(client, shipped_mappings, run_id="generic-only", warehouse=generic_warehouse, log=lines.append)
     assert "preparing the schema for the landed format(s): generic" in lines
     contacts = _fields(client, "Contacts")
-    assert "Race" not in contacts
+    assert "Marital" not in contacts
     # what the generic export does use is there: consent and the appointment-type pick-list
     assert contacts["SMS_Opt_Out"]["data_type"] == "boolean" and contacts["Email_Opt_Out"]["data_type"] == "boolean"
     assert _values(contacts["Preferred_Contact_Method"]) >= {"Email", "Phone", "SMS", "Mail"}
@@ -51,7 +51,7 @@ def test_a_generic_landing_gets_no_synthea_field_and_a_synthea_landing_does(
     land_export(synthea_dir, "synthea", generic_warehouse)
     assert landed_formats(generic_warehouse) == ["generic", "synthea"]
     prepare_schema(client, shipped_mappings, run_id="with-synthea", warehouse=generic_warehouse, log=lines.append)
-    assert _fields(client, "Contacts")["Race"]["data_type"] == "picklist"
+    assert _fields(client, "Contacts")["Marital"]["data_type"] == "picklist"
     assert "Wellness" in _values(_fields(client, "Events")["Appointment_Type"])
 
 

@@ -5,7 +5,8 @@ manifest.json, one CSV per entity, workflows.json, files/) and writes the same c
 practice-management vendor would export it, to `out/export/`, and the answer key to
 `out/truth.json`, outside the export folder so a proposer reading the export never sees it.
 
-`LAYOUTS` names the layouts (stable names; a benchmark refers to them). Each combines several
+`LAYOUTS` names the layouts (stable names; a benchmark refers to them); `random:<seed>` is a
+layout drawn from pools by a seed (`random_layout`), one nobody tuned the proposer against. Each combines several
 variations real exports show: file names, header style (Title Case, camelCase, abbreviations,
 German, UPPER_SNAKE), no manifest, date order and clock, delimiter, encoding, decimal commas and
 currency symbols, names in one column, flags for a two-valued column, vendor codes for pick-lists,
@@ -69,6 +70,9 @@ from clinic2zoho.generator.vendor_vocabulary import (
     CAMEL_HEADERS,
     GERMAN_FILES,
     GERMAN_HEADERS,
+    RANDOM_FILES,
+    RANDOM_STYLES,
+    RANDOM_SYNONYMS,
     SNAKE_HEADERS,
     TITLE_FILES,
     TITLE_HEADERS,
@@ -80,7 +84,7 @@ from clinic2zoho.generator.vendor_vocabulary import (
     upper_style,
 )
 
-__all__ = ["LAYOUTS", "Layout", "column_kind", "split_name", "write_layout"]
+__all__ = ["LAYOUTS", "Layout", "column_kind", "random_layout", "split_name", "write_layout"]
 
 # ---------------------------------------------------------------------------------------------
 # What a generic column holds, by name, so a column added to the generic layout later still gets
@@ -269,6 +273,40 @@ _LAYOUT_LIST = [
 ]
 
 LAYOUTS: dict[str, Layout] = {layout.name: layout for layout in _LAYOUT_LIST}
+
+
+def random_layout(seed: int) -> Layout:
+    """The layout `random:<seed>`: header style, synonyms (vendor_vocabulary.RANDOM_SYNONYMS, words
+    the proposer was never tuned on), file names, date order, delimiter, decimals, flags and
+    sex codes drawn from pools by `seed`; the same seed gives the same layout."""
+    import random
+
+    rng = random.Random(seed)
+    style_name, style = rng.choice(RANDOM_STYLES)
+    headers = {column: style("_".join(rng.choice(words).split()))
+               for column, words in RANDOM_SYNONYMS.items() if rng.random() < 0.6}
+    files = {entity: style("_".join(rng.choice(names).split())) + ".csv"
+             for entity, names in RANDOM_FILES.items() if rng.random() < 0.6}
+    order, date_format, datetime_format = rng.choice((
+        ("YMD", "%Y-%m-%d", "%Y-%m-%d %H:%M:%S"), ("YMD", "%Y/%m/%d", "%Y/%m/%d %H:%M"),
+        ("DMY", "%d/%m/%Y", "%d/%m/%Y %H:%M"), ("DMY", "%d.%m.%Y", "%d.%m.%Y %H:%M:%S"),
+        ("MDY", "%m/%d/%Y", "%m/%d/%Y %I:%M %p"), ("MDY", "%m-%d-%Y", "%m-%d-%Y %H:%M")))
+    decimal = rng.choice(("decimal_point", "decimal_comma"))
+    delimiter = rng.choice((";", "\t", "|") if decimal == "decimal_comma" else (",", ";", "\t", "|"))
+    booleans = rng.choice((("true", "false"), ("Y", "N"), ("Yes", "No"), ("1", "0"), ("T", "F")))
+    sex = rng.choice(({}, {"M": "Male", "F": "Female"}, {"M": "male", "F": "female"}, {"M": "MALE", "F": "FEMALE"}))
+    name_column = rng.choice((None, None, "last_first", "first_last"))
+    return Layout(
+        name=f"random:{seed}",
+        description=f"random layout {seed}: {style_name} headers, {order} dates, {decimal}, "
+                    f"delimiter {delimiter!r}, flags {booleans[0]}/{booleans[1]}"
+                    + (f", one name column {name_column}" if name_column else ""),
+        header_style=style, headers=headers, file_style=lambda e: style(e) + ".csv", files=files,
+        delimiter=delimiter, date_order=order, date_format=date_format, datetime_format=datetime_format,
+        decimal=decimal, thousands=rng.choice(("", "." if decimal == "decimal_comma" else ",")),
+        name_column=name_column, name_header=style("client_name"), booleans=booleans,
+        values={"sex": sex} if sex else {},
+    )
 
 
 # ---------------------------------------------------------------------------------------------
@@ -499,9 +537,12 @@ def write_layout(generic_export: Path, layout: str, out: Path) -> Path:
 
     Every record is kept (malformed ones stay malformed by as many fields); documents (files/)
     and workflows.json are copied as they are, and document paths stay relative to the export."""
-    if layout not in LAYOUTS:
-        raise ValueError(f"unknown layout {layout!r}: one of {', '.join(LAYOUTS)}")
-    spec = LAYOUTS[layout]
+    if layout.startswith("random:") and layout[7:].isdigit():
+        spec = random_layout(int(layout[7:]))
+    elif layout not in LAYOUTS:
+        raise ValueError(f"unknown layout {layout!r}: one of {', '.join(LAYOUTS)}, or random:<seed>")
+    else:
+        spec = LAYOUTS[layout]
     generic_export = Path(generic_export)
     manifest_path = generic_export / "manifest.json"
     if not manifest_path.is_file():

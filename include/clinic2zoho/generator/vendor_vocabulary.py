@@ -134,3 +134,67 @@ def snake_file_name(entity: str) -> str:
              "clinical_notes": "note", "documents": "doc", "care_programs": "pgm",
              "program_enrollments": "pgm_mbr"}.get(entity, entity)
     return f"export_{short}_2024.csv"
+
+
+# ---------------------------------------------------------------------------------------------
+# The `random:<seed>` layout's pools (layouts.random_layout): words nobody tuned the proposer
+# against. They are deliberately NOT in clinic2zoho.mapping.header_words (tests check it), so the
+# random layout measures how the proposer does on a vocabulary it has never seen; a layout
+# picks, per column, either one of these or the clinic name in its header style.
+
+RANDOM_SYNONYMS: dict[str, tuple[str, ...]] = {
+    "patient_id": ("client ref", "person key", "subject no"),
+    "clinic_id": ("branch ref", "premises code", "outlet ref"),
+    "provider_id": ("carer ref", "treating clinician ref", "attending ref"),
+    "first_name": ("christian name", "called", "personal name"),
+    "last_name": ("family", "second name", "name last"),
+    "birth_date": ("nativity", "natal day", "arrival on earth"),
+    "sex": ("biological sex", "sex at birth", "m f"),
+    "email": ("electronic address", "inbox", "mail addr"),
+    "phone": ("contact tel no", "best number", "dial"),
+    "address_line": ("house and street", "line 1", "residence"),
+    "city": ("municipality", "township", "burgh"),
+    "postal_code": ("zip5", "mail code", "sort area"),
+    "appointment_id": ("slot ref", "booking key", "session no"),
+    "visit_date": ("day booked", "session day", "slot day"),
+    "start_time": ("slot start", "session from", "commences"),
+    "end_time": ("slot finish", "session until", "concludes"),
+    "appointment_type": ("slot kind", "session category", "booking kind"),
+    "reason": ("presenting complaint", "why seen", "concern"),
+    "created_at": ("keyed on", "first saved", "inserted"),
+    "updated_at": ("touched", "last saved", "revised"),
+    "claim_id": ("account ref", "statement no", "billing ref"),
+    "service_date": ("rendered on", "delivered on", "care day"),
+    "amount_billed": ("gross", "charged", "invoiced sum"),
+    "amount_paid": ("remitted", "settled sum", "takings"),
+    "balance": ("remaining", "net due", "arrears"),
+    "carrier": ("underwriter", "fund name", "scheme"),
+    "policy_number": ("cover ref", "membership no", "scheme no"),
+    "note_date": ("documented", "entry day", "recorded"),
+    "content": ("write up", "prose", "entry text"),
+    "file_name": ("attachment", "upload", "stored as"),
+    "size_bytes": ("weight", "length b", "octets"),
+    "enrolled_on": ("signed up", "commenced", "onboarded"),
+}
+RANDOM_FILES: dict[str, tuple[str, ...]] = {
+    "clinics": ("premises", "outlets", "branches list"),
+    "providers": ("clinicians roster", "workforce", "carers"),
+    "patients": ("clients list", "register", "people master"),
+    "appointments": ("diary", "sessions", "slots"),
+    "claims": ("statements", "accounts receivable", "ledger"),
+    "clinical_notes": ("charting", "case notes", "narratives"),
+    "documents": ("uploads", "scanned", "attachments index"),
+}
+
+
+def kebab_style(column: str) -> str:
+    return "-".join(_words(column))
+
+
+def dotted_style(column: str) -> str:
+    return ".".join(w.capitalize() for w in _words(column))
+
+
+# (style name, header style for a clinic column, the same style for a synonym's words)
+RANDOM_STYLES = (("title", title_style), ("camel", camel_style), ("upper", upper_style),
+                 ("kebab", kebab_style), ("dotted", dotted_style), ("lower", lambda c: c.replace("_", "")))

@@ -33,3 +33,24 @@ def accuracy(mapping: dict[str, Any], expected: dict[str, str]) -> tuple[float, 
     got = first_choices(mapping)
     misses = [(k, v, got.get(k, "<absent>")) for k, v in expected.items() if got.get(k) != v]
     return (1 - len(misses) / len(expected)) if expected else 0.0, misses
+
+
+SURE = 0.9  # a first choice at this confidence or more is not listed for review: wrong there is silent
+
+
+def confidences(mapping: dict[str, Any]) -> dict[str, float]:
+    """The proposal's confidence in each first choice, keyed as first_choices keys them."""
+    out: dict[str, float] = {}
+    for ent in mapping["entities"]:
+        out[ent["entity"]] = float(ent.get("confidence", 0.0))
+        for f in ent.get("fields") or []:
+            out[f"{ent['entity']}.{f['column']}"] = float(f.get("confidence", 0.0))
+    return out
+
+
+def silently_wrong(mapping: dict[str, Any], expected: dict[str, str],
+                   sure: float = SURE) -> list[tuple[str, str, str, float]]:
+    """Misses the proposal was sure of (confidence ≥ `sure`): (key, expected, proposed, confidence)."""
+    conf = confidences(mapping)
+    _, misses = accuracy(mapping, expected)
+    return [(k, want, got, conf.get(k, 0.0)) for k, want, got in misses if conf.get(k, 0.0) >= sure]

@@ -27,7 +27,11 @@ def run(args: argparse.Namespace) -> int:
     if not args.by:
         print("say who confirms: --by NAME")
         return 2
-    record = confirmation.confirm(args.by, dbt_dir)
+    try:
+        record = confirmation.confirm(args.by, dbt_dir)
+    except ValueError as exc:  # an unreadable file, or one the kind rule refuses: say which and why
+        print(f"not confirmed: {exc}")
+        return 1
     print(f"confirmed by {record.confirmed_by} at {record.confirmed_at}: {len(record.files)} files, hash {record.hash[:12]}")
     print(f"recorded in {confirmation.confirmation_path(dbt_dir)}")
     return 0

@@ -15,7 +15,7 @@ from pathlib import Path
 
 import yaml
 
-from clinic2zoho.mapping import files, seeds
+from clinic2zoho.mapping import files, kind_check, seeds
 from clinic2zoho.mapping.source_map import read_source_map, source_map_files
 
 RECONFIRM = "clinic2zoho confirm --by NAME"
@@ -72,8 +72,8 @@ def confirm(by: str, dbt_dir: Path | None = None, now: datetime | None = None) -
     mappings = files.mapping_files(dbt_dir)
     if not mappings:
         raise MappingNotConfirmed(f"no mapping file in {files.mapping_dir(dbt_dir)}: run `clinic2zoho propose` first")
-    for path in mappings:
-        files.read_mapping(path)  # refuse to confirm a file that cannot be read
+    for path in mappings:  # refuse to confirm a file that cannot be read, or maps values onto another kind
+        kind_check.check_kinds(path, files.read_mapping(path))
     for path in source_map_files(dbt_dir):
         read_source_map(path)
     # the seeds dbt reads (value maps, pick-lists, extra columns) are written from the files

@@ -90,7 +90,8 @@ def annotate(mapping: dict[str, Any], models: dict[str, dict[str, Any]], dbt_dir
                 continue
             columns = {c.lower(): c for c in models[model]["columns"]}
             field = choice.get("via") or choice["field"]
-            if field.lower() in columns:
+            # a column the YAML declares but the SQL never names is one the extra-columns macro adds
+            if field.lower() in columns and field.lower() in models[model]["sql"].lower():
                 choice["mapped_by"] = model
                 continue
             # a key held as text (a visit id) is carried as it is; a lookup, or a provider's key

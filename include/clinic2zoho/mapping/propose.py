@@ -13,6 +13,9 @@ from rapidfuzz import fuzz
 
 from clinic2zoho.mapping import model_columns
 from clinic2zoho.mapping.catalogue import Catalogue, TargetField, TargetModule, custom_module
+from clinic2zoho.mapping.detectors import ValueProfile, profile_values
+from clinic2zoho.mapping.field_kinds import column_kind, evidence
+from clinic2zoho.mapping.header_words import normal
 from clinic2zoho.mapping.naming import api_name, singular, words
 from clinic2zoho.mapping.profile import WHOLE_RECORD_COLUMNS, ColumnProfile, TableProfile, key_overlap, profile_format, raw_tables
 from clinic2zoho.mapping.scoring import fit, value_map
@@ -26,7 +29,34 @@ _MONEY_WORDS = ("amount", "cost", "price", "revenue", "expense", "coverage", "pa
                 "charge", "fee", "total", "outstanding", "payment")
 
 
+DEMOTED = 0.3  # the score of a name match the column's values contradict
+NAME_ONLY_CAP = 0.88  # a name match the values neither confirm nor contradict stays below 0.9 unless exact
+VALUE_SAMPLE = 20000  # value occurrences measured per column (counts scaled down beyond it)
+# categories a clinic keeps for care but a CRM has no use for: proposed as not migrated, with the
+# reason; a person opts in by setting a target in the mapping file
+SENSITIVE_CATEGORIES = {
+    "race": ("race", "raza", "rasse"),
+    "ethnicity": ("ethnicity", "ethnic", "ethnic group", "ethnie", "etnia", "ethnizitaet"),
+    "income": ("income", "household income", "annual income", "einkommen", "ingresos", "ingreso", "salary"),
+    "religion": ("religion", "religious affiliation", "faith", "konfession", "religion affiliation", "religion"),
+    "sexual orientation": ("sexual orientation", "orientation", "sexuelle orientierung", "orientacion sexual"),
+}
+
+
+def sensitive_category(column: str) -> str | None:
+    """The sensitive category a column's name says it holds (race, ethnicity, income, ...)."""
+    form = normal(column)
+    tokens = set(form.split())
+    for category, names in SENSITIVE_CATEGORIES.items():
+        for name in names:
+            if form == name or (" " not in name and name in tokens) or (" " in name and name in form):
+                return category
+    return None
+
+
 _IDENT_WORDS = {"id", "code", "number", "zip", "postal", "npi", "diagnosis", "ssn", "identifier", "reference"}
+_OPEN_WORDS = {"county", "district", "region", "suburb", "town", "city", "birthplace", "place", "description",
+               "reason", "reasondescription", "comment", "comments", "note", "notes", "remarks"}
 _PHONE_WORDS = {"phone", "telephone", "mobile", "cell", "fax", "tel"}
 
 
@@ -39,7 +69,9 @@ def _new_field_type(p: ColumnProfile) -> dict[str, Any]:
     ident = name & _IDENT_WORDS or any(w.endswith(("id", "code")) for w in name)
     if t in {"integer", "decimal", "boolean"} and ident:  # codes and ids are labels, not numbers
         return {"data_type": "text", "length": 60 if p.max_length <= 60 else 120}
-    if p.is_categorical and t != "boolean":
+    # few values in this export, but an open list (places, free-text reasons): text, not a pick-list
+    open_list = name & _OPEN_WORDS
+    if p.is_categorical and t != "boolean" and not open_list:
         return {"data_type": "picklist"}
     if t == "decimal":
         return {"data_type": "double"}
@@ -55,14 +87,22 @@ def _new_field_type(p: ColumnProfile) -> dict[str, Any]:
     return {"data_type": "text", "length": length}
 
 
+_DATE_TYPES = {"date", "datetime"}
+
+
 def _key_column(t: TableProfile, manifest_keys: dict[str, str]) -> str | None:
+    """The entity's key: the manifest's, a column named as the key, else a unique, filled,
+    identifier-like column whose name says it identifies (never a date: a creation time is unique
+    too)."""
     if t.entity in manifest_keys and t.column(manifest_keys[t.entity]):
         return manifest_keys[t.entity]
     stem = singular(t.entity)
     for name in ("id", f"{stem}_id", f"{t.entity}_id", f"{stem}id"):
-        if t.column(name):
+        if (c := t.column(name)) and c.inferred_type not in _DATE_TYPES:
             return name
-    unique = [c for c in t.columns if c.non_null == t.rows and c.distinct == t.rows and c.rows]
+    unique = [c for c in t.columns if c.non_null == t.rows and c.distinct == t.rows and c.rows
+              and c.inferred_type in {"integer", "text", "uuid"}
+              and (set(words(c.name).split()) & _IDENT_WORDS or words(c.name).endswith("id"))]
     return unique[0].name if unique else None
 
 
@@ -95,6 +135,39 @@ class Proposer:
         self.keys = {e: _key_column(t, manifest_keys) for e, t in self.profiles.items()}
         self.entity_modules: dict[str, dict[str, Any]] = {}
         self.models = model_columns.zoho_model_columns(dbt_dir) if dbt_dir else {}
+        self._value_profiles: dict[tuple[str, str], ValueProfile | None] = {}
+
+    # -- values -----------------------------------------------------------------------------
+    def value_profile(self, entity: str, col: ColumnProfile) -> ValueProfile | None:
+        """The detectors' profile of a column (detectors.py), from its most frequent values."""
+        if (entity, col.name) not in self._value_profiles:
+            vp = None
+            if col.non_null and col.name not in WHOLE_RECORD_COLUMNS:
+                q = f'nullif(trim(cast("{col.name.replace(chr(34), chr(34) * 2)}" as varchar)), \'\')'
+                rows = self.con.execute(
+                    f"select {q} v, count(*) n from {self.profiles[entity].relation} where {q} is not null "
+                    f"group by v order by n desc, v limit 4000").fetchall()
+                total = sum(n for _, n in rows) or 1
+                scale = min(1.0, VALUE_SAMPLE / total)
+                vp = profile_values([v for v, n in rows for _ in range(max(1, round(n * scale)))])
+            self._value_profiles[(entity, col.name)] = vp
+        return self._value_profiles[(entity, col.name)]
+
+    def _is_key(self, entity: str, col: ColumnProfile) -> tuple[bool, str]:
+        """Whether a column can carry the external id: filled, one row per value in each landed
+        batch, not dates (a key the values contradict is no key)."""
+        if col.inferred_type in _DATE_TYPES or col.non_null < col.rows:
+            return False, (f"values: {col.inferred_type}s cannot be a key" if col.inferred_type in _DATE_TYPES
+                           else f"values: filled in {col.non_null} of {col.rows} rows, not a key")
+        relation = self.profiles[entity].relation
+        cols = {r[0] for r in self.con.execute(f"select * from {relation} limit 0").description}
+        by = ', "_batch_id"' if "_batch_id" in cols else ""
+        q = '"' + col.name.replace('"', '""') + '"'
+        repeated = self.con.execute(f"select count(*) from (select {q} from {relation} group by {q}{by} "
+                                    f"having count(*) > 1)").fetchone()[0]
+        if repeated:
+            return False, f"values: {repeated} values repeat, not a key"
+        return True, f"values: unique and filled in all {col.rows} rows"
 
     # -- entities ---------------------------------------------------------------------------
     def _map_entities(self) -> None:
@@ -182,6 +255,7 @@ class Proposer:
         choices: dict[str, dict[str, Any]] = {}
         taken: set[str] = set()
         candidates: list[tuple[float, str, TargetField, list[str]]] = []
+        demoted: dict[str, list[str]] = {}  # column -> name matches its values contradict, with the evidence
         for col in profile.columns:
             if col.name in WHOLE_RECORD_COLUMNS:
                 choices[col.name] = self._skip(col, ["carries the whole source record; kept in raw for lineage"], 0.95)
@@ -190,11 +264,20 @@ class Proposer:
                 choices[col.name] = self._skip(col, ["a government identifier: not copied into the CRM unless the clinic"
                                                      " sets a target for it here"], 0.9)
                 continue
+            if category := sensitive_category(col.name):
+                choices[col.name] = self._skip(col, [f"a sensitive category ({category}): not migrated; a CRM needs no "
+                                                     f"{category} to serve the patient. To opt in, set a target here"
+                                                     " (e.g. a new custom field) and confirm"], 0.9)
+                continue
             if col.name == key and module.kind != "users" and module.external_id in module.fields:
                 target = module.fields[module.external_id]
-                choices[col.name] = self._choice(col, module, target, 0.98, [f"key column of {entity}: the external id"])
-                taken.add(target.api_name)
-                continue
+                is_key, why = self._is_key(entity, col)
+                if is_key:
+                    choices[col.name] = self._choice(col, module, target, 0.98,
+                                                     [f"key column of {entity}: the external id", why])
+                    taken.add(target.api_name)
+                    continue
+                demoted.setdefault(col.name, []).append(f"{target.api_name} (the external id) demoted: {why}")
             ref = self._reference(entity, col)
             if ref:
                 choice = self._reference_choice(entity, col, module, ref, taken)
@@ -207,6 +290,7 @@ class Proposer:
                 if target.data_type in {"lookup", "ownerlookup"} or target.external:
                     continue
                 score, reasons = fit(col, target)
+                score, reasons = self._weigh_values(entity, col, target, score, reasons, demoted)
                 candidates.append((score, col.name, target, reasons))
         candidates.sort(key=lambda c: -c[0])
         alternatives: dict[str, list[dict]] = {}
@@ -226,8 +310,28 @@ class Proposer:
             alts = [a for a in alternatives.get(col.name, []) if a["field"] != choice.get("field")]
             if alts:
                 choice["alternatives"] = alts
+            if demoted.get(col.name):
+                choice["reasons"] = list(choice["reasons"]) + demoted[col.name]
             out.append(choice)
         return out
+
+    def _weigh_values(self, entity: str, col: ColumnProfile, target: TargetField, score: float,
+                      reasons: list[str], demoted: dict[str, list[str]]) -> tuple[float, list[str]]:
+        """A name match the column's values contradict is demoted (the evidence kept for the
+        chosen field's reasons); values that confirm it carry it to full confidence; a name alone
+        stays below 0.9 unless it is the field's own name."""
+        ev = evidence(self.value_profile(entity, col), target)
+        if ev is None:
+            exact = reasons and reasons[0].endswith("(100)")
+            return (score if exact else min(score, NAME_ONLY_CAP)), reasons
+        if ev.contradicts:
+            if score >= FIELD_ACCEPT:
+                demoted.setdefault(col.name, []).append(
+                    f"{target.api_name} demoted ({reasons[0]}): {ev.reason}")
+            return min(score, DEMOTED), [*reasons, ev.reason]
+        if ev.confirms:  # values confirm a name already good enough; they never stand in for one
+            return (min(0.99, score + 0.05) if score >= FIELD_ACCEPT else score), [*reasons, ev.reason]
+        return min(score, NAME_ONLY_CAP), [*reasons, ev.reason]
 
     def _reference_choice(self, entity: str, col: ColumnProfile, module: TargetModule,
                           ref: tuple[str, float, str], taken: set[str]) -> dict[str, Any] | None:
@@ -304,9 +408,14 @@ class Proposer:
 
     # -- building the choice records ------------------------------------------------------------
     def _base(self, col: ColumnProfile) -> dict[str, Any]:
-        return {"column": col.name,
-                "profile": {"type": col.inferred_type, "null_rate": round(col.null_rate, 3),
-                            "distinct": col.distinct, "max_length": col.max_length}}
+        profile: dict[str, Any] = {"type": col.inferred_type, "null_rate": round(col.null_rate, 3),
+                                   "distinct": col.distinct, "max_length": col.max_length}
+        entity = next((e for e, t in self.profiles.items() if t.column(col.name) is col), None)
+        vp = self.value_profile(entity, col) if entity else None
+        if vp is not None and (found := column_kind(vp)):
+            # what the values clearly are, recorded so the confirmation can refuse a target of another kind
+            profile["values"] = {"kind": found[0], "share": round(found[1], 2)}
+        return {"column": col.name, "profile": profile}
 
     def _skip(self, col: ColumnProfile, reasons: list[str], confidence: float) -> dict[str, Any]:
         return {**self._base(col), "target": "skip", "confidence": round(confidence, 2), "reasons": reasons}

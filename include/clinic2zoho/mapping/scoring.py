@@ -4,9 +4,12 @@ with a reason a person can read."""
 
 from __future__ import annotations
 
+from functools import lru_cache
+
 from rapidfuzz import fuzz, process
 
 from clinic2zoho.mapping.catalogue import TargetField
+from clinic2zoho.mapping.header_words import COLUMN_WORDS, expanded, normal
 from clinic2zoho.mapping.naming import words
 from clinic2zoho.mapping.profile import ColumnProfile
 
@@ -30,8 +33,30 @@ _FIT: dict[str, dict[str, float]] = {
 MATCH_VALUE = 85  # rapidfuzz score at which a source value is taken as a pick-list value
 
 
+@lru_cache(maxsize=None)
+def header_reading(column: str) -> str | None:
+    """The clinic column a header names in the words vendors use (header_words.py: `Street
+    Address` → address_line, `Geburtsdatum` → birth_date), when the words name exactly one."""
+    form = normal(column)
+    forms = {form, expanded(form)}
+    hits = {key.split(".")[-1] for key, words_ in COLUMN_WORDS.items()
+            if forms & {normal(w) for w in (key.split(".")[-1], *words_)}}
+    return hits.pop() if len(hits) == 1 else None
+
+
 def name_score(column: str, target: TargetField) -> tuple[float, str]:
-    """Best similarity of the column name to the field's API name, label or aliases."""
+    """Best similarity of the column name (or the clinic column its header words name) to the
+    field's API name, label or aliases."""
+    score, reason = _name_score(column, target)
+    reading = header_reading(column)
+    if reading and normal(reading) != normal(column):
+        read_score, read_reason = _name_score(reading, target)
+        if read_score > score:
+            return read_score, f"header {column!r} reads as {reading!r}; {read_reason}"
+    return score, reason
+
+
+def _name_score(column: str, target: TargetField) -> tuple[float, str]:
     col = words(column)
     col_flat = col.replace(" ", "")
     best, best_name = 0.0, target.api_name
