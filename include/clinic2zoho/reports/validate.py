@@ -16,7 +16,7 @@ from pathlib import Path
 from typing import Any, Callable
 
 from clinic2zoho import settings as app_settings
-from clinic2zoho.reports import html, same_person, uniqueness
+from clinic2zoho.reports import control_totals, html, same_person, uniqueness
 from clinic2zoho.reports.compare import MATCH, MISMATCH, MISSING_RECORD, NO_FIELD
 from clinic2zoho.reports.field_check import FieldCheck, check_records
 from clinic2zoho.reports.integrity import IntegrityProblem, check_integrity
@@ -51,6 +51,7 @@ class ValidationResult:
     generated_at: str = field(default_factory=lambda: datetime.now(timezone.utc).isoformat(timespec="seconds"))
     treatments: list[uniqueness.Treatment] = field(default_factory=list)  # records kept clear of duplicate checks
     same_person: dict = field(default_factory=dict)  # every person in Zoho once: what was read, who is there twice
+    control_totals: control_totals.ControlTotals = field(default_factory=control_totals.ControlTotals)
     columns: list = field(default_factory=list)  # every landed column accounted for (mapping.column_accounting)
 
     @property
@@ -84,6 +85,7 @@ class ValidationResult:
             "uniqueness_treatments": {"records": sum(t.records for t in self.treatments),
                                       "loaded": sum(t.loaded for t in self.treatments)},
             "same_person": {k: v for k, v in self.same_person.items() if k not in ("twice", "merged_away")},
+            "control_totals": {k: v for k, v in self.control_totals.to_dict().items() if k != "totals"},
         }
 
     def to_dict(self) -> dict:
@@ -101,6 +103,7 @@ class ValidationResult:
             "uniqueness_treatments": [t.to_dict() for t in self.treatments],
             "source_columns": [vars(c) for c in self.columns],
             "same_person": self.same_person,
+            "control_totals": self.control_totals.to_dict(),
         }
 
 
@@ -145,10 +148,14 @@ def validate_run(run_id: str, client: Any, *, warehouse: Path | None = None, jou
     problems += duplicate_problem(found)
     same = same_person.check(ctx, lists.records)  # two records of one person, from the same reads
     problems += same.problems() + same_person.resolvable_rejects(ctx)
+    step("control totals")
+    totals = control_totals.compute(ctx, lists)  # sums the spot check cannot see, source vs Zoho
+    problems += totals.problems()
     result = ValidationResult(run_id, not problems, problems, sources, modules, checks,
                               {m: len(k) for m, k in sample.items()}, integrity, checked, seed, spot_share,
                               treatments=uniqueness.treatments(ctx))
     result.same_person = same.to_dict()
+    result.control_totals = totals
     result.columns = source_columns(ctx.warehouse)
     result.duplicates, result.duplicate_check = found, cost
     write_reports(result, reports_dir or app_settings.reports_dir())
@@ -267,6 +274,7 @@ def render_html(r: ValidationResult) -> str:
                      html.table(["table", "column", "status", "to", "rule", "reason"],
                                 [[c.table, c.column, c.status, c.target, c.rule, c.reason] for c in r.columns],
                                 ["bad" if not c.accounted else "" for c in r.columns])))
+    sections.insert(1, r.control_totals.section())
     sections.insert(1, ("Duplicates in Zoho: source records held more than once", html.table(
         ["module", "source id", "copies", "Zoho ids"],
         [[x.module, x.key, x.copies, ", ".join(x.zoho_ids)] for x in r.duplicates])))
