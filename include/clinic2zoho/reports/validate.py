@@ -19,6 +19,9 @@ from clinic2zoho import settings as app_settings
 from clinic2zoho.reports import control_totals, html, same_person, uniqueness
 from clinic2zoho.reports.compare import MATCH, MISMATCH, MISSING_RECORD, NO_FIELD
 from clinic2zoho.reports.field_check import FieldCheck, check_records
+from clinic2zoho.reports.field_diff import by_rule
+from clinic2zoho.reports.private_files import private_folder, write_private
+from clinic2zoho.reports.source_values import DERIVED
 from clinic2zoho.reports.integrity import IntegrityProblem, check_integrity
 from clinic2zoho.reports.reconciliation import ModuleCount, SourceCount, module_counts, source_counts
 from clinic2zoho.reports.run_context import RunContext
@@ -187,10 +190,11 @@ def _problems(sources: list[SourceCount], modules: list[ModuleCount], checks: li
         if m.unaccounted:
             out.append(f"{m.module}: {m.unaccounted} row(s) of {m.table} neither loaded, rejected nor skipped")
     bad = [c for c in checks if c.status in (MISMATCH, MISSING_RECORD)]
-    if bad:
-        shown = ", ".join(f"{c.module} {c.key} {c.field}" for c in bad[:5])
-        out.append(f"spot check: {len(bad)} field(s) differ from the expected values ({shown}"
-                   f"{', ...' if len(bad) > 5 else ''})")
+    for rule, group in by_rule(bad):  # one line per rule, record ids only
+        shown = ", ".join(f"{c.module} {c.key} {c.field}" for c in group[:5])
+        side = "expected" if group[0].kind == DERIVED else "source"
+        out.append(f"spot check: {len(group)} field(s) differ from the {side} values under the rule {rule}"
+                   f" ({shown}{', ...' if len(group) > 5 else ''})")
     if integrity:
         shown = ", ".join(f"{p.module} {p.key} {p.relation}" for p in integrity[:5])
         out.append(f"integrity: {len(integrity)} broken relation(s) ({shown}{', ...' if len(integrity) > 5 else ''})")
@@ -198,12 +202,11 @@ def _problems(sources: list[SourceCount], modules: list[ModuleCount], checks: li
 
 
 def write_reports(result: ValidationResult, out_dir: Path) -> None:
-    out_dir.mkdir(parents=True, exist_ok=True)
+    private_folder(out_dir)  # the spot check shows patient values: owner-only
     result.json_path = out_dir / "reconciliation.json"
     result.html_path = out_dir / "reconciliation.html"
-    result.json_path.write_text(json.dumps(result.to_dict(), indent=1, default=str, ensure_ascii=False),
-                                encoding="utf-8")
-    result.html_path.write_text(render_html(result), encoding="utf-8")
+    write_private(result.json_path, json.dumps(result.to_dict(), indent=1, default=str, ensure_ascii=False))
+    write_private(result.html_path, render_html(result))
 
 
 def render_html(r: ValidationResult) -> str:
@@ -255,8 +258,10 @@ def render_html(r: ValidationResult) -> str:
               x.unaccounted_rows, x.adds_up] for x in r.sources],
             ["" if x.adds_up else "bad" for x in r.sources])),
         ("Spot check: fields that differ", html.table(
-            ["module", "record", "field", "expected", "in Zoho", "rule"],
-            [[c.module, c.key, c.field, c.expected, c.actual, c.rule] for c in r.mismatches])),
+            ["module", "record", "field", "source file", "row", "source column", "source value", "rule", "expected",
+             "in Zoho"],
+            [[c.module, c.key, c.field, c.source_file, c.source_row, c.source_column, c.source_value, c.rule,
+              c.expected, c.actual] for c in r.mismatches])),
         ("Related-list integrity: broken relations", html.table(
             ["module", "record", "relation", "problem", "Zoho id"],
             [[p.module, p.key, p.relation, p.problem, p.zoho_id] for p in r.integrity])),
