@@ -43,7 +43,8 @@ def test_every_column_of_a_generated_export_is_accounted_for(generic_warehouse, 
     assert (email.status, email.target) == (ca.MIGRATED, "Contacts.Email") and "zoho_contacts" in email.rule
     workflow = rows[("raw.generic__workflows", "definition")]
     assert workflow.status == ca.NOT_MIGRATED and "entity workflows not migrated" in workflow.reason
-    assert rows[("raw.generic__patients", "primary_provider_id")].status in (ca.MIGRATED, ca.READ)
+    provider = rows[("raw.generic__patients", "primary_provider_id")]
+    assert (provider.status, provider.target, provider.rule) == (ca.MIGRATED, "Contacts.Owner", "mapped by zoho_contacts")
 
 
 @pytest.mark.parametrize("fmt", ["synthea", "fhir"])

@@ -45,6 +45,7 @@ select
     unioned.deceased_date,
     unioned.referral_source_id,
     lower(trim(referral_sources.referral_source_name)) as referral_source_value,
+    -- the patient's primary provider: owns the Contact or Lead (zoho_contacts, zoho_leads)
     unioned.primary_provider_id,
     unioned.created_at,
     -- communication consent (null: the export does not say); the method is the key of

@@ -4,6 +4,9 @@
 -- e-mail: one holds it in Email, the others get it in Secondary_Email (int_patient_email_holders).
 -- Communication consent: Zoho's Email_Opt_Out, the custom SMS_Opt_Out checkbox and the
 -- Preferred_Contact_Method pick-list through the contact_method_map seed (empty when unmapped).
+-- The patient's primary provider owns the Contact: the provider's e-mail (the clinic's override, else
+-- the export's; zoho_users_resolution), resolved to a user of the org at load time like an Event's
+-- owner; no primary provider leaves the loading user as owner.
 with
 
 patients as (
@@ -31,7 +34,8 @@ select
     referral_map.Referral_Source,
     patients.email_opt_out as Email_Opt_Out,
     patients.sms_opt_out as SMS_Opt_Out,
-    contact_methods.Preferred_Contact_Method
+    contact_methods.Preferred_Contact_Method,
+    owners.Email as Owner
 {{ clinic_extra_columns('patients') }}
 from patients
 left join {{ ref('zoho_accounts') }} as clinic_accounts on patients.clinic_id = clinic_accounts.Clinic_Account_Id
@@ -39,3 +43,4 @@ left join {{ ref('referral_source_map') }} as referral_map on patients.referral_
 left join {{ ref('contact_method_map') }} as contact_methods
     on patients.contact_method_value = contact_methods.source_method
 left join {{ ref('int_patient_email_holders') }} as email_holders on patients.patient_id = email_holders.patient_id
+left join {{ ref('zoho_users_resolution') }} as owners on patients.primary_provider_id = owners.provider_id

@@ -1,6 +1,7 @@
 -- Leads: patients whose status is Prospect or Referral Inquiry and who have no visit
 -- (patient_status_map says which statuses; a visit makes them Contacts). A Lead sharing an e-mail
 -- with a Contact or another Lead may get it in Secondary_Email instead (int_patient_email_holders).
+-- The primary provider owns the Lead, as for Contacts (zoho_contacts.sql).
 select
     patients.patient_id as Clinic_Patient_Id,
     patients.first_name as First_Name,
@@ -14,11 +15,13 @@ select
     referral_map.Referral_Source,
     patients.email_opt_out as Email_Opt_Out,
     patients.sms_opt_out as SMS_Opt_Out,
-    contact_methods.Preferred_Contact_Method
+    contact_methods.Preferred_Contact_Method,
+    owners.Email as Owner
 {{ clinic_extra_columns('patients') }}
 from {{ ref('int_patients') }} as patients
 left join {{ ref('referral_source_map') }} as referral_map on patients.referral_source_value = referral_map.source_value
 left join {{ ref('contact_method_map') }} as contact_methods
     on patients.contact_method_value = contact_methods.source_method
 left join {{ ref('int_patient_email_holders') }} as email_holders on patients.patient_id = email_holders.patient_id
+left join {{ ref('zoho_users_resolution') }} as owners on patients.primary_provider_id = owners.provider_id
 where patients.exclusion_rule is null and patients.zoho_module = 'Leads'

@@ -27,6 +27,10 @@ owned_records as (
         union all
         select coordinator_provider_id from {{ ref('int_care_programs') }}
         where exclusion_rule is null
+        union all
+        -- the primary provider owns the patient's Contact or Lead
+        select primary_provider_id from {{ ref('int_patients') }}
+        where exclusion_rule is null
     ) as owners
     where provider_id is not null
     group by provider_id
