@@ -100,7 +100,9 @@ def test_planted_bad_shapes_over_one_percent_stop_the_gate_and_fewer_warn(small_
         f"UPDATE zoho.zoho_contacts SET Mailing_Country = 'Australia' WHERE Clinic_Patient_Id = '{australian}'",
         f"UPDATE zoho.zoho_insurance SET Termination_Date = '9999-12-31' WHERE Clinic_Insurance_Id = '{plan}'",
     )
-    result = run_dbt(["test", "--select", "zoho_contacts", "zoho_insurance"], copy, built.vars)
+    # the copy's added country column is not in the mapping files: that test is left out here
+    result = run_dbt(["test", "--select", "zoho_contacts", "zoho_insurance",
+                      "--exclude", "assert_mapping_matches_zoho_models"], copy, built.vars)
     assert not result.success
     errors = {e.name: e for e in result.errors}
     assert set(errors) == {"zoho_shape_zoho_contacts_Date_of_Birth__birth_date",
@@ -126,6 +128,8 @@ def test_planted_bad_shapes_over_one_percent_stop_the_gate_and_fewer_warn(small_
     state = warnings["zoho_shape_zoho_contacts_Mailing_State__Mailing_Country__state"]
     assert [(r["record_key"], r["problem"], r["fails_gate"]) for r in state.rows] == [
         (australian, "not a state of AU", False)]
+    postal = warnings["zoho_shape_zoho_contacts_Mailing_Zip__Mailing_Country__postal_code"]
+    assert [(r["record_key"], r["problem"]) for r in postal.rows] == [(australian, "not a postal code of AU")]
     ended = warnings["zoho_shape_zoho_insurance_Termination_Date__date"]
     assert [(r["record_key"], r["field"], r["fails_gate"]) for r in ended.rows] == [
         (plan, "Insurance.Termination_Date", False)]

@@ -43,7 +43,7 @@ LAST_FIRST = re.compile(rf"^{NAME_WORD}(?: {NAME_WORD})*, {NAME_WORD}(?: {NAME_W
 ONE_WORD = re.compile(rf"^{NAME_WORD}(?:[ \-]{NAME_WORD})?$")
 
 POSTAL = {
-    "US": re.compile(r"^\d{5}(?:-\d{4})?$"),
+    "US": re.compile(r"^\d{5}(?:-?\d{4})?$"),  # ZIP+4 with or without its hyphen (FHIR: 660441234)
     "CA": re.compile(r"^[ABCEGHJ-NPRSTVXY]\d[ABCEGHJ-NPRSTV-Z] ?\d[ABCEGHJ-NPRSTV-Z]\d$", re.I),
     "GB": re.compile(r"^[A-Z]{1,2}\d[A-Z\d]? ?\d[A-Z]{2}$", re.I),
     "AU": re.compile(r"^\d{4}$"),
