@@ -255,3 +255,21 @@ def test_source_map_errors_name_the_field(tmp_path, change, field):
     with pytest.raises(source_map.SourceMapError) as err:
         source_map.read_source_map(path)
     assert err.value.field == field
+
+
+def test_a_generic_export_from_before_a_column_was_added_builds_with_it_empty(tmp_path):
+    """The generic layout gains columns over time (consent flags): an export written before lands
+    and builds, the columns it lacks NULL, the others as exported."""
+    generate_export(tmp_path / "gen", 15, seed=9, with_files=False, defects=False)
+    export = tmp_path / "gen" / "export"
+    rows = _read(export / "patients.csv")
+    older = [c for c in rows[0] if c not in ("email_opt_out", "sms_opt_out", "preferred_contact_method")]
+    _write(export / "patients.csv", older, [[r[c] for c in older] for r in rows])
+    warehouse = tmp_path / "w.duckdb"
+    land_export(export, "generic", warehouse=warehouse)
+    result = run_dbt(["build", "--select", "stg_generic__patients"], warehouse=warehouse)
+    assert result.success, result.summary()
+    with duckdb.connect(str(warehouse), read_only=True) as con:
+        got = con.execute("select patient_id, first_name, email_opt_out from staging.stg_generic__patients "
+                          "order by patient_id").fetchall()
+    assert [(r["patient_id"], r["first_name"], None) for r in sorted(rows, key=lambda r: r["patient_id"])] == got
