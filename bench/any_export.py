@@ -28,8 +28,9 @@ dbt build). Then, for every layout of clinic2zoho.generator.layouts.LAYOUTS:
 The run's parameters a clinic gives and no map holds (the documents' base URL, the org's users and
 the provider e-mail overrides) are the generic run's; the clinic's time zone is the source map's
 (the manifest's where the layout writes one). With --migrate, `clinic2zoho migrate --source
-<layout export> --work <tmp> --skip-sample` runs per layout against the local Zoho servers, with
-the first-choice map in a private copy of the dbt project, and its validation line is reported.
+<layout export> --work <tmp>` runs per layout against the local Zoho servers (the sample, its
+sign-off, the cutover), with the first-choice map in a private copy of the dbt project, and its
+validation line is reported.
 """
 
 from __future__ import annotations
@@ -459,7 +460,7 @@ def migrate(export: Path, folder: Path, doc: dict[str, Any], generated: Path, ar
     write_map(doc, project)
     env = {**os.environ, "CLINIC2ZOHO_DBT_PROJECT": str(project)}
     command = [str(ROOT / ".venv" / "bin" / "clinic2zoho"), "migrate", "--source", str(export),
-               "--work", str(folder / "migrate_work"), "--skip-sample", "--confirm-by", "bench",
+               "--work", str(folder / "migrate_work"), "--confirm-by", "bench",
                "--users", str(generated / "zoho_users.json"),
                "--overrides", str(generated / "provider_email_overrides.csv")]
     try:
