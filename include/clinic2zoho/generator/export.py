@@ -19,6 +19,7 @@ from pathlib import Path
 import numpy as np
 
 from clinic2zoho.generator import content, pools
+from clinic2zoho.generator.communications import PatientFacts, VisitFacts, communication_columns
 from clinic2zoho.generator.consent import consent_columns
 from clinic2zoho.generator.model import (
     DuplicatePair,
@@ -59,6 +60,8 @@ COLUMNS: dict[str, list[str]] = {
                   "document_type", "created_at"],
     "care_programs": ["program_id", "name", "description", "start_date", "coordinator_provider_id"],
     "program_enrollments": ["enrollment_id", "program_id", "patient_id", "enrolled_on", "role"],
+    "communications": ["communication_id", "patient_id", "provider_id", "channel", "direction", "started_at",
+                       "duration_seconds", "subject", "body", "outcome"],
 }
 KEYS = {entity: cols[0] for entity, cols in COLUMNS.items()}
 
@@ -614,6 +617,20 @@ class _Generator:
             [_DATE_POOL[d] for d in on.tolist()],
             [pools.ENROLLMENT_ROLES[r] for r in rng.integers(0, len(pools.ENROLLMENT_ROLES), m).tolist()],
         ])
+
+        # the communication log: a stream of its own, so the files above stay the same for a seed
+        timed = np.flatnonzero(~untimed)
+        comms = communication_columns(self.rng(4, chunk), PatientFacts(
+            ids=pids, is_lead=lead, created=created, has_email=has_email, has_phone=has_phone,
+            email_opt_out=np.array(pcols["email_opt_out"]) == "true",
+            sms_opt_out=np.array(pcols["sms_opt_out"]) == "true",
+            prefers_sms=np.array(pcols["preferred_contact_method"]) == "sms",
+            staff=pcols["primary_provider_id"],
+        ), VisitFacts(patient=aidx[timed], day=day[timed], minute=start[timed],
+                      provider=["" if acols["provider_id"][i] == UNKNOWN_PROVIDER else acols["provider_id"][i]
+                                for i in timed.tolist()]), _EXPORT_DAY, _DATE_POOL)
+        files["communications"].write([self.take_ids("communications", "COM", 8, len(comms["patient_id"])),
+                                       *(comms[c] for c in COLUMNS["communications"][1:])])
 
     # --- the whole export ---------------------------------------------------------------------
 
