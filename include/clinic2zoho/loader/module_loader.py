@@ -11,7 +11,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
-from clinic2zoho.loader import bulk_steps, children, costs, documents
+from clinic2zoho.loader import activity_links, bulk_steps, children, costs, documents
 from clinic2zoho.loader.checkpoints import Checkpoint, no_checkpoint
 from clinic2zoho.loader.journal import FINAL, Entry, JournalSegment, audit_scope
 from clinic2zoho.loader.plan import ModuleSpec
@@ -222,6 +222,8 @@ class ModuleLoader:
                 return {"source_key": item.key, "code": "PARENT_UNRESOLVED", "field": spec.parent_column,
                         "message": f"{pmod} record {parent_key} was not loaded"}
             item.parent_id, item.parent_module = pid, pmod
+            if spec.kind == "record":  # an activity on a Contact or a Lead (Who_Id / What_Id)
+                payload.update(activity_links.link_fields(pmod, pid, update=item.operation == "update"))
         if item.operation == "insert":
             payload = {k: v for k, v in payload.items() if v is not None}
         item.payload = payload
@@ -266,6 +268,8 @@ class ModuleLoader:
         if spec.external_id not in self.known_fields:
             raise ValueError(f"{spec.module} has no field {spec.external_id} in this Zoho org: run prepare-schema first")
         columns = sorted({c for r in todo.values() for c in r if c in self.known_fields})
+        if spec.parent_column:  # an activity's parent may sit in either link: both in the before-image
+            columns = sorted(set(columns) | ({activity_links.WHO, activity_links.WHAT} & self.known_fields))
         existing = self._scan(columns)
         items: list[Item] = []
         landed: list[dict] = []

@@ -24,7 +24,9 @@ class ModuleSpec:
     provider email, resolved to the org's user id. Notes and Attachments hang off a parent record:
     parent_column holds the parent's external id, parent_module names it. Attachments read the file
     from file_column; one over Zoho's attachment limit is attached as a link to url_column's address.
-    subforms: columns holding a JSON list of line items (Invoiced_Items)."""
+    subforms: columns holding a JSON list of line items (Invoiced_Items). A record module may have
+    a parent too (a Call on a patient's Contact or Lead): the loader links it as Zoho's activities
+    do (loader/activity_links), which a Bulk Write CSV cannot say, so such a module loads by record calls."""
 
     table: str
     module: str
@@ -58,8 +60,9 @@ class ModuleSpec:
 
     @property
     def bulk_allowed(self) -> bool:
-        # Line-item subforms need a second CSV in Bulk Write; the record API takes them inline.
-        return self.module not in BULK_REFUSED and not self.subforms
+        # Line-item subforms need a second CSV in Bulk Write; the record API takes them inline. A
+        # record's parent in one of several modules needs `$se_module` beside it: record API too.
+        return self.module not in BULK_REFUSED and not self.subforms and not (self.kind == "record" and self.parent_column)
 
     def dependencies(self) -> set[str]:
         deps = set(self.lookups.values())

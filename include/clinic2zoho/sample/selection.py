@@ -93,7 +93,8 @@ def _order(seed: int, key: str) -> str:
 
 def _patient_links(spec: ModuleSpec) -> list[str]:
     cols = [c for c, m in spec.lookups.items() if m in PATIENT_MODULES]
-    if spec.parent_column and spec.parent_module in PATIENT_MODULES:
+    # a parent in one of several modules (a Call on a Contact or a Lead) names a patient too
+    if spec.parent_column and (spec.parent_module in PATIENT_MODULES or set(spec.parent_modules) & set(PATIENT_MODULES)):
         cols.append(spec.parent_column)
     return cols
 

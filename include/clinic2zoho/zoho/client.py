@@ -625,6 +625,25 @@ class ZohoClient:
         return self._per_record_chunk(len(chunk), offset, send, found, result_of, action="delete",
                                       what=f"delete {module}", method="DELETE", path=path)
 
+    def related_records(self, module: str, record_id: str, related_list: str,
+                        fields: Sequence[str]) -> list[dict[str, Any]]:
+        """A record's related list (`GET /{module}/{id}/{related_list}`): its Calls, Events or the
+        records of a custom module looking it up, 200 per page."""
+        out: list[dict[str, Any]] = []
+        page = 1
+        while True:
+            body = self._json(Call(
+                "GET", f"{API}/{module}/{record_id}/{related_list}", f"{API}/{module}/{{id}}/{related_list}",
+                module=related_list, params={"fields": ",".join(fields), "page": page, "per_page": PER_PAGE},
+                not_found_ok=True,
+            ))
+            if not isinstance(body, dict):
+                return out
+            out.extend(body.get("data") or [])
+            if not (body.get("info") or {}).get("more_records"):
+                return out
+            page += 1
+
     # -- notes and attachments ----------------------------------------------------------------
     def notes(self, module: str, record_id: str) -> list[dict[str, Any]]:
         out: list[dict[str, Any]] = []

@@ -551,6 +551,29 @@ class ZohoServer:
         info = {"per_page": per_page, "count": len(chunk), "page": page, "more_records": page * per_page < len(notes)}
         return jresp({"data": [self.records.present("Notes", n) for n in chunk], "info": info}, headers=self.credit_headers())
 
+    async def related_records(self, request: Request) -> Response:
+        """GET /{module}/{id}/{related list}: a record's calls, events, tasks or custom-module
+        records (Insurance, Communications...) by the lookup or activity link pointing at it."""
+        module = self.module(request.path_params["module"])
+        child = self.module(request.path_params["related"])
+        await self.guard(request, "records.related", 1, child)
+        self.commit()
+        rid = request.path_params["record_id"]
+        if rid not in self.store.records[module]:
+            raise ApiError(400, "INVALID_DATA", "the id given seems to be invalid", {"id": rid})
+        found = self.records.related(module, rid, child)
+        if found is None:
+            raise ApiError(400, "INVALID_DATA", "the related list name given seems to be invalid",
+                           {"resource_path_index": 2})
+        fields = self.fields_param(request, child, required=True)
+        page, per_page = self.paging(request)
+        chunk = found[(page - 1) * per_page: page * per_page]
+        if not chunk:
+            return jresp(None, 204, headers=self.credit_headers())
+        info = {"per_page": per_page, "count": len(chunk), "page": page, "more_records": page * per_page < len(found)}
+        return jresp({"data": [self.records.present(child, r, fields) for r in chunk], "info": info},
+                     headers=self.credit_headers())
+
     async def related_notes_create(self, request: Request) -> Response:
         module = self.module(request.path_params["module"])
         body, data = await self.data_list(request)
@@ -876,6 +899,7 @@ def build_app(server: ZohoServer) -> Any:
         Route("/crm/v8/{module}/{record_id}/Attachments", e(s.attachment_upload), methods=["POST"]),
         Route("/crm/v8/{module}/{record_id}/Attachments/{attachment_id}", e(s.attachment_download)),
         Route("/crm/v8/{module}/{record_id}/Attachments/{attachment_id}", e(s.attachment_delete), methods=["DELETE"]),
+        Route("/crm/v8/{module}/{record_id}/{related}", e(s.related_records)),
         Route("/crm/v8/{module}/{record_id}", e(s.record_get)),
         Route("/crm/v8/{module}/{record_id}", e(s.record_update), methods=["PUT"]),
         Route("/crm/v8/{module}/{record_id}", e(s.record_delete), methods=["DELETE"]),

@@ -4,6 +4,7 @@ validation of every field, unique / duplicate checks, lookups, subforms and Note
 from __future__ import annotations
 
 import copy
+import re
 from typing import Any, Callable
 
 from .schema import DEFAULT_DUPLICATE_FIELDS, SYSTEM_FIELDS, FieldSpec
@@ -12,6 +13,7 @@ from .values import INVALID_ID, FieldError, check_value, invalid, mandatory
 
 NAME_FIELDS = {"Contacts": "Full_Name", "Leads": "Full_Name", "Accounts": "Account_Name", "Deals": "Deal_Name",
                "Products": "Product_Name", "Events": "Event_Title", "Notes": "Note_Title"}
+CALL_DURATION_RE = re.compile(r"^(\d{1,4}):([0-5]\d)$")
 IGNORED_INPUT = frozenset(SYSTEM_FIELDS) | {"id", "Full_Name", "$se_module", "Tag", "$approval_state"}
 
 
@@ -87,7 +89,22 @@ class Records:
             rec["Full_Name"] = " ".join(p for p in (rec.get("First_Name"), rec.get("Last_Name")) if p)
         if module == "Invoices":
             self._invoice_totals(rec)
+        if module == "Calls":
+            self._call_duration(rec, specs, i)
         return rec
+
+    @staticmethod
+    def _call_duration(rec: dict[str, Any], specs: dict[str, FieldSpec], i: int) -> None:
+        """Zoho writes a call's duration as minutes and seconds, "mm:ss" ("05:30"; "75:00" for an
+        hour and a quarter), and derives Call_Duration_in_seconds from it."""
+        text = rec.get("Call_Duration")
+        if text in (None, ""):
+            rec["Call_Duration_in_seconds"] = None
+            return
+        match = CALL_DURATION_RE.match(str(text))
+        if not match:
+            raise invalid(specs["Call_Duration"], f"$.data[{i}].Call_Duration", expected_data_type="mm:ss")
+        rec["Call_Duration_in_seconds"] = int(match.group(1)) * 60 + int(match.group(2))
 
     def _multi_lookup(self, spec: FieldSpec, value: Any, se_module: Any, path: str) -> tuple[dict[str, Any], str]:
         rid = str(value.get("id") if isinstance(value, dict) else value or "").strip()
@@ -305,6 +322,23 @@ class Records:
                 self.store.put_records(other, changed, old)
 
     # ---- reads ---------------------------------------------------------------------------------------------
+    def related(self, module: str, rid: str, child: str) -> list[dict[str, Any]] | None:
+        """The records of `child` linked to record `rid` of `module` (Zoho's related list named
+        after the child module): a lookup to `module` holding the id, or an activity's `What_Id`
+        with `$se_module` naming `module`. None when `child` has no link to `module`."""
+        specs = self.store.specs.get(child, {})
+        links = [s.api_name for s in specs.values() if s.data_type == "lookup" and s.lookup_module == module]
+        what = [s.api_name for s in specs.values() if s.data_type == "multimodulelookup"]
+        if not links and not what:
+            return None
+        out = []
+        for rec in self.store.records.get(child, {}).values():
+            if any(isinstance(rec.get(f), dict) and rec[f].get("id") == rid for f in links) or any(
+                    isinstance(rec.get(f), dict) and rec[f].get("id") == rid and rec.get("$se_module") == module
+                    for f in what):
+                out.append(rec)
+        return out
+
     def present(self, module: str, rec: dict[str, Any], fields: list[str] | None = None) -> dict[str, Any]:
         """A stored record as Zoho answers it: lookups carry the target's name, Owner its user."""
         specs = self.store.specs[module]

@@ -136,6 +136,7 @@ STANDARD_MODULES: dict[str, tuple[str, list[dict[str, Any]]]] = {
     "Calls": ("Call", [_f("Subject", "text", 300, mandatory=True),
               _f("Call_Type", "picklist", mandatory=True, picklist=["Outbound", "Inbound", "Missed"]),
               _f("Call_Start_Time", "datetime", mandatory=True), _f("Call_Duration", "text", 10),
+              _f("Call_Duration_in_seconds", "integer", read_only=True),
               _f("Call_Purpose", "picklist", picklist=["-None-", "Prospecting", "Administrative", "Negotiation", "Demo", "Project", "Desk"]),
               _f("Call_Result", "picklist", picklist=["-None-", "Interested", "Not interested", "No response", "Busy", "Requested more info",
                  "Requested call back", "Invalid number"]),
