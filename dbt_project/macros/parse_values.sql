@@ -58,6 +58,8 @@
             ('start_date', 'date')]},
         {'format': 'generic', 'entity': 'program_enrollments', 'key': 'enrollment_id', 'fields': [
             ('enrolled_on', 'date')]},
+        {'format': 'generic', 'entity': 'communications', 'key': 'communication_id', 'fields': [
+            ('started_at', 'timestamp'), ('duration_seconds', 'integer')]},
         {'format': 'generic', 'entity': 'workflows', 'key': 'workflow_id', 'fields': [
             ('active', 'boolean')]},
         {'format': 'synthea', 'entity': 'patients', 'key': 'id', 'fields': [
@@ -86,6 +88,8 @@
         {'format': 'fhir', 'entity': 'documentreference', 'key': fhir_id, 'fields': [
             ('date', 'timestamptz', "resource ->> '$.date'"),
             ('content.attachment.data', 'base64_text', "resource ->> '$.content[0].attachment.data'")]},
+        {'format': 'fhir', 'entity': 'communication', 'key': fhir_id, 'fields': [
+            ('sent', 'timestamptz', "coalesce(resource ->> '$.sent', resource ->> '$.received')")]},
     ]) }}
 {%- endmacro %}
 

@@ -13,6 +13,7 @@
     ('generic', 'stg_generic__documents', 'int_documents', 'source_rows'),
     ('generic', 'stg_generic__care_programs', 'int_care_programs', 'source_rows'),
     ('generic', 'stg_generic__program_enrollments', 'int_program_enrollments', 'source_rows'),
+    ('generic', 'stg_generic__communications', 'int_communications', 'source_rows'),
     ('synthea', 'stg_synthea__organizations', 'int_clinics', 'source_rows'),
     ('synthea', 'stg_synthea__patients', 'int_patients', 'source_rows'),
     ('synthea', 'stg_synthea__encounters', 'int_appointments', 'source_rows'),
@@ -25,6 +26,7 @@
     ('fhir', 'stg_fhir__encounter', 'int_appointments', 'source_rows'),
     ('fhir', 'stg_fhir__procedure', 'int_treatments', 'source_rows'),
     ('fhir', 'stg_fhir__documentreference', 'int_notes', 'source_rows'),
+    ('fhir', 'stg_fhir__communication', 'int_communications', 'source_rows'),
 ] %}
 with
 

@@ -46,6 +46,8 @@ CLINIC_MODEL: dict[str, tuple[str, ...]] = {
                   "document_type", "created_at"),
     "care_programs": ("program_id", "name", "description", "start_date", "coordinator_provider_id"),
     "program_enrollments": ("enrollment_id", "program_id", "patient_id", "enrolled_on", "role"),
+    "communications": ("communication_id", "patient_id", "provider_id", "channel", "direction", "started_at",
+                       "duration_seconds", "subject", "body", "outcome"),
 }
 KEYS = {entity: columns[0] for entity, columns in CLINIC_MODEL.items()}
 
@@ -54,9 +56,10 @@ COLUMN_KINDS: dict[str, str] = {
     **{c: "date" for c in ("birth_date", "visit_date", "effective_date", "termination_date", "service_date",
                            "treatment_date", "start_date", "enrolled_on")},
     **{c: "datetime" for c in ("created_at", "updated_at", "start_time", "end_time", "note_date",
-                               "submitted_at")},
+                               "submitted_at", "started_at")},
     **{c: "amount" for c in ("amount_billed", "amount_paid", "balance")},
     "size_bytes": "integer",
+    "duration_seconds": "integer",
     **{c: "boolean" for c in ("email_opt_out", "sms_opt_out")},
 }
 

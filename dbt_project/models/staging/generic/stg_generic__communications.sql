@@ -1,0 +1,32 @@
+with
+
+source as (
+    select *
+    from
+        {{ mapped_source('generic', 'communications', [
+            'communication_id', 'patient_id', 'provider_id', 'channel', 'direction',
+            'started_at', 'duration_seconds', 'subject', 'body', 'outcome'
+        ]) }}
+),
+
+renamed as (
+    select
+        communication_id,
+        patient_id,
+        nullif(trim(provider_id), '') as provider_id,
+        lower(trim(channel)) as channel,
+        lower(trim(direction)) as direction,
+        {{ local_to_instant('started_at') }} as started_at,
+        {{ parse_as('duration_seconds', 'integer') }} as duration_seconds,
+        subject,
+        body,
+        lower(trim(outcome)) as outcome,
+        'generic' as source_format,
+        _source_file,
+        _source_row,
+        _loaded_at
+    from source
+    {{ latest_version('communication_id') }}
+)
+
+select * from renamed
