@@ -265,3 +265,42 @@ def test_the_sample_takes_the_sampled_patients_calls_and_messages(setup, plan):
     assert sorted(calls) == sorted((c[0], c[1]) for c in CALLS if c[1] in sampled)
     assert sorted(messages) == sorted((m[0], m[6] or m[7]) for m in MESSAGES if (m[6] or m[7]) in sampled)
     assert selection.tables["Calls"] == len(calls) and selection.plan.spec("Calls").table == "sample.zoho_calls"
+
+
+def test_validation_counts_them_checks_each_calls_patient_and_finds_one_moved(setup):
+    from clinic2zoho.reports.field_check import check_records
+    from clinic2zoho.reports.integrity import check_integrity
+    from clinic2zoho.reports.reconciliation import module_counts
+    from clinic2zoho.reports.run_context import RunContext
+
+    org, clinic = setup
+    load(org, clinic)
+    ctx = RunContext.open("run1", clinic.warehouse, clinic.journal)
+    counts = {m.module: m for m in module_counts(ctx)}
+    assert (counts["Calls"].table_rows, counts["Calls"].loaded, counts["Calls"].rejected) == (len(CALLS), len(CALLS) - 2, 2)
+    assert (counts["Communications"].loaded, counts["Communications"].rejected) == (len(MESSAGES), 0)
+    with org.client() as client:
+        problems, checked = check_integrity(ctx, client)
+    assert problems == []
+    assert checked["Calls"] == 2 * (len(CALLS) - 2)  # each loaded call: its patient and its owner
+    assert checked["Communications"] == 2 * len(MESSAGES)  # its Contact or Lead, and its owner
+
+    contacts = {key: zid for zid, key in _ids(org, "Contacts").items()}
+    cm1 = next(zid for zid, key in _ids(org, "Calls").items() if key == "CM1")
+    with org.client() as client:  # someone moves a call onto another patient in Zoho
+        assert client.update("Calls", [{"id": cm1, "Who_Id": {"id": contacts["p2"]}}])[0].ok
+    ctx = RunContext.open("run1", clinic.warehouse, clinic.journal)
+    with org.client() as client:
+        problems, _ = check_integrity(ctx, client)
+        spec = ctx.plan.spec("Calls")
+        calls = check_records(ctx, client, spec, ["CM1", "CM2", "CM4"], ctx.expected_rows(spec))
+        spec = ctx.plan.spec("Communications")
+        messages = check_records(ctx, client, spec, [m[0] for m in MESSAGES], ctx.expected_rows(spec))
+    assert [(p.module, p.key, p.relation) for p in problems] == [("Calls", "CM1", "Who_Id")]
+    assert "p2" in problems[0].problem
+    patient = {c.key: c.status for c in calls if c.field == "Who_Id"}
+    assert patient == {"CM1": "mismatch", "CM2": "match", "CM4": "match"}  # CM4: a Lead's call, by What_Id
+    assert {(c.field, c.status) for c in calls if c.key == "CM2"} >= {
+        ("Call_Start_Time", "match"), ("Call_Duration", "match"), ("Owner", "match")}
+    assert {c.status for c in messages} == {"match"}
+    assert {c.field for c in messages} >= {"Contact", "Lead", "Sent_At", "Channel", "Body", "Owner"}

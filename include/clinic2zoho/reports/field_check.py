@@ -15,7 +15,7 @@ from math import ceil
 from pathlib import Path
 from typing import Any
 
-from clinic2zoho.loader import links
+from clinic2zoho.loader import activity_links, links
 from clinic2zoho.loader.plan import ModuleSpec
 from clinic2zoho.reports import compare
 from clinic2zoho.reports.compare import MATCH, MISMATCH, MISSING_RECORD, NO_FIELD, NOT_LOADED
@@ -157,6 +157,8 @@ def check_records(ctx: RunContext, client: Any, spec: ModuleSpec, keys: list[str
     else:
         fields = sorted({("Owner" if c == spec.owner_column else c) for k in loaded for c in
                          compared_columns(spec, expected.get(k, {}))} & (set(types) | {"Owner"}))
+        if spec.parent_column:  # an activity's patient: Who_Id (a Contact) or What_Id (a Lead)
+            fields = sorted(set(fields) | ({activity_links.WHO, activity_links.WHAT} & set(types)))
         records = _fetch_records(ctx, client, spec, list(loaded.values()), fields)
     source_rows = _source_rows(sources, spec, expected, list(loaded))
     for key, zid in loaded.items():
@@ -241,6 +243,13 @@ def _check_fields(ctx: RunContext, client: Any, spec: ModuleSpec, key: str, zid:
         parent_module = row.get("Parent_Module") or spec.parent_module or "Contacts"
         add(spec.parent_column or "Parent_Id", compare.compare_lookup(
             row.get(spec.parent_column or "Parent_Id"), rec.get("Parent_Id"),
+            lambda k: ctx.crosswalk(parent_module).get(k), lambda i: ctx.key_of(parent_module, i)))
+    if spec.kind == "record" and spec.parent_column and spec.parent_column in row:
+        parent_module = row.get(spec.parent_module_column or "Parent_Module") or spec.parent_module or "Contacts"
+        got_module, got_id = activity_links.linked_parent(rec)
+        shown = got_id if got_module == parent_module or got_id is None else f"{got_id} ({got_module})"
+        add(spec.parent_column, compare.compare_lookup(
+            row.get(spec.parent_column), {"id": shown} if shown else None,
             lambda k: ctx.crosswalk(parent_module).get(k), lambda i: ctx.key_of(parent_module, i)))
     for column in compared_columns(spec, row):
         expected = row.get(column)

@@ -8,6 +8,7 @@ from __future__ import annotations
 from dataclasses import asdict, dataclass
 from typing import Any, Callable
 
+from clinic2zoho.loader import activity_links
 from clinic2zoho.loader.plan import ModuleSpec
 from clinic2zoho.reports.duplicates import OrgLists
 from clinic2zoho.reports.run_context import RunContext
@@ -55,7 +56,7 @@ def check_integrity(ctx: RunContext, client: Any, on_step: Callable[[str], None]
         spec = ctx.plan.spec(module)
         if on_step:
             on_step(f"integrity {module}")
-        if spec.kind == "record" and (spec.lookups or spec.owner_column):
+        if spec.kind == "record" and (spec.lookups or spec.owner_column or spec.parent_column):
             checked[module] = _check_lookups(ctx, client, spec, ids, active, problems)
         elif spec.kind == "note":
             checked[module] = _check_notes(ctx, lists, spec, ids, problems)
@@ -81,7 +82,8 @@ def _check_lookups(ctx: RunContext, client: Any, spec: ModuleSpec, ids: _Ids, ac
             if rows.get(key, {}).get(col) not in (None, ""):
                 problems.append(IntegrityProblem(spec.module, key, col, f"{spec.module} has no field {col} in Zoho:"
                                                  f" the link to {spec.lookups[col]} is lost", j.zoho_id))
-    fields = [spec.external_id or "id"] + columns + (["Owner"] if spec.owner_column else [])
+    links = [f for f in (activity_links.WHO, activity_links.WHAT) if spec.parent_column and f in types]
+    fields = [spec.external_id or "id"] + columns + links + (["Owner"] if spec.owner_column else [])
     records = {str(r["id"]): r for r in client.iter_records(spec.module, fields)}
     n = 0
     for key, j in done.items():
@@ -108,6 +110,9 @@ def _check_lookups(ctx: RunContext, client: Any, spec: ModuleSpec, ids: _Ids, ac
                 problems.append(IntegrityProblem(spec.module, key, col, f"linked to {target} "
                                                  f"{ctx.key_of(target, got_id) or 'id ' + got_id}, not {want_key}",
                                                  j.zoho_id))
+        if spec.parent_column and row.get(spec.parent_column) not in (None, ""):
+            n += 1
+            _activity_parent(ctx, spec, key, j.zoho_id, row, rec, ids, problems)
         if spec.owner_column:
             n += 1
             owner = rec.get("Owner")
@@ -120,6 +125,23 @@ def _check_lookups(ctx: RunContext, client: Any, spec: ModuleSpec, ids: _Ids, ac
                 problems.append(IntegrityProblem(spec.module, key, "Owner",
                                                  f"owned by user {owner_id}, not the provider's user", j.zoho_id))
     return n
+
+
+def _activity_parent(ctx: RunContext, spec: ModuleSpec, key: str, zoho_id: str, row: dict, rec: dict, ids: _Ids,
+                     problems: list[IntegrityProblem]) -> None:
+    """An activity (a Call) on the patient the table names: Who_Id for a Contact, What_Id for a Lead."""
+    want_module = _parent_module(spec, row)
+    want_key = str(row[spec.parent_column])
+    got_module, got_id = activity_links.linked_parent(rec)
+    if got_id is None:
+        problems.append(IntegrityProblem(spec.module, key, spec.parent_column, f"not linked to {want_module} {want_key}",
+                                         zoho_id))
+    elif got_module != want_module or got_id not in ids.of(want_module):
+        problems.append(IntegrityProblem(spec.module, key, spec.parent_column,
+                                         f"linked to {got_module} id {got_id}, not an existing {want_module}", zoho_id))
+    elif ctx.crosswalk(want_module).get(want_key) != got_id:
+        problems.append(IntegrityProblem(spec.module, key, spec.parent_column, f"linked to {want_module} "
+                                         f"{ctx.key_of(want_module, got_id) or 'id ' + got_id}, not {want_key}", zoho_id))
 
 
 def _check_notes(ctx: RunContext, lists: OrgLists, spec: ModuleSpec, ids: _Ids, problems: list[IntegrityProblem]) -> int:
