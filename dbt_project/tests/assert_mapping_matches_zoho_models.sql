@@ -8,7 +8,7 @@
 -- depends_on: {{ ref('zoho_events') }}, {{ ref('zoho_tasks') }}, {{ ref('zoho_insurance') }}
 -- depends_on: {{ ref('zoho_invoices') }}, {{ ref('zoho_billing_history') }}, {{ ref('zoho_treatments') }}
 -- depends_on: {{ ref('zoho_notes') }}, {{ ref('zoho_attachments') }}, {{ ref('zoho_care_programs') }}
--- depends_on: {{ ref('zoho_program_enrollments') }}
+-- depends_on: {{ ref('zoho_program_enrollments') }}, {{ ref('zoho_calls') }}, {{ ref('zoho_communications') }}
 with
 
 landed_tables as (

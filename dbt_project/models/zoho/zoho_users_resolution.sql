@@ -28,6 +28,10 @@ owned_records as (
         select coordinator_provider_id from {{ ref('int_care_programs') }}
         where exclusion_rule is null
         union all
+        -- the staff member who called or wrote owns the Call or Communication
+        select provider_id from {{ ref('int_communications') }}
+        where exclusion_rule is null
+        union all
         -- the primary provider owns the patient's Contact or Lead
         select primary_provider_id from {{ ref('int_patients') }}
         where exclusion_rule is null
