@@ -646,20 +646,8 @@ class ZohoClient:
 
     # -- notes and attachments ----------------------------------------------------------------
     def notes(self, module: str, record_id: str) -> list[dict[str, Any]]:
-        out: list[dict[str, Any]] = []
-        page = 1
-        while True:
-            body = self._json(Call(
-                "GET", f"{API}/{module}/{record_id}/Notes", f"{API}/{module}/{{id}}/Notes", module="Notes",
-                params={"fields": "Note_Title,Note_Content,Parent_Id,Created_Time", "page": page, "per_page": PER_PAGE},
-                not_found_ok=True,
-            ))
-            if not isinstance(body, dict):
-                return out
-            out.extend(body.get("data") or [])
-            if not (body.get("info") or {}).get("more_records"):
-                return out
-            page += 1
+        return self.related_records(module, record_id, "Notes",
+                                    ["Note_Title", "Note_Content", "Parent_Id", "Created_Time"])
 
     def add_notes(self, notes: Iterable[Mapping[str, Any]]) -> list[RecordResult]:
         """Insert notes (each with Note_Title, Note_Content and Parent_Id {module: {api_name}, id}).
