@@ -9,3 +9,18 @@
 {% macro zoho_date(expr) -%}
     strftime({{ expr }}, '%Y-%m-%d')
 {%- endmacro %}
+
+{#- A pick-list value in the spelling the field's pick-list gives it (seed zoho_picklists, written
+    from the mapping files' value maps): `participant` becomes `Participant`; a value the list does
+    not hold passes unchanged (the pick-list test lists it). -#}
+{% macro picklist_spelling(expr, module, field) -%}
+    coalesce((
+        select picklist.value
+        from {{ ref('zoho_picklists') }} as picklist
+        where
+            picklist.module = '{{ module }}'
+            and picklist.field = '{{ field }}'
+            and lower(picklist.value) = lower(trim({{ expr }}))
+        limit 1
+    ), {{ expr }})
+{%- endmacro %}

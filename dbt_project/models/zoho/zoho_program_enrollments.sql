@@ -6,7 +6,7 @@ select
     program_id as Care_Program,
     patient_id as Patient,
     {{ zoho_date('enrolled_on') }} as Enrolled_On,
-    enrollment_role as Role
+    {{ picklist_spelling('enrollment_role', 'Program_Enrollments', 'Role') }} as Role
 {{ clinic_extra_columns('int_program_enrollments') }}
 from {{ ref('int_program_enrollments') }}
 where exclusion_rule is null
