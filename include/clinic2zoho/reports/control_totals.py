@@ -63,6 +63,8 @@ class ControlTotal:
 class ControlTotals:
     totals: list[ControlTotal] = field(default_factory=list)
     records: dict[str, dict[str, int]] = field(default_factory=dict)  # module -> {source, zoho} records summed
+    # totals that could not be summed, with why (a warehouse whose clinic model was not built by dbt)
+    unavailable: list[str] = field(default_factory=list)
 
     @property
     def differences(self) -> list[ControlTotal]:
@@ -78,15 +80,16 @@ class ControlTotals:
 
     def to_dict(self) -> dict:
         return {"records": self.records, "compared": len(self.totals), "differ": len(self.differences),
-                "totals": [t.to_dict() for t in self.totals]}
+                "unavailable": self.unavailable, "totals": [t.to_dict() for t in self.totals]}
 
     def section(self) -> tuple[str, str]:
         """The reconciliation page's section: differences first."""
         ordered = sorted(self.totals, key=lambda t: (not t.differs, t.measure, t.group))
+        rows = [[t.measure, " / ".join(t.group), t.source, t.zoho, t.difference] for t in ordered]
+        rows += [["not summed", why, "", "", ""] for why in self.unavailable]
         return ("Control totals: the source and Zoho side by side (records the run loaded)", html.table(
-            ["measure", "group", "source", "Zoho", "difference"],
-            [[t.measure, " / ".join(t.group), t.source, t.zoho, t.difference] for t in ordered],
-            ["bad" if t.differs else "" for t in ordered]))
+            ["measure", "group", "source", "Zoho", "difference"], rows,
+            ["bad" if t.differs else "" for t in ordered] + ["" for _ in self.unavailable]))
 
 
 def _money(value: Any) -> Decimal:
@@ -112,10 +115,15 @@ def compute(ctx: RunContext, lists: Any) -> ControlTotals:
     org: reports.duplicates.OrgLists, so the reads' credits count with validation's."""
     out = ControlTotals()
     modules = set(ctx.plan.order())
-    if CLAIMS[0] in modules:
-        _claims(ctx, lists, out)
-    if modules & set(VISITS):
-        _visits(ctx, lists, out, [m for m in VISITS if m in modules])
+    built = {r["table_name"] for r in ctx.sql(
+        "SELECT table_name FROM information_schema.tables WHERE table_schema = 'intermediate'")}
+    for wanted, needs, run in ((CLAIMS[0] in modules, "int_claims", lambda: _claims(ctx, lists, out)),
+                               (bool(modules & set(VISITS)), "int_appointments",
+                                lambda: _visits(ctx, lists, out, [m for m in VISITS if m in modules]))):
+        if wanted and needs not in built:
+            out.unavailable.append(f"intermediate.{needs} is not in the warehouse: its totals were not summed")
+        elif wanted:
+            run()
     return out
 
 
