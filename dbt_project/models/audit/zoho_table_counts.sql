@@ -14,6 +14,9 @@
     ('int_documents', "exclusion_rule is null", 'zoho_attachments', 'count(*)'),
     ('int_care_programs', "exclusion_rule is null", 'zoho_care_programs', 'count(*)'),
     ('int_program_enrollments', "exclusion_rule is null", 'zoho_program_enrollments', 'count(*)'),
+    ('int_communications', "exclusion_rule is null and zoho_module = 'Calls'", 'zoho_calls', 'count(*)'),
+    ('int_communications', "exclusion_rule is null and zoho_module = 'Communications'", 'zoho_communications',
+     'count(*)'),
 ] %}
 {%- for clinic_model, condition, zoho_model, zoho_count in targets %}
     select
