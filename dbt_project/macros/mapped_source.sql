@@ -69,7 +69,7 @@
 {%- endif -%}
     {%- set found = run_query(
         "select clinic_column, part, raw_column, parse, format, value_map from " ~ map_table
-        ~ " where entity = '" ~ entity ~ "' order by clinic_column"
+        ~ " where entity = '" ~ entity ~ "' and clinic_column is not null order by clinic_column"
     ) -%}
 {{ return(found.rows if found.rows | length > 0 else none) }}
 {%- endmacro %}

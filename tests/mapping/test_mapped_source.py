@@ -210,13 +210,22 @@ def test_the_warehouse_records_which_source_map_it_read(two_layouts):
         assert con.execute("select count(*) from raw._source_map").fetchone()[0] == 0
 
 
-def test_extra_vendor_column_is_landed_not_mapped(two_layouts):
+def test_extra_vendor_column_is_landed_not_mapped_and_accounted_for(two_layouts):
+    from clinic2zoho.mapping.column_accounting import NOT_MIGRATED, account_table, source_map_left_out
+
     _, vendor, _ = two_layouts
     with duckdb.connect(str(vendor), read_only=True) as con:
         landed = {r[0] for r in con.execute("describe raw.generic__patients").fetchall()}
-        mapped = {r[0] for r in con.execute(
-            "select raw_column from raw._source_map where entity = 'patients'").fetchall()}
+        mapped = {r[0] for r in con.execute("select raw_column from raw._source_map where entity = 'patients' "
+                                            "and clinic_column is not null").fetchall()}
+        left_out = source_map_left_out(con)
     assert "legacy_chart_no" in landed and "legacy_chart_no" not in mapped
+    # the column accounting lists it as not migrated, with the source map's reason (never "no reason")
+    assert "column: null" in left_out["raw.generic__patients"]["legacy_chart_no"]
+    accounted = {a.column: a for a in account_table("raw.generic__patients", ["legacy_chart_no"], None, set(), {},
+                                                    "generic", left_out["raw.generic__patients"])}
+    assert accounted["legacy_chart_no"].status == NOT_MIGRATED
+    assert "source map" in accounted["legacy_chart_no"].reason
 
 
 def test_an_export_without_manifest_or_source_map_is_refused_with_the_way_out(tmp_path, monkeypatch):

@@ -119,9 +119,22 @@ def source_map_columns(con: Any) -> dict[str, dict[str, list[str]]]:
     if found:
         for entity, clinic_column, raw_column in con.execute(
                 "SELECT entity, clinic_column, raw_column FROM raw._source_map WHERE raw_column IS NOT NULL "
-                "ORDER BY entity, raw_column, part").fetchall():
+                "AND clinic_column IS NOT NULL ORDER BY entity, raw_column, part").fetchall():
             out[f"raw.generic__{entity}"][raw_column].append(clinic_column)
     return {t: dict(c) for t, c in out.items()}
+
+
+def source_map_left_out(con: Any) -> dict[str, dict[str, str]]:
+    """Vendor columns the source map gives no clinic column: raw table -> landed column -> why."""
+    found = con.execute("SELECT count(*) FROM information_schema.columns WHERE table_schema = 'raw' "
+                        "AND table_name = '_source_map' AND column_name = 'reason'").fetchone()[0]
+    out: dict[str, dict[str, str]] = defaultdict(dict)
+    if found:
+        for entity, raw_column, reason in con.execute(
+                "SELECT entity, raw_column, reason FROM raw._source_map WHERE clinic_column IS NULL "
+                "AND raw_column IS NOT NULL").fetchall():
+            out[f"raw.generic__{entity}"][raw_column] = reason
+    return dict(out)
 
 
 # ------------------------------------------------------------------------------------ the accounting
@@ -143,7 +156,8 @@ def _reason(reasons: list[str] | None, default: str) -> str:
 
 
 def account_table(table: str, columns: list[str], entity: dict[str, Any] | None, reads: set[str],
-                  clinic_of: dict[str, list[str]], fmt: str) -> list[ColumnAccount]:
+                  clinic_of: dict[str, list[str]], fmt: str,
+                  left_out: dict[str, str] | None = None) -> list[ColumnAccount]:
     """The accounting of one landed table (see the module's doc)."""
     out = []
     choices = {str(c["column"]).lower(): c for c in (entity or {}).get("fields") or []}
@@ -173,6 +187,9 @@ def account_table(table: str, columns: list[str], entity: dict[str, Any] | None,
         elif found:
             out.append(ColumnAccount(table, column, NOT_MIGRATED, rule=via,
                                      reason=_reason(found[0].get("reasons"), "target: skip")))
+        elif column in (left_out or {}):
+            out.append(ColumnAccount(table, column, NOT_MIGRATED, rule="source map: no clinic-model column",
+                                     reason=f"left out by the export's source map: {left_out[column]}"))
         else:
             out.append(ColumnAccount(table, column, UNACCOUNTED, rule=via,
                                      reason=f"not in dbt_project/mapping/{fmt}.yml and read by no staging model"))
@@ -186,6 +203,7 @@ def account(con: Any, dbt_dir: Path | None = None, formats: tuple[str, ...] = FO
     landed = {t: c for t, c in landed_columns(con).items() if t.split(".", 1)[1].split("__", 1)[0] in formats}
     reads = staging_reads(dbt_dir)
     mapped = source_map_columns(con)
+    left_out = source_map_left_out(con)
     mappings: dict[str, dict[str, dict[str, Any]]] = {}
     out: list[ColumnAccount] = []
     for table in sorted(landed):
@@ -195,7 +213,7 @@ def account(con: Any, dbt_dir: Path | None = None, formats: tuple[str, ...] = FO
             doc = files.read_mapping(path) if path.is_file() else {"entities": []}
             mappings[fmt] = {str(e.get("table")): e for e in doc.get("entities") or []}
         out += account_table(table, landed[table], mappings[fmt].get(table), reads.get(table, set()),
-                             mapped.get(table, {}), fmt)
+                             mapped.get(table, {}), fmt, left_out.get(table))
     return out
 
 

@@ -216,6 +216,13 @@ COLUMN_WORDS: dict[str, tuple[str, ...]] = {
                                  "contact preference", "preferred channel", "communication preference",
                                  "pref contact", "kontaktweg", "bevorzugter kontakt", "bevorzugter kontaktweg",
                                  "kontaktart", "metodo contacto", "contacto preferido", "metodo de contacto"),
+    # the communication log: how long a call took, what a message said
+    "duration_seconds": ("duration seconds", "duration", "duration secs", "call duration", "call length",
+                         "length seconds", "seconds", "secs", "dauer", "dauer sekunden", "gespraechsdauer",
+                         "duracion", "duracion segundos"),
+    "communications.body": ("body", "message", "message text", "text", "content", "message body", "sms text",
+                            "email body", "nachricht", "inhalt", "text der nachricht", "mensaje", "cuerpo",
+                            "contenido"),
     # per-entity meanings of a shared column name ("entity.column" overrides the plain entry)
     "clinics.name": ("name", "clinic name", "clinic", "location name", "location", "practice name",
                      "site name", "praxis", "praxisname", "standort", "nombre clinica", "clinica", "centro"),

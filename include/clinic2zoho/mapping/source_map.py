@@ -86,6 +86,7 @@ class MappedColumn:
     parse: str
     format: str | None
     values: dict[str, str]
+    reason: str = ""  # why a column filling no clinic column is left out (its reasons in the map)
 
 
 def export_name(source: Path | str) -> str:
@@ -240,8 +241,9 @@ def mapped_columns(doc: dict[str, Any]) -> list[MappedColumn]:
     for entity, spec in doc["entities"].items():
         for col in spec.get("columns") or []:
             values = {str(k): ("" if v is None else str(v)) for k, v in (col.get("values") or {}).items()}
+            reasons = [str(r) for r in col.get("reasons") or []]
             out.append(MappedColumn(entity, col["source"], snake(col["source"]), _targets(col.get("column")) or (),
-                                    col.get("parse") or "text", col.get("format"), values))
+                                    col.get("parse") or "text", col.get("format"), values, "; ".join(reasons)))
     return out
 
 
@@ -259,7 +261,7 @@ def record_in_warehouse(con: Any, doc: dict[str, Any] | None, path: Path | None)
     (no map: empty, staging reads raw as is)."""
     con.execute(f"CREATE OR REPLACE TABLE {SOURCE_MAP_TABLE} (entity VARCHAR, clinic_column VARCHAR, "
                 "part INTEGER, source_header VARCHAR, raw_column VARCHAR, parse VARCHAR, format VARCHAR, "
-                "value_map VARCHAR, source_map_file VARCHAR, source_map_hash VARCHAR)")
+                "value_map VARCHAR, source_map_file VARCHAR, source_map_hash VARCHAR, reason VARCHAR)")
     if doc is None or path is None:
         return
     digest = file_hash(path)
@@ -268,12 +270,15 @@ def record_in_warehouse(con: Any, doc: dict[str, Any] | None, path: Path | None)
         for part, target in enumerate(col.columns):
             filled.add((col.entity, target))
             rows.append((col.entity, target, part, col.source, col.raw_column, col.parse, col.format,
-                         json.dumps(col.values, ensure_ascii=False) if col.values else None, path.name, digest))
+                         json.dumps(col.values, ensure_ascii=False) if col.values else None, path.name, digest, None))
+        if not col.columns:  # a vendor column the clinic model has no place for: listed, with why
+            rows.append((col.entity, None, 0, col.source, col.raw_column, None, None, None, path.name, digest,
+                         col.reason or "no clinic-model column (column: null in the source map)"))
     for entity in doc["entities"]:  # every clinic column the map leaves out: NULL in staging
-        rows.extend((entity, column, 0, None, None, None, None, None, path.name, digest)
+        rows.extend((entity, column, 0, None, None, None, None, None, path.name, digest, None)
                     for column in CLINIC_MODEL[entity] if (entity, column) not in filled)
     if rows:
-        con.executemany(f"INSERT INTO {SOURCE_MAP_TABLE} VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?)", rows)
+        con.executemany(f"INSERT INTO {SOURCE_MAP_TABLE} VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)", rows)
 
 
 def normalised_header(header: str) -> str:

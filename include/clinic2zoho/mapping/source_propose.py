@@ -55,8 +55,8 @@ EXPECT = {
     "last_name": "name_word", "subscriber_name": "person_name", "sex": "sex", "size_bytes": "integer",
     "mime_type": "mime", "file_name": "file_name", "file_path": "file_path", "content": "long_text",
     "description": "text", "reason": "text", "code": "code", "policy_number": "identifier",
-    "group_id": "identifier",
-    **{c: k for c, k in COLUMN_KINDS.items() if k in ("date", "datetime", "amount", "boolean")},
+    "group_id": "identifier", "body": "long_text", "subject": "text",
+    **{c: k for c, k in COLUMN_KINDS.items() if k in ("date", "datetime", "amount", "boolean", "integer")},
 }
 # values alone may propose these (a weak header still takes the column when the values agree)
 DISTINCTIVE = {"email", "url", "npi", "sex", "mime", "file_path", "date", "datetime", "reference",

@@ -60,7 +60,7 @@ def mapped_relation(con: duckdb.DuckDBPyConnection, fmt: str, entity: str) -> tu
             "AND table_name = '_source_map'").fetchone()[0]:
         return None
     rows = con.execute("SELECT clinic_column, part, raw_column, parse, format, value_map FROM raw._source_map "
-                       "WHERE entity = ? ORDER BY clinic_column", [entity]).fetchall()
+                       "WHERE entity = ? AND clinic_column IS NOT NULL ORDER BY clinic_column", [entity]).fetchall()
     if not rows:
         return None
     table = f"generic__{entity}"

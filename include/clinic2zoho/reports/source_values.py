@@ -313,7 +313,8 @@ class SourceReader:
             return plain
         try:
             rows = con.execute("SELECT clinic_column, part, source_header, raw_column, parse, format, value_map"
-                               " FROM raw._source_map WHERE entity = ? ORDER BY clinic_column", [entity]).fetchall()
+                               " FROM raw._source_map WHERE entity = ? AND clinic_column IS NOT NULL ORDER BY clinic_column",
+                               [entity]).fetchall()
         except duckdb.CatalogException:
             return plain
         if not rows:
