@@ -136,8 +136,8 @@
              when lower({{ v }}) in ('n', 'no', '0', 'f', 'false', 'nein') then 'false' else {{ v }} end
     {%- elif parse == 'name' -%}
 {%- set comma = format == 'last_first' -%}
-{#- "First Last": the last name is the last word with the particles before it (Van der Berg,
-    de la Cruz), the first name all before it (María José) -#}
+{#- "First Last": the last name is the last word with the particles before it (van, der, de,
+    la, ...), the first name all before it (a double first name stays whole) -#}
 {%- set particles = "van|von|der|den|de|del|della|des|da|di|du|la|le|st\\.?|ter|ten|bin|al" -%}
 {%- set last = "'(?i)(?:^|\\s)((?:(?:" ~ particles ~ ")\\s+)*\\S+)$'" -%}
 {%- if part == 0 -%}

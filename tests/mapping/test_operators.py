@@ -5,7 +5,7 @@ from __future__ import annotations
 import pytest
 
 
-def test_gate_operator_fails_without_waiting_when_unconfirmed(dbt_copy):
+def test_gate_operator_fails_without_waiting_when_unconfirmed(dbt_copy, work_home):
     from airflow.exceptions import AirflowFailException
 
     from clinic2zoho.mapping import confirmation

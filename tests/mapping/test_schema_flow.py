@@ -32,7 +32,8 @@ def test_prepare_creates_modules_and_fields_then_is_a_no_op(proposed, dbt_copy, 
     plan = prepare_schema(client, dbt_copy, run_id="run-1", warehouse=generic_warehouse, log=lines.append)
     assert plan.steps
     modules = {m["api_name"] for m in client.modules()}
-    assert {"Insurance", "Treatments", "Billing_History", "Care_Programs", "Program_Enrollments"} <= modules
+    assert {"Insurance", "Treatments", "Billing_History", "Care_Programs", "Program_Enrollments",
+            "Communications"} <= modules
     insurance = {f["api_name"]: f for f in client.fields("Insurance")}
     assert insurance["Effective_Date"]["data_type"] == "date"
     assert insurance["Contact"]["data_type"] == "lookup"
@@ -46,7 +47,7 @@ def test_prepare_creates_modules_and_fields_then_is_a_no_op(proposed, dbt_copy, 
     con = duckdb.connect(str(generic_warehouse), read_only=True)
     kinds = dict(con.execute("select kind, count(*) from ops.schema_changes where run_id = 'run-1' group by kind").fetchall())
     con.close()
-    assert kinds["module"] == 5 and kinds["field"] > 20 and kinds["record"] == 1
+    assert kinds["module"] == 6 and kinds["field"] > 20 and kinds["record"] == 1  # the six custom modules
     before = zoho_server.snapshot()["schema_hash"]
     again: list[str] = []
     assert prepare_schema(client, dbt_copy, run_id="run-2", warehouse=generic_warehouse, log=again.append).steps == []

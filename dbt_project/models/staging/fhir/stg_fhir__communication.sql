@@ -45,7 +45,9 @@ renamed as (
             when regexp_matches(medium, 'mailwrit|handwrit|typewrit|\bwritten\b|letter|\bpost\b') then 'letter'
             else nullif(trim(medium), '')
         end as channel,
-        case when sender like 'Patient%' or sender like 'RelatedPerson%' then 'inbound' else 'outbound' end as direction,
+        case
+            when sender like 'Patient%' or sender like 'RelatedPerson%' then 'inbound' else 'outbound'
+        end as direction,
         {{ parse_as("coalesce(resource ->> '$.sent', resource ->> '$.received')", 'timestamptz') }} as started_at,
         cast(null as bigint) as duration_seconds,
         coalesce(
