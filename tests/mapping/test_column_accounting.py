@@ -119,8 +119,8 @@ def test_a_staging_model_reading_a_column_accounts_for_it(planted):
 
 def test_a_vendor_layout_is_read_through_its_source_map(tmp_path):
     """Landed vendor headers get the mapping file's clinic-model names through raw._source_map; a
-    vendor column the source map leaves out of the clinic model and the mapping does not name has
-    no reason."""
+    vendor column the source map leaves out of the clinic model (`column: null`) is not migrated,
+    with the map's reason: the person who confirmed the map decided it."""
     doc = source_map.new_source_map("acme", {"patients": {
         "file": "Patient List.csv", "key": "Patient ID", "columns": [
             {"source": "Patient ID", "column": "patient_id"},
@@ -139,7 +139,8 @@ def test_a_vendor_layout_is_read_through_its_source_map(tmp_path):
     name = rows[("raw.generic__patients", "patient_name")]
     assert name.status == ca.MIGRATED and name.target == "Contacts.First_Name, Contacts.Last_Name"
     assert "source map: patient_name → first_name + last_name" in name.rule
-    assert rows[("raw.generic__patients", "loyalty")].status == ca.UNACCOUNTED
+    loyalty = rows[("raw.generic__patients", "loyalty")]
+    assert loyalty.status == ca.NOT_MIGRATED and "left out by the export's source map" in loyalty.reason
     assert ("raw.generic__patients", "_source_file") not in rows
 
 
