@@ -314,3 +314,21 @@ def test_every_layout_of_the_corpus_is_proposed_right_at_the_first_choice(generi
         assert not [m for m in misses if ": entity " in m], (name, misses)
         assert right >= 0.95 * total, (name, misses)
         assert doc["unassigned_files"] == [], name
+
+
+def test_a_key_whose_header_only_says_identifier_is_taken_from_its_values_and_listed_for_review(generic, tmp_path):
+    """`clientRef` names no patient, but it says "an identifier" and its values are the patients' key
+    (unique, filled, referenced by the appointments): taken, below the review line."""
+    from clinic2zoho.mapping.propose import LOW_CONFIDENCE
+
+    export = tmp_path / "exp"
+    export.mkdir()
+    header, rows = _rows(generic / "patients.csv")
+    renamed = ["clientRef" if h == "patient_id" else h for h in header]
+    _write(export / "patients.csv", renamed, [[r[h] for h in header] for r in rows])
+    header, rows = _rows(generic / "appointments.csv")
+    _write(export / "appointments.csv", header, [[r[h] for h in header] for r in rows])
+    cols = _columns(propose_source_map(export)["entities"]["patients"])
+    assert cols["clientRef"]["column"] == "patient_id"
+    assert cols["clientRef"]["confidence"] < LOW_CONFIDENCE
+    assert any("names an identifier" in r for r in cols["clientRef"]["reasons"])

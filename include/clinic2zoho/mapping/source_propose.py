@@ -41,6 +41,8 @@ from clinic2zoho.mapping.detectors import read_state
 __all__ = ["propose_source_map", "propose_timezone"]
 
 ACCEPT = 0.5  # a column score at which a header takes a clinic column
+IDENTIFIER_SCORE = 0.62  # an identifier-named header whose values are the key or a reference (review it)
+_IDENTIFIER_WORDS = {"id", "ref", "reference", "no", "nr", "number", "num", "key", "code", "identifier"}
 ENTITY_ACCEPT = 0.4  # an entity score at which a file is taken as that entity
 AMBIGUOUS_CAP = 0.6  # confidence of a date order no value decides
 
@@ -77,6 +79,12 @@ def _stripped(form: str, entity: str) -> str:
 
 
 @lru_cache(maxsize=None)
+def names_an_identifier(header: str) -> bool:
+    """The header's last word says it holds an identifier (`clientRef`, `Person.Key`, `sessionNo`)."""
+    words = normal(header).split()
+    return bool(words) and words[-1] in _IDENTIFIER_WORDS
+
+
 def name_score(header: str, entity: str, column: str) -> tuple[float, str]:
     """(similarity 0..1 of the header to the clinic column's words, the word it matched)."""
     h = normal(header)
@@ -341,6 +349,11 @@ def map_columns(f: SourceFile, entity: str, ctx: Context) -> dict[str, Choice]:
             score = combine(name, fit, kind)
             reasons = [f"header {header!r} ~ {column} ({name:.0%}{', as ' + repr(word) if word and name < 1 else ''})",
                        fit_reason]
+            if kind in ("key", "reference") and fit >= 0.9 and score < IDENTIFIER_SCORE and names_an_identifier(header):
+                # a header that says "an identifier" (…Ref, …No, …Key) over values that are one: taken, but
+                # below the review line, since the header does not say whose identifier it is
+                score = IDENTIFIER_SCORE
+                reasons.append("the header names an identifier and its values are one")
             if name >= 0.8 and fit < 0.3:
                 reasons.append(f"demoted: the header names {column}, the values do not")
                 demoted.setdefault(header, reasons)
