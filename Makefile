@@ -4,6 +4,9 @@ VENV ?= .venv
 BIN := $(VENV)/bin
 SOURCE ?=
 FORMAT ?=
+# the org's users and provider e-mail fixes for an export without inputs in demo/
+USERS ?=
+OVERRIDES ?=
 # one work folder per export: the generated demo in work/, a given SOURCE in work/<its folder name>
 WORK ?= $(if $(SOURCE),work/$(notdir $(abspath $(SOURCE))),)
 export DO_NOT_TRACK=1
@@ -23,7 +26,7 @@ $(BIN)/.installed: requirements.txt pyproject.toml
 	touch $@
 
 demo: $(BIN)/.installed
-	$(BIN)/clinic2zoho migrate $(if $(SOURCE),--source $(SOURCE),) $(if $(FORMAT),--format $(FORMAT),) $(if $(WORK),--work $(WORK),)
+	$(BIN)/clinic2zoho migrate $(if $(SOURCE),--source $(SOURCE),) $(if $(FORMAT),--format $(FORMAT),) $(if $(USERS),--users $(USERS),) $(if $(OVERRIDES),--overrides $(OVERRIDES),) $(if $(WORK),--work $(WORK),)
 
 test: $(BIN)/.installed
 	$(BIN)/python -m pytest -n 2 --dist loadgroup -q

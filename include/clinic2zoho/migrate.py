@@ -122,17 +122,16 @@ def resolve_inputs(args: argparse.Namespace, home: Path, say) -> Inputs:
         fmt = args.fmt or detect_format(source)
     except LandingError as exc:
         raise MigrateError(str(exc)) from exc
-    # the org's users and the provider e-mail fixes: given, the demo's for a shared export, or the
-    # ones `clinic2zoho generate` writes beside the export it generated (read, never searched for)
+    # the org's users and the provider e-mail fixes: given, or the demo's for a shared export; never
+    # read from beside the export (nothing outside the export folder is read unless named)
     demo = settings.PROJECT_ROOT / "demo" / DEMO_INPUTS.get(source.name, source.name)
-    beside = source.parent
-    users = args.users or next((d / "zoho_users.json" for d in (demo, beside) if (d / "zoho_users.json").is_file()),
-                               None)
+    users = args.users or (demo / "zoho_users.json" if (demo / "zoho_users.json").is_file() else None)
     if users is None:
         raise MigrateError(f"no users file for {source.name}: give --users (the Zoho org's users, "
-                           "[{\"id\", \"email\", \"full_name\", \"status\"}]) and usually --overrides")
-    overrides = args.overrides or next((d / "provider_email_overrides.csv" for d in (demo, beside)
-                                        if (d / "provider_email_overrides.csv").is_file()), None)
+                           "[{\"id\", \"email\", \"full_name\", \"status\"}]) and usually --overrides "
+                           "(make demo: USERS=FILE OVERRIDES=FILE)")
+    overrides = args.overrides or (demo / "provider_email_overrides.csv"
+                                   if (demo / "provider_email_overrides.csv").is_file() else None)
     return Inputs(source, fmt, users.resolve(), overrides.resolve() if overrides else None,
                   args.merges.resolve() if args.merges else None)
 
