@@ -196,6 +196,28 @@ class ZohoClient:
                 return users
             page += 1
 
+    def roles(self) -> list[dict[str, Any]]:
+        """GET /settings/roles (roles.json): the roles a new user may be given."""
+        return (self._json(Call("GET", f"{API}/settings/roles", f"{API}/settings/roles")) or {}).get("roles") or []
+
+    def add_user(self, user: dict[str, Any]) -> RecordResult:
+        """POST /users with one user (add-user.html: first_name, last_name, email, role id, profile id);
+        Zoho sends the invitation. An unanswered call is read back by e-mail before it is sent again."""
+        email = str(user.get("email") or "").lower()
+
+        def find() -> dict[str, Any] | None:
+            return next((u for u in self.users(type="AllUsers") if str(u.get("email") or "").lower() == email), None)
+
+        call = Call("POST", f"{API}/users", f"{API}/users", json={"users": [user]}, idempotent=False)
+        try:
+            body = self._create_once(call, find)
+        except ZohoTerminalError as exc:
+            return RecordResult(0, False, exc.code or f"HTTP_{exc.status}", message=exc.message, details=exc.details)
+        if body is None:  # landed on an unanswered try
+            found = find() or {}
+            return RecordResult(0, True, "SUCCESS", id=str(found.get("id")), action="insert", details={"read_back": True})
+        return RecordResult.from_zoho(0, (body.get("users") or [{}])[0])
+
     def modules(self) -> list[dict[str, Any]]:
         body = self._json(Call("GET", f"{API}/settings/modules", f"{API}/settings/modules")) or {}
         return body.get("modules") or []

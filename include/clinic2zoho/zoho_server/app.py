@@ -27,6 +27,7 @@ from .records import Records, minified_user
 from .schema import TIMESTAMP_FIELDS
 from .settings import merge
 from .store import Store
+from .users import UsersApi
 
 MAX_WRITE_RECORDS = 100
 MAX_DELETE_IDS = 100
@@ -210,28 +211,6 @@ class ZohoServer:
                                    "trial_type": None, "trial_expiry": None, "trial_action": None,
                                    "users_license_purchased": s.get("user_count") or active}}
         return jresp({"org": [org]}, headers=self.credit_headers())
-
-    async def users(self, request: Request) -> Response:
-        await self.guard(request, "users")
-        self.commit()
-        kind = request.query_params.get("type", "AllUsers")
-        users = self.store.users
-        if kind == "CurrentUser":
-            users = [self.store.current_user()]
-        elif kind in ("ActiveUsers", "ActiveConfirmedUsers"):
-            users = [u for u in users if u["status"] == "active"]
-        elif kind in ("DeactiveUsers", "NotConfirmedUsers"):
-            users = [u for u in users if u["status"] != "active"]
-        elif kind in ("AdminUsers", "ActiveConfirmedAdmins"):
-            users = [u for u in users if u["profile"]["name"] == "Administrator" and u["status"] == "active"]
-        elif kind != "AllUsers":
-            raise ApiError(400, "INVALID_DATA", "invalid data", {"param_name": "type"})
-        page, per_page = self.paging(request)
-        chunk = users[(page - 1) * per_page: page * per_page]
-        if not chunk:
-            return jresp(None, 204)
-        info = {"per_page": per_page, "count": len(chunk), "page": page, "more_records": page * per_page < len(users)}
-        return jresp({"users": chunk, "info": info}, headers=self.credit_headers())
 
     async def user(self, request: Request) -> Response:
         await self.guard(request, "users.get")
@@ -861,6 +840,7 @@ class FaultsAndConcurrency:
 
 def build_app(server: ZohoServer) -> Any:
     s = server
+    u = UsersApi(s)
 
     def e(fn: Callable[[Request], Awaitable[Response]]) -> Callable[[Request], Awaitable[Response]]:
         return _endpoint(fn, server if fn.__name__ not in NO_TOKEN else None)
@@ -874,10 +854,13 @@ def build_app(server: ZohoServer) -> Any:
         Route("/__admin/credits", e(s.admin_credits)),
         Route("/__admin/calls", e(s.admin_calls), methods=["GET", "DELETE"]),
         Route("/__admin/users", e(s.admin_users), methods=["POST"]),
+        Route("/__admin/users/{user_id}/accept", _endpoint(u.admin_accept), methods=["POST"]),
         Route("/__admin/records/{module}/{record_id}", e(s.admin_record), methods=["POST"]),
         Route("/crm/v8/org", e(s.org)),
-        Route("/crm/v8/users", e(s.users)),
+        Route("/crm/v8/users", e(u.list)),
+        Route("/crm/v8/users", e(u.create), methods=["POST"]),
         Route("/crm/v8/users/{user_id}", e(s.user)),
+        Route("/crm/v8/settings/roles", e(u.roles)),
         Route("/crm/v8/settings/modules", e(s.modules)),
         Route("/crm/v8/settings/modules", e(s.module_create), methods=["POST"]),
         Route("/crm/v8/settings/modules/{name}", e(s.module_get)),

@@ -72,7 +72,10 @@ def user_json(uid: str, item: dict[str, Any]) -> dict[str, Any]:
     admin = profile_name == "Administrator" or item.get("admin") is True
     return {
         "id": uid, "email": item["email"], "full_name": full_name, "first_name": first if last else None,
-        "last_name": last or first, "status": status, "confirm": status == "active",
+        "last_name": last or first, "status": status,
+        # a users file's staff accepted their invitations long ago (deactivated ones too); "confirm": false
+        # in the file models an invitation still open (users.py)
+        "confirm": item.get("confirm") is not False,
         "profile": {"name": "Administrator" if admin else (profile_name or "Standard"), "id": str(ID_BASE - (2 if admin else 4))},
         "role": {"name": "CEO" if admin else str(item.get("role") or "Manager"), "id": str(ID_BASE - (3 if admin else 5))},
         "locale": "en_US", "language": "en_US", "country": "US",

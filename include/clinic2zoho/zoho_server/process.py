@@ -182,6 +182,10 @@ class ZohoServerProcess:
     def set_users(self, users: list[dict[str, Any]]) -> dict[str, Any]:
         return self._admin("POST", "/__admin/users", users)
 
+    def accept_invitation(self, user_id: str) -> dict[str, Any]:
+        """The invited user accepts (zoho_server/users.py): confirmed, may own records."""
+        return self._admin("POST", f"/__admin/users/{user_id}/accept")
+
     def access_token(self) -> str:
         """A fresh access token through the OAuth endpoint (convenience for tests)."""
         resp = httpx.post(f"{self.accounts_url}/oauth/v2/token", data={

@@ -38,7 +38,10 @@ class Records:
 
     def user_ok(self, uid: str) -> bool:
         user = self.store.users_by_id.get(uid)
-        return user is not None and user.get("status") == "active"
+        if user is None or user.get("status") != "active":
+            return False
+        # an invited user who has not accepted owns nothing (*unverified*: users.py)
+        return user.get("confirm") is not False or bool(self.store.settings["unconfirmed_users_own_records"])
 
     def module_of(self, rid: str) -> str | None:
         for module, recs in self.store.records.items():

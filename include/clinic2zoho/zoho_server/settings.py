@@ -44,6 +44,8 @@ DEFAULTS: dict[str, Any] = {
     "insert_checks_default_duplicates": True,  # Leads/Contacts Email, Accounts Account_Name on insert
     "restricted_picklists": False,  # True: a value not in the list is INVALID_DATA
     "note_content_max": 32_000,
+    # users.py: an invited user (confirm false) owning a record is *unverified*: refused by default
+    "unconfirmed_users_own_records": False,
     "org_type": "production",
     "company_name": "Local Clinic",
     "faults": {
