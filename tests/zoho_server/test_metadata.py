@@ -67,7 +67,7 @@ def test_custom_fields_of_each_type_are_created_and_enforced(sapi):
     assert got["Referral_Source"]["data_type"] == "picklist" and got["Referral_Source"]["custom_field"]
     assert got["Portal"]["data_type"] == "website" and got["Home_Clinic"]["lookup"]["module"]["api_name"] == "Accounts"
     rec = sapi.post("/crm/v8/Leads", json={"data": [
-        {"Last_Name": "Typed", "Visits": 3, "Balance": "12.50", "First_Visit": "2020-02-29", "Consent": True,
+        {"Last_Name": "Typed", "Company": "Co", "Visits": 3, "Balance": "12.50", "First_Visit": "2020-02-29", "Consent": True,
          "Conditions": ["Asthma", "Other"], "Code": "AB"},
         {"Last_Name": "TooLong", "Code": "ABCDEF"},
         {"Last_Name": "NotInt", "Visits": "three"},

@@ -170,7 +170,7 @@ def test_list_needs_fields_and_pages_with_page_token(zoho_server):
 
     with api_client(zoho_server) as api:
         for k in range(3):
-            insert(api, "Leads", *[{"Last_Name": f"Lead {k}-{i}"} for i in range(100)], status=201)
+            insert(api, "Leads", *[{"Last_Name": f"Lead {k}-{i}", "Company": "Co"} for i in range(100)], status=201)
         assert api.get("/crm/v8/Leads").json()["code"] == "REQUIRED_PARAM_MISSING"
         seen, token = [], None
         while True:

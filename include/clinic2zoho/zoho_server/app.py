@@ -6,6 +6,7 @@ from __future__ import annotations
 import asyncio
 import base64
 import contextlib
+import functools
 import hashlib
 import json
 import secrets
@@ -19,7 +20,7 @@ from starlette.requests import Request
 from starlette.responses import Response
 from starlette.routing import Route
 
-from . import metadata
+from . import layouts, metadata, profiles, query_api, record_reads, related_lists
 from .bulk import BulkWrite
 from .criteria import CriteriaError, parse
 from .limits import BULK_JOB_COST, Limited, Limits, write_cost
@@ -396,6 +397,9 @@ class ZohoServer:
         rid = self.resolve_path_id(module, request.path_params["record_id"], external)
         if rid is None:
             return jresp(None, 204, headers=self.credit_headers())
+        since = record_reads.modified_since(request)
+        if since is not None and not record_reads.modified_after(self.store.records[module][rid], since):
+            return record_reads.not_modified(self)
         fields = self.fields_param(request, module, required=False)
         return jresp({"data": [self.records.present(module, self.store.records[module][rid], fields)]},
                      headers=self.credit_headers())
@@ -423,6 +427,11 @@ class ZohoServer:
         token = request.query_params.get("page_token")
         ids = request.query_params.get("ids")
         rows = list(self.store.records[module].values())
+        since = record_reads.modified_since(request)
+        if since is not None:  # record_reads.py: only records modified after; 304 when none
+            rows = [r for r in rows if record_reads.modified_after(r, since)]
+            if not rows:
+                return record_reads.not_modified(self)
         if ids:
             wanted = set(ids.split(","))
             rows = [r for r in rows if r["id"] in wanted]
@@ -586,7 +595,7 @@ class ZohoServer:
             raise too_big
         form = await request.form(max_part_size=limit + 1)
         upload = form.get("file")
-        link = form.get("attachmentUrl")
+        link = form.get("attachmentUrl") or request.query_params.get("attachmentUrl")  # attachments.json: a query parameter
         if upload is not None and not isinstance(upload, str):
             content = await upload.read()
             if len(content) > limit:
@@ -844,6 +853,9 @@ def build_app(server: ZohoServer) -> Any:
 
     def e(fn: Callable[[Request], Awaitable[Response]]) -> Callable[[Request], Awaitable[Response]]:
         return _endpoint(fn, server if fn.__name__ not in NO_TOKEN else None)
+
+    def bound(handler: Callable[[ZohoServer, Request], Awaitable[Response]]) -> Callable[[Request], Awaitable[Response]]:
+        return functools.wraps(handler)(functools.partial(handler, s))
     routes = [
         Route("/__health", e(s.health)),
         Route("/oauth/v2/token", e(s.token), methods=["POST"]),
@@ -870,11 +882,19 @@ def build_app(server: ZohoServer) -> Any:
         Route("/crm/v8/settings/fields/{field_id}", e(s.field_get)),
         Route("/crm/v8/settings/fields/{field_id}", e(s.field_update), methods=["PATCH"]),
         Route("/crm/v8/settings/fields/{field_id}", e(s.field_delete), methods=["DELETE"]),
+        Route("/crm/v8/settings/layouts", e(bound(layouts.layouts_list))),
+        Route("/crm/v8/settings/layouts/{layout_id}", e(bound(layouts.layout_get))),
+        Route("/crm/v8/settings/profiles", e(bound(profiles.profiles_list))),
+        Route("/crm/v8/settings/profiles/{profile_id}", e(bound(profiles.profile_get))),
+        Route("/crm/v8/settings/related_lists", e(bound(related_lists.related_lists))),
+        Route("/crm/v8/coql", e(bound(query_api.coql_endpoint)), methods=["POST"]),
         Route("/crm/v8/upload", e(s.bulk.upload), methods=["POST"]),
         Route("/crm/bulk/v8/write", e(s.bulk.create_job), methods=["POST"]),
         Route("/crm/bulk/v8/write/{job_id}", e(s.bulk.job_status)),
         Route("/crm/v8/bulk-write/{job_id}/{file_name}", e(s.bulk.download)),
         Route("/crm/v8/{module}/search", e(s.records_search)),
+        Route("/crm/v8/{module}/actions/count", e(bound(record_reads.record_count))),
+        Route("/crm/v8/{module}/deleted", e(bound(record_reads.deleted_records))),
         Route("/crm/v8/{module}/upsert", e(s.records_upsert), methods=["POST"]),
         Route("/crm/v8/{module}/{record_id}/Notes", e(s.related_notes)),
         Route("/crm/v8/{module}/{record_id}/Notes", e(s.related_notes_create), methods=["POST"]),

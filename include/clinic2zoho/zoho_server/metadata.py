@@ -9,7 +9,7 @@ import secrets
 from pathlib import Path
 from typing import Any
 
-from . import schema
+from . import profiles, schema
 from .settings import EDITION_CUSTOM_FIELDS
 from .store import ID_BASE, Store
 
@@ -149,9 +149,17 @@ def create_module(store: Store, spec: Any) -> dict[str, Any]:
         raise MetadataError("INVALID_DATA", "invalid data", {"api_name": "api_name", "reason": "letters, digits and single underscores; starts with a letter; at most 50"})
     if api_name.lower() in {m.lower() for m in store.modules}:
         raise MetadataError("DUPLICATE_DATA", "duplicate data", {"api_name": "api_name"})
+    try:  # Zoho's v8 "Create Custom Module": profiles name existing profiles (GET /settings/profiles)
+        granted = profiles.module_profiles(store, spec.get("profiles"))
+    except LookupError:
+        raise MetadataError("MANDATORY_NOT_FOUND", "required field not found", {"api_name": "profiles"}) from None
+    except ValueError:  # *unverified*: the details Zoho gives for an unknown profile
+        raise MetadataError("INVALID_DATA", "invalid data", {"api_name": "profiles"}) from None
     store.begin()
     mid = store.next_id()
-    store.save_module(module_json(mid, api_name, singular, plural, True, len(store.modules) + 1))
+    made = module_json(mid, api_name, singular, plural, True, len(store.modules) + 1)
+    made["profiles"] = granted
+    store.save_module(made)
     ids = {m: store.modules[m]["id"] for m in store.modules}
     defs = [schema.owner_fields()[0], schema._f("Name", "text", 120, mandatory=True, label=f"{singular} Name"),
             schema._f("Email", "email"), schema._f("Secondary_Email", "email"), schema._f("Email_Opt_Out", "boolean"),

@@ -7,6 +7,7 @@ import copy
 import re
 from typing import Any, Callable
 
+from . import deleted, layouts
 from .schema import DEFAULT_DUPLICATE_FIELDS, SYSTEM_FIELDS, FieldSpec
 from .store import Store
 from .values import INVALID_ID, FieldError, check_value, invalid, mandatory
@@ -88,6 +89,10 @@ class Records:
         for name in self.store.mandatory[module]:
             if rec.get(name) in (None, "", []):
                 raise mandatory(name, f"$.data[{i}].{name}")
+        if current is None:
+            layouts.check_insert(self.store, module, rec, i)
+        else:
+            layouts.check_update(self.store, module, raw, i)
         if "Last_Name" in specs and "First_Name" in specs:
             rec["Full_Name"] = " ".join(p for p in (rec.get("First_Name"), rec.get("Last_Name")) if p)
         if module == "Invoices":
@@ -301,10 +306,14 @@ class Records:
         return out
 
     def delete_cascade(self, module: str, rid: str) -> None:
-        """Delete a record, its notes and attachments, and clear lookups that point at it."""
+        """Delete a record, its notes and attachments, and clear lookups that point at it; each
+        deleted record is remembered for GET /{module}/deleted."""
+        rec = self.store.records[module][rid]
+        deleted.remember(self.store, module, rec, record_name(self.store, module, rec))
         self.store.delete_record(module, rid)
         for note_id, note in list(self.store.records.get("Notes", {}).items()):
             if (note.get("Parent_Id") or {}).get("id") == rid:
+                deleted.remember(self.store, "Notes", note, record_name(self.store, "Notes", note))
                 self.store.delete_record("Notes", note_id)
         self.store.conn.execute("DELETE FROM attachments WHERE record_id = ?", (rid,))
         for other, specs in self.store.specs.items():

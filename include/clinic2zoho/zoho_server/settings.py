@@ -46,6 +46,18 @@ DEFAULTS: dict[str, Any] = {
     "note_content_max": 32_000,
     # users.py: an invited user (confirm false) owning a record is *unverified*: refused by default
     "unconfirmed_users_own_records": False,
+    # Layouts (layouts.py): Zoho's standard layouts' required fields are enforced on insert; False
+    # keeps only the fields' system_mandatory. `layout_required` adds fields per module
+    # ({"Contacts": ["Email"]}), as an admin would mark them required in the layout editor.
+    "layout_mandatory": True,
+    "layout_required": {},
+    # Creating a module: Zoho's v8 "Create Custom Module" page has `profiles` mandatory; False
+    # (default until the project's schema step sends profiles) takes the Administrator profile.
+    "module_profiles_required": False,
+    # COQL (coql.py): *unverified* points, stricter by default.
+    "coql_where_required": True,
+    "coql_case_sensitive": True,
+    "recycle_bin_days": 60,  # deleted.py: recycle -> permanent
     "org_type": "production",
     "company_name": "Local Clinic",
     "faults": {
