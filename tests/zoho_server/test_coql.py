@@ -140,3 +140,34 @@ def test_answers_match_coql_json(sapi, seeded, tmp_path):
                 "select Last_Name from Contacts where id is not null limit 5000"):
         resp = query(sapi, bad)
         oas.check("coql.json", "POST", "/crm/v8/coql", "/crm/v8/coql", resp.status_code, resp.json())
+
+
+def test_official_sdk_parses_coql_answers_and_errors(shared_server, seeded, tmp_path):
+    pytest.importorskip("zohocrmsdk")
+    from zohocrmsdk.src.com.zoho.api.authenticator.oauth_token import OAuthToken
+    from zohocrmsdk.src.com.zoho.api.authenticator.store.file_store import FileStore
+    from zohocrmsdk.src.com.zoho.crm.api.coql import APIException, BodyWrapper, CoqlOperations, ResponseWrapper
+    from zohocrmsdk.src.com.zoho.crm.api.dc.data_center import DataCenter
+    from zohocrmsdk.src.com.zoho.crm.api.initializer import Initializer
+    from zohocrmsdk.src.com.zoho.crm.api.sdk_config import SDKConfig
+
+    s = shared_server
+    Initializer.initialize(environment=DataCenter.Environment(s.api_url, f"{s.accounts_url}/oauth/v2/token", s.upload_url),
+                           token=OAuthToken(client_id=s.client_id, client_secret=s.client_secret, refresh_token=s.refresh_token),
+                           store=FileStore(str(tmp_path / "sdk_tokens.txt")),
+                           sdk_config=SDKConfig(auto_refresh_fields=False, pick_list_validation=False, update_api_domain=False),
+                           resource_path=str(tmp_path))
+
+    def run(text):
+        body = BodyWrapper()
+        body.set_select_query(text)
+        return CoqlOperations().get_records(body)
+
+    ok = run("select Last_Name, Account_Name from Contacts where Clinic_Patient_Id in ('cq-2', 'cq-4') order by Last_Name")
+    assert ok.get_status_code() == 200 and isinstance(ok.get_object(), ResponseWrapper)
+    records = ok.get_object().get_data()
+    assert [r.get_key_value("Last_Name") for r in records] == ["Burns", "Burnside"]
+    assert ok.get_object().get_info().get_more_records() is False
+    bad = run("select Nope from Contacts where id is not null")
+    assert bad.get_status_code() == 400 and isinstance(bad.get_object(), APIException)
+    assert bad.get_object().get_code().get_value() == "INVALID_QUERY"
