@@ -52,7 +52,7 @@ def test_attachments_upload_list_download_delete_and_413(sapi, shared_server):
     assert up.status_code == 200
     assert up.json()["data"][0]["message"] == "attachment uploaded successfully"
     aid = up.json()["data"][0]["details"]["id"]
-    listed = sapi.get(f"/crm/v8/Contacts/{cid}/Attachments").json()["data"]
+    listed = sapi.get(f"/crm/v8/Contacts/{cid}/Attachments", params={"fields": "File_Name,Size,$link_url"}).json()["data"]
     assert [(a["File_Name"], a["Size"], a["id"]) for a in listed] == [("doc-17.pdf", "14", aid)]
     got = sapi.get(f"/crm/v8/Contacts/{cid}/Attachments/{aid}")
     assert got.content == b"%PDF-1.4 hello" and "doc-17.pdf" in got.headers["content-disposition"]
@@ -66,7 +66,7 @@ def test_attachments_upload_list_download_delete_and_413(sapi, shared_server):
         shared_server.settings(attachment_max_bytes=20 * 1024 * 1024)
     gone = sapi.delete(f"/crm/v8/Contacts/{cid}/Attachments/{aid}")
     assert gone.json()["data"][0]["code"] == "SUCCESS"
-    assert [a["$link_url"] for a in sapi.get(f"/crm/v8/Contacts/{cid}/Attachments").json()["data"]] == ["https://files.example/big-scan.tif"]
+    assert [a["$link_url"] for a in sapi.get(f"/crm/v8/Contacts/{cid}/Attachments", params={"fields": "File_Name,Size,$link_url"}).json()["data"]] == ["https://files.example/big-scan.tif"]
     missing = sapi.post("/crm/v8/Contacts/5725767999999999999/Attachments", files={"file": ("a.txt", b"a")})
     assert missing.status_code == 400
 

@@ -38,6 +38,8 @@ class TokenSource:
         self._token: str | None = None
         self._expires_at = 0.0
         self.refresh_count = 0
+        # The scopes the token answer says were granted (its `scope`), None until one names them
+        self.granted_scopes: tuple[str, ...] | None = None
 
     def __repr__(self) -> str:  # never show the token
         return f"TokenSource(accounts={self._config.accounts_base!r}, cached={self._token is not None})"
@@ -100,6 +102,9 @@ class TokenSource:
         margin = min(cfg.token_renew_margin, lifetime / 10)
         self._token = str(token)
         self._expires_at = self._clock() + lifetime - margin
+        scope = body.get("scope")
+        if isinstance(scope, str) and scope.strip():  # space- or comma-separated (unverified which)
+            self.granted_scopes = tuple(scope.replace(",", " ").split())
         self.refresh_count += 1
         self._event(started, status, "ok")
 

@@ -149,6 +149,11 @@ class ZohoClient:
     def token_refreshes(self) -> int:
         return self._tokens.refresh_count
 
+    @property
+    def granted_scopes(self) -> tuple[str, ...] | None:
+        """The scopes the last token answer named (None before a token, or if Zoho named none)."""
+        return self._tokens.granted_scopes
+
     def check_credentials(self) -> None:
         """Fetch an access token now (raises ZohoAuthError on bad credentials)."""
         self._tokens.token()
@@ -217,6 +222,21 @@ class ZohoClient:
             found = find() or {}
             return RecordResult(0, True, "SUCCESS", id=str(found.get("id")), action="insert", details={"read_back": True})
         return RecordResult.from_zoho(0, (body.get("users") or [{}])[0])
+
+    def probe(self, method: str, path: str, *, host: str = "api", params: dict[str, Any] | None = None,
+              json: Any = None, headers: dict[str, str] | None = None,
+              files: Callable[[], dict[str, Any]] | None = None) -> int:
+        """One call whose answer matters only as "let through or not" (the doctor's scope probes):
+        the HTTP status of any answer but 401, which raises ZohoAuthError (code OAUTH_SCOPE_MISMATCH
+        when the grant lacks the call's scope)."""
+        call = Call(method, path, path.split("?", 1)[0], host=host, params=params, json=json, headers=headers or {},
+                    files=files)
+        try:
+            return self._transport.send(call).status_code
+        except ZohoAuthError:
+            raise
+        except ZohoTerminalError as exc:
+            return exc.status or 400
 
     def modules(self) -> list[dict[str, Any]]:
         body = self._json(Call("GET", f"{API}/settings/modules", f"{API}/settings/modules")) or {}

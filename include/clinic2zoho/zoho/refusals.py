@@ -5,12 +5,16 @@ instead of rejecting rows that did nothing wrong."""
 
 from __future__ import annotations
 
+from collections.abc import Iterable
+
 from clinic2zoho.zoho.errors import ZohoAuthError, ZohoRateLimited
+from clinic2zoho.zoho.scopes import REQUIRED_SCOPES, missing_scopes
 
 # What Zoho's token endpoint answers (see zoho/auth.py): a wrong client id or secret, a wrong,
 # expired or revoked refresh token.
 _CLIENT_CODES = {"INVALID_CLIENT", "INVALID_CLIENT_SECRET", "UNAUTHORIZED_CLIENT"}
 _TOKEN_CODES = {"INVALID_CODE", "INVALID_REFRESH_TOKEN", "INVALID_GRANT"}
+SCOPE_MISMATCH = "OAUTH_SCOPE_MISMATCH"  # 401 when the token lacks the call's scope (ZOHO_API.md)
 
 # Where each credential is set: environment (CLI) or an Airflow Connection's fields.
 _ENV = {"client": "ZOHO_CLIENT_ID and ZOHO_CLIENT_SECRET", "token": "ZOHO_REFRESH_TOKEN",
@@ -27,8 +31,21 @@ def stops_work(exc: BaseException) -> bool:
     return isinstance(exc, (ZohoAuthError, ZohoRateLimited))
 
 
+def scope_missing(exc: ZohoAuthError, granted: Iterable[str] | None = None) -> str:
+    """The refused call and what to grant. Zoho's answer does not say which scope is missing: the
+    scopes the token answer did not list are named when known, else the whole list the project needs."""
+    where = f" for {exc.method} {exc.path}" if exc.method and exc.path else ""
+    lacking = missing_scopes(granted) if granted is not None else []
+    what = (f"the grant lacks {', '.join(lacking)}" if lacking
+            else f"the grant must hold all of {', '.join(REQUIRED_SCOPES)}")
+    return (f"Zoho refused the access token's scope{where} ({SCOPE_MISMATCH}): {what}. Create the self-client"
+            " grant again with those scopes, exchange it for a new refresh token, then run again.")
+
+
 def credentials_refused(exc: ZohoAuthError, conn_id: str | None = None) -> str:
     code = (exc.code or "").upper()
+    if code == SCOPE_MISMATCH:
+        return scope_missing(exc)
     which = "client" if code in _CLIENT_CODES else "token" if code in _TOKEN_CODES else "all"
     where = (f"the fields {_CONNECTION[which]} of Airflow Connection {conn_id!r}" if conn_id
              else f"{_ENV[which]} in the environment")

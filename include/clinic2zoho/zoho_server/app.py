@@ -20,7 +20,7 @@ from starlette.requests import Request
 from starlette.responses import Response
 from starlette.routing import Route
 
-from . import layouts, metadata, profiles, query_api, record_reads, related_lists
+from . import layouts, metadata, profiles, query_api, record_reads, related_lists, scopes
 from .bulk import BulkWrite
 from .criteria import CriteriaError, parse
 from .limits import BULK_JOB_COST, Limited, Limits, write_cost
@@ -119,6 +119,18 @@ class ZohoServer:
             raise ApiError(401, "INVALID_TOKEN", "invalid oauth token")
         return token
 
+    def check_scope(self, request: Request) -> None:
+        """401 OAUTH_SCOPE_MISMATCH unless the grant covers the route (zoho_server/scopes.py)."""
+        self.require_scopes(scopes.required(request.method, request.url.path, self.is_custom_module))
+
+    def require_scopes(self, requirement: scopes.Requirement) -> None:
+        if scopes.missing(self.store.settings["granted_scopes"], requirement):
+            raise ApiError(401, "OAUTH_SCOPE_MISMATCH", scopes.MISMATCH_MESSAGE, {})
+
+    def is_custom_module(self, name: str) -> bool:
+        mod = next((m for a, m in self.store.modules.items() if a.lower() == name.lower()), None)
+        return bool(mod and mod.get("generated_type") == "custom")
+
     def admin(self, request: Request) -> None:
         if not secrets.compare_digest(request.headers.get("x-admin-token", ""), self.creds.admin_token):
             raise ApiError(401, "INVALID_TOKEN", "invalid admin token")
@@ -183,8 +195,7 @@ class ZohoServer:
         self.store.begin()
         self.store.add_token(access, self.store.now() + lifetime)
         self.commit()
-        return jresp({"access_token": access, "scope": "ZohoCRM.modules.ALL ZohoCRM.settings.ALL ZohoCRM.users.ALL "
-                      "ZohoCRM.org.ALL ZohoCRM.bulk.ALL ZohoFiles.files.ALL", "api_domain": self.base_url,
+        return jresp({"access_token": access, "scope": " ".join(self.store.settings["granted_scopes"]), "api_domain": self.base_url,
                       "token_type": "Bearer", "expires_in": lifetime})
 
     async def revoke(self, request: Request) -> Response:
@@ -248,11 +259,12 @@ class ZohoServer:
         found = next((m for m in self.store.modules.values() if key in (m["api_name"], m["id"])
                       or m["api_name"].lower() == key.lower()), None)
         if found is None:
-            raise ApiError(400, "INVALID_MODULE", "The module name given seems to be invalid", {}, "modules")
+            # modules.json: RErrorResponse is a bare Invalid_Module, not wrapped in `modules`
+            raise ApiError(400, "INVALID_MODULE", "The module name given seems to be invalid", {})
         return jresp({"modules": [{**found, "fields": self.store.fields[found["api_name"]]}]}, headers=self.credit_headers())
 
     async def module_create(self, request: Request) -> Response:
-        await self.guard(request, "modules.create")
+        await self.guard(request, "modules.create")  # 1 credit: the API-limits page names no other cost (unverified)
         self.commit()
         body = await self.body_json(request)
         items = body.get("modules") if isinstance(body, dict) else None
@@ -579,7 +591,7 @@ class ZohoServer:
         module = self.module(request.path_params["module"])
         rid = request.path_params["record_id"]
         if rid not in self.store.records[module]:
-            raise ApiError(400, "INVALID_DATA", "the id given seems to be invalid", {"id": rid}, "data")
+            raise ApiError(400, "INVALID_DATA", "the id given seems to be invalid", {"id": rid})  # attachments.json: bare
         return module, rid
 
     async def attachment_upload(self, request: Request) -> Response:
@@ -607,7 +619,7 @@ class ZohoServer:
             name = title if isinstance(title, str) and title else link.rsplit("/", 1)[-1] or link
             content, size, link_url = None, 0, link
         else:
-            raise ApiError(400, "REQUIRED_PARAM_MISSING", "One of the expected parameter is missing", {"param": "file"}, "data")
+            raise ApiError(400, "REQUIRED_PARAM_MISSING", "One of the expected parameter is missing", {"param": "file"})
         self.store.begin()
         aid = self.store.next_id()
         now = self.store.now_iso()
@@ -639,6 +651,9 @@ class ZohoServer:
         await self.guard(request, "attachments.list", 1)
         self.commit()
         module, rid = self.attachment_parent(request)
+        if not request.query_params.get("fields"):  # attachments.json: `fields` is required
+            raise ApiError(400, "REQUIRED_PARAM_MISSING", "One of the expected parameter is missing",
+                           {"param_name": "fields", "param": "fields"})
         items = self.attachment_rows(rid)
         page, per_page = self.paging(request)
         chunk = items[(page - 1) * per_page: page * per_page]
@@ -796,6 +811,7 @@ def _endpoint(fn: Callable[[Request], Awaitable[Response]], server: ZohoServer |
         try:
             if server is not None:
                 server.check_token(request)  # 401 comes before any other answer, as on Zoho
+                server.check_scope(request)
             return await fn(request)
         except ApiError as err:
             return err.response()
@@ -919,5 +935,13 @@ def build_app(server: ZohoServer) -> Any:
         await s.bulk.shutdown()
         s.store.close()
 
-    app = Starlette(routes=routes, lifespan=lifespan)
+    async def no_route(request: Request, exc: Exception) -> Response:
+        # status-codes page (https://www.zoho.com/crm/developer/docs/api/v8/status-codes.html): 404 for
+        # a wrong URL, 405 for a wrong method; codes and messages from the OAS error enums
+        # (INVALID_URL_PATTERN, INVALID_REQUEST_METHOD in share_records.json, blueprint.json...)
+        if getattr(exc, "status_code", 404) == 405:
+            return ApiError(405, "INVALID_REQUEST_METHOD", "The http request method type is not a valid one").response()
+        return ApiError(404, "INVALID_URL_PATTERN", "Please check if the URL trying to access is a correct one").response()
+
+    app = Starlette(routes=routes, lifespan=lifespan, exception_handlers={404: no_route, 405: no_route})
     return FaultsAndConcurrency(app, server)

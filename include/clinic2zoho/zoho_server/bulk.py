@@ -14,6 +14,7 @@ from typing import TYPE_CHECKING, Any
 from starlette.requests import Request
 from starlette.responses import Response
 
+from . import scopes
 from .limits import BULK_JOB_COST
 from .schema import BULK_REFUSED
 
@@ -96,6 +97,9 @@ class BulkWrite:
         from .app import jresp
         body = await self.server.body_json(request)
         job = self.validate_job(body)
+        module = job["resource"][0]["module"]["api_name"]
+        # create-job page: ZohoCRM.bulk.CREATE/ALL (checked on the path) and the module's CREATE
+        self.server.require_scopes([scopes.module_scope(module, "CREATE", self.server.is_custom_module)])
         user = await self.server.guard(request, "bulk.create", BULK_JOB_COST, job["resource"][0]["module"]["api_name"])
         self.store.begin()
         job["id"] = self.store.next_id()
@@ -161,8 +165,11 @@ class BulkWrite:
         return {
             "operation": operation, "status": "ADDED", "character_encoding": "UTF-8", "ignore_empty": bool(body.get("ignore_empty", False)),
             "callback": body.get("callback"), "result": None,
+            # `ignore_empty` may sit on the job or on the resource (bulk_write.json has both; the
+            # official SDK sets the resource's): the resource's, when given, decides for its rows.
             "resource": [{"status": "ADDED", "type": "data", "module": {"api_name": module, "id": self.store.modules[module]["id"]},
                           "field_mappings": mappings, "find_by": find_by, "file_id": file_id,
+                          "ignore_empty": res["ignore_empty"] if isinstance(res.get("ignore_empty"), bool) else None,
                           "file": {"status": "ADDED", "name": f"{module}.csv", "added_count": 0, "skipped_count": 0,
                                    "updated_count": 0, "total_count": 0}}],
             "_progress": 0,
@@ -171,7 +178,8 @@ class BulkWrite:
     # ---- status and download -------------------------------------------------------------------------
     def public(self, job: dict[str, Any]) -> dict[str, Any]:
         out = {k: v for k, v in job.items() if not k.startswith("_") and v is not None}
-        out["resource"] = [{k: v for k, v in r.items() if k != "file_id"} for r in job["resource"]]
+        out["resource"] = [{k: v for k, v in r.items() if k != "file_id" and not (k == "ignore_empty" and v is None)}
+                           for r in job["resource"]]
         return out
 
     async def job_status(self, request: Request) -> Response:
@@ -300,7 +308,7 @@ class BulkWrite:
             cache = self._plans[job["id"]] = (plan, column)
         plan, column = cache
         records = self.server.records
-        ignore_empty = job["ignore_empty"]
+        ignore_empty = res["ignore_empty"] if isinstance(res.get("ignore_empty"), bool) else job["ignore_empty"]
         record: dict[str, Any] = {}
         for name, idx, kind, by, default in plan:
             value = row[idx] if idx is not None and idx < len(row) else ""

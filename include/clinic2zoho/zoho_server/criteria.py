@@ -49,7 +49,11 @@ def _cmp_key(value: Any) -> Any:
 def condition(field: str, op: str, raw: str) -> Predicate:
     if op not in OPERATORS:
         raise CriteriaError(f"unknown operator {op!r}")
-    values = _split(raw) if op in ("in", "not_in", "between", "not_between") else [raw]
+    # `raw` still holds its escapes (`\,` `\(` `\)` `\\`): a list operator splits on unescaped
+    # commas only; any other operator takes the whole value, unescaped (Zoho's search-records page,
+    # https://www.zoho.com/crm/developer/docs/api/v8/search-records.html: escape `(`, `)` and `,`).
+    values = _split(raw) if op in ("in", "not_in", "between", "not_between") else ["".join(_split_chars(raw))]
+    raw = values[0] if len(values) == 1 else raw
     if op in ("between", "not_between") and len(values) != 2:
         raise CriteriaError("between takes two values")
     keys = [_cmp_key(v) for v in values]
@@ -106,6 +110,18 @@ def _split(raw: str) -> list[str]:
     return out
 
 
+def _split_chars(raw: str) -> list[str]:
+    """The characters of `raw` with each escaping backslash dropped."""
+    out, esc = [], False
+    for ch in raw:
+        if esc or ch != "\\":
+            out.append(ch)
+            esc = False
+        else:
+            esc = True
+    return out
+
+
 class _Parser:
     def __init__(self, text: str) -> None:
         self.text, self.pos, self.fields = text, 0, []
@@ -154,7 +170,7 @@ class _Parser:
         while self.pos < len(self.text):
             ch = self.text[self.pos]
             if esc:
-                buf.append("\\" + ch if ch == "," else ch)
+                buf.append("\\" + ch)  # kept escaped: condition() unescapes after splitting lists
                 esc = False
             elif ch == "\\":
                 esc = True

@@ -6,6 +6,8 @@ from __future__ import annotations
 import copy
 from typing import Any
 
+from .scopes import DEFAULT_GRANT
+
 # Rolling 24-hour credits: (base, per licensed user, ceiling). Free is a flat budget.
 EDITION_CREDITS: dict[str, tuple[int, int, int | None]] = {
     "Free": (5_000, 0, 5_000),
@@ -40,8 +42,14 @@ DEFAULTS: dict[str, Any] = {
     "bulk_max_columns": 200,
     "bulk_start_delay": 0.2,  # seconds a job stays ADDED
     "bulk_chunk_rows": 2_000,  # rows processed (and committed) per step
-    "credits_header_threshold": 0.0,  # share of the budget used before X-API-CREDITS-REMAINING shows
-    "insert_checks_default_duplicates": True,  # Leads/Contacts Email, Accounts Account_Name on insert
+    # X-API-CREDITS-REMAINING appears once this share of the day's credits is used: past 50% per
+    # ZOHO_API.md (a secondary source; Zoho's API-limits page does not name the header): unverified
+    "credits_header_threshold": 0.5,
+    # Leads/Contacts Email, Accounts Account_Name refused as duplicates on insert even when the org has
+    # not marked them unique. Unsettled (ZOHO_API.md "Insert"): the stricter behaviour by default.
+    "insert_checks_default_duplicates": True,
+    # The scopes the configured refresh token was granted (zoho_server/scopes.py); tests narrow it.
+    "granted_scopes": list(DEFAULT_GRANT),
     "restricted_picklists": False,  # True: a value not in the list is INVALID_DATA
     "note_content_max": 32_000,
     # users.py: an invited user (confirm false) owning a record is *unverified*: refused by default
@@ -88,6 +96,9 @@ def merge(current: dict[str, Any], changes: dict[str, Any]) -> dict[str, Any]:
                 merged["faults"][fkey] = fvalue
         else:
             merged[key] = value
+    grant = merged["granted_scopes"]
+    if not isinstance(grant, list) or not all(isinstance(g, str) for g in grant):
+        raise ValueError("granted_scopes must be a list of scope names")
     if merged["edition"] not in EDITION_CREDITS:
         raise ValueError(f"unknown edition {merged['edition']!r}; one of {sorted(EDITION_CREDITS)}")
     return merged

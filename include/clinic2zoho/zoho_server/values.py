@@ -11,7 +11,9 @@ from .schema import FieldSpec
 
 EMAIL_RE = re.compile(r"^[^@\s]+@[^@\s]+\.[^@\s]+$")
 DATE_RE = re.compile(r"^\d{4}-\d{2}-\d{2}$")
-DATETIME_RE = re.compile(r"^\d{4}-\d{2}-\d{2}T\d{2}:\d{2}:\d{2}(?:\.\d+)?(?:[+-]\d{2}:\d{2}|Z)?$")
+# Zoho: datetimes are yyyy-MM-ddTHH:mm:ss±HH:mm (ZOHO_API.md; record.json's date-time fields,
+# https://www.zoho.com/crm/developer/docs/api/v8/insert-records.html); no `Z`, no fractions.
+DATETIME_RE = re.compile(r"^\d{4}-\d{2}-\d{2}T\d{2}:\d{2}:\d{2}[+-]\d{2}:\d{2}$")
 INT_RE = re.compile(r"^[+-]?\d+$")
 NUM_RE = re.compile(r"^[+-]?(?:\d+\.?\d*|\.\d+)$")
 INVALID_ID = "the id given seems to be invalid"
@@ -80,11 +82,11 @@ def check_value(spec: FieldSpec, value: Any, path: str, exists: Callable[[str, s
             raise invalid(spec, path, expected_data_type="date") from None
         return value
     if dt == "datetime":
-        # Zoho wants yyyy-MM-ddTHH:mm:ss±HH:mm; a value without an offset is INVALID_DATA
-        if not isinstance(value, str) or not DATETIME_RE.match(value) or not (value.endswith("Z") or value[-6] in "+-"):
+        # Zoho wants yyyy-MM-ddTHH:mm:ss±HH:mm; no offset, `Z` or fractional seconds is INVALID_DATA
+        if not isinstance(value, str) or not DATETIME_RE.match(value):
             raise invalid(spec, path, expected_data_type="datetime")
         try:
-            datetime.fromisoformat(value.replace("Z", "+00:00"))
+            datetime.fromisoformat(value)
         except ValueError:
             raise invalid(spec, path, expected_data_type="datetime") from None
         return value
