@@ -68,6 +68,8 @@ def configure(parser: argparse.ArgumentParser) -> None:
     parser.add_argument("--delta", action="store_true",
                         help="run the DAG clinic_delta once: carry changes made to the export since the cutover "
                              "into the work folder's production org, while the delta window is open")
+    parser.add_argument("--edition", default=None,
+                        help="the Zoho edition to plan credits and concurrency with (default: read from each org)")
     parser.add_argument("--log-level", default="INFO", choices=("DEBUG", "INFO", "WARNING", "ERROR"),
                         help="Airflow and task log level (in the logs folder)")
 
@@ -199,10 +201,15 @@ def init_airflow(env: dict[str, str], logs: Path, redact: Redactor) -> None:
 
 
 # ------------------------------------------------------------------------------------ Zoho servers
-def zoho_config(server: Any, edition: str = "Enterprise") -> Any:
+def zoho_config(server: Any, edition: str | None = None) -> Any:
+    """The org's ZohoConfig with its edition and licensed users read from the org (GET /org's
+    license_details, zoho.edition) unless `edition` is given: the Connections the DAGs plan and
+    pace with carry what the org is, not an assumption."""
+    from clinic2zoho.zoho.edition import config_with_org_edition
     from clinic2zoho.zoho_server.work_orgs import local_config
 
-    return local_config(server, edition)
+    config, _ = config_with_org_edition(local_config(server), edition)
+    return config
 
 
 def server_secrets(servers: dict[str, Any]) -> Redactor:
@@ -491,9 +498,11 @@ def run(args: argparse.Namespace) -> int:
         from clinic2zoho.zoho import ZohoClient
         from clinic2zoho.zoho.connection import connection_json
 
-        configs = {org: zoho_config(server) for org, server in servers.items()}
-        say(f"local Zoho servers: production {servers['production'].base_url}, "
-            f"sandbox {servers['sandbox'].base_url}")
+        given = getattr(args, "edition", None)
+        configs = {org: zoho_config(server, given) for org, server in servers.items()}
+        say(f"local Zoho servers: production {servers['production'].base_url} ({configs['production'].edition}, "
+            f"{configs['production'].user_count} users), sandbox {servers['sandbox'].base_url} "
+            f"({configs['sandbox'].edition}){' as given' if given else ', editions read from the orgs'}")
         with ZohoClient(configs["production"]) as client:
             ensure_mapping(inputs, settings.warehouse_path(), client, args.confirm_by, say)
         decided = ensure_duplicate_decisions(inputs, settings.warehouse_path(), home, args.confirm_by, say)

@@ -2,6 +2,9 @@
 -- (patient_status_map says which statuses; a visit makes them Contacts). A Lead sharing an e-mail
 -- with a Contact or another Lead may get it in Secondary_Email instead (int_patient_email_holders).
 -- The primary provider owns the Lead, as for Contacts (zoho_contacts.sql).
+-- Company, which Zoho's standard Leads layout makes mandatory and no clinic export holds for a
+-- patient, is the rule a person confirmed in the mapping (`layout_mandatory:`; macro
+-- layout_mandatory_columns): NULL until confirmed, and the load's layout gate stops on it.
 select
     patients.patient_id as Clinic_Patient_Id,
     patients.first_name as First_Name,
@@ -17,6 +20,7 @@ select
     patients.sms_opt_out as SMS_Opt_Out,
     contact_methods.Preferred_Contact_Method,
     owners.Email as Owner
+{{ layout_mandatory_columns() }}
 {{ clinic_extra_columns('patients') }}
 from {{ ref('int_patients') }} as patients
 left join {{ ref('referral_source_map') }} as referral_map on patients.referral_source_value = referral_map.source_value

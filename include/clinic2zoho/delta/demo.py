@@ -39,7 +39,7 @@ def run_once(home: Path, work: str, log_level: str, say: Callable[[str], None], 
 
     from clinic2zoho import migrate
     from clinic2zoho.zoho.connection import connection_json
-    from clinic2zoho.zoho_server.work_orgs import has_local_org, local_config, start_local_org
+    from clinic2zoho.zoho_server.work_orgs import has_local_org, start_local_org
 
     warehouse = home / "warehouse.duckdb"
     window = current_window(warehouse)
@@ -55,7 +55,7 @@ def run_once(home: Path, work: str, log_level: str, say: Callable[[str], None], 
     logs.mkdir(exist_ok=True)
     server = start_local_org(home, "production")
     try:
-        env = migrate.airflow_env(home, log_level, {"zoho_default": connection_json(local_config(server))},
+        env = migrate.airflow_env(home, log_level, {"zoho_default": connection_json(migrate.zoho_config(server))},
                                   window.format)
         env.update(CLINIC2ZOHO_DELTA_WAIT_SECONDS=WAIT_SECONDS, CLINIC2ZOHO_DELTA_POKE_SECONDS=POKE_SECONDS)
         redact = migrate.server_secrets({"production": server})  # the org's credentials never reach logs/

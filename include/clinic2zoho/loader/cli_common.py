@@ -21,8 +21,10 @@ def add_plan_arguments(parser: argparse.ArgumentParser) -> None:
 
 def add_limit_arguments(parser: argparse.ArgumentParser) -> None:
     group = parser.add_argument_group("plan limits")
-    group.add_argument("--edition", default=os.environ.get("ZOHO_EDITION", "Enterprise"))
-    group.add_argument("--users", type=int, default=int(os.environ.get("ZOHO_USER_COUNT", "10")))
+    group.add_argument("--edition", default=os.environ.get("ZOHO_EDITION") or None,
+                       help="Zoho edition (default: read from the org, GET /org's license_details)")
+    group.add_argument("--users", type=int, default=int(os.environ["ZOHO_USER_COUNT"]) if os.environ.get(
+        "ZOHO_USER_COUNT") else None, help="licensed users (default: the org's users_license_purchased)")
     group.add_argument("--per-minute", type=int, default=None, help="per-minute credit throttle (optional)")
     group.add_argument("--concurrency", type=int, default=None, help="concurrent calls (default: the edition's)")
 
@@ -59,6 +61,18 @@ def zoho_config(args: argparse.Namespace):
     else:
         raise SystemExit("say where Zoho is: --api-url or --data-centre (or ZOHO_API_URL / ZOHO_DATA_CENTRE)")
     return ZohoConfig(os.environ["ZOHO_CLIENT_ID"], os.environ["ZOHO_CLIENT_SECRET"], os.environ["ZOHO_REFRESH_TOKEN"],
-                      edition=getattr(args, "edition", "Enterprise"), user_count=getattr(args, "users", 10),
+                      # provisional until the org is read (org_limits) when no edition is given
+                      edition=getattr(args, "edition", None) or "Enterprise",
+                      user_count=getattr(args, "users", None) or 10,
                       per_minute_credits=getattr(args, "per_minute", None),
                       max_concurrency=getattr(args, "concurrency", None), **where)
+
+
+def org_limits(args: argparse.Namespace, config):
+    """The config and plan limits with the edition and licensed users the org says it has (GET
+    /org, zoho.edition), unless --edition / --users name them. Returns (config, PlanLimits, OrgEdition)."""
+    from clinic2zoho.loader.estimate import PlanLimits
+    from clinic2zoho.zoho.edition import config_with_org_edition
+
+    config, found = config_with_org_edition(config, args.edition, args.users)
+    return config, PlanLimits(config.edition, config.user_count, args.per_minute, args.concurrency), found

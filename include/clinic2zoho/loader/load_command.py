@@ -10,11 +10,13 @@ from pathlib import Path
 
 from clinic2zoho import settings as app_settings
 from clinic2zoho.loader import cli_common, journal
-from clinic2zoho.loader.estimate import PlanLimits
+from clinic2zoho.loader.layout_gate import LayoutGapsFound
 from clinic2zoho.loader.module_loader import LoadSettings
 from clinic2zoho.loader.run import Loader, LoadStopped, new_run_id, open_client, write_report
 from clinic2zoho.loader.run_org import OrgMismatch
 from clinic2zoho.loader.source import TableSource
+from clinic2zoho.zoho.edition import EditionUnknown
+from clinic2zoho.zoho.errors import ZohoError
 
 
 def configure(parser: argparse.ArgumentParser) -> None:
@@ -48,11 +50,15 @@ def run(args: argparse.Namespace) -> int:
     root = cli_common.journal_root(args)
     warehouse = Path(args.warehouse) if args.warehouse else app_settings.warehouse_path()
     run_id = args.run_id or new_run_id()
-    limits = PlanLimits(args.edition, args.users, args.per_minute, args.concurrency)
+    try:
+        config, limits, edition = cli_common.org_limits(args, cli_common.zoho_config(args))
+    except (ZohoError, EditionUnknown) as exc:  # refused credentials, or an org naming no known edition
+        print(f"not loading: reading the org's edition: {exc}", file=sys.stderr)
+        return 3 if isinstance(exc, ZohoError) else 2
+    print(f"plan limits: edition {edition.describe()}")
     settings = LoadSettings(
         record_concurrency=min(limits.effective_concurrency, 10), force_path=None if args.path == "auto" else args.path,
         files_root=args.files_root, attachment_max_bytes=args.attachment_max_bytes)
-    config = cli_common.zoho_config(args)
     audit = journal.AuditLog(root, run_id)
     client = open_client(config, audit)
     try:
@@ -63,8 +69,8 @@ def run(args: argparse.Namespace) -> int:
     except LoadStopped as exc:  # refused credentials, a rate-limit storm: say what to do, no traceback
         print(exc.message(), file=sys.stderr)
         return 3
-    except OrgMismatch as exc:  # resuming a run into another org than its own: nothing was sent
-        print(f"not loading: {exc}", file=sys.stderr)
+    except (OrgMismatch, LayoutGapsFound) as exc:  # another org than the run's own, or layout-mandatory
+        print(f"not loading: {exc}", file=sys.stderr)  # fields left empty: nothing was sent
         return 2
     finally:
         client.close()

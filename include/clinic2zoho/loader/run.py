@@ -17,6 +17,7 @@ from clinic2zoho import settings as app_settings
 from clinic2zoho.loader import journal, run_org
 from clinic2zoho.loader.checkpoints import Checkpoint, EnvCrash
 from clinic2zoho.loader.estimate import Estimate, PlanLimits, estimate
+from clinic2zoho.loader.layout_gate import LayoutGapsFound, require_layouts_filled
 from clinic2zoho.loader.module_loader import BulkJobStarted, LoadContext, LoadSettings, ModuleLoader
 from clinic2zoho.loader.plan import LoadPlan
 from clinic2zoho.loader.resolve import Crosswalk, OwnerResolver, ProductResolver
@@ -72,13 +73,16 @@ class Loader:
     """Loads the modules of a plan into the org `client` talks to.
 
     gate: called before anything moves; raises when the mapping is not confirmed (rollback is
-    exempt). checkpoint: crash injection for tests (default: CLINIC2ZOHO_CRASH_AT)."""
+    exempt). check_layouts: after the org is claimed, stop (LayoutGapsFound) when a table leaves a
+    field the org's layouts make mandatory empty (loader.layout_gate). checkpoint: crash injection
+    for tests (default: CLINIC2ZOHO_CRASH_AT)."""
 
     def __init__(self, plan: LoadPlan, client: Any, *, run_id: str | None = None, root: Path | None = None,
                  source: TableSource | None = None, settings: LoadSettings | None = None,
                  gate: Callable[[], Any] | None = None, checkpoint: Checkpoint | None = None,
-                 limits: PlanLimits | None = None):
+                 limits: PlanLimits | None = None, check_layouts: bool = True):
         self.plan = plan
+        self.check_layouts = check_layouts
         self.client = client
         self.run_id = run_id or new_run_id()
         self.root = Path(root) if root else journal_root()
@@ -125,12 +129,24 @@ class Loader:
                 raise LoadStopped(self.run_id, first, exc) from exc
             raise
 
+    def _layouts_filled(self, wanted: set[str] | None) -> None:
+        try:
+            require_layouts_filled(self.client, self.plan, self.source, sorted(wanted) if wanted else None)
+        except LayoutGapsFound:
+            raise
+        except Exception as exc:
+            if refusals.stops_work(exc):
+                raise LoadStopped(self.run_id, "the layouts check", exc) from exc
+            raise
+
     def run(self, modules: list[str] | None = None) -> RunResult:
         if self.gate is not None:
             self.gate()
         started = time.monotonic()
         wanted = set(modules) if modules else None
         org_id = self._claim_org(wanted)
+        if self.check_layouts:  # the org's layout-mandatory fields, filled by the tables before anything moves
+            self._layouts_filled(wanted)
         self._write_run_file(self.predict())
         ctx = LoadContext(
             client=self.client, journal_root=self.root, run_id=self.run_id, source=self.source,

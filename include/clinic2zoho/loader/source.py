@@ -52,6 +52,17 @@ class TableSource:
         finally:
             con.close()
 
+    def empty_counts(self, spec: ModuleSpec, columns: list[str]) -> dict[str, int]:
+        """Rows per column holding NULL or '' (a value Zoho reads as absent), and `__rows__`."""
+        con = self._connect()
+        try:
+            parts = ", ".join(f"count(*) FILTER (WHERE \"{c}\" IS NULL OR CAST(\"{c}\" AS VARCHAR) = '')"
+                              for c in columns)
+            values = con.execute(f"SELECT count(*){', ' + parts if parts else ''} FROM {spec.table}").fetchone()
+        finally:
+            con.close()
+        return {"__rows__": int(values[0]), **{c: int(v) for c, v in zip(columns, values[1:])}}
+
     def export_folder(self) -> Path | None:
         """The export folder landed into this warehouse (landing's `raw._batches`), when exactly
         one was and its path is absolute; else None (then documents are read only when the folder

@@ -14,7 +14,7 @@ from pathlib import Path
 import duckdb
 
 from clinic2zoho import settings
-from clinic2zoho.mapping import files
+from clinic2zoho.mapping import files, layout_mandatory
 from clinic2zoho.mapping.catalogue import load_catalogue
 from clinic2zoho.mapping.propose import LOW_CONFIDENCE
 from clinic2zoho.mapping.propose import Proposer, read_manifest
@@ -43,7 +43,13 @@ def propose_mapping(fmt: str, warehouse: Path | None = None, dbt_dir: Path | Non
         mapping = proposer.propose()
     finally:
         con.close()
-    path = files.write_mapping(mapping, files.mapping_path(fmt, dbt_dir))
+    target = files.mapping_path(fmt, dbt_dir)
+    previous = files.read_mapping(target) if target.is_file() else None
+    # layout-mandatory fields without a source: listed for a person (NEEDS A PERSON), never filled here
+    entries = layout_mandatory.propose_entries(mapping["modules"], mapping["entities"], previous, client)
+    if entries:
+        mapping["layout_mandatory"] = entries
+    path = files.write_mapping(mapping, target)
     write_seeds(dbt_dir)  # the value maps and extra columns dbt reads, from the mapping files
     from clinic2zoho.mapping.column_accounting import account
 
@@ -98,5 +104,8 @@ def run(args: argparse.Namespace) -> int:
     new = sum(1 for f in fields if f.get("new_field"))
     flagged = sum(1 for f in fields if f.get("disagreement"))
     print(f"proposed {len(fields)} fields ({new} new custom fields, {low} low confidence, {flagged} disagreeing with the models)")
+    for item in layout_mandatory.needing_a_person([mapping]):
+        print(f"{layout_mandatory.NEEDS_A_PERSON}: {item} is mandatory in the org's layout and the export has no "
+              "source for it: supply its value under layout_mandatory (value, confirmed_by, confirmed_at)")
     print(f"mapping: {path}\nreview:  {review}\nnext: review, then `clinic2zoho confirm --by NAME`")
     return 0

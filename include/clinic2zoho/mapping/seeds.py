@@ -5,9 +5,11 @@
 - `zoho_picklists` (module, field, value): every pick-list value the mapping may write, checked
   by the accepted_picklist_values test and created by schema preparation;
 - `mapping_model_columns`: every column each zoho_* model must have according to the files
-  (column_role `mapped` / `planned` / `helper`, and `extra`: a source column carried into the model by
-  the `clinic_extra_columns` macro), read by that macro and by the test
-  `assert_mapping_matches_zoho_models`.
+  (column_role `mapped` / `planned` / `helper`, `layout`: a layout-mandatory field's confirmed rule,
+  and `extra`: a source column carried into the model by the `clinic_extra_columns` macro), read by
+  that macro and by the test `assert_mapping_matches_zoho_models`;
+- `layout_mandatory_values`: the rule a person confirmed for each layout-mandatory field the export
+  has no source for (mapping/layout_mandatory.py), read by the macro `layout_mandatory_columns`.
 
 `clinic2zoho propose` and `clinic2zoho confirm` call `write_seeds`, so the confirmation's hash
 covers what dbt reads. A clinic edits the YAML; a hand edit of one of these CSVs is replaced."""
@@ -20,7 +22,7 @@ import json
 from pathlib import Path
 from typing import Any
 
-from clinic2zoho.mapping import files
+from clinic2zoho.mapping import files, layout_mandatory
 
 # The value-map seeds and their columns, as the models read them.
 VALUE_MAP_SEEDS: dict[str, list[str]] = {
@@ -35,7 +37,7 @@ PICKLISTS_SEED = "zoho_picklists"
 MODEL_COLUMNS_SEED = "mapping_model_columns"
 MODEL_COLUMNS = ["zoho_model", "column_name", "column_role", "source_format", "source_table", "source_column", "data_type",
                  "value_map"]
-GENERATED = (*VALUE_MAP_SEEDS, PICKLISTS_SEED, MODEL_COLUMNS_SEED)
+GENERATED = (*VALUE_MAP_SEEDS, PICKLISTS_SEED, MODEL_COLUMNS_SEED, layout_mandatory.SEED)
 _PICKLIST_TYPES = {"picklist", "multiselectpicklist"}
 _FIELD_KINDS = {"standard", "custom", "junction"}
 
@@ -119,6 +121,9 @@ def model_column_rows(mappings: list[dict[str, Any]]) -> list[dict[str, Any]]:
                 add(zoho_model=m["model"], column_name=spec["field"], column_role="planned", source_format=fmt, data_type=spec.get("data_type"))
             for helper in m.get("helper_columns") or []:
                 add(zoho_model=m["model"], column_name=helper, column_role="helper", source_format=fmt)
+        for entry in mapping.get("layout_mandatory") or []:  # the column the macro layout_mandatory_columns adds
+            if models.get(entry.get("module")):
+                add(zoho_model=models[entry["module"]], column_name=entry["field"], column_role="layout", source_format=fmt)
         for ent in mapping.get("entities") or []:
             for choice in ent.get("fields") or []:
                 if choice.get("target", "skip") == "skip":
@@ -163,6 +168,7 @@ def seed_texts(mappings: list[dict[str, Any]]) -> dict[str, str]:
                  for v in values]
     texts[f"{PICKLISTS_SEED}.csv"] = _csv(["module", "field", "value"], picklists)
     texts[f"{MODEL_COLUMNS_SEED}.csv"] = _csv(MODEL_COLUMNS, model_column_rows(mappings))
+    texts[f"{layout_mandatory.SEED}.csv"] = _csv(layout_mandatory.SEED_COLUMNS, layout_mandatory.seed_rows(mappings))
     return texts
 
 

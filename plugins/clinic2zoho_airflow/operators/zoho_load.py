@@ -102,6 +102,7 @@ class ZohoLoadOperator(BaseOperator):
         """Run the loader for this task's modules; raises BulkJobStarted in deferrable mode."""
         from clinic2zoho import settings
         from clinic2zoho.loader.journal import AuditLog
+        from clinic2zoho.loader.layout_gate import LayoutGapsFound
         from clinic2zoho.loader.module_loader import LoadSettings
         from clinic2zoho.loader.run import Loader, LoadStopped, open_client
         from clinic2zoho.loader.run_org import OrgMismatch
@@ -124,8 +125,8 @@ class ZohoLoadOperator(BaseOperator):
                             source=TableSource(Path(self.warehouse) if self.warehouse else settings.warehouse_path()),
                             settings=load_settings, gate=self._gate())
             result = loader.run(self.modules)
-        except OrgMismatch as exc:  # another org than the run's own: no retry reaches the right one
-            raise AirflowFailException(str(exc)) from None
+        except (OrgMismatch, LayoutGapsFound) as exc:  # another org than the run's own, or layout-mandatory
+            raise AirflowFailException(str(exc)) from None  # fields left empty: no retry changes either
         except LoadStopped as exc:
             message = exc.message(conn_id=self.zoho_conn_id,
                                   resume="Retry the task (or rerun the DAG run): it resumes with the same run id")
