@@ -95,7 +95,7 @@ def _skip_local_only(request: pytest.FixtureRequest) -> None:
             pytest.skip(LOCAL_ONLY_REASON)
 
 
-@pytest.fixture
+@pytest.fixture(scope="session")
 def run_id(contract_org: ContractOrg) -> str:
     """A word this run's records carry (names, e-mails), so a shared sandbox's data never matches."""
     return contract_org.run_id

@@ -48,7 +48,8 @@ def test_against_a_sandbox_the_suite_runs_and_deletes_what_it_created(tmp_path):
     created: the org's data and schema are as before."""
     with ZohoServerProcess(users=DEFAULT_ZOHO_USERS, workdir=tmp_path, settings={"org_type": "sandbox"}) as server:
         before = server.snapshot()
-        proc = run_suite(opt_in_env(server), "tests/contract/test_records.py", "tests/contract/test_auth_and_errors.py", "-rs")
+        proc = run_suite(opt_in_env(server), "tests/contract/test_records.py", "tests/contract/test_auth_and_errors.py",
+                         "tests/contract/test_bulk_write.py", "-rs")
         assert proc.returncode == 0, proc.stdout[-3000:]
         assert "needs the local server's admin API" in proc.stdout  # the local-only tests were skipped, saying why
         after = server.snapshot()

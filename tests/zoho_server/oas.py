@@ -37,6 +37,11 @@ def prepare(target: Path) -> Path:
             # Zoho's upload page and the official SDK (Resource.file_id: str) give file_id as a
             # string; the file says int64.
             doc["components"]["schemas"]["Success_Response"]["properties"]["details"]["properties"]["file_id"] = {"type": "string"}
+        if src.name == "record.json":
+            # Zoho's answer to `page` past the first 2,000 records (Get Records page: "You can
+            # only get the first 2000 records without using page_token param"); the file's code
+            # enum, taken from samples, lacks it.
+            doc["components"]["schemas"]["API_Exception"]["properties"]["code"]["enum"].append("DISCRETE_PAGINATION_LIMIT_EXCEEDED")
         docs[src.name] = doc
     for name, doc in docs.items():
         text = json.dumps(_relax(_branches_need_their_keys(doc, name, docs)))
