@@ -83,3 +83,15 @@ def test_bulk_write_needs_the_module_scope_as_well_as_the_bulk_scope(zoho_server
         assert (api.post("/crm/bulk/v8/write", json=job).json()) == MISMATCH
         zoho_server.settings(granted_scopes=["ZohoCRM.bulk.ALL", "ZohoFiles.files.ALL", "ZohoCRM.modules.contacts.CREATE"])
         assert api.post("/crm/bulk/v8/write", json=job).status_code == 201
+
+
+def test_coql_needs_the_coql_scope_and_the_queried_modules_read(zoho_server):
+    # Get-Records-through-COQL page: ZohoCRM.coql.READ and ZohoCRM.modules.{module}.{READ|ALL}
+    query = {"select_query": "select Last_Name from Contacts where Last_Name is not null limit 5"}
+    zoho_server.settings(granted_scopes=["ZohoCRM.modules.ALL"])
+    with api_client(zoho_server) as api:
+        assert api.post("/crm/v8/coql", json=query).json() == MISMATCH
+        zoho_server.settings(granted_scopes=["ZohoCRM.coql.READ", "ZohoCRM.modules.accounts.READ"])
+        assert api.post("/crm/v8/coql", json=query).json() == MISMATCH
+        zoho_server.settings(granted_scopes=["ZohoCRM.coql.READ", "ZohoCRM.modules.contacts.READ"])
+        assert api.post("/crm/v8/coql", json=query).status_code in (200, 204)

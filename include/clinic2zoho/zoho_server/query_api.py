@@ -7,7 +7,7 @@ from __future__ import annotations
 from datetime import datetime
 from typing import TYPE_CHECKING, Any, Callable
 
-from . import coql
+from . import coql, scopes
 from .coql import CoqlError, Condition
 
 if TYPE_CHECKING:
@@ -239,7 +239,9 @@ async def coql_endpoint(server: "ZohoServer", request: "Request") -> "Response":
         parsed, _ = coql.parse(text, bool(server.store.settings["coql_where_required"]))
         cost = coql.credits_for(parsed.limit) if 1 <= parsed.limit <= coql.MAX_LIMIT else 1
     except CoqlError:
-        cost = 1
+        parsed, cost = None, 1
+    if parsed is not None:  # COQL page: ZohoCRM.coql.READ (checked on the path) and the module's READ
+        server.require_scopes([scopes.module_scope(parsed.module, "READ", server.is_custom_module)])
     await server.guard(request, "coql", cost)
     server.commit()
     try:

@@ -78,8 +78,8 @@ def required(method: str, path: str, is_custom: Callable[[str], bool] = lambda _
     if head == "bulk-write":
         return [["ZohoCRM.bulk.READ"]]  # the result download of a bulk write job
     if head == "coql":
-        # Get-Records-through-COQL page: ZohoCRM.coql.READ and a module READ (checked per module
-        # queried by the COQL route; here: any modules READ grant)
+        # Get-Records-through-COQL page: ZohoCRM.coql.READ and the module's READ (query_api.py checks
+        # that one once the query is parsed)
         return [["ZohoCRM.coql.READ"]]
     if head == "settings" and rest:
         return [[f"ZohoCRM.settings.{rest[0].lower()}.{op}"]]  # modules.json, fields.json, layouts.json...
