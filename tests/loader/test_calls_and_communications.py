@@ -84,8 +84,9 @@ def _build_tables(warehouse: Path) -> None:
     con.execute("CREATE OR REPLACE TABLE zoho.zoho_accounts AS SELECT 'c1' AS Clinic_Account_Id, 'Riverside Clinic' AS Account_Name")
     con.execute("""CREATE OR REPLACE TABLE zoho.zoho_contacts AS SELECT 'p' || i AS Clinic_Patient_Id, 'Test' AS First_Name,
                    'Patient' || i AS Last_Name, 'c1' AS Account_Name FROM range(1, 5) r(i)""")
-    con.execute("""CREATE OR REPLACE TABLE zoho.zoho_leads AS SELECT 'l' || i AS Clinic_Patient_Id, 'Lead' || i AS Last_Name
-                   FROM range(1, 3) r(i)""")
+    # Company: Zoho's standard Leads layout makes it mandatory (the mapping's confirmed rule fills it)
+    con.execute("""CREATE OR REPLACE TABLE zoho.zoho_leads AS SELECT 'l' || i AS Clinic_Patient_Id, 'Lead' || i AS Last_Name,
+                   'Individual (patient)' AS Company FROM range(1, 3) r(i)""")
     con.execute("""CREATE OR REPLACE TABLE zoho.zoho_calls (Clinic_Communication_Id VARCHAR, Subject VARCHAR,
                    Call_Type VARCHAR, Call_Start_Time VARCHAR, Call_Duration VARCHAR, Call_Result VARCHAR,
                    Description VARCHAR, Who_Id VARCHAR, Parent_Module VARCHAR, Owner VARCHAR)""")
