@@ -8,6 +8,7 @@ from pathlib import Path
 from typing import Any
 
 from clinic2zoho.loader import journal, run_org
+from clinic2zoho.zoho.criteria import equals
 
 
 class Crosswalk:
@@ -91,7 +92,7 @@ class ProductResolver:
     def resolve(self, name: str) -> str | None:
         with self._lock:
             if name not in self._ids:
-                criteria = "(Product_Name:equals:" + name.replace("(", "\\(").replace(")", "\\)") + ")"
+                criteria = equals("Product_Name", name)
                 found = next(iter(self.client.search("Products", criteria)), None)
                 self._ids[name] = str(found["id"]) if found else None
             return self._ids[name]

@@ -15,6 +15,7 @@ from typing import Any, Protocol
 import duckdb
 
 from clinic2zoho.mapping.seeds import picklist_values
+from clinic2zoho.zoho.criteria import equals
 
 # Zoho answers some types under more than one name.
 _SAME_TYPE = [{"integer", "bigint"}, {"double", "decimal"}, {"lookup", "ownerlookup"}]
@@ -274,5 +275,5 @@ def product_finder(client: Any):
         value = rec["values"].get(key) if key else None
         if not key or value is None:
             return False
-        return any(True for _ in client.search(rec["module"], f"({key}:equals:{value})"))
+        return any(True for _ in client.search(rec["module"], equals(key, value)))
     return find

@@ -16,6 +16,7 @@ from clinic2zoho import settings as app_settings
 from clinic2zoho.loader import journal, run_org
 from clinic2zoho.loader.plan import LoadPlan, ModuleSpec
 from clinic2zoho.loader.source import TableSource
+from clinic2zoho.zoho.criteria import equals
 
 
 class ReportError(RuntimeError):
@@ -172,7 +173,7 @@ class RunContext:
     def product_id(self, client: Any, name: str) -> str | None:
         with self._lock:
             if name not in self._products:
-                criteria = "(Product_Name:equals:" + name.replace("(", "\\(").replace(")", "\\)") + ")"
+                criteria = equals("Product_Name", name)
                 found = next(iter(client.search("Products", criteria)), None)
                 self._products[name] = str(found["id"]) if found else None
             return self._products[name]
