@@ -175,8 +175,10 @@ def plan(server: "ZohoServer", text: str) -> tuple[str, list[tuple[str, Callable
         # *unverified*: the code Zoho answers for an unknown module in FROM
         raise CoqlError("INVALID_QUERY", "invalid query formed", {"module": query.module, "reason": "invalid module"})
     cols = Columns(server, module)
-    selected = [(c, *cols.resolve(c, "select")) for c in query.columns]
-    selected = [(name, getter, dtype) for name, dtype, getter in selected]
+    selected = []
+    for name in query.columns:
+        dtype, getter = cols.resolve(name, "select")
+        selected.append((name, getter, dtype))
     case_sensitive = bool(settings["coql_case_sensitive"])
     compiled: list[tuple[Condition, Callable[[dict[str, Any]], Any]]] = []
     for cond in coql.conditions(query.where):
