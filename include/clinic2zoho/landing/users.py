@@ -33,7 +33,9 @@ def land_users(users: Path | str | list[dict[str, Any]], org_label: str = "produ
                warehouse: Path | None = None) -> int:
     """Replace `org_label`'s rows in raw.zoho_users; returns how many users landed. Accepts our
     users file (`id, email, full_name, status`) or Zoho's user JSON (`full_name`, `status`,
-    `email`, `id`; `first_name`/`last_name` when there is no full name)."""
+    `email`, `id`; `first_name`/`last_name` when there is no full name). `confirmed` is Zoho's
+    `confirm`: false for an invited user who has not accepted yet (owns no record until then);
+    a file without the key lists staff who did."""
     source = "list" if isinstance(users, list) else str(users)
     records = users if isinstance(users, list) else _read_users(Path(users))
     rows = []
@@ -42,18 +44,20 @@ def land_users(users: Path | str | list[dict[str, Any]], org_label: str = "produ
             raise LandingError("user has no id", file=source, row=n, field="id")
         full_name = user.get("full_name") or " ".join(
             str(user[k]) for k in ("first_name", "last_name") if user.get(k)) or None
-        rows.append((str(user["id"]), _text(user.get("email")), full_name, _text(user.get("status")), org_label))
+        rows.append((str(user["id"]), _text(user.get("email")), full_name, _text(user.get("status")), org_label,
+                     user.get("confirm") is not False))
     warehouse = Path(warehouse) if warehouse else settings.warehouse_path()
     con = connect(warehouse)
     try:
         con.execute("BEGIN TRANSACTION")
         con.execute("CREATE TABLE IF NOT EXISTS raw.zoho_users (id VARCHAR, email VARCHAR, full_name VARCHAR, "
                     "status VARCHAR, org_label VARCHAR, _loaded_at TIMESTAMPTZ)")
+        con.execute("ALTER TABLE raw.zoho_users ADD COLUMN IF NOT EXISTS confirmed BOOLEAN")  # older warehouses
         con.execute("DELETE FROM raw.zoho_users WHERE org_label = ?", [org_label])
         loaded_at = datetime.now(timezone.utc)
         if rows:
-            con.executemany("INSERT INTO raw.zoho_users VALUES (?, ?, ?, ?, ?, ?)",
-                            [(*row, loaded_at) for row in rows])
+            con.executemany("INSERT INTO raw.zoho_users (id, email, full_name, status, org_label, confirmed, "
+                            "_loaded_at) VALUES (?, ?, ?, ?, ?, ?, ?)", [(*row, loaded_at) for row in rows])
         con.execute("COMMIT")
     except BaseException:
         con.execute("ROLLBACK")

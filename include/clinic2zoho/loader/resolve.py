@@ -75,7 +75,8 @@ class OwnerResolver:
             if self._users is None:
                 self._users = {
                     str(u.get("email", "")).strip().lower(): str(u["id"])
-                    for u in self.client.users(type="ActiveUsers")
+                    # an invited user who has not accepted is active but owns no record (zoho_server/users.py)
+                    for u in self.client.users(type="ActiveConfirmedUsers")
                     if u.get("email") and u.get("id")
                 }
         return self._users.get(email.strip().lower())

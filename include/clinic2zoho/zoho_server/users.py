@@ -25,16 +25,15 @@ from typing import TYPE_CHECKING, Any
 from starlette.requests import Request
 from starlette.responses import Response
 
-from . import metadata
+from . import metadata, profiles
 from .store import ID_BASE
 
 if TYPE_CHECKING:  # pragma: no cover
     from .app import ZohoServer
 
-ADMIN_PROFILE_ID, STANDARD_PROFILE_ID = str(ID_BASE - 2), str(ID_BASE - 4)
 CEO_ROLE_ID, MANAGER_ROLE_ID = str(ID_BASE - 3), str(ID_BASE - 5)
-# The ids metadata.user_json gives every seeded user: the org's two profiles and two roles.
-PROFILES = {ADMIN_PROFILE_ID: "Administrator", STANDARD_PROFILE_ID: "Standard"}
+# The ids metadata.user_json gives every seeded user: the org's profiles (profiles.py) and two roles.
+PROFILES = {pid: name for pid, name, _ in profiles.PROFILES}
 ROLES = [
     # roles.json types reporting_to and forecast_manager as objects: the top role leaves them out
     {"id": CEO_ROLE_ID, "name": "CEO", "display_label": "CEO", "share_with_peers": True, "description": "Users with this role have access to the data owned by all other users.",

@@ -1,0 +1,69 @@
+"""`clinic2zoho doctor [--work DIR] [--source EXPORT] [--html PATH]`: the preflight a clinic runs
+before anything else, against the org the ZOHO_* environment names (as `prepare-schema` and `load`
+reach it). Prints the readiness table, writes reports/doctor.html and, when providers have no
+user, reports/providers_to_invite.csv for `invite-providers` (and doctor.json beside the page).
+Exit 0 only when ready."""
+
+from __future__ import annotations
+
+import argparse
+import os
+from pathlib import Path
+
+from clinic2zoho.loader import cli_common
+from clinic2zoho.mapping import files
+from clinic2zoho.mapping.zoho_access import add_zoho_arguments, client_from_args
+
+INVITE_LIST = "providers_to_invite.csv"
+
+
+def configure(parser: argparse.ArgumentParser) -> None:
+    parser.add_argument("--work", type=Path, default=None, help="work folder (warehouse, reports); default CLINIC2ZOHO_HOME")
+    parser.add_argument("--source", type=Path, default=None,
+                        help="the export folder: its providers.csv when the models are not built")
+    parser.add_argument("--html", type=Path, default=None, help="where the page goes (default <work>/reports/doctor.html)")
+    parser.add_argument("--format", dest="formats", action="append", choices=files.FORMATS,
+                        help="mapping file(s) to check (default: the formats landed in the warehouse)")
+    parser.add_argument("--dbt-project", type=Path, default=None)
+    cli_common.add_plan_arguments(parser)
+    add_zoho_arguments(parser)
+
+
+def run(args: argparse.Namespace) -> int:
+    from clinic2zoho import settings
+    from clinic2zoho.preflight import page, providers
+    from clinic2zoho.preflight.checks import DoctorInputs, run_doctor
+
+    if args.work:
+        os.environ["CLINIC2ZOHO_HOME"] = str(Path(args.work).resolve())
+    reports = settings.reports_dir()
+    try:
+        client = client_from_args(args)  # the same configuration prepare-schema builds
+    except SystemExit as exc:  # missing ZOHO_* variables: a row of its own, the page still written
+        from clinic2zoho.preflight.readiness import FAIL, Readiness
+
+        readiness = Readiness()
+        readiness.add("Configuration", FAIL, str(exc.code), "set the ZOHO_* variables (README, 'Connecting a real org')")
+        page.print_table(readiness, "not configured")
+        written = page.write_page(readiness, "not configured", args.html or reports / "doctor.html")
+        page.write_json(readiness, "not configured", written.with_suffix(".json"))
+        return 1
+    config = client.config
+    client.close()
+    plan, plan_error = None, None
+    try:
+        plan = cli_common.load_plan(args).select(args.module)
+    except (OSError, ValueError, KeyError) as exc:
+        plan_error = f"no load plan ({type(exc).__name__}: build the models so dbt writes target/manifest.json)"
+    inputs = DoctorInputs(settings.warehouse_path(), args.dbt_project, args.formats, plan, plan_error, args.source)
+    result = run_doctor(config, inputs)
+    where = config.api_base
+    invite = reports / INVITE_LIST
+    if result.to_invite:
+        providers.write_invite_list(invite, result.to_invite)
+        print(f"providers without a user: {invite} (review it, then `clinic2zoho invite-providers --confirm-list {invite}`)")
+    page.print_table(result.readiness, where)
+    written = page.write_page(result.readiness, where, args.html or reports / "doctor.html")
+    page.write_json(result.readiness, where, written.with_suffix(".json"))
+    print(f"page: {written}")
+    return 0 if result.readiness.ready else 1
