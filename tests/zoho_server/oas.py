@@ -44,6 +44,7 @@ def prepare(target: Path) -> Path:
             doc["components"]["schemas"]["API_Exception"]["properties"]["code"]["enum"].append("DISCRETE_PAGINATION_LIMIT_EXCEEDED")
         docs[src.name] = doc
     for name, doc in docs.items():
+        _answers_need_their_keys(doc, name, docs)
         text = json.dumps(_relax(_branches_need_their_keys(doc, name, docs)))
         (target / name).write_text(text, encoding="utf-8")
     return target
@@ -74,6 +75,27 @@ def _object_keys(node: Any, here: str, docs: dict[str, Any], depth: int = 0) -> 
     return keys or None
 
 
+def _carrying(schema: Any, keys: set[str]) -> dict[str, Any]:
+    """`schema`, taken only by an object with at least one of `keys` (or none at all)."""
+    carries = [{"maxProperties": 0}] + [{"required": [k], CARRIES: True} for k in sorted(keys)]
+    return {"allOf": [schema, {"anyOf": carries}]}
+
+
+def _answers_need_their_keys(doc: dict[str, Any], here: str, docs: dict[str, Any]) -> None:
+    """The same for an answer's whole body when the file declares a single shape for it (coql.json's
+    `{data, info}`): a body with none of its keys is not that answer."""
+    answers = [a for item in doc.get("paths", {}).values() for op in item.values() if isinstance(op, dict)
+               for a in (op.get("responses") or {}).values()]
+    answers += list(doc.get("components", {}).get("responses", {}).values())  # answers shared by `$ref`
+    for answer in answers:
+        for media in (answer.get("content") or {}).values() if isinstance(answer, dict) else ():
+            schema = media.get("schema")
+            if isinstance(schema, dict) and "anyOf" not in schema:
+                keys = _object_keys(schema, here, docs)
+                if keys:
+                    media["schema"] = _carrying(schema, keys)
+
+
 def _branches_need_their_keys(node: Any, here: str, docs: dict[str, Any]) -> Any:
     """With `required` dropped (see _relax), an alternative of an anyOf matches any object, so
     `{"org": [...]}` passes as an API_Exception and nothing in it is checked. Each object
@@ -84,14 +106,11 @@ def _branches_need_their_keys(node: Any, here: str, docs: dict[str, Any]) -> Any
     if not isinstance(node, dict):
         return node
     out = {k: _branches_need_their_keys(v, here, docs) for k, v in node.items()}
-    if isinstance(node.get("anyOf"), list) and len(node["anyOf"]) > 1:
+    if isinstance(node.get("anyOf"), list):
         branches = []
         for alt in out["anyOf"]:
             keys = _object_keys(alt, here, docs)
-            if keys:
-                carries = [{"maxProperties": 0}] + [{"required": [k], CARRIES: True} for k in sorted(keys)]
-                alt = {"allOf": [alt, {"anyOf": carries}]}
-            branches.append(alt)
+            branches.append(_carrying(alt, keys) if keys else alt)
         out["anyOf"] = branches
     return out
 

@@ -1,6 +1,8 @@
 """The official Zoho Python SDK (PyPI zohocrmsdk8-0) against the local server: the independent check
 that the server speaks Zoho's dialect. Insert, read and delete a Contact; upload a bulk-write zip
-and run a job to completion."""
+and run a job to completion; read by COQL, count, list deleted records, search with an escaped
+comma, read layouts, profiles, roles, users and a record's related notes. Each answer must come
+back as the SDK's typed object (no SDKException, no APIException)."""
 
 from __future__ import annotations
 
@@ -9,6 +11,8 @@ import time
 import zipfile
 
 import pytest
+
+from tests.zoho_server.conftest import api_client
 
 pytestmark = pytest.mark.xdist_group("zoho_sdk")
 
@@ -130,3 +134,135 @@ def test_sdk_uploads_a_bulk_write_zip_and_runs_the_job_to_completion(sdk_session
     assert (file_info.get_added_count(), file_info.get_total_count()) == (20, 20)
     download = ops.download_bulk_write_result(details.get_result().get_download_url())
     assert download.get_status_code() == 200
+
+
+# ---- the reads a migration makes, on one org for the module (each test initialises the SDK) -------
+from zohocrmsdk.src.com.zoho.crm.api.coql import BodyWrapper as CoqlBody  # noqa: E402
+from zohocrmsdk.src.com.zoho.crm.api.coql import CoqlOperations  # noqa: E402
+from zohocrmsdk.src.com.zoho.crm.api.coql import ResponseWrapper as CoqlResponse  # noqa: E402
+from zohocrmsdk.src.com.zoho.crm.api.layouts import LayoutsOperations  # noqa: E402
+from zohocrmsdk.src.com.zoho.crm.api.layouts import ResponseWrapper as LayoutsResponse  # noqa: E402
+from zohocrmsdk.src.com.zoho.crm.api.layouts.layouts_operations import GetLayoutsParam  # noqa: E402
+from zohocrmsdk.src.com.zoho.crm.api.profiles import ProfilesOperations  # noqa: E402
+from zohocrmsdk.src.com.zoho.crm.api.profiles import ResponseWrapper as ProfilesResponse  # noqa: E402
+from zohocrmsdk.src.com.zoho.crm.api.record import CountWrapper, DeletedRecordsWrapper  # noqa: E402
+from zohocrmsdk.src.com.zoho.crm.api.record.record_operations import (  # noqa: E402
+    GetDeletedRecordsParam, SearchRecordsParam,
+)
+from zohocrmsdk.src.com.zoho.crm.api.related_records import RelatedRecordsOperations  # noqa: E402
+from zohocrmsdk.src.com.zoho.crm.api.related_records import ResponseWrapper as RelatedResponse  # noqa: E402
+from zohocrmsdk.src.com.zoho.crm.api.related_records.related_records_operations import GetRelatedRecordsParam  # noqa: E402
+from zohocrmsdk.src.com.zoho.crm.api.roles import ResponseWrapper as RolesResponse  # noqa: E402
+from zohocrmsdk.src.com.zoho.crm.api.roles import RolesOperations  # noqa: E402
+from zohocrmsdk.src.com.zoho.crm.api.users import ResponseWrapper as UsersResponse  # noqa: E402
+from zohocrmsdk.src.com.zoho.crm.api.users import UsersOperations  # noqa: E402
+from zohocrmsdk.src.com.zoho.crm.api.users.users_operations import GetUsersParam  # noqa: E402
+
+
+@pytest.fixture
+def sdk_shared(shared_server, tmp_path):
+    """The SDK on the module's shared org (its tests use their own record names)."""
+    environment = DataCenter.Environment(shared_server.api_url, f"{shared_server.accounts_url}/oauth/v2/token",
+                                         shared_server.upload_url)
+    token = OAuthToken(client_id=shared_server.client_id, client_secret=shared_server.client_secret,
+                       refresh_token=shared_server.refresh_token)
+    Initializer.initialize(environment=environment, token=token, store=FileStore(str(tmp_path / "sdk_tokens.txt")),
+                           sdk_config=SDKConfig(auto_refresh_fields=False, pick_list_validation=False, update_api_domain=False),
+                           resource_path=str(tmp_path))
+    return shared_server
+
+
+def sdk_insert(module: str, *values: dict) -> list[int]:
+    records = []
+    for fields in values:
+        record = Record()
+        for name, value in fields.items():
+            record.add_key_value(name, value)
+        records.append(record)
+    body = BodyWrapper()
+    body.set_data(records)
+    answer = RecordOperations(module).create_records(body, HeaderMap())
+    assert answer.get_status_code() == 201
+    results = answer.get_object().get_data()
+    assert all(isinstance(r, SuccessResponse) for r in results), [r.get_code().get_value() for r in results]
+    return [int(r.get_details()["id"]) for r in results]
+
+
+def parsed(answer, kind):
+    """The SDK's typed object for a 200 answer (an APIException or a raw dict would mean it could
+    not read Zoho's dialect)."""
+    assert answer.get_status_code() == 200, answer.get_status_code()
+    obj = answer.get_object()
+    assert isinstance(obj, kind), type(obj)
+    return obj
+
+
+def test_sdk_reads_by_coql(sdk_shared):
+    """QueryOperations / CoqlOperations.get_records (Zoho's COQL page): typed records with id."""
+    ids = sdk_insert("Contacts", {"Last_Name": "Coql Sdk A"}, {"Last_Name": "Coql Sdk B"})
+    body = CoqlBody()
+    body.set_select_query("select Last_Name from Contacts where Last_Name in ('Coql Sdk A', 'Coql Sdk B') limit 10")
+    got = parsed(CoqlOperations().get_records(body), CoqlResponse)
+    assert sorted((r.get_key_value("Last_Name"), int(r.get_id())) for r in got.get_data()) == \
+        [("Coql Sdk A", ids[0]), ("Coql Sdk B", ids[1])]
+    assert got.get_info().get_count() == 2 and got.get_info().get_more_records() is False
+
+
+def test_sdk_counts_records_and_lists_deleted_ones(sdk_shared):
+    """RecordOperations.record_count (GET /{module}/actions/count) and get_deleted_records
+    (GET /{module}/deleted): CountWrapper and DeletedRecordsWrapper."""
+    ops = RecordOperations("Products")
+    before = parsed(ops.record_count(ParameterMap()), CountWrapper).get_count()
+    (gone, _kept) = sdk_insert("Products", {"Product_Name": "Sdk Gone"}, {"Product_Name": "Sdk Kept"})
+    assert parsed(ops.record_count(ParameterMap()), CountWrapper).get_count() == before + 2
+    params = ParameterMap()
+    params.add(DeleteRecordsParam.ids, str(gone))
+    assert ops.delete_records(params, HeaderMap()).get_status_code() == 200
+    query = ParameterMap()
+    query.add(GetDeletedRecordsParam.type, "all")
+    deleted = parsed(ops.get_deleted_records(query, HeaderMap()), DeletedRecordsWrapper).get_data()
+    entry = next(d for d in deleted if int(d.get_id()) == gone)
+    assert entry.get_display_name() == "Sdk Gone" and entry.get_type() == "recycle"
+
+
+def test_sdk_searches_with_an_escaped_comma(sdk_shared):
+    """search_records with criteria `(Last_Name:equals:Smith\\, John)` (Zoho's search page:
+    commas inside a value are escaped)."""
+    (rid,) = sdk_insert("Contacts", {"Last_Name": "Smith, John"})
+    params = ParameterMap()
+    params.add(SearchRecordsParam.criteria, "(Last_Name:equals:Smith\\, John)")
+    got = parsed(RecordOperations("Contacts").search_records(params, HeaderMap()), ResponseWrapper)
+    assert [int(r.get_id()) for r in got.get_data()] == [rid]
+
+
+def test_sdk_reads_layouts_profiles_roles_and_users(sdk_shared):
+    """LayoutsOperations.get_layouts(module), ProfilesOperations.get_profiles,
+    RolesOperations.get_roles, UsersOperations.get_users(type): typed layouts with sections and
+    required fields, profiles, roles, users."""
+    params = ParameterMap()
+    params.add(GetLayoutsParam.module, "Leads")
+    layouts = parsed(LayoutsOperations().get_layouts(params), LayoutsResponse).get_layouts()
+    required = {f.get_api_name() for lay in layouts for s in lay.get_sections() for f in s.get_fields() if f.get_required()}
+    assert {"Last_Name", "Company"} <= required
+    profiles = parsed(ProfilesOperations().get_profiles(ParameterMap()), ProfilesResponse).get_profiles()
+    assert "Administrator" in {p.get_name() for p in profiles}
+    roles = parsed(RolesOperations().get_roles(), RolesResponse).get_roles()
+    assert roles and all(r.get_id() for r in roles)
+    query = ParameterMap()
+    query.add(GetUsersParam.type, "ActiveUsers")
+    users = parsed(UsersOperations().get_users(query, HeaderMap()), UsersResponse).get_users()
+    assert {"admin@clinic.example", "dr.rivera@clinic.example"} <= {u.get_email() for u in users}
+
+
+def test_sdk_reads_a_contacts_related_notes(sdk_shared):
+    """RelatedRecordsOperations("Notes", "Contacts").get_related_records: the SDK reads
+    /settings/related_lists first, then GET /Contacts/{id}/Notes."""
+    (cid,) = sdk_insert("Contacts", {"Last_Name": "Sdk Related"})
+    with api_client(sdk_shared) as api:
+        made = api.post("/crm/v8/Notes", json={"data": [{"Note_Title": "Sdk note", "Note_Content": "seen by the SDK",
+                                                         "Parent_Id": {"module": {"api_name": "Contacts"}, "id": str(cid)}}]})
+        assert made.status_code == 201, made.text
+    params = ParameterMap()
+    params.add(GetRelatedRecordsParam.fields, "Note_Title,Note_Content")
+    got = parsed(RelatedRecordsOperations("Notes", "Contacts").get_related_records(cid, params, HeaderMap()), RelatedResponse)
+    assert [r.get_key_value("Note_Title") for r in got.get_data()] == ["Sdk note"]
