@@ -30,6 +30,11 @@ def zip_csv(text: str, name: str = "data.csv") -> bytes:
     return buf.getvalue()
 
 
+def org_profiles(api: httpx.Client) -> list[dict]:
+    """Every profile of the org as Zoho's "Create Custom Module" wants them (`profiles` mandatory)."""
+    return [{"id": p["id"]} for p in api.get("/crm/v8/settings/profiles").json()["profiles"]]
+
+
 def add_external_field(api: httpx.Client, module: str = "Contacts", label: str = "Clinic Patient Id") -> str:
     resp = api.post("/crm/v8/settings/fields", params={"module": module},
                     json={"fields": [{"field_label": label, "data_type": "text", "length": 40, "external": {"type": "org"}}]})
