@@ -37,7 +37,7 @@ def test_a_production_org_is_refused_before_any_test_runs(tmp_path):
         before = server.snapshot()
         proc = run_suite(opt_in_env(server), "tests/contract/test_records.py")
         assert proc.returncode == 4, proc.stdout[-2000:]
-        assert "not a sandbox" in proc.stdout + proc.stderr and "'production'" in proc.stdout + proc.stderr
+        assert "not a sandbox" in proc.stdout + proc.stderr and "'Production'" in proc.stdout + proc.stderr
         assert server.snapshot()["data_hash"] == before["data_hash"]
         assert server.refresh_token not in proc.stdout + proc.stderr  # no secret in the refusal
 

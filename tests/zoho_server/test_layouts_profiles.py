@@ -78,6 +78,9 @@ def test_profiles_and_modules_created_for_them(sapi):
     one = sapi.get(f"/crm/v8/settings/profiles/{names['Standard']}").json()["profiles"][0]
     assert one["name"] == "Standard" and one["permissions_details"]
     assert sapi.get("/crm/v8/settings/profiles/5725766999999999999").status_code == 204
+    missing = sapi.post("/crm/v8/settings/modules", json={"modules": [{"singular_label": "Referral", "plural_label": "Referrals"}]})
+    err = missing.json()["modules"][0]  # Zoho's v8 "Create Custom Module": profiles is mandatory
+    assert missing.status_code == 400 and (err["code"], err["details"]["api_name"]) == ("MANDATORY_NOT_FOUND", "profiles")
     bad = sapi.post("/crm/v8/settings/modules", json={"modules": [
         {"singular_label": "Referral", "plural_label": "Referrals", "profiles": [{"id": "111"}]}]})
     assert bad.status_code == 400

@@ -5,6 +5,8 @@ from __future__ import annotations
 
 import pytest
 
+from tests.zoho_server.conftest import org_profiles
+
 pytestmark = pytest.mark.xdist_group("zoho_metadata")
 
 
@@ -29,19 +31,23 @@ def test_standard_modules_are_seeded_with_their_mandatory_fields(sapi):
 
 
 def test_custom_module_api_name_derives_from_plural_label(sapi):
-    resp = sapi.post("/crm/v8/settings/modules", json={"modules": [{"singular_label": "Insurance", "plural_label": "Insurance"},
-                                                                   {"singular_label": "Billing", "plural_label": "Billing History"}]})
+    granted = org_profiles(sapi)
+    resp = sapi.post("/crm/v8/settings/modules", json={"modules": [
+        {"singular_label": "Insurance", "plural_label": "Insurance", "profiles": granted},
+        {"singular_label": "Billing", "plural_label": "Billing History", "profiles": granted}]})
     assert resp.status_code == 201, resp.text
     modules = {m["api_name"]: m for m in sapi.get("/crm/v8/settings/modules").json()["modules"]}
     assert modules["Billing_History"]["generated_type"] == "custom"
     assert fields(sapi, "Insurance")["Name"]["system_mandatory"]
     rec = sapi.post("/crm/v8/Insurance", json={"data": [{"Name": "Plan A"}]})
     assert rec.status_code == 201
-    again = sapi.post("/crm/v8/settings/modules", json={"modules": [{"singular_label": "Insurance", "plural_label": "Insurance"}]})
+    again = sapi.post("/crm/v8/settings/modules", json={"modules": [{"singular_label": "Insurance", "plural_label": "Insurance",
+                                                                    "profiles": granted}]})
     assert again.status_code == 400 and again.json()["modules"][0]["code"] == "DUPLICATE_DATA"
-    long = sapi.post("/crm/v8/settings/modules", json={"modules": [{"singular_label": "x", "plural_label": "A" * 26}]})
+    long = sapi.post("/crm/v8/settings/modules", json={"modules": [{"singular_label": "x", "plural_label": "A" * 26, "profiles": granted}]})
     assert long.json()["modules"][0]["details"]["api_name"] == "plural_label"
-    bad = sapi.post("/crm/v8/settings/modules", json={"modules": [{"singular_label": "T", "plural_label": "T", "api_name": "Bad__Name"}]})
+    bad = sapi.post("/crm/v8/settings/modules", json={"modules": [{"singular_label": "T", "plural_label": "T", "api_name": "Bad__Name",
+                                                                  "profiles": granted}]})
     assert bad.json()["modules"][0]["code"] == "INVALID_DATA"
 
 

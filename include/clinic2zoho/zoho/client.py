@@ -24,6 +24,7 @@ from urllib.parse import quote
 import httpx
 
 from clinic2zoho.zoho import criteria as crit
+from clinic2zoho.zoho import reads
 from clinic2zoho.zoho.auth import TokenSource
 from clinic2zoho.zoho.bulk_files import read_result_zip, write_bulk_zips
 from clinic2zoho.zoho.config import BULK_JOB_CREDITS, RECORDS_PER_CALL, ZohoConfig, write_credits
@@ -255,12 +256,15 @@ class ZohoClient:
     def create_module(
         self, singular_label: str, plural_label: str, api_name: str | None = None, profiles: list[dict] | None = None
     ) -> dict[str, Any]:
-        """Create a custom module and return it as GET /settings/modules lists it."""
+        """Create a custom module and return it as GET /settings/modules lists it. Zoho's v8
+        "Create Custom Module" makes `profiles` mandatory: without `profiles`, every profile of
+        the org gets the module (the providers who own its records must see them)."""
         spec: dict[str, Any] = {"singular_label": singular_label, "plural_label": plural_label}
         if api_name:
             spec["api_name"] = api_name
-        if profiles is not None:
-            spec["profiles"] = profiles
+        if profiles is None:
+            profiles = [{"id": str(p["id"])} for p in reads.profiles(self) if p.get("id")]
+        spec["profiles"] = profiles
 
         def find() -> dict[str, Any] | None:
             for m in self.modules():

@@ -26,7 +26,7 @@ from .criteria import CriteriaError, parse
 from .limits import BULK_JOB_COST, Limited, Limits, write_cost
 from .records import Records, minified_user
 from .schema import TIMESTAMP_FIELDS
-from .settings import merge
+from .settings import merge, org_type
 from .store import Store
 from .users import UsersApi
 
@@ -215,7 +215,7 @@ class ZohoServer:
         active = sum(1 for u in self.store.users if u["status"] == "active")
         org = {"id": self.store.kv["org_id"], "company_name": s["company_name"], "alias": None,
                "primary_email": admin["email"], "primary_zuid": admin["zuid"], "zgid": self.store.zgid(),
-               "domain_name": "org" + self.store.kv["org_id"][-9:], "type": s["org_type"], "currency": "US Dollar",
+               "domain_name": "org" + self.store.kv["org_id"][-9:], "type": org_type(s), "currency": "US Dollar",
                "currency_symbol": "$", "iso_code": "USD", "currency_locale": "en_US", "time_zone": "Etc/UTC",
                "country_code": "US", "country": "United States", "mc_status": False, "gapps_enabled": False,
                "privacy_settings": False, "hipaa_compliance_enabled": True, "translation_enabled": False,

@@ -59,9 +59,9 @@ DEFAULTS: dict[str, Any] = {
     # ({"Contacts": ["Email"]}), as an admin would mark them required in the layout editor.
     "layout_mandatory": True,
     "layout_required": {},
-    # Creating a module: Zoho's v8 "Create Custom Module" page has `profiles` mandatory; False
-    # (default until the project's schema step sends profiles) takes the Administrator profile.
-    "module_profiles_required": False,
+    # Creating a module: Zoho's v8 "Create Custom Module" page has `profiles` mandatory (the
+    # project's schema step sends every profile); False takes the Administrator profile.
+    "module_profiles_required": True,
     # COQL (coql.py): *unverified* points, stricter by default.
     "coql_where_required": True,
     "coql_case_sensitive": True,
@@ -117,3 +117,10 @@ def concurrency_limit(settings: dict[str, Any]) -> int:
     if settings.get("concurrency") is not None:
         return int(settings["concurrency"])
     return EDITION_CONCURRENCY[settings["edition"]]
+
+
+def org_type(settings: dict[str, Any]) -> str:
+    """`org[0].type` in org.json's spelling (Production, Sandbox, Developer, Bigin), whatever case the
+    setting was given in."""
+    given = str(settings["org_type"])
+    return next((t for t in ("Production", "Sandbox", "Developer", "Bigin") if t.lower() == given.lower()), given)
