@@ -96,3 +96,29 @@ def test_bulk_write_refuses_notes(zoho, upload, zgid):
         "operation": "insert", "resource": [{"type": "data", "module": {"api_name": "Notes"}, "file_id": file_id,
                                              "field_mappings": [{"api_name": "Note_Title", "index": 0}]}]})
     assert resp.status_code == 400 and resp.json()["status"] == "error"
+
+
+def test_ignore_empty_on_the_resource_keeps_what_an_empty_cell_would_blank(zoho, upload, zgid, contract_org, run_id):
+    """Create Bulk Write Job (bulk_write.json Resource.ignore_empty, as the official SDK sends it;
+    the request-level flag is the same): with ignore_empty true an empty cell of an update leaves
+    the record's value as it was."""
+    made = zoho.post("/crm/v8/Contacts", json={"data": [{"Last_Name": f"Keep {run_id}", "Phone": "555-0101"}]},
+                     oas="record.json", template="/crm/v8/{module_api_name}")
+    rid = made.json()["data"][0]["details"]["id"]
+    file_id = upload_zip(upload, zgid, zip_of(f"id,Last_Name,Phone\n{rid},Kept {run_id},\n")).json()["details"]["file_id"]
+    job = zoho.post("/crm/bulk/v8/write", oas="bulk_write.json", template="/crm/bulk/v8/write", json={
+        "operation": "update", "resource": [{
+            "type": "data", "module": {"api_name": "Contacts"}, "file_id": file_id, "find_by": "id", "ignore_empty": True,
+            "field_mappings": [{"api_name": "id", "index": 0}, {"api_name": "Last_Name", "index": 1},
+                               {"api_name": "Phone", "index": 2}]}]})
+    assert job.status_code == 201
+    job_id = str(job.json()["details"]["id"])
+    deadline = time.monotonic() + 600
+    while time.monotonic() < deadline:
+        status = zoho.get(f"/crm/bulk/v8/write/{job_id}", oas="bulk_write.json", template="/crm/bulk/v8/write/{job_id}").json()["status"]
+        if status in ("COMPLETED", "FAILED"):
+            break
+        time.sleep(0.05 if contract_org.is_local else 5)
+    assert status == "COMPLETED"
+    got = zoho.get(f"/crm/v8/Contacts/{rid}", oas="record.json", template="/crm/v8/{module_api_name}/{id}").json()["data"][0]
+    assert (got["Last_Name"], got["Phone"]) == (f"Kept {run_id}", "555-0101")

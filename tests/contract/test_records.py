@@ -152,3 +152,21 @@ def test_unknown_module_is_invalid_module_at_the_top_level(zoho):
     resp = zoho.get("/crm/v8/NoSuchModule", params={"fields": "Last_Name"}, oas="record.json", template=R)
     assert resp.status_code == 400
     assert set(resp.json()) == ERROR_KEYS and resp.json()["code"] == "INVALID_MODULE"
+
+
+def test_datetimes_take_seconds_and_an_offset_only(zoho, run_id):
+    """Zoho's field data types (ZOHO_API.md, from the v8 insert page): a datetime is
+    `yyyy-MM-ddTHH:mm:ss±HH:mm`; without an offset, with `Z` or with fractional seconds it is
+    INVALID_DATA with expected_data_type datetime, while `+05:30` is taken. Events carry two."""
+    def event(start: str) -> dict:
+        return {"Event_Title": f"Visit {run_id}", "Start_DateTime": start, "End_DateTime": "2024-01-15T16:26:49+05:30"}
+
+    resp = zoho.post("/crm/v8/Events", json={"data": [event("2024-01-15T15:26:49+05:30"), event("2024-01-15T15:26:49"),
+                                                      event("2024-01-15T09:56:49Z"), event("2024-01-15T15:26:49.250+05:30")]},
+                     oas="record.json", template=R)
+    assert resp.status_code == 207
+    ok, *refused = resp.json()["data"]
+    assert ok["code"] == "SUCCESS"
+    for index, err in enumerate(refused, start=1):
+        assert (err["code"], err["details"]["api_name"]) == ("INVALID_DATA", "Start_DateTime"), index
+        assert err["details"]["expected_data_type"] == "datetime" and err["details"]["json_path"] == f"$.data[{index}].Start_DateTime"
