@@ -31,15 +31,8 @@ def configure(parser: argparse.ArgumentParser) -> None:
 
 
 def profile_ids(client: Any) -> dict[str, str]:
-    """Profile name -> id: GET /settings/profiles (profiles.json) where the client reads it, else the
-    profiles the org's users hold."""
-    if hasattr(client, "profiles"):
-        try:
-            return {str(p["name"]): str(p["id"]) for p in client.profiles() if p.get("id")}
-        except Exception:  # an org (or server) without the profiles API: fall back to the users'
-            pass
-    return {str(u["profile"]["name"]): str(u["profile"]["id"])
-            for u in client.users(type="AllUsers") if isinstance(u.get("profile"), dict)}
+    """Profile name -> id (GET /settings/profiles, profiles.json)."""
+    return {str(p["name"]): str(p["id"]) for p in client.profiles() if p.get("id") and p.get("name")}
 
 
 def chosen(confirmed: list[dict[str, str]], current: list[Any]) -> tuple[list[Any], list[str]]:

@@ -206,6 +206,10 @@ class ZohoClient:
         """GET /settings/roles (roles.json): the roles a new user may be given."""
         return (self._json(Call("GET", f"{API}/settings/roles", f"{API}/settings/roles")) or {}).get("roles") or []
 
+    def profiles(self) -> list[dict[str, Any]]:
+        """GET /settings/profiles (profiles.json): the profiles a new user may be given."""
+        return (self._json(Call("GET", f"{API}/settings/profiles", f"{API}/settings/profiles")) or {}).get("profiles") or []
+
     def add_user(self, user: dict[str, Any]) -> RecordResult:
         """POST /users with one user (add-user.html: first_name, last_name, email, role id, profile id);
         Zoho sends the invitation. An unanswered call is read back by e-mail before it is sent again."""
