@@ -188,7 +188,8 @@ class ModuleLoader:
                 uid = self.ctx.owners.resolve(value)
                 if uid is None:
                     return {"source_key": item.key, "code": "OWNER_UNRESOLVED", "field": col,
-                            "message": "the provider's email is not an active user of this Zoho org"}
+                            "message": "the provider's email is not an active, confirmed user of this Zoho org "
+                                       "(an invited provider owns records once the invitation is accepted)"}
                 payload["Owner"] = {"id": uid}
             elif col in spec.subforms:
                 try:
