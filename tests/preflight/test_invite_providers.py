@@ -105,3 +105,21 @@ def test_the_users_gate_lists_the_provider_as_waiting_until_accepted(clinic, cap
     invited = next(u for u in org_users(clinic, "NotConfirmedUsers"))
     clinic.production.accept_invitation(invited["id"])
     assert gate().success
+
+
+def test_the_loader_gives_no_record_to_an_invited_provider_until_accepted(zoho_server):
+    from clinic2zoho.loader.resolve import OwnerResolver
+    from tests.mapping.conftest import client_for
+
+    with client_for(zoho_server) as client:
+        role = next(r["id"] for r in client.roles() if r["name"] == "Manager")
+        profile = next(p["id"] for p in client.profiles() if p["name"] == "Standard")
+        added = client.add_user({"first_name": "Ada", "last_name": "Invited", "email": "ada@clinic.example",
+                                 "role": role, "profile": profile})
+        assert added.ok
+        # an active user of the org (ActiveUsers lists it, get-users.html) but not confirmed
+        assert "ada@clinic.example" in {u["email"] for u in client.users("ActiveUsers")}
+        assert OwnerResolver(client).resolve("ada@clinic.example") is None
+        assert OwnerResolver(client).resolve("dr.rivera@clinic.example") is not None
+        zoho_server.accept_invitation(added.id)
+        assert OwnerResolver(client).resolve("ADA@clinic.example") == added.id
