@@ -77,9 +77,9 @@ class Clinic:
     def users(self) -> list[dict]:
         return json.loads((self.gen / "zoho_users.json").read_text(encoding="utf-8"))
 
-    def run(self, capsys, *args: str) -> tuple[int, str]:
+    def run(self, capsys, *args: str, plan: bool = True) -> tuple[int, str]:
         capsys.readouterr()
-        code = cli.main([*args, "--plan", str(self.plan)] if args[0] == "doctor" else list(args))
+        code = cli.main([*args, "--plan", str(self.plan)] if args[0] == "doctor" and plan else list(args))
         captured = capsys.readouterr()
         return code, captured.out + captured.err
 

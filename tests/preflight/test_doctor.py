@@ -90,3 +90,19 @@ def test_doctor_without_configuration_says_what_to_set(clinic, capsys):
     code, out, checks = doctor(clinic, capsys)
     assert code == 1
     assert checks["Configuration"]["status"] == "FAIL" and "ZOHO_REFRESH_TOKEN" in checks["Configuration"]["cause"]
+
+
+def test_doctor_reads_the_plan_from_the_work_folders_dbt_build(clinic, capsys):
+    from clinic2zoho.transform.dbt_runner import target_dir
+
+    # the manifest dbt writes beside the warehouse: one model loading Contacts
+    node = {"resource_type": "model", "name": "zoho_contacts", "schema": "zoho",
+            "config": {"meta": {"zoho_module": "Contacts", "external_id": "Clinic_Patient_Id"}}}
+    target = target_dir(clinic.warehouse)
+    target.mkdir(parents=True, exist_ok=True)
+    (target / "manifest.json").write_text(json.dumps({"nodes": {"model.clinic.zoho_contacts": node}}))
+    code, out = clinic.run(capsys, "doctor", plan=False)
+    assert code == 0, out
+    page = (clinic.home / "reports" / "doctor.html").read_text(encoding="utf-8")
+    patients = len(rows(clinic.export / "patients.csv"))
+    assert f"<td>Contacts</td><td class=\"n\">{patients:,}</td>" in page

@@ -33,6 +33,7 @@ def run(args: argparse.Namespace) -> int:
     from clinic2zoho import settings
     from clinic2zoho.preflight import page, providers
     from clinic2zoho.preflight.checks import DoctorInputs, run_doctor
+    from clinic2zoho.transform.dbt_runner import target_dir
 
     if args.work:
         os.environ["CLINIC2ZOHO_HOME"] = str(Path(args.work).resolve())
@@ -51,6 +52,9 @@ def run(args: argparse.Namespace) -> int:
     config = client.config
     client.close()
     plan, plan_error = None, None
+    built = target_dir(settings.warehouse_path()) / "manifest.json"  # where the work folder's dbt build wrote it
+    if not args.plan and args.manifest == settings.DBT_PROJECT_DIR / "target" / "manifest.json" and built.is_file():
+        args.manifest = built
     try:
         plan = cli_common.load_plan(args).select(args.module)
     except (OSError, ValueError, KeyError) as exc:
