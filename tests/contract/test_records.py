@@ -170,3 +170,31 @@ def test_datetimes_take_seconds_and_an_offset_only(zoho, run_id):
     for index, err in enumerate(refused, start=1):
         assert (err["code"], err["details"]["api_name"]) == ("INVALID_DATA", "Start_DateTime"), index
         assert err["details"]["expected_data_type"] == "datetime" and err["details"]["json_path"] == f"$.data[{index}].Start_DateTime"
+
+
+def test_a_second_contact_with_the_same_email_is_refused_on_insert(zoho, run_id):
+    """*Unverified* (docs/zoho_behaviours.md "Credits and uniqueness"; ZOHO_API.md "Insert"):
+    the local server refuses an insert whose Email, Contacts' system duplicate-check field, is
+    another Contact's (DUPLICATE_DATA naming it), setting insert_checks_default_duplicates. Against
+    a sandbox this test settles the point: if it fails there, the org takes the duplicate, and
+    the setting's other reading (False) is the org's; the loader keeps every record either way."""
+    email = f"family.{run_id}@contract.example"
+    first = insert(zoho, "Contacts", [{"Last_Name": f"Parent {run_id}", "Email": email}])
+    assert first.status_code == 201
+    second = insert(zoho, "Contacts", [{"Last_Name": f"Child {run_id}", "Email": email}])
+    (item,) = second.json()["data"]
+    assert item["code"] == "DUPLICATE_DATA", "this org takes a duplicate Email on insert: insert_checks_default_duplicates=False"
+    assert item["details"]["api_name"] == "Email"
+    assert str(item["details"]["duplicate_record"]["id"]) == str(first.json()["data"][0]["details"]["id"])
+
+
+def test_the_attachment_list_needs_fields(zoho, run_id):
+    """attachments.json: GET /{module}/{id}/Attachments requires `fields` (400
+    REQUIRED_PARAM_MISSING, a bare error, not wrapped in `data`); with it, a record without
+    attachments answers 204."""
+    rid = insert(zoho, "Contacts", [{"Last_Name": f"Files {run_id}"}]).json()["data"][0]["details"]["id"]
+    base = "/crm/v8/{module}/{record_id}/Attachments"
+    bare = zoho.get(f"/crm/v8/Contacts/{rid}/Attachments", oas="attachments.json", template=base)
+    assert bare.status_code == 400 and set(bare.json()) == ERROR_KEYS and bare.json()["code"] == "REQUIRED_PARAM_MISSING"
+    none = zoho.get(f"/crm/v8/Contacts/{rid}/Attachments", params={"fields": "File_Name"}, oas="attachments.json", template=base)
+    assert none.status_code == 204
