@@ -13,6 +13,7 @@ import zipfile
 import pytest
 
 from tests.zoho_server.conftest import api_client
+from tests.zoho_server.oas import OAS_DIR, Conformance, prepare
 
 pytestmark = pytest.mark.xdist_group("zoho_sdk")
 
@@ -37,6 +38,16 @@ from zohocrmsdk.src.com.zoho.crm.api.sdk_config import SDKConfig  # noqa: E402
 from zohocrmsdk.src.com.zoho.crm.api.util import Choice, StreamWrapper  # noqa: E402
 
 
+R = "/crm/v8/{module_api_name}"
+
+
+@pytest.fixture(scope="module")
+def oas(tmp_path_factory):
+    if not OAS_DIR.is_dir():
+        pytest.skip("Zoho's OAS files are not in the shared folder")
+    return Conformance(prepare(tmp_path_factory.mktemp("zoho-oas-sdk")))
+
+
 @pytest.fixture
 def sdk_session(zoho_server, tmp_path):
     environment = DataCenter.Environment(zoho_server.api_url, f"{zoho_server.accounts_url}/oauth/v2/token",
@@ -49,7 +60,7 @@ def sdk_session(zoho_server, tmp_path):
     return zoho_server
 
 
-def test_sdk_inserts_reads_and_deletes_a_contact(sdk_session):
+def test_sdk_inserts_reads_and_deletes_a_contact(sdk_session, oas):
     ops = RecordOperations("Contacts")
     record = Record()
     record.add_field_value(Field.Contacts.last_name(), "Sdk Patient")
@@ -58,6 +69,7 @@ def test_sdk_inserts_reads_and_deletes_a_contact(sdk_session):
     body.set_data([record])
     created = ops.create_records(body, HeaderMap())
     assert created.get_status_code() == 201
+    oas.check("record.json", "POST", "/crm/v8/Contacts", R, 201, created.get_response_json())
     action = created.get_object()
     assert isinstance(action, ActionWrapper)
     (result,) = action.get_data()
@@ -67,6 +79,7 @@ def test_sdk_inserts_reads_and_deletes_a_contact(sdk_session):
 
     fetched = ops.get_record(record_id, ParameterMap(), HeaderMap())
     assert fetched.get_status_code() == 200
+    oas.check("record.json", "GET", f"/crm/v8/Contacts/{record_id}", R + "/{id}", 200, fetched.get_response_json())
     wrapper = fetched.get_object()
     assert isinstance(wrapper, ResponseWrapper)
     got = wrapper.get_data()[0]
@@ -77,11 +90,12 @@ def test_sdk_inserts_reads_and_deletes_a_contact(sdk_session):
     params.add(DeleteRecordsParam.ids, str(record_id))
     deleted = ops.delete_records(params, HeaderMap())
     assert deleted.get_status_code() == 200
+    oas.check("record.json", "DELETE", "/crm/v8/Contacts", R, 200, deleted.get_response_json(), {"ids": str(record_id)})
     assert deleted.get_object().get_data()[0].get_code().get_value() == "SUCCESS"
     assert ops.get_record(record_id, ParameterMap(), HeaderMap()).get_status_code() == 204
 
 
-def test_sdk_uploads_a_bulk_write_zip_and_runs_the_job_to_completion(sdk_session, tmp_path):
+def test_sdk_uploads_a_bulk_write_zip_and_runs_the_job_to_completion(sdk_session, tmp_path, oas):
     csv_text = "Last_Name,Email\n" + "\n".join(f"Bulk {i},bulk{i}@sdk.example" for i in range(20)) + "\n"
     zip_path = tmp_path / "contacts.zip"
     buf = io.BytesIO()
@@ -97,6 +111,7 @@ def test_sdk_uploads_a_bulk_write_zip_and_runs_the_job_to_completion(sdk_session
     headers.add(UploadFileHeader.x_crm_org, sdk_session.zgid)
     uploaded = ops.upload_file(file_body, headers)
     assert uploaded.get_status_code() == 200
+    oas.check("bulk_write.json", "POST", "/crm/v8/upload", "/crm/v8/upload", 200, uploaded.get_response_json())
     upload_result = uploaded.get_object()
     assert isinstance(upload_result, BulkSuccess), upload_result.get_message()
     file_id = upload_result.get_details()["file_id"]
@@ -120,11 +135,15 @@ def test_sdk_uploads_a_bulk_write_zip_and_runs_the_job_to_completion(sdk_session
     request.set_resource([resource])
     job = ops.create_bulk_write_job(request)
     assert job.get_status_code() == 201
+    oas.check("bulk_write.json", "POST", "/crm/bulk/v8/write", "/crm/bulk/v8/write", 201, job.get_response_json())
     job_id = str(job.get_object().get_details()["id"])
 
     deadline = time.monotonic() + 30
     while True:
-        details = ops.get_bulk_write_job_details(job_id).get_object()
+        answer = ops.get_bulk_write_job_details(job_id)
+        oas.check("bulk_write.json", "GET", f"/crm/bulk/v8/write/{job_id}", "/crm/bulk/v8/write/{job_id}", 200,
+                  answer.get_response_json())
+        details = answer.get_object()
         status = details.get_status()
         if status in ("COMPLETED", "FAILED") or time.monotonic() > deadline:
             break
@@ -160,8 +179,9 @@ from zohocrmsdk.src.com.zoho.crm.api.users.users_operations import GetUsersParam
 
 
 @pytest.fixture
-def sdk_shared(shared_server, tmp_path):
-    """The SDK on the module's shared org (its tests use their own record names)."""
+def sdk_shared(shared_server, tmp_path, oas):
+    """The SDK on the module's shared org (its tests use their own record names); `.oas` checks
+    the JSON each answer carried against Zoho's OAS file."""
     environment = DataCenter.Environment(shared_server.api_url, f"{shared_server.accounts_url}/oauth/v2/token",
                                          shared_server.upload_url)
     token = OAuthToken(client_id=shared_server.client_id, client_secret=shared_server.client_secret,
@@ -169,6 +189,7 @@ def sdk_shared(shared_server, tmp_path):
     Initializer.initialize(environment=environment, token=token, store=FileStore(str(tmp_path / "sdk_tokens.txt")),
                            sdk_config=SDKConfig(auto_refresh_fields=False, pick_list_validation=False, update_api_domain=False),
                            resource_path=str(tmp_path))
+    shared_server.oas = oas
     return shared_server
 
 
@@ -188,10 +209,11 @@ def sdk_insert(module: str, *values: dict) -> list[int]:
     return [int(r.get_details()["id"]) for r in results]
 
 
-def parsed(answer, kind):
+def parsed(org, answer, kind, spec: str, method: str, path: str, template: str | None = None):
     """The SDK's typed object for a 200 answer (an APIException or a raw dict would mean it could
-    not read Zoho's dialect)."""
+    not read Zoho's dialect), the answer's JSON checked against `spec` first."""
     assert answer.get_status_code() == 200, answer.get_status_code()
+    org.oas.check(spec, method, path, template or path, 200, answer.get_response_json())
     obj = answer.get_object()
     assert isinstance(obj, kind), type(obj)
     return obj
@@ -202,7 +224,7 @@ def test_sdk_reads_by_coql(sdk_shared):
     ids = sdk_insert("Contacts", {"Last_Name": "Coql Sdk A"}, {"Last_Name": "Coql Sdk B"})
     body = CoqlBody()
     body.set_select_query("select Last_Name from Contacts where Last_Name in ('Coql Sdk A', 'Coql Sdk B') limit 10")
-    got = parsed(CoqlOperations().get_records(body), CoqlResponse)
+    got = parsed(sdk_shared, CoqlOperations().get_records(body), CoqlResponse, "coql.json", "POST", "/crm/v8/coql")
     assert sorted((r.get_key_value("Last_Name"), int(r.get_id())) for r in got.get_data()) == \
         [("Coql Sdk A", ids[0]), ("Coql Sdk B", ids[1])]
     assert got.get_info().get_count() == 2 and got.get_info().get_more_records() is False
@@ -212,15 +234,18 @@ def test_sdk_counts_records_and_lists_deleted_ones(sdk_shared):
     """RecordOperations.record_count (GET /{module}/actions/count) and get_deleted_records
     (GET /{module}/deleted): CountWrapper and DeletedRecordsWrapper."""
     ops = RecordOperations("Products")
-    before = parsed(ops.record_count(ParameterMap()), CountWrapper).get_count()
+    before = parsed(sdk_shared, ops.record_count(ParameterMap()), CountWrapper, "record.json", "GET", "/crm/v8/Products/actions/count",
+                    "/crm/v8/{module_api_name}/actions/count").get_count()
     (gone, _kept) = sdk_insert("Products", {"Product_Name": "Sdk Gone"}, {"Product_Name": "Sdk Kept"})
-    assert parsed(ops.record_count(ParameterMap()), CountWrapper).get_count() == before + 2
+    assert parsed(sdk_shared, ops.record_count(ParameterMap()), CountWrapper, "record.json", "GET", "/crm/v8/Products/actions/count",
+                    "/crm/v8/{module_api_name}/actions/count").get_count() == before + 2
     params = ParameterMap()
     params.add(DeleteRecordsParam.ids, str(gone))
     assert ops.delete_records(params, HeaderMap()).get_status_code() == 200
     query = ParameterMap()
     query.add(GetDeletedRecordsParam.type, "all")
-    deleted = parsed(ops.get_deleted_records(query, HeaderMap()), DeletedRecordsWrapper).get_data()
+    deleted = parsed(sdk_shared, ops.get_deleted_records(query, HeaderMap()), DeletedRecordsWrapper, "record.json", "GET",
+                     "/crm/v8/Products/deleted", "/crm/v8/{module_api_name}/deleted").get_data()
     entry = next(d for d in deleted if int(d.get_id()) == gone)
     assert entry.get_display_name() == "Sdk Gone" and entry.get_type() == "recycle"
 
@@ -231,7 +256,8 @@ def test_sdk_searches_with_an_escaped_comma(sdk_shared):
     (rid,) = sdk_insert("Contacts", {"Last_Name": "Smith, John"})
     params = ParameterMap()
     params.add(SearchRecordsParam.criteria, "(Last_Name:equals:Smith\\, John)")
-    got = parsed(RecordOperations("Contacts").search_records(params, HeaderMap()), ResponseWrapper)
+    got = parsed(sdk_shared, RecordOperations("Contacts").search_records(params, HeaderMap()), ResponseWrapper, "record.json", "GET",
+                 "/crm/v8/Contacts/search", "/crm/v8/{module_api_name}/search")
     assert [int(r.get_id()) for r in got.get_data()] == [rid]
 
 
@@ -241,16 +267,18 @@ def test_sdk_reads_layouts_profiles_roles_and_users(sdk_shared):
     required fields, profiles, roles, users."""
     params = ParameterMap()
     params.add(GetLayoutsParam.module, "Leads")
-    layouts = parsed(LayoutsOperations().get_layouts(params), LayoutsResponse).get_layouts()
+    layouts = parsed(sdk_shared, LayoutsOperations().get_layouts(params), LayoutsResponse, "layouts.json", "GET",
+                     "/crm/v8/settings/layouts").get_layouts()
     required = {f.get_api_name() for lay in layouts for s in lay.get_sections() for f in s.get_fields() if f.get_required()}
     assert {"Last_Name", "Company"} <= required
-    profiles = parsed(ProfilesOperations().get_profiles(ParameterMap()), ProfilesResponse).get_profiles()
+    profiles = parsed(sdk_shared, ProfilesOperations().get_profiles(ParameterMap()), ProfilesResponse, "profiles.json", "GET",
+                      "/crm/v8/settings/profiles").get_profiles()
     assert "Administrator" in {p.get_name() for p in profiles}
-    roles = parsed(RolesOperations().get_roles(), RolesResponse).get_roles()
+    roles = parsed(sdk_shared, RolesOperations().get_roles(), RolesResponse, "roles.json", "GET", "/crm/v8/settings/roles").get_roles()
     assert roles and all(r.get_id() for r in roles)
     query = ParameterMap()
     query.add(GetUsersParam.type, "ActiveUsers")
-    users = parsed(UsersOperations().get_users(query, HeaderMap()), UsersResponse).get_users()
+    users = parsed(sdk_shared, UsersOperations().get_users(query, HeaderMap()), UsersResponse, "users.json", "GET", "/crm/v8/users").get_users()
     assert {"admin@clinic.example", "dr.rivera@clinic.example"} <= {u.get_email() for u in users}
 
 
@@ -264,5 +292,7 @@ def test_sdk_reads_a_contacts_related_notes(sdk_shared):
         assert made.status_code == 201, made.text
     params = ParameterMap()
     params.add(GetRelatedRecordsParam.fields, "Note_Title,Note_Content")
-    got = parsed(RelatedRecordsOperations("Notes", "Contacts").get_related_records(cid, params, HeaderMap()), RelatedResponse)
+    got = parsed(sdk_shared, RelatedRecordsOperations("Notes", "Contacts").get_related_records(cid, params, HeaderMap()),
+                 RelatedResponse, "related_records.json", "GET", f"/crm/v8/Contacts/{cid}/Notes",
+                 "/crm/v8/{module_api_name}/{record_id}/{related_list_api_name}")
     assert [r.get_key_value("Note_Title") for r in got.get_data()] == ["Sdk note"]
