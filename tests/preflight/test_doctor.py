@@ -106,3 +106,23 @@ def test_doctor_reads_the_plan_from_the_work_folders_dbt_build(clinic, capsys):
     page = (clinic.home / "reports" / "doctor.html").read_text(encoding="utf-8")
     patients = len(rows(clinic.export / "patients.csv"))
     assert f"<td>Contacts</td><td class=\"n\">{patients:,}</td>" in page
+
+
+@pytest.mark.parametrize("lacking, untellable", [("ZohoCRM.modules.ALL", "ZohoCRM.coql.READ"),
+                                                 ("ZohoCRM.org.READ", "ZohoFiles.files.ALL"),
+                                                 ("ZohoCRM.users.ALL", None)])
+def test_each_scope_is_probed_on_its_own(zoho_server, lacking, untellable):
+    """Zoho's 401 names no scope (share_records.json OAUTH_SCOPE_MISMATCH, empty details): one probe
+    per scope; a probe that needs another missing scope says it cannot tell instead of blaming its own."""
+    from clinic2zoho.preflight.scopes import probe_scopes
+    from clinic2zoho.zoho.scopes import REQUIRED_SCOPES
+    from tests.mapping.conftest import client_for
+
+    zoho_server.settings(granted_scopes=[s for s in REQUIRED_SCOPES if s != lacking])
+    before = zoho_server.snapshot()
+    with client_for(zoho_server) as client:
+        found = {r.scope: r.granted for r in probe_scopes(client)}
+    assert list(found) == list(REQUIRED_SCOPES)
+    assert found == {s: (False if s == lacking else None if s == untellable else True) for s in REQUIRED_SCOPES}
+    after = zoho_server.snapshot()  # the write probes created nothing: no record, field or module
+    assert (after["data_hash"], after["schema_hash"]) == (before["data_hash"], before["schema_hash"])

@@ -11,7 +11,7 @@ import json
 import math
 import os
 from collections import Counter
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from pathlib import Path
 from typing import Any
 
@@ -330,8 +330,8 @@ def check_sandbox(org: dict[str, Any], inputs: DoctorInputs, r: Readiness) -> No
         message = str(exc) if isinstance(exc, ZohoConnectionError) else f"{SANDBOX_ENV} is not a JSON Connection"
         r.add("Sandbox org", FAIL, message, "write it with clinic2zoho.zoho.connection.connection_json")
         return
-    try:
-        with ZohoClient(config) as sandbox:
+    try:  # few tries: an org that does not answer is the finding, not something to wait out
+        with ZohoClient(replace(config, max_attempts=2, timeout=20.0)) as sandbox:
             other = sandbox.current_org()
     except (ZohoError, httpx.HTTPError) as exc:
         r.add("Sandbox org", FAIL, f"the Connection zoho_sandbox does not reach an org: {exc}",

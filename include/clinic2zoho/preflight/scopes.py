@@ -26,6 +26,7 @@ class Probe:
     scope: str
     what: str  # what the call is, for the table
     calls: tuple[Callable[[Any], int], ...]
+    needs: tuple[str, ...] = ()  # families the calls need as well: a refusal says nothing when one is missing
 
 
 def _not_a_zip() -> dict[str, Any]:
@@ -57,11 +58,13 @@ PROBES: dict[str, Probe] = {family(p.scope): p for p in (
            lambda c: c.probe("POST", "/crm/bulk/v8/write", json={"operation": "insert", "resource": []}))),
     Probe("ZohoCRM.coql.READ", "POST /coql (one id)",
           (lambda c: c.probe("POST", f"{API}/coql",
-                             json={"select_query": "select id from Contacts where id is not null limit 1"}),)),
+                             json={"select_query": "select id from Contacts where id is not null limit 1"}),),
+          needs=("zohocrm.modules",)),  # COQL also needs the module's READ (Get-Records-through-COQL page)
     # a file that is not a zip: refused as INVALID_FILE_FORMAT, nothing stored
     Probe("ZohoFiles.files.ALL", "POST upload host /upload (not a zip)",
           (lambda c: c.probe("POST", f"{API}/upload", host="upload", files=_not_a_zip,
-                             headers={"feature": "bulk-write", "X-CRM-ORG": c.org_id()}),)),
+                             headers={"feature": "bulk-write", "X-CRM-ORG": c.org_id()}),),
+          needs=("zohocrm.org",)),  # the upload names the org (GET /org's zgid)
 )}
 
 
@@ -73,16 +76,23 @@ class ScopeResult:
 
 
 def probe_scopes(client: Any, scopes: tuple[str, ...] = REQUIRED_SCOPES) -> list[ScopeResult]:
-    results = []
-    for scope in scopes:
+    results: list[ScopeResult] = []
+    missing: set[str] = set()
+    # the probes that need another family run after it
+    for scope in sorted(scopes, key=lambda sc: bool(PROBES.get(family(sc)) and PROBES[family(sc)].needs)):
         probe = PROBES.get(family(scope))
         if probe is None:
             results.append(ScopeResult(scope, None, "no probe for this scope"))
+            continue
+        lacking = [n for n in probe.needs if n in missing]
+        if lacking:
+            results.append(ScopeResult(scope, None, f"{probe.what}: not tellable while {', '.join(lacking)} is not granted"))
             continue
         try:
             statuses = [call(client) for call in probe.calls]
         except ZohoAuthError as exc:
             if exc.code == "OAUTH_SCOPE_MISMATCH":
+                missing.add(family(scope))
                 results.append(ScopeResult(scope, False, f"{probe.what}: 401 OAUTH_SCOPE_MISMATCH"))
             else:
                 results.append(ScopeResult(scope, None, f"{probe.what}: {exc.code or 'refused'}"))
@@ -91,4 +101,5 @@ def probe_scopes(client: Any, scopes: tuple[str, ...] = REQUIRED_SCOPES) -> list
             results.append(ScopeResult(scope, None, f"{probe.what}: {type(exc).__name__}"))
             continue
         results.append(ScopeResult(scope, True, f"{probe.what}: HTTP {', '.join(map(str, statuses))}"))
-    return results
+    order = {sc: i for i, sc in enumerate(scopes)}
+    return sorted(results, key=lambda res: order[res.scope])
