@@ -9,6 +9,7 @@ from __future__ import annotations
 
 from collections.abc import Iterator
 
+import httpx
 import pytest
 
 from clinic2zoho.zoho_server.process import ZohoServerProcess
@@ -42,8 +43,11 @@ def contract_org(tmp_path_factory: pytest.TempPathFactory) -> Iterator[ContractO
     except ContractOrgError as exc:
         pytest.exit(f"contract suite refused: {exc}", returncode=4)
     if real is not None:
-        with real.http() as http:
-            resp = http.get("/crm/v8/org")
+        try:
+            with real.http() as http:
+                resp = http.get("/crm/v8/org")
+        except (ContractOrgError, httpx.HTTPError) as exc:
+            pytest.exit(f"contract suite refused: {real.name}: {exc.__class__.__name__}: {exc}"[:300], returncode=4)
         refusal = sandbox_refusal(resp.json()) if resp.status_code == 200 else f"GET /crm/v8/org answered {resp.status_code}"
         if refusal:
             pytest.exit(f"contract suite refused against {real.name}: {refusal}", returncode=4)

@@ -72,3 +72,14 @@ def test_missing_credentials_are_named_not_guessed():
 def test_only_a_sandbox_passes_the_gate(kind, refused):
     """org.json: Org.type is one of Bigin, Production, Developer, Sandbox."""
     assert (sandbox_refusal({"org": [{"type": kind}]}) is not None) is refused
+
+
+def test_a_refused_token_grant_stops_the_session_without_quoting_the_secret(tmp_path):
+    """Credentials the org's accounts server refuses: the session stops (exit code 4) naming the
+    prefix and the HTTP status, never the secret."""
+    with ZohoServerProcess(users=DEFAULT_ZOHO_USERS, workdir=tmp_path, settings={"org_type": "sandbox"}) as server:
+        env = opt_in_env(server) | {"C2ZT_CLIENT_SECRET": "not-the-secret-0123"}
+        proc = run_suite(env, "tests/contract/test_records.py")
+        assert proc.returncode == 4, proc.stdout[-2000:]
+        assert "C2ZT: the token grant was refused" in proc.stdout + proc.stderr
+        assert "not-the-secret-0123" not in proc.stdout + proc.stderr
