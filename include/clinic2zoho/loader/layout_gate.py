@@ -1,8 +1,11 @@
 """Before any record moves: every field the org's layouts make mandatory is filled by the table
-that loads the module. A field whose column is absent, or NULL in some rows, stops the load with
-the list per module; nothing is invented here: a person supplies a confirmed rule or value in the
-mapping (`layout_mandatory:` in dbt_project/mapping/<format>.yml, read by the zoho_* models through
-the seed layout_mandatory_values), and the models are built again.
+that loads the module. A field whose column is absent, or (a field the layout requires beyond
+Zoho's system-mandatory ones) NULL in some rows, stops the load with the list per module; nothing
+is invented here: a person supplies a confirmed rule or value in the mapping (`layout_mandatory:`
+in dbt_project/mapping/<format>.yml, read by the zoho_* models through the seed
+layout_mandatory_values), and the models are built again. A system-mandatory field (Last_Name)
+present but empty in a row stays a per-row refusal (MANDATORY_NOT_FOUND, journaled as a reject
+with its reason), as it was: the models' own tests guard those.
 
 `layout_gaps(client, plan, source)` is the one check; the loader (CLI `load`, the DAGs' load
 tasks, `migrate`, the delta) calls `require_layouts_filled` after claiming the org and before the
@@ -104,7 +107,7 @@ def layout_gaps(client: Any, plan: LoadPlan, source: Any, modules: list[str] | N
         for f in required:
             if f.api_name not in columns:
                 gaps.append(LayoutGap(spec.module, f.api_name, f.label, spec.table, rows, rows, True, f.layouts))
-            elif counts.get(f.api_name):
+            elif counts.get(f.api_name) and not f.system:
                 gaps.append(LayoutGap(spec.module, f.api_name, f.label, spec.table, rows, int(counts[f.api_name]),
                                       False, f.layouts))
     return [g for g in gaps if g.rows is None or g.rows > 0 and (g.empty_rows or 0) > 0]

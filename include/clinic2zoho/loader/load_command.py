@@ -15,6 +15,7 @@ from clinic2zoho.loader.module_loader import LoadSettings
 from clinic2zoho.loader.run import Loader, LoadStopped, new_run_id, open_client, write_report
 from clinic2zoho.loader.run_org import OrgMismatch
 from clinic2zoho.loader.source import TableSource
+from clinic2zoho.zoho import refusals
 from clinic2zoho.zoho.edition import EditionUnknown
 from clinic2zoho.zoho.errors import ZohoError
 
@@ -52,9 +53,13 @@ def run(args: argparse.Namespace) -> int:
     run_id = args.run_id or new_run_id()
     try:
         config, limits, edition = cli_common.org_limits(args, cli_common.zoho_config(args))
-    except (ZohoError, EditionUnknown) as exc:  # refused credentials, or an org naming no known edition
-        print(f"not loading: reading the org's edition: {exc}", file=sys.stderr)
-        return 3 if isinstance(exc, ZohoError) else 2
+    except EditionUnknown as exc:  # an org naming no edition of the credit table: --edition says it
+        print(f"not loading: {exc}", file=sys.stderr)
+        return 2
+    except ZohoError as exc:  # refused credentials, a rate-limit storm: said as the loader says them
+        said = refusals.explain(exc, resume=f"Rerun with --run {run_id}: it resumes with the same run id")
+        print(f"not loading: {said or exc}", file=sys.stderr)
+        return 3
     print(f"plan limits: edition {edition.describe()}")
     settings = LoadSettings(
         record_concurrency=min(limits.effective_concurrency, 10), force_path=None if args.path == "auto" else args.path,

@@ -19,7 +19,7 @@ from clinic2zoho.loader.resolve import Crosswalk, OwnerResolver, ProductResolver
 from clinic2zoho.loader.row_errors import TRANSIENT_ROW_CODES, bulk_row_transient
 from clinic2zoho.loader import links
 from clinic2zoho.loader.source import TableSource, parse_subform
-from clinic2zoho.zoho import refusals
+from clinic2zoho.zoho import existing, refusals
 from clinic2zoho.zoho.errors import ZohoError
 from clinic2zoho.zoho.models import BulkJobStatus
 
@@ -102,6 +102,7 @@ class ModuleLoader:
         self.settings = ctx.settings
         self.stats = {"record_calls": 0, "bulk_jobs": 0, "failed_jobs": 0}
         self.known_fields: set[str] | None = None  # the module's fields in Zoho (record modules)
+        self.fields_meta: list[dict] = []
 
     # ------------------------------------------------------------------ entry point
     def run(self) -> dict:
@@ -230,6 +231,21 @@ class ModuleLoader:
         item.payload = payload
         return None
 
+    def _prefetch_links(self, items: list[Item]) -> None:
+        """The lookup and parent keys of these rows the crosswalk does not know yet, read back per
+        target module in one go (Crosswalk.prefetch: 50 keys a call) rather than one get each."""
+        spec, wanted = self.spec, {}
+        for item in items:
+            for col, module in spec.lookups.items():
+                if item.row.get(col) not in (None, ""):
+                    wanted.setdefault(module, set()).add(str(item.row[col]))
+            if spec.parent_column and item.row.get(spec.parent_column) not in (None, ""):
+                pmod = (item.row.get(spec.parent_module_column) if spec.parent_module_column else None) or spec.parent_module
+                if pmod:
+                    wanted.setdefault(pmod, set()).add(str(item.row[spec.parent_column]))
+        for module, keys in wanted.items():
+            self.ctx.crosswalk.prefetch(module, sorted(keys))
+
     def _unresolved(self, item: Item, col: str | None, module: str, key: str, code: str) -> dict:
         """A row pointing to a record Zoho does not hold: a reject, unless that record is pending
         after a transient failure; then the row waits for it (pending: a resume sends it)."""
@@ -244,11 +260,16 @@ class ModuleLoader:
         seg.wait([p for p in problems if p.get("pending")])
 
     # ------------------------------------------------------------------ records
-    def _scan(self, columns: list[str]) -> dict[str, dict]:
-        """Every record of the module carrying an external id: what exists before we write."""
+    def _scan(self, columns: list[str], keys: list[str]) -> dict[str, dict]:
+        """The module's records carrying an external id: what exists before we write. By COQL on
+        the rows' keys (50 a call) when that costs fewer calls than listing the whole module (200 a
+        call; the record count decides) and COQL can select every column; else the listing."""
         ext = self.spec.external_id
         fields = [ext] + [c for c in columns if c not in (ext, "id")]
         fields = fields[: SCAN_FIELD_LIMIT - 1]
+        if existing.coql_selectable(self.fields_meta, fields) and existing.by_keys_is_cheaper(
+                self.client, self.spec.module, len(keys)):
+            return existing.find_by_keys(self.client, self.spec.module, ext, keys, select=fields)
         found: dict[str, dict] = {}
         for rec in self.client.iter_records(self.spec.module, fields):
             value = rec.get(ext)
@@ -265,18 +286,19 @@ class ModuleLoader:
         if not todo:
             return
         # 2. What Zoho holds already: rows of an interrupted call that landed, and records to update.
-        self.known_fields = {f["api_name"] for f in self.client.fields(spec.module)}
+        self.fields_meta = self.client.fields(spec.module)
+        self.known_fields = {f["api_name"] for f in self.fields_meta}
         if spec.external_id not in self.known_fields:
             raise ValueError(f"{spec.module} has no field {spec.external_id} in this Zoho org: run prepare-schema first")
         columns = sorted({c for r in todo.values() for c in r if c in self.known_fields})
         if spec.parent_column:  # an activity's parent may sit in either link: both in the before-image
             columns = sorted(set(columns) | ({activity_links.WHO, activity_links.WHAT} & self.known_fields))
-        existing = self._scan(columns)
+        found = self._scan(columns, list(todo))
         items: list[Item] = []
         landed: list[dict] = []
         for key, row in todo.items():
             entry = entries.get(key)
-            rec = existing.get(key)
+            rec = found.get(key)
             item = Item(key, row)
             if entry is not None and entry.status in ("intent", "sent") and entry.operation == "update":
                 item.operation, item.zoho_id, item.before_image = "update", entry.zoho_id, entry.before_image
@@ -295,6 +317,7 @@ class ModuleLoader:
 
     def _prepare(self, seg: JournalSegment, items: list[Item]) -> list[Item]:
         ready, rejects = [], []
+        self._prefetch_links(items)
         for item in items:
             problem = self._resolve_common(item)
             if problem:
@@ -558,6 +581,7 @@ class ModuleLoader:
             todo.pop(key)
         items = []
         rejects = []
+        self._prefetch_links([Item(key, row) for key, row in todo.items()])
         for key, row in todo.items():
             item = Item(key, row)
             problem = self._resolve_common(item)
@@ -640,6 +664,7 @@ class ModuleLoader:
             todo.pop(key)
         items, rejects, candidates = [], [], []
         limit = self.settings.attachment_max_bytes
+        self._prefetch_links([Item(key, row) for key, row in todo.items()])
         for key, row in todo.items():
             item = Item(key, row, label=str(row.get(self.spec.file_name_column) or key))
             problem = self._resolve_common(item)

@@ -4,10 +4,12 @@ among the org's users (per org: each client resolves its own), line-item product
 from __future__ import annotations
 
 import threading
+from collections.abc import Iterable
 from pathlib import Path
 from typing import Any
 
 from clinic2zoho.loader import journal, run_org
+from clinic2zoho.zoho import existing
 from clinic2zoho.zoho.criteria import equals
 
 
@@ -50,6 +52,27 @@ class Crosswalk:
         with self._lock:
             self._failed[module].add(key)
         return None
+
+    def prefetch(self, module: str, keys: Iterable[str]) -> None:
+        """Read back, in one go, the keys of `module` neither the journal nor an earlier read knows
+        (COQL, 50 keys a call, zoho.existing; search where COQL is refused) instead of one get per
+        key in `resolve`; keys still unknown afterwards are not in Zoho."""
+        field = self.external_fields.get(module)
+        if not field:
+            return
+        known = self._map(module)
+        with self._lock:
+            unknown = [k for k in dict.fromkeys(str(k) for k in keys if k not in (None, ""))
+                       if k not in known and k not in self._failed[module]]
+        if not unknown:
+            return
+        found = existing.find_by_keys(self.client, module, field, unknown)
+        with self._lock:
+            for key in unknown:
+                if key in found and found[key].get("id"):
+                    known[key] = str(found[key]["id"])
+                else:
+                    self._failed[module].add(key)
 
     def pending(self, module: str, key: str) -> bool:
         """The record is not loaded yet but may still load (pending after a transient failure):

@@ -19,6 +19,7 @@ from clinic2zoho.loader.checkpoints import Checkpoint, EnvCrash
 from clinic2zoho.loader.journal import Entry, JournalSegment
 from clinic2zoho.loader.plan import LoadPlan, ModuleSpec
 from clinic2zoho.zoho.errors import ZohoError
+from clinic2zoho.zoho.existing import by_keys_is_cheaper, find_by_keys
 
 log = logging.getLogger(__name__)
 
@@ -103,8 +104,12 @@ class Rollback:
             return
         found: list[dict] = []
         if spec.kind == "record":
-            existing = {str(r.get(spec.external_id)): str(r["id"])
-                        for r in self.client.iter_records(spec.module, [spec.external_id])}
+            if by_keys_is_cheaper(self.client, spec.module, len(inflight)):  # COQL, 50 keys a call
+                existing = {k: str(r["id"]) for k, r in
+                            find_by_keys(self.client, spec.module, spec.external_id, list(inflight)).items()}
+            else:  # a scan of the module, 200 records a call
+                existing = {str(r.get(spec.external_id)): str(r["id"])
+                            for r in self.client.iter_records(spec.module, [spec.external_id])}
             found = [{"source_key": k, "zoho_id": existing[k], "operation": "insert"} for k in inflight if k in existing]
         else:
             by_parent: dict[tuple[str, str], list[str]] = {}

@@ -37,6 +37,7 @@ class MandatoryField:
     label: str
     data_type: str | None
     layouts: tuple[str, ...]  # the layouts requiring it
+    system: bool = False  # system_mandatory: every layout requires it, Zoho refuses a record without it
 
 
 def read_layouts(client: Any, module: str) -> list[dict[str, Any]]:
@@ -63,7 +64,7 @@ def mandatory_fields(client: Any, module: str) -> list[MandatoryField]:
                     continue  # Zoho sets it (auto-number, formula): the data cannot
                 earlier = found.get(api_name)
                 layouts = (*earlier.layouts, name) if earlier else (name,)
-                found[api_name] = MandatoryField(module, api_name, str(field.get("field_label")
-                                                                       or field.get("display_label") or api_name),
-                                                 field.get("data_type"), layouts)
+                label = str(field.get("field_label") or field.get("display_label") or api_name)
+                found[api_name] = MandatoryField(module, api_name, label, field.get("data_type"), layouts,
+                                                 bool(field.get("system_mandatory")))
     return list(found.values())
