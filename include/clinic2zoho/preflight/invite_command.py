@@ -35,9 +35,9 @@ def profile_ids(client: Any) -> dict[str, str]:
     return {str(p["name"]): str(p["id"]) for p in client.profiles() if p.get("id") and p.get("name")}
 
 
-def chosen(confirmed: list[dict[str, str]], current: list[Any]) -> tuple[list[Any], list[str]]:
-    """The providers of the reviewed list that are providers without a user now (matched on id and
-    e-mail), and the rows that are not."""
+def chosen(confirmed: list[dict[str, str]], current: list[Any]) -> tuple[list[tuple[Any, str, str]], list[str]]:
+    """(provider, first name, last name) for each row of the reviewed list that is a provider without
+    a user now (matched on id and e-mail; the names as the person left them), and the rows that are not."""
     by_id = {p.provider_id: p for p in current}
     picked, refused = [], []
     for row in confirmed:
@@ -45,7 +45,8 @@ def chosen(confirmed: list[dict[str, str]], current: list[Any]) -> tuple[list[An
         if p is None or (p.email or "") != row["email"].lower():
             refused.append(f"{row['provider_id']} <{row['email']}>")
         else:
-            picked.append(p)
+            first, last = p.split_name()
+            picked.append((p, row.get("first_name") or first, row.get("last_name") or last))
     return picked, refused
 
 
@@ -74,7 +75,7 @@ def run(args: argparse.Namespace) -> int:
                       f"`clinic2zoho doctor` for the current list): {', '.join(refused)}", file=sys.stderr)
                 return 2
         else:
-            picked = current
+            picked = [(p, *p.split_name()) for p in current]
         if not picked:
             print(f"nobody to invite: every record-owning provider ({where}) has a user or an invitation")
             return 0
@@ -85,8 +86,7 @@ def run(args: argparse.Namespace) -> int:
                   f"profiles: {', '.join(sorted(profiles))}", file=sys.stderr)
             return 2
         failed = 0
-        for p in picked:
-            first, last = p.split_name()
+        for p, first, last in picked:
             result = client.add_user({"first_name": first, "last_name": last, "email": p.email,
                                       "role": roles[args.role], "profile": profiles[args.profile]})
             if result.ok:
