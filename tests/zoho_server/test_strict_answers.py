@@ -86,3 +86,15 @@ def test_credits_header_shows_only_past_half_the_budget(zoho_server):
         used = zoho_server.credits()["used"]
         zoho_server.settings(daily_credits=2 * (used + 1))  # this call reaches exactly half
         assert api.get("/crm/v8/org").headers["X-API-CREDITS-REMAINING"] == str(used + 1)
+
+
+def test_creating_a_custom_module_costs_500_credits(zoho_server):
+    # a summary of the v8 API-limits page: "Create Custom Module cost[s] 500 credits" (unverified:
+    # setting custom_module_credits); a read is 1 credit
+    with api_client(zoho_server) as api:
+        profiles = [{"id": p["id"]} for p in api.get("/crm/v8/settings/profiles").json()["profiles"]]
+        before = zoho_server.credits()["used"]
+        made = api.post("/crm/v8/settings/modules", json={"modules": [
+            {"singular_label": "Referral", "plural_label": "Referrals", "profiles": profiles}]})
+        assert made.status_code == 201, made.text
+        assert zoho_server.credits()["used"] - before == 500

@@ -26,7 +26,7 @@ import httpx
 from clinic2zoho.zoho import existing, reads
 from clinic2zoho.zoho.auth import TokenSource
 from clinic2zoho.zoho.bulk_files import read_result_zip, write_bulk_zips
-from clinic2zoho.zoho.config import BULK_JOB_CREDITS, RECORDS_PER_CALL, ZohoConfig, write_credits
+from clinic2zoho.zoho.config import BULK_JOB_CREDITS, CUSTOM_MODULE_CREDITS, RECORDS_PER_CALL, ZohoConfig, write_credits
 from clinic2zoho.zoho.errors import (
     ZohoAuthError,
     ZohoBulkJobTimeout,
@@ -278,7 +278,7 @@ class ZohoClient:
             return None
 
         call = Call("POST", f"{API}/settings/modules", f"{API}/settings/modules", json={"modules": [spec]},
-                    idempotent=False, per_record=True)
+                    credits=CUSTOM_MODULE_CREDITS, idempotent=False, per_record=True)
         body = self._create_once(call, find)
         if isinstance(body, dict):
             self._raise_item_error(call, (body.get("modules") or [{}])[0])

@@ -59,6 +59,8 @@ EDITION_ALIASES = {"starter": "Standard", "standard": "Standard", "free": "Free"
 RECORDS_PER_CALL = 100
 RECORDS_PER_WRITE_CREDIT = 10
 BULK_JOB_CREDITS = 500
+# "Create custom module": 500 per a summary of the v8 API-limits page (docs/zoho_behaviours.md; unverified)
+CUSTOM_MODULE_CREDITS = 500
 # Zoho allows at most 10 concurrent insert/update/upsert calls carrying more than 10 records.
 MAX_CONCURRENT_BIG_WRITES = 10
 

@@ -264,7 +264,7 @@ class ZohoServer:
         return jresp({"modules": [{**found, "fields": self.store.fields[found["api_name"]]}]}, headers=self.credit_headers())
 
     async def module_create(self, request: Request) -> Response:
-        await self.guard(request, "modules.create")  # 1 credit: the API-limits page names no other cost (unverified)
+        await self.guard(request, "modules.create", int(self.store.settings["custom_module_credits"]))
         self.commit()
         body = await self.body_json(request)
         items = body.get("modules") if isinstance(body, dict) else None

@@ -1,5 +1,6 @@
 """API credits (rolling 24 hours), the optional per-minute throttle, concurrency, and the seeded
-fault dice. Costs: 1 credit per call, writes 1 per 10 records (at least 1), a bulk job 500."""
+fault dice. Costs: 1 credit per call, writes 1 per 10 records (at least 1), a bulk job 500, a custom
+module `custom_module_credits` (500)."""
 
 from __future__ import annotations
 

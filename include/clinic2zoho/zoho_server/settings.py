@@ -42,12 +42,16 @@ DEFAULTS: dict[str, Any] = {
     "bulk_max_columns": 200,
     "bulk_start_delay": 0.2,  # seconds a job stays ADDED
     "bulk_chunk_rows": 2_000,  # rows processed (and committed) per step
-    # X-API-CREDITS-REMAINING appears once this share of the day's credits is used: past 50% per
-    # ZOHO_API.md (a secondary source; Zoho's API-limits page does not name the header): unverified
+    # X-API-CREDITS-REMAINING appears once this share of the day's credits is used: 50% per ZOHO_API.md
+    # and a summary of the v8 API-limits page (docs/zoho_behaviours.md); secondary sources: a setting
     "credits_header_threshold": 0.5,
     # Leads/Contacts Email, Accounts Account_Name refused as duplicates on insert even when the org has
     # not marked them unique. Unsettled (ZOHO_API.md "Insert"): the stricter behaviour by default.
     "insert_checks_default_duplicates": True,
+    # Credits of one "create custom module" call: 500 per a summary of Zoho's v8 API-limits page
+    # (api-evangelist/zoho-crm rate-limits, "Bulk Write Initialize and Create Custom Module cost 500
+    # credits each"); no primary source read here: unverified, the costlier reading by default
+    "custom_module_credits": 500,
     # The scopes the configured refresh token was granted (zoho_server/scopes.py); tests narrow it.
     "granted_scopes": list(DEFAULT_GRANT),
     "restricted_picklists": False,  # True: a value not in the list is INVALID_DATA
