@@ -77,3 +77,15 @@ def test_shipped_mappings_carry_a_confirmed_company_rule():
     for mapping in files.read_all():
         rules = {(e["module"], e["field"]): e for e in mapping.get("layout_mandatory") or []}
         assert layout_mandatory.confirmed(rules[("Leads", "Company")]), mapping["format"]
+
+
+def test_review_page_puts_the_missing_rule_first(tmp_path):
+    from clinic2zoho.mapping.review import write_review
+
+    mapping = {"format": "generic", "proposed_at": "t", "entities": [], "layout_mandatory": [
+        {"module": "Contacts", "field": "Mailing_City", "value": "Springfield", "confirmed_by": "Dr Ruiz",
+         "confirmed_at": "t"},
+        *layout_mandatory.propose_entries(MODULES, ENTITIES, previous=None)]}
+    html = write_review(mapping, tmp_path / "review.html").read_text()
+    section = html.split("no source in the export", 1)[1]
+    assert section.index("Leads.Company") < section.index(layout_mandatory.NEEDS_A_PERSON) < section.index("Springfield")

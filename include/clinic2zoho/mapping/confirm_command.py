@@ -5,7 +5,7 @@ from __future__ import annotations
 import argparse
 from pathlib import Path
 
-from clinic2zoho.mapping import confirmation, files
+from clinic2zoho.mapping import confirmation, files, layout_mandatory
 
 
 def configure(parser: argparse.ArgumentParser) -> None:
@@ -34,4 +34,7 @@ def run(args: argparse.Namespace) -> int:
         return 1
     print(f"confirmed by {record.confirmed_by} at {record.confirmed_at}: {len(record.files)} files, hash {record.hash[:12]}")
     print(f"recorded in {confirmation.confirmation_path(dbt_dir)}")
+    for item in layout_mandatory.needing_a_person(files.read_all(dbt_dir)):  # the load's layout gate stops on these
+        print(f"{layout_mandatory.NEEDS_A_PERSON}: {item} has no confirmed rule under layout_mandatory (value, "
+              "confirmed_by, confirmed_at): loading will stop until it has one")
     return 0

@@ -8,6 +8,7 @@ from html import escape
 from pathlib import Path
 from typing import Any
 
+from clinic2zoho.mapping import layout_mandatory
 from clinic2zoho.mapping.propose import LOW_CONFIDENCE
 
 _STYLE = """body{font-family:system-ui,sans-serif;margin:2em}table{border-collapse:collapse;width:100%}
@@ -64,6 +65,26 @@ def accounting_section(accounting: list[Any] | None) -> str:
             f"<th>reason</th></tr>{body}</table>")
 
 
+def layout_section(mapping: dict[str, Any]) -> str:
+    """The fields the org's layouts make mandatory with no source in the export (mapping's
+    `layout_mandatory:`): a rule a person still has to supply comes first, marked NEEDS A PERSON."""
+    entries = sorted(mapping.get("layout_mandatory") or [], key=lambda e: layout_mandatory.confirmed(e))
+    if not entries:
+        return ""
+    rows = "".join(
+        f"<tr class='{'' if layout_mandatory.confirmed(e) else 'low'}'><td>{escape(str(e.get('module')))}."
+        f"{escape(str(e.get('field')))}</td><td>"
+        + (f"{escape(str(e['value']))} (confirmed by {escape(str(e.get('confirmed_by')))} at "
+           f"{escape(str(e.get('confirmed_at')))})" if layout_mandatory.confirmed(e)
+           else f"<b>{layout_mandatory.NEEDS_A_PERSON}</b>")
+        + f"</td><td>{escape(str(e.get('why') or ''))}</td><td>{escape(str(e.get('suggestion') or ''))}</td></tr>"
+        for e in entries)
+    return ("<h2>Mandatory in the org's layouts, no source in the export</h2><p>Each needs a rule a person "
+            "supplies under <code>layout_mandatory:</code> (value, confirmed_by, confirmed_at); loading stops while "
+            "one is missing.</p><table><tr><th>field</th><th>rule</th><th>why</th><th>suggestion</th></tr>"
+            f"{rows}</table>")
+
+
 def write_review(mapping: dict[str, Any], path: Path, accounting: list[Any] | None = None) -> Path:
     rows = _rows(mapping)
     low = sum(1 for r in rows if r["confidence"] < LOW_CONFIDENCE)
@@ -77,7 +98,8 @@ def write_review(mapping: dict[str, Any], path: Path, accounting: list[Any] | No
             f"<p>{len(rows)} choices, {low} below {LOW_CONFIDENCE:.2f} confidence (listed first). Proposed "
             f"{escape(mapping['proposed_at'])}. Edit <code>dbt_project/mapping/{escape(mapping['format'])}.yml</code>, then run "
             f"<code>clinic2zoho confirm --by NAME</code>.</p><table><tr><th>source</th><th>target</th><th>confidence</th>"
-            f"<th>reasons</th><th>notes</th></tr>{body}</table>{accounting_section(accounting)}</body></html>")
+            f"<th>reasons</th><th>notes</th></tr>{body}</table>{layout_section(mapping)}{accounting_section(accounting)}"
+            "</body></html>")
     path.parent.mkdir(parents=True, exist_ok=True)
     path.write_text(html)
     return path
