@@ -29,6 +29,8 @@ def test_doctor_passes_against_the_clinics_org(clinic, capsys):
         "Layout-mandatory fields": "OK", "Credits today": "OK", "Concurrency": "OK", "Sandbox org": "OK"}
     # the edition as GET /org says it (the server's default plan), never assumed by the client
     assert checks["Edition"]["cause"].startswith("Enterprise")
+    # the credits counted include preparing the schema: a custom module is 500 credits (API-limits page summary)
+    assert "custom modules at 500)" in checks["Credits today"]["cause"]
     # every provider owning appointments in the export is counted
     owners = {r["provider_id"] for r in rows(clinic.export / "appointments.csv")} & {
         r["provider_id"] for r in rows(clinic.export / "providers.csv")}

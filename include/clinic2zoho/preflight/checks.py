@@ -20,7 +20,7 @@ import httpx
 from clinic2zoho.preflight import providers as prov
 from clinic2zoho.preflight.readiness import FAIL, OK, WARN, Readiness
 from clinic2zoho.preflight.scopes import probe_scopes
-from clinic2zoho.zoho.config import EDITIONS, MAX_CONCURRENT_BIG_WRITES, daily_credit_limit
+from clinic2zoho.zoho.config import CUSTOM_MODULE_CREDITS, EDITIONS, MAX_CONCURRENT_BIG_WRITES, daily_credit_limit
 from clinic2zoho.zoho.edition import EditionUnknown, OrgEdition, edition_of
 from clinic2zoho.zoho.errors import ZohoAuthError, ZohoError
 
@@ -45,6 +45,7 @@ class DoctorInputs:
 class DoctorResult:
     readiness: Readiness
     states: list[prov.ProviderState] = field(default_factory=list)
+    schema_steps: list[Any] = field(default_factory=list)  # what prepare-schema would create
 
     @property
     def to_invite(self) -> list[prov.Provider]:
@@ -72,10 +73,10 @@ def run_doctor(config: Any, inputs: DoctorInputs, client_factory: Any = None) ->
         org = _guarded(r, "Edition", lambda: client.current_org())
         plan = check_edition(org, r) if isinstance(org, dict) else None
         _guarded(r, "Providers", lambda: check_providers(client, inputs, result))
-        _guarded(r, "Mapping schema", lambda: check_schema(client, inputs, plan, r))
+        result.schema_steps = _guarded(r, "Mapping schema", lambda: check_schema(client, inputs, plan, r)) or []
         _guarded(r, "Layout-mandatory fields", lambda: check_layouts(client, inputs, r))
         if plan is not None:
-            _guarded(r, "Credits today", lambda: check_credits(client, inputs, plan, r))
+            _guarded(r, "Credits today", lambda: check_credits(client, inputs, plan, r, result.schema_steps))
             check_concurrency(config, plan, r)
         _guarded(r, "Sandbox org", lambda: check_sandbox(org if isinstance(org, dict) else {}, inputs, r))
     finally:
@@ -147,7 +148,12 @@ def check_edition(org: dict[str, Any], r: Readiness) -> OrgEdition | None:
     return plan
 
 
-def check_credits(client: Any, inputs: DoctorInputs, plan: Any, r: Readiness) -> None:
+def schema_credits(steps: list[Any]) -> int:
+    """prepare-schema's calls: a custom module CUSTOM_MODULE_CREDITS, every other change one call."""
+    return sum(CUSTOM_MODULE_CREDITS if s.kind == "module" else 1 for s in steps)
+
+
+def check_credits(client: Any, inputs: DoctorInputs, plan: Any, r: Readiness, schema_steps: list[Any] = ()) -> None:
     from clinic2zoho.loader.estimate import PlanLimits, estimate
     from clinic2zoho.loader.source import TableSource
 
@@ -168,18 +174,23 @@ def check_credits(client: Any, inputs: DoctorInputs, plan: Any, r: Readiness) ->
               f"({type(exc).__name__}: the plan's tables are not all built)", "build the models, then run doctor again")
         return
     est = estimate(inputs.plan, counts, PlanLimits(edition, users))
-    days = max(1, math.ceil(est.credits / budget)) if est.credits else 0
+    schema = schema_credits(list(schema_steps))
+    needed = est.credits + schema
+    days = max(1, math.ceil(needed / budget)) if needed else 0
+    what = f"the load needs {est.credits:,} credits" + (
+        f" and preparing the schema {schema:,} ({sum(1 for s in schema_steps if s.kind == 'module')} custom modules "
+        f"at {CUSTOM_MODULE_CREDITS})" if schema else "")
     r.details["Load estimate"] = (["module", "rows", "bulk jobs", "record calls", "credits"],
                                   [[m.module, m.rows, m.bulk_jobs, m.record_calls, m.credits] for m in est.modules])
-    if est.credits > left:
+    if needed > left:
         r.add("Credits today", FAIL,
-              f"the load needs {est.credits:,} credits, {left:,} are left today ({said}); about {days} day(s) of "
-              f"a {budget:,}-credit daily budget",
+              f"{what}, {left:,} are left today ({said}); about {days} day(s) of a {budget:,}-credit daily budget",
               f"load over {days} days (a stopped load resumes where it stopped: run `clinic2zoho load` again when "
               "credits are back) or buy add-on API credits, then run doctor again")
     else:
-        r.add("Credits today", OK, f"the load needs {est.credits:,} credits, {left:,} left today ({said}); "
-              f"{days} day(s) of the {budget:,}-credit daily budget; about {round(est.seconds / 60, 1)} min")
+        r.add("Credits today", OK, f"{what}, {left:,} left today ({said}); "
+              f"{days} day(s) of the {budget:,}-credit daily budget; the load itself about "
+              + (f"{round(est.seconds)} s" if est.seconds < 120 else f"{round(est.seconds / 60)} min"))
 
 
 def check_concurrency(config: Any, plan: Any, r: Readiness) -> None:
@@ -240,7 +251,7 @@ def check_providers(client: Any, inputs: DoctorInputs, result: DoctorResult) -> 
 
 
 # ------------------------------------------------------------------------------ mapping schema
-def check_schema(client: Any, inputs: DoctorInputs, plan: Any, r: Readiness) -> None:
+def check_schema(client: Any, inputs: DoctorInputs, plan: Any, r: Readiness) -> list[Any]:
     from clinic2zoho.mapping.confirmation import MappingNotConfirmed
     from clinic2zoho.mapping.schema import SchemaConflict
     from clinic2zoho.mapping.schema_command import prepare_schema
@@ -251,13 +262,13 @@ def check_schema(client: Any, inputs: DoctorInputs, plan: Any, r: Readiness) -> 
                                      log=notes.append)
     except MappingNotConfirmed as exc:
         r.add("Mapping schema", FAIL, str(exc).splitlines()[0][:400], "review and confirm the mapping: clinic2zoho confirm --by NAME")
-        return
+        return []
     except SchemaConflict as exc:
         r.add("Mapping schema", FAIL, str(exc)[:400], "rename the target in the mapping or change the field in Zoho")
-        return
+        return []
     except SystemExit as exc:  # no export landed / no mapping file: prepare-schema's own words
         r.add("Mapping schema", FAIL, str(exc.code)[:400], "land the export and propose the mapping first")
-        return
+        return []
     kinds = Counter(s.kind for s in schema_plan.steps)
     r.details["Schema changes prepare-schema would make"] = (
         ["kind", "module", "field", "change"], [[s.kind, s.module, s.field, s.describe()] for s in schema_plan.steps])
@@ -270,6 +281,7 @@ def check_schema(client: Any, inputs: DoctorInputs, plan: Any, r: Readiness) -> 
               + ", ".join(f"{n} {k}" for k, n in sorted(kinds.items())))
     else:
         r.add("Mapping schema", OK, "every module and field of the confirmed mapping is in the org")
+    return list(schema_plan.steps)
 
 
 def _custom_field_limits(client: Any, schema_plan: Any, edition: str) -> list[str]:
