@@ -11,7 +11,7 @@ import math
 from clinic2zoho.loader.resolve import Crosswalk
 from clinic2zoho.zoho import ZohoClient
 from clinic2zoho.zoho.existing import by_keys_is_cheaper, find_by_keys
-from tests.zoho.conftest import config_for
+from tests.zoho.conftest import Recorder, config_for
 
 KEYS = [f"P{i:04d}" for i in range(1, 121)]
 
@@ -76,3 +76,21 @@ def test_crosswalk_without_a_journal_reads_lookups_in_one_query(zoho_server, tmp
         calls = _calls(zoho_server)
     assert calls == [("POST", "/crm/v8/coql")]  # before: one GET by external id per key (41)
     assert ids["P9999"] is None and all(ids[k] for k in KEYS[:40])
+
+
+def test_a_grant_without_the_coql_scope_reads_by_search(zoho_server):
+    """COQL needs ZohoCRM.coql.READ (Get-Records-through-COQL page); without it Zoho answers 401
+    OAUTH_SCOPE_MISMATCH, and the read goes by search for the rest of the client's life."""
+    from clinic2zoho.zoho.scopes import REQUIRED_SCOPES
+
+    with _org(zoho_server):
+        pass
+    zoho_server.settings(granted_scopes=[s for s in REQUIRED_SCOPES if s != "ZohoCRM.coql.READ"])
+    seen = Recorder()  # the client's own call events: the server logs no call it refused for its scope
+    with ZohoClient(config_for(zoho_server), on_call=seen) as client:
+        first = find_by_keys(client, "Contacts", "Clinic_Patient_Id", KEYS[:20])
+        again = find_by_keys(client, "Contacts", "Clinic_Patient_Id", KEYS[20:30])
+    assert set(first) == set(KEYS[:20]) and set(again) == set(KEYS[20:30])
+    refused = seen.of(path="/crm/v8/coql")
+    assert [(e.status, e.code) for e in refused] == [(401, "OAUTH_SCOPE_MISMATCH")]
+    assert len(seen.of(method="GET", path="/crm/v8/Contacts/search")) == 3  # 2 + 1 searches of 10 keys
