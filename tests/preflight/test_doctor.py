@@ -128,3 +128,22 @@ def test_each_scope_is_probed_on_its_own(zoho_server, lacking, untellable):
     assert found == {s: (False if s == lacking else None if s == untellable else True) for s in REQUIRED_SCOPES}
     after = zoho_server.snapshot()  # the write probes created nothing: no record, field or module
     assert (after["data_hash"], after["schema_hash"]) == (before["data_hash"], before["schema_hash"])
+
+
+def test_doctor_checks_a_demos_work_folder_orgs_when_no_zoho_is_given(clinic, capsys):
+    """After `make demo`, `clinic2zoho doctor --work work` starts the work folder's local production
+    and sandbox orgs from their saved state, as rollback does, and checks them."""
+    from clinic2zoho.zoho_server.work_orgs import start_local_org
+
+    ids = {}
+    for org in ("production", "sandbox"):
+        with start_local_org(clinic.home, org, clinic.gen / "zoho_users.json") as server:
+            ids[org] = server.org_id
+    for key in ("ZOHO_CLIENT_ID", "ZOHO_CLIENT_SECRET", "ZOHO_REFRESH_TOKEN", "ZOHO_API_URL", "AIRFLOW_CONN_ZOHO_SANDBOX"):
+        clinic.monkeypatch.delenv(key, raising=False)
+    code, out = clinic.run(capsys, "doctor", "--work", str(clinic.home))
+    assert code == 0, out
+    assert "the local orgs of work folder" in out
+    checks = {c["name"]: c for c in json.loads((clinic.home / "reports" / "doctor.json").read_text())["checks"]}
+    assert checks["Sandbox org"]["status"] == "OK"
+    assert f"sandbox org {ids['sandbox']}" in checks["Sandbox org"]["cause"]

@@ -32,7 +32,10 @@ def start_local_org(home: Path, org: str, users: Path | None = None) -> ZohoServ
     users, None keeps the saved ones."""
     state = state_file(home, org)
     state.parent.mkdir(parents=True, exist_ok=True)
-    return ZohoServerProcess(state=state, users=users, workdir=state.parent).start()
+    # the sandbox says so in GET /org (org.json `type` Sandbox), as a Zoho sandbox does: doctor and the
+    # contract suite tell the orgs apart by it
+    settings = {"org_type": "sandbox"} if org == "sandbox" else None
+    return ZohoServerProcess(state=state, users=users, workdir=state.parent, settings=settings).start()
 
 
 def local_config(server: ZohoServerProcess, edition: str = "Enterprise") -> Any:
