@@ -64,6 +64,20 @@ def test_equals_with_escaped_comma_and_parenthesis_finds_the_record(sapi):
         assert [r["Last_Name"] for r in found.json()["data"]] == [name]
 
 
+@pytest.mark.parametrize(("criteria", "hit", "miss"), [
+    # search-records page: `,` `(` `)` escaped by `\\` belong to the value; an unescaped comma splits `in`
+    (r"(Last_Name:in:Smith\, John,Doe)", "Smith, John", "Smith"),
+    (r"(Last_Name:in:Smith\, John,Doe)", "Doe", "John"),
+    (r"(Last_Name:starts_with:Doe \(née)", "Doe (née Roe)", "Doe"),
+    (r"((Last_Name:equals:A\,B)or(Last_Name:equals:C))", "A,B", "A"),
+])
+def test_criteria_values_keep_their_escaped_characters(criteria, hit, miss):
+    from clinic2zoho.zoho_server.criteria import parse
+
+    pred, _ = parse(criteria)
+    assert pred({"Last_Name": hit}) and not pred({"Last_Name": miss})
+
+
 def test_bulk_ignore_empty_on_the_resource_keeps_existing_values(zoho_server):
     # bulk_write.json: Resource.ignore_empty; the official SDK sets it there, not on the job
     with api_client(zoho_server) as api:
