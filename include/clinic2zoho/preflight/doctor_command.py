@@ -57,6 +57,7 @@ def run(args: argparse.Namespace) -> int:
     except SystemExit as exc:  # missing ZOHO_* variables: a row of its own, the page still written
         from clinic2zoho.preflight.readiness import FAIL, Readiness
 
+        reports = settings.reports_dir()
         readiness = Readiness()
         readiness.add("Configuration", FAIL, str(exc.code), "set the ZOHO_* variables (README, 'Connecting a real org')")
         page.print_table(readiness, "not configured")
