@@ -91,6 +91,7 @@ def estimate(run_id: str | None = None, params: dict[str, Any] | None = None) ->
 
     p = params or {}
     plan = steps.cutover_plan(steps.dbt_manifest())
+    _layouts_filled(plan, p)  # before the first load task: no module loads while another would stop
     return steps.prepare_load(journal_run_id(run_id or ""), plan, _limits(p)).to_xcom()
 
 
@@ -102,6 +103,7 @@ def select_sample(run_id: str | None = None, params: dict[str, Any] | None = Non
     p = params or {}
     plan, summary = steps.sample_plan(steps.dbt_manifest(), seed=int(p["seed"]), minimum=int(p["minimum"]),
                                       maximum=int(p["maximum"]))
+    _layouts_filled(plan, p)  # before the first load task (custom modules not created yet: their load checks them)
     prepared = steps.prepare_load(journal_run_id(run_id or ""), plan, _limits(p))
     return {**prepared.to_xcom(), "sample": summary}
 
@@ -128,6 +130,25 @@ def reports() -> dict[str, Any]:
     from clinic2zoho.orchestration.steps import workflow_rebuild
 
     return workflow_rebuild()
+
+
+def _layouts_filled(plan: Any, p: dict[str, Any]) -> None:
+    """The org's layout-mandatory fields filled by every table of the plan (loader.layout_gate),
+    checked once before any load task starts; each load task checks its own modules again."""
+    from airflow.sdk.exceptions import AirflowFailException
+
+    from clinic2zoho import settings
+    from clinic2zoho.loader.layout_gate import LayoutGapsFound, require_layouts_filled
+    from clinic2zoho.loader.source import TableSource
+    from clinic2zoho_airflow.hooks.zoho import ZohoHook
+
+    client = ZohoHook(p["zoho_conn_id"]).get_conn()
+    try:
+        require_layouts_filled(client, plan, TableSource(settings.warehouse_path()))
+    except LayoutGapsFound as exc:
+        raise AirflowFailException(str(exc)) from None
+    finally:
+        client.close()
 
 
 def _limits(p: dict[str, Any]) -> Any:
