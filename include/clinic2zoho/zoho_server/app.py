@@ -239,7 +239,7 @@ class ZohoServer:
         except ValueError:
             raise ApiError(400, "INVALID_DATA", "invalid data", {"param_name": "page"}) from None
         if page < 1 or per_page < 1 or per_page > max_per_page:
-            raise ApiError(400, "INVALID_DATA", "invalid data", {"param_name": "per_page", "maximum_length": max_per_page})
+            raise ApiError(400, "INVALID_DATA", "invalid data", {"param_name": "per_page", "maximum_length": str(max_per_page)})  # a string, as record.json types it
         return page, per_page
 
     def credit_headers(self) -> dict[str, str]:
