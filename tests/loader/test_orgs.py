@@ -42,7 +42,7 @@ def test_a_dependent_is_never_linked_through_another_orgs_run(org, sandbox, clin
     load(org, clinic, run_id="cutover")
 
     recorded = run_org.recorded(clinic.journal, "cutover")
-    assert (recorded["org_id"], recorded["type"]) == (org.server.zgid, "production")
+    assert (recorded["org_id"], recorded["type"]) == (org.server.zgid, "Production")  # GET /org type, org.json spelling
     assert org.server.zgid != sandbox.server.zgid
     patient_of = {r["id"]: r["Clinic_Patient_Id"] for r in org.records("Contacts", ["Clinic_Patient_Id"])}
     assert "p2" not in patient_of.values()
@@ -72,8 +72,8 @@ def test_resume_and_rollback_refuse_an_org_the_run_was_not_loaded_into(org, sand
     load(sandbox, clinic, run_id="sample")
     production, sandboxed = org.data_hash(), sandbox.data_hash()
     with org.client() as client:
-        with pytest.raises(OrgMismatch, match=f"loaded into org {sandbox.server.zgid} \\(sandbox.*reaches org "
-                                              f"{org.server.zgid} \\(production"):
+        with pytest.raises(OrgMismatch, match=f"loaded into org {sandbox.server.zgid} \\(Sandbox.*reaches org "
+                                              f"{org.server.zgid} \\(Production"):
             Rollback(client, "sample", clinic.journal).run()
     for var, value in (("ZOHO_CLIENT_ID", org.server.client_id), ("ZOHO_CLIENT_SECRET", org.server.client_secret),
                        ("ZOHO_REFRESH_TOKEN", org.server.refresh_token), ("ZOHO_API_URL", org.server.base_url)):
