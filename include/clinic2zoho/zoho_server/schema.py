@@ -164,7 +164,7 @@ def field_json(fid: str, spec: dict[str, Any], custom: bool, module_ids: dict[st
     json_type, default_len = DATA_TYPES[dtype]
     out: dict[str, Any] = {
         "id": fid, "api_name": spec["api_name"], "field_label": spec["label"], "display_label": spec["label"],
-        "data_type": dtype, "json_type": json_type, "length": spec.get("length") or default_len or 0,
+        "data_type": answered_type(dtype), "json_type": json_type, "length": spec.get("length") or default_len or 0,
         "custom_field": custom, "system_mandatory": bool(spec.get("mandatory")), "read_only": bool(spec.get("read_only")),
         "visible": True, "field_read_only": bool(spec.get("read_only")), "api_type": "Enter", "unique": {},
         "decimal_place": 2 if dtype in ("currency", "double", "decimal") else None, "pick_list_values": [],
@@ -185,10 +185,23 @@ def owner_fields() -> list[dict[str, Any]]:
             _f("Modified_Time", "datetime", read_only=True)]
 
 
+def answered_type(dtype: str) -> str:
+    """The data type GET /settings/fields names. Notes' Parent_Id (a record of any module) is
+    answered as a lookup with no lookup module: the official SDK reads every system-mandatory field
+    by a type it knows and fails on an unknown one (*unverified*: no Zoho page lists Notes' fields)."""
+    return "lookup" if dtype == "parent_id" else dtype
+
+
+def internal_type(fj: dict[str, Any]) -> str:
+    if fj["api_name"] == "Parent_Id" and fj["data_type"] == "lookup" and not fj.get("lookup"):
+        return "parent_id"
+    return fj["data_type"]
+
+
 def to_spec(fj: dict[str, Any], subform: dict[str, FieldSpec] | None = None) -> FieldSpec:
     lookup = (fj.get("lookup") or {}).get("module", {}).get("api_name") if fj.get("lookup") else None
     return FieldSpec(
-        api_name=fj["api_name"], data_type=fj["data_type"], length=fj.get("length") or None,
+        api_name=fj["api_name"], data_type=internal_type(fj), length=fj.get("length") or None,
         mandatory=bool(fj.get("system_mandatory")), unique=bool(fj.get("unique")), external=bool(fj.get("external")),
         read_only=bool(fj.get("read_only")), lookup_module=lookup,
         picklist={p["actual_value"] for p in fj.get("pick_list_values") or []}, subform=subform,
