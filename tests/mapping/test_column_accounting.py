@@ -97,7 +97,7 @@ def test_a_column_dropped_without_a_reason_fails_the_gate_until_the_mapping_give
 
 
 def test_the_airflow_gate_fails_before_anything_is_written(planted, monkeypatch):
-    from airflow.exceptions import AirflowFailException
+    from airflow.sdk.exceptions import AirflowFailException
 
     from clinic2zoho_airflow.operators.mapping_gate import MappingGateOperator
 

@@ -6,7 +6,7 @@ import pytest
 
 
 def test_gate_operator_fails_without_waiting_when_unconfirmed(dbt_copy, work_home):
-    from airflow.exceptions import AirflowFailException
+    from airflow.sdk.exceptions import AirflowFailException
 
     from clinic2zoho.mapping import confirmation
     from clinic2zoho_airflow.operators.mapping_gate import MappingGateOperator

@@ -9,6 +9,10 @@ Connection fields (conn_type ``zoho``):
   ``max_concurrency``; client tuning keys (``timeout``, ``max_attempts``, ...).
 - host (+ schema, port) may stand for all three URLs when they are not given.
 
+The UI's connection form for this type (labels, the extra fields refresh token, data centre,
+edition and licensed users) is declared in `clinic2zoho_airflow.provider_info`, where Airflow
+3.2+ reads it without importing this hook.
+
 The default Connection ``zoho_default`` points at the local Zoho server: the demo starts the
 server and exports, for example::
 
@@ -42,15 +46,6 @@ class ZohoHook(BaseHook):
     def __init__(self, zoho_conn_id: str = default_conn_name, **kwargs: Any) -> None:
         super().__init__(**kwargs)
         self.zoho_conn_id = zoho_conn_id
-
-    @classmethod
-    def get_ui_field_behaviour(cls) -> dict[str, Any]:
-        return {
-            "hidden_fields": ["schema", "port"],
-            "relabeling": {"login": "Client ID", "password": "Client Secret", "host": "Base URL (local server)"},
-            "placeholders": {"extra": '{"refresh_token": "...", "data_centre": "US", "edition": "Enterprise", '
-                                      '"user_count": 10}'},
-        }
 
     @cached_property
     def config(self) -> ZohoConfig:

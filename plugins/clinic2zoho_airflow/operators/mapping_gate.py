@@ -6,8 +6,8 @@ from __future__ import annotations
 from pathlib import Path
 from typing import Any
 
-from airflow.exceptions import AirflowFailException
-from airflow.models import BaseOperator
+from airflow.sdk import BaseOperator
+from airflow.sdk.exceptions import AirflowFailException
 
 
 class MappingGateOperator(BaseOperator):
