@@ -40,6 +40,8 @@ from clinic2zoho_airflow.operators.zoho_params import ParamZohoSchemaOperator
 
 with DAG(
     dag_id="clinic_cutover",
+    description="The cutover: land the export, gate the mapping, load Zoho in order, validate, open the delta window",
+    doc_md=__doc__,
     schedule=None,
     start_date=pendulum.datetime(2024, 1, 1, tz="UTC"),
     catchup=False,

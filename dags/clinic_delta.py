@@ -83,6 +83,8 @@ def finish(staged: dict[str, Any], run_id: str | None = None) -> dict[str, Any]:
 
 with DAG(
     dag_id="clinic_delta",
+    description="While the delta window is open: carry changes to the export into Zoho (hourly)",
+    doc_md=__doc__,
     schedule=SCHEDULE,
     start_date=pendulum.datetime(2024, 1, 1, tz="UTC"),
     catchup=False,

@@ -12,6 +12,8 @@ from clinic2zoho_airflow.operators.zoho_rollback import ZohoRollbackOperator
 
 with DAG(
     dag_id="clinic_rollback",
+    description="Undo a load run from its journal: delete what it created, restore what it changed",
+    doc_md=__doc__,
     schedule=None,
     start_date=pendulum.datetime(2024, 1, 1, tz="UTC"),
     catchup=False,
@@ -19,8 +21,9 @@ with DAG(
     render_template_as_native_obj=True,  # params arrive as a list and a bool
     tags=["clinic2zoho", "rollback"],
     params={
-        "run_id": Param("", type="string", description="the load run to undo (printed by the load, in the report)"),
-        "modules": Param([], type="array", description="only these modules (empty: the whole run)"),
+        "run_id": Param("", type="string",
+                        description="the load run to undo, required (printed by the load, in the report)"),
+        "modules": Param([], type="array", description="only these modules, e.g. Notes (empty: the whole run)"),
         "schema": Param(False, type="boolean", description="also remove the run's schema changes once empty"),
     },
 ) as dag:

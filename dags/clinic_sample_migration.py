@@ -29,6 +29,8 @@ from clinic2zoho_airflow.operators.zoho_params import ParamZohoSchemaOperator
 
 with DAG(
     dag_id="clinic_sample_migration",
+    description="The sample migration: 100-300 representative patients into the sandbox org, diffed field by field",
+    doc_md=__doc__,
     schedule=None,
     start_date=pendulum.datetime(2024, 1, 1, tz="UTC"),
     catchup=False,

@@ -5,7 +5,7 @@ or if only one worker took tasks. Run by tests/cluster (see docs/cluster.md)."""
 
 from __future__ import annotations
 
-from airflow.sdk import dag, task
+from airflow.sdk import Param, dag, task
 
 from clinic2zoho import settings
 from clinic2zoho.cluster import smoke
@@ -14,10 +14,18 @@ from clinic2zoho.cluster.pools import WAREHOUSE_POOL
 
 @dag(
     dag_id="cluster_smoke",
+    description="Cluster check: shards in parallel across Celery workers, warehouse writers one at a time",
+    doc_md=__doc__,
     schedule=None,
     catchup=False,
     tags=["clinic2zoho", "cluster"],
-    params={"shards": 4, "hold_seconds": 4.0, "writer_hold_seconds": 1.0, "min_workers": 2},
+    params={
+        "shards": Param(4, type="integer", minimum=1, description="shard tasks run in parallel"),
+        "hold_seconds": Param(4.0, type="number", minimum=0, description="how long each shard task holds its slot"),
+        "writer_hold_seconds": Param(1.0, type="number", minimum=0,
+                                     description="how long each warehouse writer holds the pool's one slot"),
+        "min_workers": Param(2, type="integer", minimum=1, description="fewest Celery workers that must take tasks"),
+    },
 )
 def cluster_smoke():
     @task

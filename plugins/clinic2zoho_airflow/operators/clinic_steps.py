@@ -20,26 +20,36 @@ SAMPLE_LOADED = Asset(uri=assets.SAMPLE_LOADED_URI, name=assets.SAMPLE_LOADED_NA
 
 def clinic_params(zoho_conn_id: str, org: str, org_description: str, **extra: Param) -> dict[str, Param]:
     """The params every clinic DAG takes: the export, the org (Connection), the plan the estimate
-    assumes, and the clinic's inputs for the mapping; `extra` adds a DAG's own."""
+    assumes, and the clinic's inputs for the mapping; `extra` adds a DAG's own. Only `source` must
+    be filled: an optional param is nullable, so the trigger form leaves it empty, and the task
+    applies its default when it reads an empty value (`p.get(k) or ...`)."""
     return {
-        "source": Param("", type="string", description="the export folder"),
-        "format": Param("generic", enum=list(FORMATS), description="export format"),
+        "source": Param("", type="string", description="the clinic export's folder (required)"),
+        "format": Param("generic", enum=list(FORMATS), description="the export's format"),
         "zoho_conn_id": Param(zoho_conn_id, type="string", description=f"Airflow Connection of the {org_description}"),
         **extra,
-        "edition": Param("", type="string", description="Zoho edition for the estimate (default: the Connection's)"),
-        "per_minute_credits": Param(None, type=["null", "integer"], description="per-minute credit throttle"),
-        "zoho_users_file": Param("", type="string", description="the org's users (JSON); default: read from Zoho"),
-        "org_label": Param(org, type="string"),
-        "provider_email_overrides_file": Param("", type="string", description="provider_id,email CSV added to the seed"),
-        "patient_merges_file": Param("", type="string", description="duplicate_patient_id,surviving_patient_id CSV "
-                                     "(default: the work folder's decisions/patient_merges.csv)"),
-        "patient_distinct_file": Param("", type="string", description="patient_id_1,patient_id_2,decided_by,decided_at "
-                                       "CSV of pairs that are two people (default: decisions/patient_distinct.csv)"),
-        "clinic_timezone": Param("", type="string", description="IANA zone; default: the source map's, the "
-                                 "manifest's, else proposed from the patients' addresses"),
-        "document_url_base": Param("", type="string", description="where the clinic publishes the export's documents"
-                                   " (documents over the attachment limit are linked there); default from the manifest"),
+        "edition": _optional("Zoho edition the estimate plans with (Free, Standard or Starter, Professional, "
+                             "Enterprise, Ultimate); empty: the Connection's"),
+        "per_minute_credits": _optional("per-minute credit throttle the estimate assumes; empty: the "
+                                        "Connection's (none unless it sets one)", "integer"),
+        "zoho_users_file": _optional("the org's users (JSON file); empty: read from Zoho through the Connection"),
+        "org_label": Param(org, type="string", description="the name the org's users are kept under in the "
+                           "warehouse (raw.zoho_users); a run replaces only that name's users"),
+        "provider_email_overrides_file": _optional("provider_id,email CSV added to the seed; empty: no overrides"),
+        "patient_merges_file": _optional("duplicate_patient_id,surviving_patient_id CSV; empty: the work "
+                                         "folder's decisions/patient_merges.csv, if any"),
+        "patient_distinct_file": _optional("patient_id_1,patient_id_2,decided_by,decided_at CSV of pairs that "
+                                           "are two people; empty: decisions/patient_distinct.csv, if any"),
+        "clinic_timezone": _optional("IANA zone; empty: the source map's, the manifest's, else proposed from "
+                                     "the patients' addresses"),
+        "document_url_base": _optional("where the clinic publishes the export's documents (documents over the "
+                                       "attachment limit are linked there); empty: the manifest's"),
     }
+
+
+def _optional(description: str, kind: str = "string") -> Param:
+    """A param the trigger form may leave empty (null): not required, its default named in its help."""
+    return Param(None, type=["null", kind], description=description)
 
 
 @task(pool=WAREHOUSE_POOL, outlets=[RAW])
