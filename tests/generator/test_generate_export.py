@@ -11,7 +11,8 @@ from pathlib import Path
 import pytest
 
 from clinic2zoho.generator import COLUMNS, generate_export
-from clinic2zoho.generator.export import ATTACHMENT_LIMIT, LONG_NOTE_CHARS
+from clinic2zoho.generator.export import LONG_NOTE_CHARS
+from clinic2zoho.zoho.facts import ATTACHMENT_MAX_BYTES
 
 PATIENTS = 400
 
@@ -131,7 +132,7 @@ def test_injected_cases_are_in_the_files(generated):
     assert len(cases.oversized_documents) >= 2
     for doc_id in cases.oversized_documents:
         doc = documents[doc_id]
-        assert int(doc["size_bytes"]) > ATTACHMENT_LIMIT
+        assert int(doc["size_bytes"]) > ATTACHMENT_MAX_BYTES
         assert (export / doc["file_path"]).stat().st_size == int(doc["size_bytes"])
     assert all((export / d["file_path"]).is_file() for d in documents.values())
     notes = _table(export, "clinical_notes")

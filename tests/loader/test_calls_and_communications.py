@@ -14,7 +14,7 @@ import duckdb
 import pytest
 import yaml
 
-from clinic2zoho.loader import costs
+from clinic2zoho.zoho import facts
 from clinic2zoho.loader.estimate import PlanLimits, estimate
 from clinic2zoho.loader.journal import AuditLog, JournalReader
 from clinic2zoho.loader.plan import LoadPlan, plan_from_manifest
@@ -245,7 +245,7 @@ def test_the_estimate_counts_their_credits_as_the_load_spends_them(setup, plan):
                            " ('Calls', 'Communications') GROUP BY 1"))
     for module in ("Calls", "Communications"):
         assert est[module].rows == counts[module]
-        assert est[module].write_credits == spent[module] == math.ceil(counts[module] / costs.RECORDS_PER_CALL)
+        assert est[module].write_credits == spent[module] == math.ceil(counts[module] / facts.RECORDS_PER_CALL)
     # many calls still go by record calls (Bulk Write refuses Calls); many messages by bulk jobs
     big = {m.module: m for m in estimate(plan, {**counts, "Calls": 60_000, "Communications": 60_000}, PlanLimits()).modules}
     assert big["Calls"].bulk_jobs == 0 and big["Calls"].record_calls == 600 and big["Calls"].write_credits == 6_000

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from clinic2zoho.loader import costs
+from clinic2zoho.zoho import facts
 
 
 def test_record_calls_cost_one_credit_per_ten_records():
@@ -29,6 +30,6 @@ def test_bulk_is_about_five_times_cheaper_than_naive_at_full_batches():
 
 
 def test_daily_credits_follow_edition_and_users():
-    assert costs.daily_credits("Enterprise", 10) == 60_000
-    assert costs.daily_credits("Starter", 1_000) == 100_000
-    assert costs.edition_concurrency("Professional") == 15
+    assert facts.daily_credit_limit("Enterprise", 10) == 60_000
+    assert facts.daily_credit_limit("Starter", 1_000) == 100_000
+    assert facts.edition_concurrency("Professional") == 15

@@ -10,6 +10,7 @@ import pytest
 
 from clinic2zoho.loader import documents
 from clinic2zoho.loader.journal import JournalReader
+from clinic2zoho.loader.module_loader import LoadSettings
 from clinic2zoho.reports.reconciliation import module_counts
 from clinic2zoho.reports.run_context import RunContext
 
@@ -176,3 +177,32 @@ def test_a_file_becoming_unreadable_between_check_and_upload_is_a_reject(org, cl
     monkeypatch.setattr(documents, "open_document", second_open_refused)
     assert load(org, clinic, modules=DOCS).pending == 0
     assert _journal(clinic)["d4"][:2] == ("rejected", "FILE_UNREADABLE")
+
+
+def test_a_document_between_20_and_25_mib_is_over_zohos_limit_and_never_dropped(org, clinic):
+    """Zoho's pages disagree on the attachment limit (20 MB, 100 MB; zoho/facts.py): the project takes
+    the stricter 20 MiB, which the local server enforces from its own copy. A 22 MiB file (under the
+    25 MB the loader once assumed) is refused by the server when sent as is, so the loader does not
+    send it: it is over the limit and, with no web address to link it by, a reject naming what to set.
+    A file of exactly 20 MiB goes through."""
+    for name, size in (("scan-22mib.pdf", 22 * 2**20), ("scan-20mib.pdf", 20 * 2**20)):
+        with open(clinic.files / name, "wb") as fh:
+            fh.truncate(size)  # sparse: no 42 MiB written to disk
+    _add_documents(clinic, [("big", "scan-22mib.pdf"), ("edge", "scan-20mib.pdf")])
+
+    result = load(org, clinic, modules=DOCS, attachment_max_bytes=LoadSettings().attachment_max_bytes)
+    assert result.pending == 0
+    journal = _journal(clinic)
+    status, code, message = journal["big"]
+    assert (status, code) == ("rejected", "DOCUMENT_URL_MISSING")
+    assert f"{22 * 2**20} bytes, over the attachment limit ({20 * 2**20} bytes)" in message
+    assert journal["edge"][0] == "done"
+    held = _contents(org)
+    assert "big_file.txt" not in held and len(held["edge_file.txt"]) == 20 * 2**20
+
+    # the server on its own refuses the 22 MiB file, as the loader expected
+    with org.client() as c:
+        parent = next(r["id"] for r in c.iter_records("Contacts", ["Clinic_Patient_Id"])
+                      if r["Clinic_Patient_Id"] == "p1")
+        refused = c.upload_attachment("Contacts", parent, clinic.files / "scan-22mib.pdf")
+    assert (refused.ok, refused.code) == (False, "FILE_SIZE_MORE_THAN_ALLOWED_SIZE")

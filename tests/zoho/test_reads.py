@@ -6,7 +6,7 @@ from __future__ import annotations
 
 import pytest
 
-from clinic2zoho.zoho import reads
+from clinic2zoho.zoho import facts, reads
 from tests.zoho.conftest import ensure_external_field, unique
 
 pytestmark = pytest.mark.xdist_group("zoho-client-reads")
@@ -58,4 +58,4 @@ def test_count_deleted_and_profiles(client, api):
 
 def test_quote_doubles_inner_quotes():
     assert reads.quote("O'Neil") == "'O''Neil'"
-    assert [reads.coql_credits(n) for n in (200, 201, 1000, 1001, 2000)] == [1, 2, 2, 3, 3]
+    assert [facts.coql_credits(n) for n in (200, 201, 1000, 1001, 2000)] == [1, 2, 2, 3, 3]

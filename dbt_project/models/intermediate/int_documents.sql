@@ -1,5 +1,5 @@
 -- Patient documents, attached to the patient's Contact or Lead. A document over the size limit
--- (var attachment_max_bytes, Zoho's 25 MB by default) is not uploaded: it goes as a link to where
+-- (var attachment_max_bytes, Zoho's 20 MiB by default) is not uploaded: it goes as a link to where
 -- the clinic publishes it (var document_url_base), and is listed by a warning test.
 select
     documents.document_id,

@@ -29,11 +29,11 @@ from clinic2zoho.generator.model import (
     MalformedRow,
 )
 from clinic2zoho.generator.workflows import WORKFLOWS
+from clinic2zoho.zoho.facts import ATTACHMENT_MAX_BYTES, NOTE_CONTENT_MAX_CHARS
 
 CHUNK_PATIENTS = 25_000
 DOCUMENT_CAP = 10_000  # document rows (and files) in one export: attachments are a small share
-LONG_NOTE_CHARS = 32_000
-ATTACHMENT_LIMIT = 25 * 1024 * 1024
+LONG_NOTE_CHARS = NOTE_CONTENT_MAX_CHARS  # a few notes are longer than Zoho keeps
 
 COLUMNS: dict[str, list[str]] = {
     "clinics": ["clinic_id", "name", "phone", "email", "website", "address_line", "city", "state",
@@ -580,11 +580,11 @@ class _Generator:
             self.documents_left -= m
             didx = rng.choice(eligible, m)
             dtype = rng.integers(0, len(pools.DOCUMENT_TYPES), m)
-            size = np.minimum(np.exp(rng.normal(12.5, 1.2, m)).astype(np.int64) + 2048, 20 * 1024 * 1024)
+            size = np.minimum(np.exp(rng.normal(12.5, 1.2, m)).astype(np.int64) + 2048, ATTACHMENT_MAX_BYTES)
             doc_ids = self.take_ids("documents", "DOC", 7, m)
             big = _pick(rng, np.arange(m), quota(0.001, 2, m))
             for i in big.tolist():
-                size[i] = ATTACHMENT_LIMIT + int(rng.integers(1, 35 * 1024 * 1024))
+                size[i] = ATTACHMENT_MAX_BYTES + int(rng.integers(1, 35 * 1024 * 1024))
                 cases.oversized_documents.append(doc_ids[i])
             dday = np.minimum(created[didx] + rng.integers(0, 2000, m), _EXPORT_DAY - 1)
             names = [f"{pools.DOCUMENT_TYPES[t][1]}_{_DATE_POOL[d]}{pools.DOCUMENT_TYPES[t][2]}"

@@ -8,6 +8,7 @@ from dataclasses import asdict, dataclass, field
 
 from clinic2zoho.loader import costs
 from clinic2zoho.loader.plan import LoadPlan
+from clinic2zoho.zoho import facts
 
 
 @dataclass(frozen=True)
@@ -22,11 +23,11 @@ class PlanLimits:
 
     @property
     def daily_credits(self) -> int:
-        return costs.daily_credits(self.edition, self.users)
+        return facts.daily_credit_limit(self.edition, self.users)
 
     @property
     def effective_concurrency(self) -> int:
-        return self.concurrency or costs.edition_concurrency(self.edition)
+        return self.concurrency or facts.edition_concurrency(self.edition)
 
 
 @dataclass
@@ -80,7 +81,7 @@ def estimate(plan: LoadPlan, counts: dict[str, int], limits: PlanLimits, *, pare
     (unused unless a resume has to read them back; kept for the report)."""
     result = Estimate(limits)
     conc = limits.effective_concurrency
-    write_conc = min(conc, costs.MAX_CONCURRENT_WRITES)
+    write_conc = min(conc, facts.MAX_CONCURRENT_BIG_WRITES)
     group_seconds = 0.0
     for group in plan.groups():
         slowest = 0.0
@@ -90,14 +91,14 @@ def estimate(plan: LoadPlan, counts: dict[str, int], limits: PlanLimits, *, pare
             if force_path == "record" or spec.kind != "record":
                 choice = costs.PathChoice([], rows)
             elif force_path == "bulk":
-                choice = costs.PathChoice([min(costs.BULK_MAX_ROWS, rows - i) for i in range(0, rows, costs.BULK_MAX_ROWS)], 0)
+                choice = costs.PathChoice([min(facts.BULK_MAX_ROWS, rows - i) for i in range(0, rows, facts.BULK_MAX_ROWS)], 0)
             else:
                 choice = costs.choose_path(rows, spec.bulk_allowed)
             if spec.kind == "attachment":
                 calls = rows  # one upload per file, 1 credit each
                 write = rows
             else:
-                calls = math.ceil(choice.record_rows / costs.RECORDS_PER_CALL)
+                calls = math.ceil(choice.record_rows / facts.RECORDS_PER_CALL)
                 write = choice.credits(overhead=False)
             # Per record module: its field list and a read of what exists (one page per 200 records
             # already there); per bulk job: upload, status polls, result download.

@@ -15,7 +15,7 @@ from clinic2zoho.loader.module_loader import LoadSettings
 from clinic2zoho.loader.run import Loader, LoadStopped, new_run_id, open_client, write_report
 from clinic2zoho.loader.run_org import OrgMismatch
 from clinic2zoho.loader.source import TableSource
-from clinic2zoho.zoho import refusals
+from clinic2zoho.zoho import facts, refusals
 from clinic2zoho.zoho.edition import EditionUnknown
 from clinic2zoho.zoho.errors import ZohoError
 
@@ -29,7 +29,7 @@ def configure(parser: argparse.ArgumentParser) -> None:
     parser.add_argument("--path", choices=("auto", "record", "bulk"), default="auto",
                         help="auto: the cheaper path in credits per batch")
     parser.add_argument("--files-root", type=Path, default=None, help="where relative attachment paths start")
-    parser.add_argument("--attachment-max-bytes", type=int, default=25 * 1024 * 1024)
+    parser.add_argument("--attachment-max-bytes", type=int, default=facts.ATTACHMENT_MAX_BYTES)
     parser.add_argument("--no-publish", action="store_true", help="leave ops.* in the warehouse untouched")
 
 

@@ -19,13 +19,12 @@ from clinic2zoho.loader.resolve import Crosswalk, OwnerResolver, ProductResolver
 from clinic2zoho.loader.row_errors import TRANSIENT_ROW_CODES, bulk_row_transient
 from clinic2zoho.loader import links
 from clinic2zoho.loader.source import TableSource, parse_subform
-from clinic2zoho.zoho import existing, refusals
+from clinic2zoho.zoho import existing, facts, refusals
 from clinic2zoho.zoho.errors import ZohoError
 from clinic2zoho.zoho.models import BulkJobStatus
 
 log = logging.getLogger(__name__)
 
-SCAN_FIELD_LIMIT = 50  # Zoho lists at most 50 fields per read
 PARENT_PENDING = "PARENT_PENDING"  # journal reason of a row waiting for a pending record it points to
 
 
@@ -33,7 +32,7 @@ PARENT_PENDING = "PARENT_PENDING"  # journal reason of a row waiting for a pendi
 class LoadSettings:
     record_concurrency: int = 4  # record calls in flight per module
     force_path: str | None = None  # "record" or "bulk": override the credit choice (tests, benches)
-    attachment_max_bytes: int = 25 * 1024 * 1024
+    attachment_max_bytes: int = facts.ATTACHMENT_MAX_BYTES
     # The export folder: document paths are relative to it and must stay inside it (loader/documents).
     # None: the Loader takes the folder landed into the warehouse; no folder known, no document read.
     files_root: Path | None = None
@@ -266,7 +265,7 @@ class ModuleLoader:
         call; the record count decides) and COQL can select every column; else the listing."""
         ext = self.spec.external_id
         fields = [ext] + [c for c in columns if c not in (ext, "id")]
-        fields = fields[: SCAN_FIELD_LIMIT - 1]
+        fields = fields[: facts.FIELDS_PER_LIST - 1]
         if existing.coql_selectable(self.fields_meta, fields) and existing.by_keys_is_cheaper(
                 self.client, self.spec.module, len(keys)):
             return existing.find_by_keys(self.client, self.spec.module, ext, keys, select=fields)
@@ -342,14 +341,14 @@ class ModuleLoader:
         while bulk_items and attempt < self.settings.max_job_attempts:
             attempt += 1
             retry: list[Item] = []
-            for start in range(0, len(bulk_items), costs.BULK_MAX_ROWS):
-                retry += self._send_bulk(seg, bulk_items[start:start + costs.BULK_MAX_ROWS])
+            for start in range(0, len(bulk_items), facts.BULK_MAX_ROWS):
+                retry += self._send_bulk(seg, bulk_items[start:start + facts.BULK_MAX_ROWS])
             bulk_items = retry
         record_items = bulk_items + record_items  # what bulk could not place goes by record calls
         self._send_records(seg, record_items)
 
     def _send_records(self, seg: JournalSegment, items: list[Item]) -> None:
-        batches = [items[i:i + costs.RECORDS_PER_CALL] for i in range(0, len(items), costs.RECORDS_PER_CALL)]
+        batches = [items[i:i + facts.RECORDS_PER_CALL] for i in range(0, len(items), facts.RECORDS_PER_CALL)]
         if not batches:
             return
         workers = max(1, min(self.settings.record_concurrency, len(batches)))
@@ -604,7 +603,7 @@ class ModuleLoader:
         jobs = []
         for op, fn in (("insert", self._note_batch), ("update", self._note_update_batch)):
             todo_op = [i for i in items if i.operation == op]
-            jobs += [(fn, todo_op[i:i + costs.RECORDS_PER_CALL]) for i in range(0, len(todo_op), costs.RECORDS_PER_CALL)]
+            jobs += [(fn, todo_op[i:i + facts.RECORDS_PER_CALL]) for i in range(0, len(todo_op), facts.RECORDS_PER_CALL)]
         workers = max(1, min(self.settings.record_concurrency, len(jobs) or 1))
         with ThreadPoolExecutor(max_workers=workers, thread_name_prefix="load-notes") as pool:
             for fut in [pool.submit(self._scoped, fn, seg, b) for fn, b in jobs]:

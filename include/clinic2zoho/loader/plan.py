@@ -8,8 +8,8 @@ from dataclasses import dataclass, field, asdict
 from graphlib import CycleError, TopologicalSorter
 from pathlib import Path
 
-# Zoho's Bulk Write refuses these modules (ZOHO_API.md); they go through the record APIs.
-BULK_REFUSED = frozenset({"Notes", "Events", "Calls", "Attachments"})
+from clinic2zoho.zoho.facts import BULK_REFUSED
+
 NOTE_MODULE = "Notes"
 ATTACHMENT_MODULE = "Attachments"
 

@@ -14,10 +14,11 @@ from typing import Any
 
 import duckdb
 
-from clinic2zoho.loader import costs, journal, run_org
+from clinic2zoho.loader import journal, run_org
 from clinic2zoho.loader.checkpoints import Checkpoint, EnvCrash
 from clinic2zoho.loader.journal import Entry, JournalSegment
 from clinic2zoho.loader.plan import LoadPlan, ModuleSpec
+from clinic2zoho.zoho import facts
 from clinic2zoho.zoho.errors import ZohoError
 from clinic2zoho.zoho.existing import by_keys_is_cheaper, find_by_keys
 
@@ -129,8 +130,8 @@ class Rollback:
         seg.done(found)
 
     def _delete_records(self, spec: ModuleSpec, seg: JournalSegment, entries: list[Entry]) -> None:
-        for start in range(0, len(entries), costs.IDS_PER_DELETE):
-            chunk = entries[start:start + costs.IDS_PER_DELETE]
+        for start in range(0, len(entries), facts.IDS_PER_DELETE):
+            chunk = entries[start:start + facts.IDS_PER_DELETE]
             seg.rollback_mark([{"source_key": e.source_key, "zoho_id": e.zoho_id, "action": "delete"} for e in chunk],
                               "intent")
             self.cp("after_rollback_intent")
@@ -164,8 +165,8 @@ class Rollback:
             seg.rollback_mark([item if ok else {**item, "error": error}], "done" if ok else "failed")
 
     def _restore(self, spec: ModuleSpec, seg: JournalSegment, entries: list[Entry]) -> None:
-        for start in range(0, len(entries), costs.RECORDS_PER_CALL):
-            chunk = entries[start:start + costs.RECORDS_PER_CALL]
+        for start in range(0, len(entries), facts.RECORDS_PER_CALL):
+            chunk = entries[start:start + facts.RECORDS_PER_CALL]
             seg.rollback_mark([{"source_key": e.source_key, "zoho_id": e.zoho_id, "action": "restore"} for e in chunk],
                               "intent")
             self.cp("after_rollback_intent")

@@ -20,13 +20,11 @@ import httpx
 from clinic2zoho.preflight import providers as prov
 from clinic2zoho.preflight.readiness import FAIL, OK, WARN, Readiness
 from clinic2zoho.preflight.scopes import probe_scopes
-from clinic2zoho.zoho.config import CUSTOM_MODULE_CREDITS, EDITIONS, MAX_CONCURRENT_BIG_WRITES, daily_credit_limit
+from clinic2zoho.zoho.facts import CUSTOM_FIELDS, CUSTOM_MODULE_CREDITS, EDITIONS, MAX_CONCURRENT_BIG_WRITES, daily_credit_limit
 from clinic2zoho.zoho.edition import EditionUnknown, OrgEdition, edition_of
 from clinic2zoho.zoho.errors import ZohoAuthError, ZohoError
 
 SANDBOX_ENV = "AIRFLOW_CONN_ZOHO_SANDBOX"  # the sample DAG's Connection `zoho_sandbox`
-# Custom fields per module (ZOHO_API.md "More exact behaviours"; Free as Standard: not published)
-CUSTOM_FIELDS = {"Free": 10, "Standard": 10, "Professional": 155, "Enterprise": 300, "Ultimate": 500}
 SHOWN = 5  # ids named in a row; the page's tables list all
 
 

@@ -16,8 +16,9 @@ from pathlib import Path
 
 import duckdb
 
-from clinic2zoho.quality.checks import Landed, quote
+from clinic2zoho.quality.checks import Landed
 from clinic2zoho.quality.sources import SourceSpec
+from clinic2zoho.quality.sql import quote
 
 SCHEMA, TABLE = "quality", "duplicate_candidates"
 COLUMNS = ("source_format VARCHAR, patient_id_1 VARCHAR, patient_id_2 VARCHAR, match_probability DOUBLE, "

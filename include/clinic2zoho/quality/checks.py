@@ -9,15 +9,10 @@ import duckdb
 
 from clinic2zoho.loader import documents
 from clinic2zoho.quality.sources import Reference, SourceSpec, ValueCheck
+from clinic2zoho.quality.sql import MAX_EXAMPLES, MAX_ITEMS, quote
+from clinic2zoho.quality.unparsed import mapped_relation
 
 log = logging.getLogger(__name__)
-
-MAX_ITEMS = 1000  # rows listed per finding in the JSON report; counts are always complete
-MAX_EXAMPLES = 20
-
-
-def quote(name: str) -> str:
-    return '"' + name.replace('"', '""') + '"'
 
 
 def _valid_expr(kind: str, v: str, date_style: str) -> str:
@@ -58,8 +53,6 @@ class Landed:
             cols = [r[0] for r in con.execute(
                 "SELECT column_name FROM information_schema.columns WHERE table_schema = 'raw' "
                 "AND table_name = ? ORDER BY ordinal_position", [prefix + entity]).fetchall()]
-            from clinic2zoho.quality.unparsed import mapped_relation  # (it imports this module)
-
             if mapped := mapped_relation(con, spec.fmt, entity):  # another layout: as staging reads it
                 table, cols = mapped
             self.columns[entity] = cols

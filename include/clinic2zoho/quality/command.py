@@ -6,13 +6,17 @@ import argparse
 import sys
 from pathlib import Path
 
+from clinic2zoho.zoho.facts import ATTACHMENT_MAX_BYTES
+
+MIB = 1024 * 1024
+
 
 def configure(parser: argparse.ArgumentParser) -> None:
     parser.add_argument("--warehouse", type=Path, default=None,
                         help="DuckDB warehouse file (default: CLINIC2ZOHO_WAREHOUSE or <home>/warehouse.duckdb)")
     parser.add_argument("--out", type=Path, default=None, help="report folder (default: <home>/reports)")
-    parser.add_argument("--attachment-limit-mb", type=float, default=25.0,
-                        help="largest attachment Zoho accepts, in MB (default 25)")
+    parser.add_argument("--attachment-limit-mb", type=float, default=ATTACHMENT_MAX_BYTES / MIB,
+                        help=f"largest attachment Zoho accepts, in MiB (default {ATTACHMENT_MAX_BYTES // MIB})")
     parser.add_argument("--threshold", type=float, default=0.5,
                         help="match probability from which a patient pair is listed as a duplicate (default 0.5)")
     parser.add_argument("--decision-threshold", type=float, default=None,
@@ -26,7 +30,7 @@ def run(args: argparse.Namespace) -> int:
 
     try:
         report = build_quality_report(args.warehouse, args.out,
-                                      attachment_limit_bytes=int(args.attachment_limit_mb * 1024 * 1024),
+                                      attachment_limit_bytes=int(args.attachment_limit_mb * MIB),
                                       duplicate_threshold=args.threshold,
                                       decision_threshold=args.decision_threshold or DECISION_THRESHOLD)
     except QualityError as exc:

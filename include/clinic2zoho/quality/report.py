@@ -27,16 +27,16 @@ import duckdb
 
 from clinic2zoho import settings
 from clinic2zoho.quality import candidates, complexity
-from clinic2zoho.quality.checks import Landed, quote, rejects_by_reason
+from clinic2zoho.quality.checks import Landed, rejects_by_reason
 from clinic2zoho.quality.duplicates import DECISION_THRESHOLD, DEFAULT_THRESHOLD, score_duplicates
 from clinic2zoho.quality.sources import SPECS, SourceSpec
+from clinic2zoho.quality.sql import quote
 from clinic2zoho.quality.unparsed import unparsed_values
+from clinic2zoho.zoho.facts import ATTACHMENT_MAX_BYTES, NOTE_CONTENT_MAX_CHARS
 
 log = logging.getLogger(__name__)
 
-ATTACHMENT_LIMIT = 25 * 1024 * 1024
 MAX_DUPLICATES = 50_000  # pairs listed in the JSON (the clinic picks merges from them)
-NOTE_LIMIT_CHARS = 32_000  # Zoho keeps at most this much of a note's content
 _NOTE_COLUMN = {"generic": ("clinical_notes", "content"), "fhir": ("documentreference", "note_text")}
 
 
@@ -86,13 +86,13 @@ def _notes(con: duckdb.DuckDBPyConnection, fmt: str, landed: Landed) -> dict | N
         return None
     view = quote("q_" + entity)
     total, over, longest = con.execute(
-        f"SELECT count(*), count(*) FILTER (WHERE length({quote(column)}) > {NOTE_LIMIT_CHARS}), "
+        f"SELECT count(*), count(*) FILTER (WHERE length({quote(column)}) > {NOTE_CONTENT_MAX_CHARS}), "
         f"coalesce(max(length({quote(column)})), 0) FROM {view}").fetchone()
     formats = {}
     if landed.has(entity, "content_format"):
         formats = dict(con.execute(f"SELECT coalesce(content_format, '(none)'), count(*) FROM {view} "
                                    f"GROUP BY ALL ORDER BY 1").fetchall())
-    return {"total": total, "limit_chars": NOTE_LIMIT_CHARS, "over_limit": over, "longest_chars": longest,
+    return {"total": total, "limit_chars": NOTE_CONTENT_MAX_CHARS, "over_limit": over, "longest_chars": longest,
             "formats": formats}
 
 
@@ -140,7 +140,7 @@ def _summary(sources: list[dict], rejects: dict | None) -> dict:
 
 
 def build_quality_report(warehouse: Path | None = None, out_dir: Path | None = None,
-                         attachment_limit_bytes: int = ATTACHMENT_LIMIT,
+                         attachment_limit_bytes: int = ATTACHMENT_MAX_BYTES,
                          duplicate_threshold: float = DEFAULT_THRESHOLD,
                          decision_threshold: float = DECISION_THRESHOLD) -> dict:
     """Profile every landed format in the warehouse and write data_quality.html and .json to

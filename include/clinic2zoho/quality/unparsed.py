@@ -16,7 +16,7 @@ from typing import Any
 import duckdb
 import jinja2
 
-from clinic2zoho.quality.checks import MAX_EXAMPLES, MAX_ITEMS, quote
+from clinic2zoho.quality.sql import MAX_EXAMPLES, MAX_ITEMS, quote
 from clinic2zoho.settings import DBT_PROJECT_DIR
 
 log = logging.getLogger(__name__)

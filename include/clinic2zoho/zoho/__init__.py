@@ -3,7 +3,8 @@
 Interface and contract: docs/architecture.md ("Client interface")."""
 
 from clinic2zoho.zoho.client import ZohoClient
-from clinic2zoho.zoho.config import DATA_CENTRES, EDITIONS, DataCentre, ZohoConfig, daily_credit_limit, write_credits
+from clinic2zoho.zoho.config import DATA_CENTRES, DataCentre, ZohoConfig
+from clinic2zoho.zoho.facts import EDITIONS, daily_credit_limit, write_credits
 from clinic2zoho.zoho.errors import (
     ZohoAuthError,
     ZohoBulkJobTimeout,

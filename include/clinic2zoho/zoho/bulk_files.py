@@ -13,12 +13,23 @@ from datetime import date, datetime
 from pathlib import Path
 from typing import Any
 
-from clinic2zoho.zoho.models import BulkRowResult
+from clinic2zoho.zoho.facts import BULK_MAX_BYTES, BULK_MAX_COLUMNS, BULK_MAX_ROWS
 
-# Zoho's limits for one Bulk Write file.
-MAX_ROWS_PER_FILE = 25_000
-MAX_COLUMNS = 200
-MAX_FILE_BYTES = 25 * 1024 * 1024
+
+@dataclass(frozen=True)
+class BulkRowResult:
+    """One row of a bulk job's result file. `row` is the 0-based position in the rows given to
+    bulk_write; `key` is the value of the key column (the find_by / external id), when known."""
+
+    row: int
+    status: str  # added / updated / skipped / unprocessed
+    record_id: str | None
+    errors: tuple[tuple[str, str | None], ...]  # (CODE, column) pairs
+    key: str | None = None
+
+    @property
+    def ok(self) -> bool:
+        return self.status in ("added", "updated") and not self.errors
 
 
 @dataclass(frozen=True)
@@ -67,15 +78,15 @@ def write_bulk_zips(
     dest_dir: Path,
     *,
     stem: str = "bulk",
-    max_rows: int = MAX_ROWS_PER_FILE,
-    max_bytes: int = MAX_FILE_BYTES,
+    max_rows: int = BULK_MAX_ROWS,
+    max_bytes: int = BULK_MAX_BYTES,
 ) -> Iterator[BulkFile]:
     """Stream rows into zips of one CSV each (header = field API names), starting a new file
     before a limit would be passed. Yields each file once it is closed."""
     if not columns:
         raise ValueError("bulk write needs at least one column")
-    if len(columns) > MAX_COLUMNS:
-        raise ValueError(f"bulk write takes at most {MAX_COLUMNS} columns, got {len(columns)}")
+    if len(columns) > BULK_MAX_COLUMNS:
+        raise ValueError(f"bulk write takes at most {BULK_MAX_COLUMNS} columns, got {len(columns)}")
     if len(set(columns)) != len(columns):
         raise ValueError("bulk write columns repeat a name")
     dest_dir.mkdir(parents=True, exist_ok=True)

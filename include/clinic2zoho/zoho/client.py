@@ -26,7 +26,9 @@ import httpx
 from clinic2zoho.zoho import existing, reads
 from clinic2zoho.zoho.auth import TokenSource
 from clinic2zoho.zoho.bulk_files import read_result_zip, write_bulk_zips
-from clinic2zoho.zoho.config import BULK_JOB_CREDITS, CUSTOM_MODULE_CREDITS, RECORDS_PER_CALL, ZohoConfig, write_credits
+from clinic2zoho.zoho.config import ZohoConfig
+from clinic2zoho.zoho.facts import (BULK_JOB_CREDITS, BULK_REFUSED, CUSTOM_MODULE_CREDITS, FIELDS_PER_LIST, IDS_PER_DELETE,
+                                    PER_PAGE, RECORDS_PER_CALL, SEARCH_REACH, write_credits)
 from clinic2zoho.zoho.errors import (
     ZohoAuthError,
     ZohoBulkJobTimeout,
@@ -48,10 +50,6 @@ log = logging.getLogger(__name__)
 
 API = "/crm/v8"
 BULK_API = "/crm/bulk/v8"
-# Zoho refuses these in Bulk Write: they go through the record APIs.
-NOT_BULK_WRITABLE = frozenset({"Notes", "Events", "Calls"})
-MAX_LIST_FIELDS = 50
-PER_PAGE = 200
 
 
 def _chunks(items: Iterable[Any], size: int) -> Iterator[list[Any]]:
@@ -617,14 +615,14 @@ class ZohoClient:
             if not info.get("more_records"):
                 return
             page += 1
-            if page > 2_000 // PER_PAGE:
+            if page > SEARCH_REACH // PER_PAGE:
                 log.warning("zoho search on %s matched more than Zoho returns (2,000); narrow the criteria", module)
                 return
 
     def iter_records(self, module: str, fields: Sequence[str]) -> Iterator[dict[str, Any]]:
         """Every record of a module, 200 per page, following page_token past Zoho's 2,000."""
-        if not fields or len(fields) > MAX_LIST_FIELDS:
-            raise ValueError(f"iter_records needs 1 to {MAX_LIST_FIELDS} field names, got {len(fields)}")
+        if not fields or len(fields) > FIELDS_PER_LIST:
+            raise ValueError(f"iter_records needs 1 to {FIELDS_PER_LIST} field names, got {len(fields)}")
         params: dict[str, Any] = {"fields": ",".join(fields), "per_page": PER_PAGE, "page": 1}
         while True:
             body = self._json(Call("GET", f"{API}/{module}", f"{API}/{module}", module=module, params=dict(params),
@@ -647,7 +645,7 @@ class ZohoClient:
         deleted and only the rest are sent again."""
         results: list[RecordResult] = []
         offset = 0
-        for chunk in _chunks((str(i) for i in ids), RECORDS_PER_CALL):
+        for chunk in _chunks((str(i) for i in ids), IDS_PER_DELETE):
             results.extend(self._delete_chunk(module, chunk, offset))
             offset += len(chunk)
         return results
@@ -990,7 +988,7 @@ class ZohoClient:
     def _check_bulk_args(
         module: str, columns: Sequence[str], operation: str, find_by: str | None, lookups: Mapping[str, str] | None
     ) -> None:
-        if module in NOT_BULK_WRITABLE:
+        if module in BULK_REFUSED:
             raise ValueError(f"Zoho's Bulk Write does not take {module}; use the record APIs (insert/add_notes)")
         if operation not in ("insert", "update", "upsert"):
             raise ValueError(f"bulk operation must be insert, update or upsert, got {operation!r}")

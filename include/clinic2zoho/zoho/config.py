@@ -1,4 +1,4 @@
-"""Where a Zoho org lives and what its plan allows.
+"""Where a Zoho org lives and how hard the client may push it (the plans' limits: zoho/facts.py).
 
 The client knows only three base URLs (accounts, API, upload); a data centre is a shorthand for
 the three hosts Zoho runs in that region (the official SDK's `dc` classes hold the same table).
@@ -6,9 +6,10 @@ Explicit URLs win over the data centre, which is how the local server is reached
 
 from __future__ import annotations
 
-import math
 from dataclasses import dataclass, field, fields, replace
 from typing import Any
+
+from clinic2zoho.zoho.facts import EDITIONS, canonical_edition, daily_credit_limit
 
 
 @dataclass(frozen=True)
@@ -32,55 +33,6 @@ DATA_CENTRES: dict[str, DataCentre] = {
     "CA": DataCentre("https://accounts.zohocloud.ca", "https://www.zohoapis.ca", "https://upload.zohocloud.ca"),
     "SA": DataCentre("https://accounts.zoho.sa", "https://www.zohoapis.sa", "https://files.zoho.sa"),
 }
-
-
-@dataclass(frozen=True)
-class Edition:
-    """Daily credits = base + per_user * users, capped; concurrency per org (secondary sources)."""
-
-    base_credits: int
-    credits_per_user: int
-    max_credits: int | None
-    concurrency: int
-
-
-EDITIONS: dict[str, Edition] = {
-    "Free": Edition(5_000, 0, 5_000, 5),
-    "Standard": Edition(50_000, 250, 100_000, 10),
-    "Professional": Edition(50_000, 500, 3_000_000, 15),
-    "Enterprise": Edition(50_000, 1_000, 5_000_000, 20),
-    "Ultimate": Edition(50_000, 2_000, None, 25),
-}
-# The migration plan says "Starter" for what Zoho's pricing calls Standard.
-EDITION_ALIASES = {"starter": "Standard", "standard": "Standard", "free": "Free", "professional": "Professional",
-                   "enterprise": "Enterprise", "ultimate": "Ultimate"}
-
-# Credit costs as Zoho documents them.
-RECORDS_PER_CALL = 100
-RECORDS_PER_WRITE_CREDIT = 10
-BULK_JOB_CREDITS = 500
-# "Create custom module": 500 per a summary of the v8 API-limits page (docs/zoho_behaviours.md; unverified)
-CUSTOM_MODULE_CREDITS = 500
-# Zoho allows at most 10 concurrent insert/update/upsert calls carrying more than 10 records.
-MAX_CONCURRENT_BIG_WRITES = 10
-
-
-def write_credits(record_count: int) -> int:
-    """Credits of one insert/update/upsert call: 1 per 10 records, at least 1."""
-    return max(1, math.ceil(record_count / RECORDS_PER_WRITE_CREDIT))
-
-
-def canonical_edition(name: str) -> str:
-    try:
-        return EDITION_ALIASES[name.strip().lower()]
-    except KeyError:
-        raise ValueError(f"unknown Zoho edition {name!r}; expected one of {sorted(EDITIONS)} (or Starter)") from None
-
-
-def daily_credit_limit(edition: str, user_count: int) -> int:
-    plan = EDITIONS[canonical_edition(edition)]
-    total = plan.base_credits + plan.credits_per_user * max(0, user_count)
-    return total if plan.max_credits is None else min(total, plan.max_credits)
 
 
 @dataclass(frozen=True)

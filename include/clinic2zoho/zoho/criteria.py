@@ -6,7 +6,7 @@ from __future__ import annotations
 
 from collections.abc import Iterable
 
-MAX_CRITERIA = 10  # Zoho's limit of conditions in one search
+from clinic2zoho.zoho.facts import SEARCH_CRITERIA
 
 
 def escape_value(value: object) -> str:
@@ -21,10 +21,10 @@ def equals(field: str, value: object) -> str:
 
 
 def any_equals(field: str, values: Iterable[object]) -> str:
-    """`(F:equals:a)or(F:equals:b)...` wrapped as one group; at most MAX_CRITERIA values."""
+    """`(F:equals:a)or(F:equals:b)...` wrapped as one group; at most SEARCH_CRITERIA values."""
     parts = [equals(field, v) for v in values]
     if not parts:
         raise ValueError("any_equals needs at least one value")
-    if len(parts) > MAX_CRITERIA:
-        raise ValueError(f"Zoho allows at most {MAX_CRITERIA} criteria in one search, got {len(parts)}")
+    if len(parts) > SEARCH_CRITERIA:
+        raise ValueError(f"Zoho allows at most {SEARCH_CRITERIA} criteria in one search, got {len(parts)}")
     return parts[0] if len(parts) == 1 else "(" + "or".join(parts) + ")"

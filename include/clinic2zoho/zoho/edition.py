@@ -17,7 +17,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 from typing import Any
 
-from clinic2zoho.zoho.config import canonical_edition
+from clinic2zoho.zoho.facts import canonical_edition
 
 
 class EditionUnknown(ValueError):

@@ -2,8 +2,8 @@
 where COQL is refused.
 
 A COQL query takes 50 values in `in` (Zoho's COQL limitations page; the newest v7 page says 100,
-the v8 page does not settle it: the stricter 50, reads.COQL_IN_VALUES) and costs 1 credit with
-LIMIT up to 200 (reads.coql_credits): 100 keys cost 2 calls where searches of 10 criteria cost 10.
+the v8 page does not settle it: the stricter 50, facts.COQL_IN_VALUES) and costs 1 credit with
+LIMIT up to 200 (facts.coql_credits): 100 keys cost 2 calls where searches of 10 criteria cost 10.
 COQL needs the scope ZohoCRM.coql.READ and does not read every module or field type (Zoho's COQL
 pages: no multi-select lookups, subforms or file fields; Notes only for administrators); when Zoho
 refuses the query (INVALID_QUERY, SYNTAX_ERROR, LIMIT_EXCEEDED, OAUTH_SCOPE_MISMATCH, ...), the read
@@ -17,20 +17,18 @@ from collections.abc import Iterable, Sequence
 from typing import Any
 
 from clinic2zoho.zoho import criteria as crit
-from clinic2zoho.zoho import reads
+from clinic2zoho.zoho import facts, reads
 from clinic2zoho.zoho.errors import ZohoTerminalError
 
 log = logging.getLogger(__name__)
 
-KEY_PAGE = 200  # rows a by-key query asks for: at most 50 match, and LIMIT <= 200 costs 1 credit
+KEY_PAGE = facts.COQL_CREDIT_STEPS[0][0]  # rows a by-key query asks for: the largest LIMIT at 1 credit (50 match)
 # Zoho's codes for a query it will not run: the read goes another way.
 COQL_REFUSED = frozenset({"INVALID_QUERY", "SYNTAX_ERROR", "LIMIT_EXCEEDED", "OAUTH_SCOPE_MISMATCH", "NO_PERMISSION",
                           "INVALID_URL_PATTERN", "NOT_SUPPORTED", "FEATURE_NOT_SUPPORTED", "INVALID_MODULE"})
 # Field types COQL cannot select (Zoho's COQL limitations): a scan reads them instead.
 NOT_SELECTABLE = frozenset({"subform", "multiselectlookup", "fileupload", "imageupload", "participants",
                             "multi_module_lookup"})
-MAX_SELECT = 50  # columns in one COQL select
-LIST_PAGE = 200  # records per page of a module scan
 
 
 def _refused(client: Any) -> set[str]:
@@ -57,12 +55,12 @@ def find_by_keys(client: Any, module: str, field: str, keys: Iterable[Any],
     wanted = list(dict.fromkeys(str(k) for k in keys if k not in (None, "")))
     found: dict[str, dict[str, Any]] = {}
     refused = _refused(client)
-    step = reads.COQL_IN_VALUES
+    step = facts.COQL_IN_VALUES
     start = 0
     while start < len(wanted):
         if module in refused:
-            for group_start in range(start, len(wanted), crit.MAX_CRITERIA):
-                group = wanted[group_start:group_start + crit.MAX_CRITERIA]
+            for group_start in range(start, len(wanted), facts.SEARCH_CRITERIA):
+                group = wanted[group_start:group_start + facts.SEARCH_CRITERIA]
                 for rec in client.search(module, crit.any_equals(field, group), fields=["id", field, *select]):
                     if rec.get(field) not in (None, ""):
                         found.setdefault(str(rec[field]), rec)
@@ -86,7 +84,7 @@ def find_by_keys(client: Any, module: str, field: str, keys: Iterable[Any],
 def coql_selectable(fields_meta: Iterable[dict[str, Any]], columns: Sequence[str]) -> bool:
     """Every column is a field COQL can select (and there are at most 50)."""
     types = {f.get("api_name"): str(f.get("data_type") or "") for f in fields_meta}
-    return len(set(columns)) <= MAX_SELECT and all(types.get(c) not in NOT_SELECTABLE for c in columns)
+    return len(set(columns)) <= facts.COQL_SELECT_FIELDS and all(types.get(c) not in NOT_SELECTABLE for c in columns)
 
 
 def by_keys_is_cheaper(client: Any, module: str, key_count: int) -> bool:
@@ -99,4 +97,4 @@ def by_keys_is_cheaper(client: Any, module: str, key_count: int) -> bool:
         total = reads.record_count(client, module)
     except ZohoTerminalError:
         return False
-    return math.ceil(key_count / reads.COQL_IN_VALUES) < max(1, math.ceil(total / LIST_PAGE))
+    return math.ceil(key_count / facts.COQL_IN_VALUES) < max(1, math.ceil(total / facts.PER_PAGE))

@@ -10,6 +10,9 @@ from enum import Enum
 from pathlib import Path
 from typing import Any
 
+# A bulk result file's rows are read (and typed) by bulk_files; this module only imports it.
+from clinic2zoho.zoho.bulk_files import BulkRowResult, read_result_zip
+
 
 @dataclass(frozen=True)
 class CallEvent:
@@ -72,22 +75,6 @@ class BulkJobStatus(str, Enum):
         return self in (BulkJobStatus.COMPLETED, BulkJobStatus.FAILED, BulkJobStatus.SKIPPED)
 
 
-@dataclass(frozen=True)
-class BulkRowResult:
-    """One row of a bulk job's result file. `row` is the 0-based position in the rows given to
-    bulk_write; `key` is the value of the key column (the find_by / external id), when known."""
-
-    row: int
-    status: str  # added / updated / skipped / unprocessed
-    record_id: str | None
-    errors: tuple[tuple[str, str | None], ...]  # (CODE, column) pairs
-    key: str | None = None
-
-    @property
-    def ok(self) -> bool:
-        return self.status in ("added", "updated") and not self.errors
-
-
 @dataclass
 class BulkJobPart:
     """One Zoho job of a bulk write (a write over 25,000 rows runs as several jobs)."""
@@ -139,8 +126,6 @@ class BulkJobResult:
         """Every input row's outcome, in input order. Rows of a job that ended FAILED (or whose
         result file Zoho did not give) come back as `unprocessed` with error JOB_FAILED, so no row
         goes unaccounted."""
-        from clinic2zoho.zoho.bulk_files import read_result_zip
-
         for part in self.parts:
             seen = 0
             if part.result_file is not None:

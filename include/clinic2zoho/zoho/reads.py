@@ -12,16 +12,10 @@ from __future__ import annotations
 from collections.abc import Iterable, Iterator, Sequence
 from typing import Any
 
+from clinic2zoho.zoho.facts import COQL_IN_VALUES, COQL_PAGE, COQL_REACH, PER_PAGE, coql_credits
 from clinic2zoho.zoho.transport import Call
 
 API = "/crm/v8"
-COQL_PAGE = 2_000
-COQL_REACH = 100_000
-COQL_IN_VALUES = 50
-
-
-def coql_credits(limit: int) -> int:
-    return 1 if limit <= 200 else 2 if limit <= 1_000 else 3
 
 
 def quote(value: Any) -> str:
@@ -73,7 +67,7 @@ def deleted_records(client: Any, module: str, kind: str = "all") -> Iterator[dic
     page = 1
     while True:
         body = client._json(Call("GET", f"{API}/{module}/deleted", f"{API}/{module}/deleted", module=module,
-                                 params={"type": kind, "page": page, "per_page": 200}, not_found_ok=True))
+                                 params={"type": kind, "page": page, "per_page": PER_PAGE}, not_found_ok=True))
         if not isinstance(body, dict):
             return
         yield from body.get("data") or []

@@ -13,7 +13,7 @@ import time
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 
-from clinic2zoho.zoho.config import MAX_CONCURRENT_BIG_WRITES, RECORDS_PER_WRITE_CREDIT
+from clinic2zoho.zoho.facts import HEAVY_WRITE_RECORDS, MAX_CONCURRENT_BIG_WRITES
 
 # A daily-credit reading older than this no longer blocks calls (the 24-hour window rolls).
 REMAINING_STALE_AFTER = 300.0
@@ -90,7 +90,7 @@ class Throttle:
         """Hold one call's place: per-minute credits first, then the concurrency slots."""
         if self.bucket is not None and credits:
             self.bucket.take(credits)
-        big = record_count > RECORDS_PER_WRITE_CREDIT
+        big = record_count > HEAVY_WRITE_RECORDS
         if big:
             self._big_writes.acquire()
         self._calls.acquire()

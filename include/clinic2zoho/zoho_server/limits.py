@@ -1,6 +1,9 @@
 """API credits (rolling 24 hours), the optional per-minute throttle, concurrency, and the seeded
 fault dice. Costs: 1 credit per call, writes 1 per 10 records (at least 1), a bulk job 500, a custom
-module `custom_module_credits` (500)."""
+module `custom_module_credits` (500).
+
+The server's own copy of Zoho's figures, kept apart from the client's zoho/facts.py on purpose (an
+independent check; tests/zoho/test_facts.py holds the two equal)."""
 
 from __future__ import annotations
 
@@ -12,10 +15,12 @@ from .settings import concurrency_limit, daily_limit
 from .store import Store
 
 BULK_JOB_COST = 500
+RECORDS_PER_CREDIT = 10
+HEAVY_WRITE_RECORDS = 10  # writes carrying more than this count against heavy_write_concurrency
 
 
 def write_cost(records: int) -> int:
-    return max(1, math.ceil(records / 10))
+    return max(1, math.ceil(records / RECORDS_PER_CREDIT))
 
 
 class Limited(Exception):

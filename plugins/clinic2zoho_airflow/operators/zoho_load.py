@@ -18,6 +18,7 @@ from typing import Any
 from airflow.sdk import BaseOperator
 from airflow.sdk.exceptions import AirflowException, AirflowFailException
 
+from clinic2zoho.zoho.facts import ATTACHMENT_MAX_BYTES
 from clinic2zoho_airflow.hooks.zoho import ZohoHook
 from clinic2zoho_airflow.triggers.zoho_bulk_job import ZohoBulkJobTrigger
 
@@ -41,7 +42,7 @@ class ZohoLoadOperator(BaseOperator):
     def __init__(self, *, modules: str | Sequence[str], zoho_conn_id: str = "zoho_default",
                  load_run_id: str = "{{ run_id }}", manifest_path: str | None = None, plan_path: str | None = None,
                  warehouse: str | None = None, journal_dir: str | None = None, force_path: str | None = None,
-                 files_root: str | None = None, attachment_max_bytes: int = 25 * 1024 * 1024,
+                 files_root: str | None = None, attachment_max_bytes: int = ATTACHMENT_MAX_BYTES,
                  record_concurrency: int | None = None, check_mapping: bool = True, deferrable: bool = False,
                  poll_interval: float = 10.0, bulk_timeout: float = 3600.0, **kwargs: Any) -> None:
         super().__init__(**kwargs)
