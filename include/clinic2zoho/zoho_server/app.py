@@ -23,8 +23,9 @@ from starlette.routing import Route
 from . import layouts, metadata, profiles, query_api, record_reads, related_lists, scopes
 from .bulk import BulkWrite
 from .criteria import CriteriaError, parse
-from .limits import BULK_JOB_COST, Limited, Limits, write_cost
-from .records import Records, minified_user
+from .http import ApiError, jresp
+from .limits import HEAVY_WRITE_RECORDS, Limited, Limits, write_cost
+from .records import Records
 from .schema import TIMESTAMP_FIELDS
 from .settings import merge, org_type
 from .store import Store
@@ -43,26 +44,6 @@ class Credentials:
     client_secret: str
     refresh_token: str
     admin_token: str
-
-
-class ApiError(Exception):
-    def __init__(self, status: int, code: str, message: str, details: dict[str, Any] | None = None,
-                 wrap: str | None = None) -> None:
-        super().__init__(code)
-        self.status, self.code, self.message, self.details, self.wrap = status, code, message, details or {}, wrap
-
-    def response(self) -> Response:
-        body: Any = {"code": self.code, "details": self.details, "message": self.message, "status": "error"}
-        if self.wrap:
-            body = {self.wrap: [body]}
-        return jresp(body, self.status)
-
-
-def jresp(body: Any, status: int = 200, headers: dict[str, str] | None = None) -> Response:
-    if status == 204:
-        return Response(status_code=204, headers=headers)
-    return Response(json.dumps(body, separators=(",", ":"), ensure_ascii=False).encode(), status_code=status,
-                    headers=headers, media_type="application/json;charset=UTF-8")
 
 
 def canonical_hash(value: Any) -> str:
@@ -92,7 +73,7 @@ class ZohoServer:
             raise ApiError(401, "INVALID_TOKEN", "invalid oauth token")
         if self.limits.roll("error_5xx_rate"):
             raise ApiError(500, "INTERNAL_ERROR", "Internal server error occurred.")
-        heavy = records > 10 and request.method in ("POST", "PUT")
+        heavy = records > HEAVY_WRITE_RECORDS and request.method in ("POST", "PUT")
         if heavy and self.limits.heavy_in_flight >= int(self.store.settings["heavy_write_concurrency"]):
             raise ApiError(429, "TOO_MANY_REQUESTS", "concurrency limit exceeded", {})
         try:

@@ -7,7 +7,6 @@ from __future__ import annotations
 import asyncio
 import csv
 import io
-import json
 import zipfile
 from typing import TYPE_CHECKING, Any
 
@@ -15,6 +14,7 @@ from starlette.requests import Request
 from starlette.responses import Response
 
 from . import scopes
+from .http import ApiError, jresp
 from .limits import BULK_JOB_COST
 from .schema import BULK_REFUSED
 
@@ -26,7 +26,6 @@ STATUS_WORD = {"insert": "ADDED", "update": "UPDATED"}
 
 
 def _error(status: int, code: str, message: str, details: dict[str, Any] | None = None):
-    from .app import ApiError
     return ApiError(status, code, message, details or {})
 
 
@@ -57,7 +56,6 @@ class BulkWrite:
 
     # ---- upload -------------------------------------------------------------------------------------
     async def upload(self, request: Request) -> Response:
-        from .app import jresp
         await self.server.guard(request, "bulk.upload", 1)
         self.server.commit()
         if request.headers.get("feature") != "bulk-write":
@@ -94,7 +92,6 @@ class BulkWrite:
 
     # ---- job creation ---------------------------------------------------------------------------------
     async def create_job(self, request: Request) -> Response:
-        from .app import jresp
         body = await self.server.body_json(request)
         job = self.validate_job(body)
         module = job["resource"][0]["module"]["api_name"]
@@ -183,7 +180,6 @@ class BulkWrite:
         return out
 
     async def job_status(self, request: Request) -> Response:
-        from .app import jresp
         await self.server.guard(request, "bulk.status", 1)
         self.server.commit()
         job = self.store.jobs.get(request.path_params["job_id"])

@@ -13,6 +13,7 @@ from __future__ import annotations
 
 from typing import TYPE_CHECKING, Any
 
+from .http import jresp
 from .store import ID_BASE, Store
 from .values import mandatory
 
@@ -104,7 +105,6 @@ def layout_json(server: "ZohoServer", module: str) -> dict[str, Any]:
 
 
 async def layouts_list(server: "ZohoServer", request: "Request") -> "Response":
-    from .app import jresp
 
     await server.guard(request, "layouts")
     server.commit()
@@ -113,7 +113,6 @@ async def layouts_list(server: "ZohoServer", request: "Request") -> "Response":
 
 
 async def layout_get(server: "ZohoServer", request: "Request") -> "Response":
-    from .app import jresp
 
     await server.guard(request, "layouts.get")
     server.commit()

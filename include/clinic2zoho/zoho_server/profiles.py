@@ -10,6 +10,7 @@ from __future__ import annotations
 
 from typing import TYPE_CHECKING, Any
 
+from .http import jresp
 from .store import ID_BASE, Store
 
 if TYPE_CHECKING:
@@ -54,7 +55,6 @@ def profile_json(store: Store, pid: str, name: str, description: str, detailed: 
 
 
 async def profiles_list(server: "ZohoServer", request: "Request") -> "Response":
-    from .app import jresp
 
     await server.guard(request, "profiles")
     server.commit()
@@ -63,7 +63,6 @@ async def profiles_list(server: "ZohoServer", request: "Request") -> "Response":
 
 
 async def profile_get(server: "ZohoServer", request: "Request") -> "Response":
-    from .app import jresp
 
     await server.guard(request, "profiles.get")
     server.commit()

@@ -9,6 +9,7 @@ from typing import TYPE_CHECKING, Any, Callable
 
 from . import coql, scopes
 from .coql import CoqlError, Condition
+from .http import ApiError, jresp
 
 if TYPE_CHECKING:
     from starlette.requests import Request
@@ -231,7 +232,6 @@ def run(server: "ZohoServer", text: str) -> tuple[list[dict[str, Any]], bool, in
 
 
 async def coql_endpoint(server: "ZohoServer", request: "Request") -> "Response":
-    from .app import ApiError, jresp
 
     body = await server.body_json(request)
     text = body.get("select_query") if isinstance(body, dict) else None

@@ -13,6 +13,7 @@ from datetime import datetime
 from typing import TYPE_CHECKING, Any
 
 from . import deleted
+from .http import ApiError, jresp
 
 if TYPE_CHECKING:
     from starlette.requests import Request
@@ -26,7 +27,6 @@ DELETED_TYPES = ("all", "recycle", "permanent")
 def modified_since(request: "Request") -> float | None:
     """The If-Modified-Since header as an instant; ISO 8601 with an offset, as Zoho's pages give
     it (2019-07-25T15:26:49+05:30). Anything else is INVALID_DATA (*unverified* details)."""
-    from .app import ApiError
 
     raw = request.headers.get("if-modified-since")
     if raw is None:
@@ -54,7 +54,6 @@ def not_modified(server: "ZohoServer") -> "Response":
 
 
 async def record_count(server: "ZohoServer", request: "Request") -> "Response":
-    from .app import ApiError, jresp
 
     try:
         module = server.module(request.path_params["module"])
@@ -84,7 +83,6 @@ async def record_count(server: "ZohoServer", request: "Request") -> "Response":
 
 
 async def deleted_records(server: "ZohoServer", request: "Request") -> "Response":
-    from .app import ApiError, jresp
 
     module = server.module(request.path_params["module"])
     kind = request.query_params.get("type", "all")

@@ -10,6 +10,7 @@ from __future__ import annotations
 
 from typing import TYPE_CHECKING, Any
 
+from .http import jresp
 from .store import ID_BASE
 
 if TYPE_CHECKING:
@@ -53,7 +54,6 @@ def related_lists_json(server: "ZohoServer", module: str) -> list[dict[str, Any]
 
 
 async def related_lists(server: "ZohoServer", request: "Request") -> "Response":
-    from .app import jresp
 
     await server.guard(request, "related_lists")
     server.commit()

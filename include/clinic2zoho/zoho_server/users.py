@@ -26,6 +26,7 @@ from starlette.requests import Request
 from starlette.responses import Response
 
 from . import metadata, profiles
+from .http import ApiError, jresp
 from .store import ID_BASE
 
 if TYPE_CHECKING:  # pragma: no cover
@@ -76,7 +77,6 @@ class UsersApi:
         return self.server.store
 
     async def list(self, request: Request) -> Response:
-        from .app import ApiError, jresp
 
         s = self.server
         await s.guard(request, "users")
@@ -96,7 +96,6 @@ class UsersApi:
         return jresp({"users": chunk, "info": info}, headers=s.credit_headers())
 
     async def create(self, request: Request) -> Response:
-        from .app import ApiError, jresp
 
         s = self.server
         await s.guard(request, "users.create")
@@ -150,7 +149,6 @@ class UsersApi:
                                  "status": "success"}]}, 201, headers=s.credit_headers())
 
     async def roles(self, request: Request) -> Response:
-        from .app import jresp
 
         await self.server.guard(request, "roles")
         self.server.commit()
@@ -158,7 +156,6 @@ class UsersApi:
 
     async def admin_accept(self, request: Request) -> Response:
         """The invitee accepts: the user is confirmed and may own records from now on."""
-        from .app import ApiError, jresp
 
         self.server.admin(request)
         uid = request.path_params["user_id"]
