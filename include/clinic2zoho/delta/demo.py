@@ -37,7 +37,7 @@ def run_once(home: Path, work: str, log_level: str, say: Callable[[str], None], 
     """One run of clinic_delta under the work folder's Airflow, against its local production org."""
     from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeElapsedColumn
 
-    from clinic2zoho import migrate
+    from clinic2zoho.orchestration import local_airflow
     from clinic2zoho.zoho.connection import connection_json
     from clinic2zoho.zoho_server.work_orgs import has_local_org, start_local_org
 
@@ -55,19 +55,19 @@ def run_once(home: Path, work: str, log_level: str, say: Callable[[str], None], 
     logs.mkdir(exist_ok=True)
     server = start_local_org(home, "production")
     try:
-        env = migrate.airflow_env(home, log_level, {"zoho_default": connection_json(migrate.zoho_config(server))},
+        env = local_airflow.airflow_env(home, log_level, {"zoho_default": connection_json(local_airflow.zoho_config(server))},
                                   window.format)
         env.update(CLINIC2ZOHO_DELTA_WAIT_SECONDS=WAIT_SECONDS, CLINIC2ZOHO_DELTA_POKE_SECONDS=POKE_SECONDS)
-        redact = migrate.server_secrets({"production": server})  # the org's credentials never reach logs/
-        migrate.init_airflow(env, logs, redact)
+        redact = local_airflow.server_secrets({"production": server})  # the org's credentials never reach logs/
+        local_airflow.init_airflow(env, logs, redact)
         with Progress(TextColumn("{task.description}"), BarColumn(), MofNCompleteColumn(), TimeElapsedColumn(),
                       console=console, transient=False) as progress:
-            outcome = migrate.run_dag("clinic_delta", {}, env, logs, redact, progress)
+            outcome = local_airflow.run_dag("clinic_delta", {}, env, logs, redact, progress)
     finally:
         server.close()
     say(f"clinic_delta: {outcome.state} in {outcome.seconds:.0f} s (run {outcome.run_id})")
     if not outcome.ok:
-        say(f"failed at {', '.join(outcome.failed_tasks()) or '?'}; task logs: {migrate._rel(outcome.log)}")
+        say(f"failed at {', '.join(outcome.failed_tasks()) or '?'}; task logs: {local_airflow.display_path(outcome.log)}")
         return 1
     run_id = journal_safe(outcome.run_id)
     after = get_window(window.window_id, warehouse)
@@ -76,7 +76,7 @@ def run_once(home: Path, work: str, log_level: str, say: Callable[[str], None], 
             else f"the window closed: {after.close_reason}")
         return 0
     say(f"  {_sent(warehouse, window.window_id, run_id)}")
-    say(f"undo this delta run with: {migrate.undo_command(run_id, home)}")
+    say(f"undo this delta run with: {local_airflow.undo_command(run_id, home)}")
     return 0
 
 
