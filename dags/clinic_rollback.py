@@ -21,7 +21,7 @@ with DAG(
     render_template_as_native_obj=True,  # params arrive as a list and a bool
     tags=["clinic2zoho", "rollback"],
     params={
-        "run_id": Param("", type="string",
+        "run_id": Param(type="string", minLength=1,
                         description="the load run to undo, required (printed by the load, in the report)"),
         "modules": Param([], type="array", description="only these modules, e.g. Notes (empty: the whole run)"),
         "schema": Param(False, type="boolean", description="also remove the run's schema changes once empty"),

@@ -24,7 +24,8 @@ def clinic_params(zoho_conn_id: str, org: str, org_description: str, **extra: Pa
     be filled: an optional param is nullable, so the trigger form leaves it empty, and the task
     applies its default when it reads an empty value (`p.get(k) or ...`)."""
     return {
-        "source": Param("", type="string", description="the clinic export's folder (required)"),
+        # no default: the form and the API refuse a run without it, rather than its first task
+        "source": Param(type="string", minLength=1, description="the clinic export's folder (required)"),
         "format": Param("generic", enum=list(FORMATS), description="the export's format"),
         "zoho_conn_id": Param(zoho_conn_id, type="string", description=f"Airflow Connection of the {org_description}"),
         **extra,
