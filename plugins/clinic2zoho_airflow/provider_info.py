@@ -32,9 +32,9 @@ def _by_integration(modules: list[str]) -> list[dict[str, Any]]:
     return [{"integration-name": INTEGRATION, "python-modules": modules}]
 
 
-# The form's choices and defaults, copied from clinic2zoho.zoho (ZohoConfig, DATA_CENTRES, EDITIONS)
-# rather than imported: discovery must not depend on the client importing cleanly.
-# tests/plugins/test_provider.py holds the copies to the client's values.
+# The form's choices and defaults, copied from clinic2zoho.zoho (config.DATA_CENTRES and ZohoConfig's
+# defaults, facts.EDITIONS) rather than imported: discovery runs in every Airflow process and must
+# not depend on the client importing cleanly. tests/plugins/test_provider.py holds them equal.
 DATA_CENTRES = ["AU", "CA", "CN", "EU", "IN", "JP", "SA", "US"]
 EDITIONS = ["Free", "Standard", "Professional", "Enterprise", "Ultimate"]
 DEFAULTS = {"data_centre": "US", "edition": "Enterprise", "user_count": 10}

@@ -17,7 +17,8 @@ import pytest
 
 pytest.importorskip("airflow")
 
-from clinic2zoho.zoho import DATA_CENTRES, EDITIONS, ZohoConfig  # noqa: E402
+from clinic2zoho.zoho.config import DATA_CENTRES, ZohoConfig  # noqa: E402
+from clinic2zoho.zoho.facts import EDITIONS  # noqa: E402
 from clinic2zoho_airflow import provider_info  # noqa: E402
 from tests.conftest import ROOT  # noqa: E402
 
