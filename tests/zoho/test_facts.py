@@ -72,6 +72,8 @@ RESTATED = [
     re.compile(r"\b(?:26214400|20971520|26_214_400|20_971_520)\b"),
     re.compile(r"frozenset\(\{\"Notes\", \"Events\""),
     re.compile(r"\b(?:RECORDS_PER_CALL|BULK_JOB_CREDITS|BULK_MAX_ROWS|IDS_PER_DELETE|COQL_IN_VALUES) = \d"),
+    re.compile(r"^\s*\w*(?:PAGE|LIST_FIELDS?|FIELD_LIMIT|CRITERIA|PER_CALL|PER_DELETE|IN_VALUES|MAX_ROWS"
+               r"|MAX_BYTES|MAX_COLUMNS)\w* = \d"),
     re.compile(r"\"(?:Standard|Enterprise)\": (?:Edition)?\(50_000"),
 ]
 

@@ -22,9 +22,7 @@ from clinic2zoho.reports.compare import MATCH, MISMATCH, MISSING_RECORD, NO_FIEL
 from clinic2zoho.reports.run_context import RunContext
 from clinic2zoho.reports.source_values import (DERIVED, FieldRule, SourceReader, SourceRow, accepted_actuals,
                                                clinic_timezone, expected_value, with_placeholder)
-
-LIST_FIELD_LIMIT = 50  # Zoho lists at most 50 fields per read
-PAGE = 200
+from clinic2zoho.zoho.facts import FIELDS_PER_LIST, PER_PAGE
 
 
 @dataclass(frozen=True)
@@ -100,7 +98,7 @@ def _fetch_records(ctx: RunContext, client: Any, spec: ModuleSpec, ids: list[str
         return {}
     known = len([j for j in ctx.journal_rows(spec.module).values() if j.status == "done"])
     scan_fields = sorted({f for f in fields if f != "id"})
-    if spec.subforms or len(scan_fields) > LIST_FIELD_LIMIT - 1 or len(ids) <= ceil(max(known, 1) / PAGE):
+    if spec.subforms or len(scan_fields) > FIELDS_PER_LIST - 1 or len(ids) <= ceil(max(known, 1) / PER_PAGE):
         found = {}
         for zid in ids:
             rec = client.get(spec.module, zid)
