@@ -13,7 +13,7 @@ from pathlib import Path
 
 from clinic2zoho.generator import generate_export
 from clinic2zoho.landing import land_export
-from clinic2zoho.mapping import confirmation
+from clinic2zoho.mapping import confirmation, layout_mandatory
 from clinic2zoho.mapping.propose_command import propose_mapping
 from clinic2zoho.settings import DBT_PROJECT_DIR, PROJECT_ROOT
 from clinic2zoho.zoho import ZohoClient, ZohoConfig
@@ -81,6 +81,8 @@ def propose_and_confirm(scenario: ConfirmedExport, warehouse: Path, config: Zoho
     land_export(scenario.export, "generic", warehouse=warehouse)
     with ZohoClient(config) as client:
         propose_mapping("generic", warehouse, scenario.dbt, client)
+    # the person confirming also gives the value the org's Leads layout requires (Company)
+    layout_mandatory.supply(scenario.dbt, {"Leads.Company": "Individual (patient)"}, "dag test")
     confirmation.confirm("dag test", scenario.dbt)
 
 

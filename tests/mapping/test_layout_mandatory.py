@@ -89,3 +89,30 @@ def test_review_page_puts_the_missing_rule_first(tmp_path):
     html = write_review(mapping, tmp_path / "review.html").read_text()
     section = html.split("no source in the export", 1)[1]
     assert section.index("Leads.Company") < section.index(layout_mandatory.NEEDS_A_PERSON) < section.index("Springfield")
+
+
+def test_a_person_supplies_the_value_with_confirm_set(tmp_path):
+    """`clinic2zoho confirm --by NAME --set Leads.Company=VALUE`: the value, who and when reach the
+    mapping file and the seed the models read; a field no proposal listed is refused."""
+    import shutil
+
+    from clinic2zoho.cli import main
+    from tests.conftest import ROOT
+
+    dbt = tmp_path / "dbt_project"
+    shutil.copytree(ROOT / "dbt_project", dbt, ignore=shutil.ignore_patterns("target", "logs", "confirmation.yml"))
+    path = files.mapping_path("generic", dbt)
+    mapping = files.read_mapping(path)
+    mapping["layout_mandatory"] = [{"module": "Leads", "field": "Company", "value": None, "confirmed_by": None,
+                                    "confirmed_at": None, "status": layout_mandatory.NEEDS_A_PERSON}]
+    files.write_mapping(mapping, path)
+    assert layout_mandatory.needing_a_person([files.read_mapping(path)]) == ["Leads.Company (generic)"]
+
+    assert main(["confirm", "--by", "Dr Ruiz", "--dbt-project", str(dbt), "--set", "Leads.Phone=none"]) == 1
+    assert main(["confirm", "--by", "Dr Ruiz", "--dbt-project", str(dbt),
+                 "--set", "Leads.Company=Individual (patient)"]) == 0
+    entry = files.read_mapping(path)["layout_mandatory"][0]
+    assert (entry["value"], entry["confirmed_by"]) == ("Individual (patient)", "Dr Ruiz") and entry["confirmed_at"]
+    seed = list(csv.DictReader(io.StringIO((dbt / "seeds" / f"{layout_mandatory.SEED}.csv").read_text())))
+    assert [(r["zoho_model"], r["column_name"], r["value"], r["confirmed_by"]) for r in seed if r["module"] == "Leads"] \
+        == [("zoho_leads", "Company", "Individual (patient)", "Dr Ruiz")]

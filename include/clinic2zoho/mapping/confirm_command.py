@@ -12,6 +12,9 @@ def configure(parser: argparse.ArgumentParser) -> None:
     parser.add_argument("--by", help="who confirms (recorded with the time and the hash)")
     parser.add_argument("--dbt-project", type=Path, default=None, help="dbt project holding mapping/")
     parser.add_argument("--check", action="store_true", help="only say whether the current mapping is confirmed")
+    parser.add_argument("--set", dest="rules", action="append", default=[], metavar="MODULE.FIELD=VALUE",
+                        help="your value for a layout-mandatory field the proposal lists as NEEDS A PERSON "
+                             "(e.g. Leads.Company='Individual (patient)'); recorded with --by and the time")
 
 
 def run(args: argparse.Namespace) -> int:
@@ -27,7 +30,13 @@ def run(args: argparse.Namespace) -> int:
     if not args.by:
         print("say who confirms: --by NAME")
         return 2
+    rules = dict(rule.split("=", 1) for rule in args.rules if "=" in rule)
+    if len(rules) != len(args.rules):
+        print("--set takes MODULE.FIELD=VALUE")
+        return 2
     try:
+        for item in layout_mandatory.supply(dbt_dir, rules, args.by) if rules else []:
+            print(f"layout-mandatory {item}: {args.by}'s value recorded")
         record = confirmation.confirm(args.by, dbt_dir)
     except ValueError as exc:  # an unreadable file, or one the kind rule refuses: say which and why
         print(f"not confirmed: {exc}")

@@ -115,3 +115,35 @@ def needing_a_person(mappings: list[dict[str, Any]]) -> list[str]:
     """`Module.Field (format)` of every entry still without a confirmed rule."""
     return [f"{e.get('module')}.{e.get('field')} ({m['format']})" for m in mappings
             for e in m.get("layout_mandatory") or [] if not confirmed(e)]
+
+
+def supply(dbt_dir: Any, rules: dict[str, str], by: str) -> list[str]:
+    """A person's values for layout-mandatory fields (`{"Leads.Company": "Individual (patient)"}`),
+    written into every mapping file whose `layout_mandatory:` names the field, with who and when;
+    the seeds are rewritten so the models read them. Returns the `Module.Field (format)` set; a
+    rule naming a field no file lists is refused (nothing is added the proposal did not ask for)."""
+    from datetime import datetime, timezone
+
+    from clinic2zoho.mapping import files
+    from clinic2zoho.mapping.seeds import write_seeds
+
+    now = datetime.now(timezone.utc).isoformat(timespec="seconds")
+    mappings = {path: files.read_mapping(path) for path in files.mapping_files(dbt_dir)}
+    listed = {f"{e.get('module')}.{e.get('field')}" for m in mappings.values() for e in m.get("layout_mandatory") or []}
+    if set(rules) - listed:  # checked before any file changes
+        raise ValueError(f"no mapping lists {', '.join(sorted(set(rules) - listed))} under layout_mandatory: "
+                         "nothing to supply")
+    done: list[str] = []
+    for path, mapping in mappings.items():
+        changed = False
+        for entry in mapping.get("layout_mandatory") or []:
+            key = f"{entry.get('module')}.{entry.get('field')}"
+            if key in rules:
+                entry.update(value=rules[key], confirmed_by=by, confirmed_at=now)
+                entry.pop("status", None)
+                done.append(f"{key} ({mapping['format']})")
+                changed = True
+        if changed:
+            files.write_mapping(mapping, path)
+    write_seeds(dbt_dir)
+    return done
