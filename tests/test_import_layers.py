@@ -68,3 +68,22 @@ def test_no_import_cycle_between_modules():
         TopologicalSorter(import_graph()).prepare()
     except CycleError as exc:
         raise AssertionError(f"import cycle: {' -> '.join(exc.args[1])}") from None
+
+
+def _reached(graph: dict[str, set[str]], start: str) -> set[str]:
+    seen, todo = set(), [start]
+    while todo:
+        for target in graph[todo.pop()] - seen:
+            seen.add(target)
+            todo.append(target)
+    return seen
+
+
+def test_the_client_and_the_local_server_share_no_code():
+    """The server's copy of Zoho's figures checks the client's (zoho/facts.py) only while neither side
+    reads the other's; only the bridge that starts a work folder's orgs (work_orgs) knows both."""
+    graph = import_graph()
+    server_side = _reached(graph, "clinic2zoho.zoho_server.app") | _reached(graph, "clinic2zoho.zoho_server.command")
+    assert not {m for m in server_side if m == "clinic2zoho.zoho" or m.startswith("clinic2zoho.zoho.")}
+    client_side = _reached(graph, "clinic2zoho.zoho")
+    assert not {m for m in client_side if m.startswith("clinic2zoho.zoho_server")}

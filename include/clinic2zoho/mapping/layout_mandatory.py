@@ -120,12 +120,12 @@ def needing_a_person(mappings: list[dict[str, Any]]) -> list[str]:
 def supply(dbt_dir: Any, rules: dict[str, str], by: str) -> list[str]:
     """A person's values for layout-mandatory fields (`{"Leads.Company": "Individual (patient)"}`),
     written into every mapping file whose `layout_mandatory:` names the field, with who and when;
-    the seeds are rewritten so the models read them. Returns the `Module.Field (format)` set; a
+    the confirmation that follows (confirmation.confirm) writes the seeds the models read from them
+    (seeds imports this module: no import back). Returns the `Module.Field (format)` set; a
     rule naming a field no file lists is refused (nothing is added the proposal did not ask for)."""
     from datetime import datetime, timezone
 
     from clinic2zoho.mapping import files
-    from clinic2zoho.mapping.seeds import write_seeds
 
     now = datetime.now(timezone.utc).isoformat(timespec="seconds")
     mappings = {path: files.read_mapping(path) for path in files.mapping_files(dbt_dir)}
@@ -145,5 +145,4 @@ def supply(dbt_dir: Any, rules: dict[str, str], by: str) -> list[str]:
                 changed = True
         if changed:
             files.write_mapping(mapping, path)
-    write_seeds(dbt_dir)
     return done
