@@ -23,6 +23,7 @@ from clinic2zoho.loader.estimate import PlanLimits, estimate  # noqa: E402
 from clinic2zoho.loader.journal import AuditLog, JournalReader  # noqa: E402
 from clinic2zoho.loader.run import Loader  # noqa: E402
 from clinic2zoho.loader.source import TableSource  # noqa: E402
+from clinic2zoho.zoho import facts  # noqa: E402
 from clinic2zoho.zoho_server.process import ZohoServerProcess  # noqa: E402
 from tests.loader.conftest import PLAN, PROVIDERS, Clinic, Org, build_clinic, prepare_schema, settings_for  # noqa: E402
 
@@ -46,7 +47,7 @@ def main() -> int:
                         help="comma-separated subset, e.g. Accounts,Contacts,Insurance to see full bulk jobs")
     args = parser.parse_args()
     plan = PLAN.select(args.modules.split(",")) if args.modules else PLAN
-    per_minute = args.per_minute or costs.PLAN_PER_MINUTE.get(args.edition.lower())
+    per_minute = args.per_minute or facts.PLAN_PER_MINUTE.get(facts.canonical_edition(args.edition))
     limits = PlanLimits(args.edition, args.users, per_minute, args.concurrency, record_call_seconds=args.call_seconds,
                         bulk_job_seconds=args.bulk_job_seconds)
 

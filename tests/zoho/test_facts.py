@@ -20,6 +20,7 @@ def test_the_local_servers_copy_of_the_editions_agrees():
         assert settings.EDITION_CREDITS[name] == (plan.base_credits, plan.credits_per_user, plan.max_credits), name
         assert settings.EDITION_CONCURRENCY[name] == plan.concurrency, name
         assert settings.EDITION_CUSTOM_FIELDS[name] == facts.CUSTOM_FIELDS[name], name
+        assert settings.PLAN_PER_MINUTE.get(name) == facts.PLAN_PER_MINUTE.get(name), name
     # the server also answers to the migration plan's name for Standard, as facts.canonical_edition reads it
     assert set(settings.EDITION_CREDITS) == set(facts.EDITIONS) | {"Starter"}
     assert settings.EDITION_CREDITS["Starter"] == settings.EDITION_CREDITS[facts.canonical_edition("Starter")]

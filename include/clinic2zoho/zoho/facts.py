@@ -37,6 +37,9 @@ EDITIONS: dict[str, Edition] = {
 # The migration plan says "Starter" for what Zoho's pricing calls Standard.
 EDITION_ALIASES = {"starter": "Standard", "standard": "Standard", "free": "Free", "professional": "Professional",
                    "enterprise": "Enterprise", "ultimate": "Ultimate"}
+# The migration plan's per-minute credits per edition: not a Zoho limit, a throttle a clinic may turn on
+# (ZohoConfig.per_minute_credits); the benchmarks pace themselves by it
+PLAN_PER_MINUTE = {"Standard": 500, "Professional": 2_500, "Enterprise": 10_000}
 # Custom fields per module (ZOHO_API.md "More exact behaviours"; LIMIT_EXCEEDED beyond). Free is not
 # published: *unverified*, the stricter 5.
 CUSTOM_FIELDS = {"Free": 5, "Standard": 10, "Professional": 155, "Enterprise": 300, "Ultimate": 500}
