@@ -11,6 +11,9 @@ from clinic2zoho.loader.plan import LoadPlan
 from clinic2zoho.zoho import facts
 
 
+RECORD_MODULE_READS = 4  # layouts, fields, record count, what exists
+
+
 @dataclass(frozen=True)
 class PlanLimits:
     edition: str = "Enterprise"
@@ -100,10 +103,12 @@ def estimate(plan: LoadPlan, counts: dict[str, int], limits: PlanLimits, *, pare
             else:
                 calls = math.ceil(choice.record_rows / facts.RECORDS_PER_CALL)
                 write = choice.credits(overhead=False)
-            # Per record module: its field list and a read of what exists (one page per 200 records
-            # already there); per bulk job: upload, status polls, result download.
+            # Per record module: its layouts (the layout-mandatory check), its field list, its record
+            # count (COQL or listing: loader.module_loader._scan) and a read of what exists (one page
+            # on an empty org); per bulk job: upload, status polls, result download.
             # A module without rows is skipped whole.
-            overhead = (2 if spec.kind == "record" and rows else 0) + len(choice.bulk_chunks) * costs.BULK_OVERHEAD_CREDITS
+            overhead = ((RECORD_MODULE_READS if spec.kind == "record" and rows else 0)
+                        + len(choice.bulk_chunks) * costs.BULK_OVERHEAD_CREDITS)
             seconds = ((limits.module_seconds if rows else 0.0) + calls / write_conc * limits.record_call_seconds
                        + len(choice.bulk_chunks) * limits.bulk_job_seconds)
             result.modules.append(ModuleEstimate(module, rows, len(choice.bulk_chunks), calls, write, overhead, seconds))
