@@ -13,12 +13,14 @@ from __future__ import annotations
 import csv
 import json
 import shlex
+import shutil
 from pathlib import Path
 
 import duckdb
 import pytest
 
 from clinic2zoho import cli
+from clinic2zoho.settings import DBT_PROJECT_DIR
 from tests.dags.scenario import copy_dbt_project, rewrite_csv
 
 pytestmark = [pytest.mark.slow, pytest.mark.xdist_group("demo")]
@@ -72,7 +74,11 @@ def purged(work: Path, values: set[str]) -> list[str]:
 
 def test_the_demo_migrates_and_logs_no_patient_data(tmp_path, monkeypatch, capsys):
     work = tmp_path / "work"
-    monkeypatch.setenv("CLINIC2ZOHO_DBT_PROJECT", str(copy_dbt_project(tmp_path / "dbt_project")))
+    dbt = copy_dbt_project(tmp_path / "dbt_project")
+    # the shipped mappings too, as `make demo` reads them (their confirmed Leads.Company rule), never
+    # a confirmation a local demo left in the repository
+    shutil.copytree(DBT_PROJECT_DIR / "mapping", dbt / "mapping", ignore=shutil.ignore_patterns("confirmation.yml"))
+    monkeypatch.setenv("CLINIC2ZOHO_DBT_PROJECT", str(dbt))
     monkeypatch.delenv("CLINIC2ZOHO_DBT_SELECT", raising=False)
     code = cli.main(["migrate", "--patients", str(PATIENTS), "--work", str(work), "--log-level", "DEBUG"])
     out = capsys.readouterr().out

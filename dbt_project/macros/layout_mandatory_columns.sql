@@ -5,16 +5,17 @@
     clinic2zoho.loader.layout_gate, then counts the rows and stops before anything moves).
     Nothing is invented here: without a rule in the mapping the model has no such column. -#}
 {% macro layout_mandatory_columns() -%}
-{%- set seed = ref('layout_mandatory_values') -%}
-{%- if execute -%}
-{%- set found = adapter.get_relation(database=seed.database, schema=seed.schema, identifier=seed.identifier) -%}
-{%- if found is none -%}
-{%- do exceptions.raise_compiler_error("seed layout_mandatory_values not loaded: run dbt seed before " ~ this.name) -%}
-{%- endif -%}
-{%- set rows = run_query("select column_name, value from " ~ seed ~ " where zoho_model = '" ~ this.name
-                         ~ "' order by column_name") -%}
-{%- for row in rows %}
+    {%- set seed = ref('layout_mandatory_values') -%}
+    {%- if execute -%}
+        {%- set found = adapter.get_relation(database=seed.database, schema=seed.schema, identifier=seed.identifier) -%}
+        {%- if found is none -%}
+            {%- do exceptions.raise_compiler_error(
+                "seed layout_mandatory_values not loaded: run dbt seed before " ~ this.name) -%}
+        {%- endif -%}
+        {%- set rows = run_query("select column_name, value from " ~ seed ~ " where zoho_model = '" ~ this.name
+                                 ~ "' order by column_name") -%}
+        {%- for row in rows %}
     , {% if row['value'] is none %}cast(null as varchar){% else %}'{{ row['value'] | replace("'", "''") }}'{% endif %} as "{{ row['column_name'] }}"
-{%- endfor -%}
-{%- endif -%}
+        {%- endfor -%}
+    {%- endif -%}
 {%- endmacro %}
