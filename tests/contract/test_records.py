@@ -115,7 +115,7 @@ def test_search_equals_with_an_escaped_comma(zoho, run_id):
 
 
 def test_search_takes_at_most_ten_criteria(zoho, run_id):
-    """Search Records: at most 10 criteria per search (/work/shared/ZOHO_API.md); the 11th is
+    """Search Records: at most 10 criteria per search (../shared/ZOHO_API.md); the 11th is
     refused as 400 with Zoho's error shape."""
     ten = "and".join(f"(Last_Name:equals:T{run_id}{i})" for i in range(10))
     assert zoho.get("/crm/v8/Contacts/search", params={"criteria": f"({ten})"}, oas="record.json",

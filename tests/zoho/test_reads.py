@@ -7,6 +7,7 @@ from __future__ import annotations
 import pytest
 
 from clinic2zoho.zoho import facts, reads
+from clinic2zoho.zoho.existing import find_by_keys
 from tests.zoho.conftest import ensure_external_field, unique
 
 pytestmark = pytest.mark.xdist_group("zoho-client-reads")
@@ -26,14 +27,14 @@ def api(server):
         yield client
 
 
-def test_by_values_finds_120_external_ids_in_three_queries(client, api, server):
+def test_find_by_keys_finds_120_external_ids_in_three_queries(client, api, server):
     field = ensure_external_field(client, "Contacts", "Clinic_Patient_Id")
     tag = unique("rd")
     keys = [f"{tag}-{i}" for i in range(120)] + [f"{tag}-O'Neil"]
     for start in range(0, len(keys), 100):
         insert(api, "Contacts", [{"Last_Name": f"P{k}", field: k} for k in keys[start:start + 100]])
     server.calls(reset=True)
-    found = reads.by_values(client, "Contacts", field, keys + [f"{tag}-missing"], select=["Last_Name"])
+    found = find_by_keys(client, "Contacts", field, keys + [f"{tag}-missing"], select=["Last_Name"])
     assert set(found) == set(keys) and found[f"{tag}-O'Neil"]["Last_Name"] == f"P{tag}-O'Neil"
     assert server.calls()["by_op"].get("coql") == 3  # 121 values, 50 a query
 
@@ -53,7 +54,7 @@ def test_count_deleted_and_profiles(client, api):
     assert api.delete(f"/crm/v8/Tasks/{ids[1]}").status_code == 200
     gone = list(reads.deleted_records(client, "Tasks"))
     assert ids[1] in {d["id"] for d in gone} and ids[0] not in {d["id"] for d in gone}
-    assert {"Administrator", "Standard"} <= {p["name"] for p in reads.profiles(client)}
+    assert {"Administrator", "Standard"} <= {p["name"] for p in client.profiles()}
 
 
 def test_quote_doubles_inner_quotes():

@@ -23,7 +23,7 @@ from urllib.parse import quote
 
 import httpx
 
-from clinic2zoho.zoho import existing, reads
+from clinic2zoho.zoho import existing
 from clinic2zoho.zoho.auth import TokenSource
 from clinic2zoho.zoho.bulk_files import read_result_zip, write_bulk_zips
 from clinic2zoho.zoho.config import ZohoConfig
@@ -264,7 +264,7 @@ class ZohoClient:
         if api_name:
             spec["api_name"] = api_name
         if profiles is None:
-            profiles = [{"id": str(p["id"])} for p in reads.profiles(self) if p.get("id")]
+            profiles = [{"id": str(p["id"])} for p in self.profiles() if p.get("id")]
         spec["profiles"] = profiles
 
         def find() -> dict[str, Any] | None:

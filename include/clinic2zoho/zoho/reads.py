@@ -1,5 +1,5 @@
 """Reads a migration makes besides list/get/search, as functions over a ZohoClient: COQL with paging,
-records by external id through COQL, record counts, deleted records, profiles.
+record counts, deleted records (records by external id: zoho.existing, over `coql`).
 
 Zoho's sources: OAS coql.json and the v8 COQL pages (LIMIT up to 2,000 a call; `LIMIT offset,
 count`; 100,000 records reachable; `in` up to 50 values; credits 1 / 2 / 3 for LIMIT up to 200 /
@@ -9,10 +9,10 @@ created_by, deleted_time}], "info": {...}}`), profiles.json (`{"profiles": [...]
 
 from __future__ import annotations
 
-from collections.abc import Iterable, Iterator, Sequence
+from collections.abc import Iterator
 from typing import Any
 
-from clinic2zoho.zoho.facts import COQL_IN_VALUES, COQL_PAGE, COQL_REACH, PER_PAGE, coql_credits
+from clinic2zoho.zoho.facts import COQL_PAGE, COQL_REACH, PER_PAGE, coql_credits
 from clinic2zoho.zoho.transport import Call
 
 API = "/crm/v8"
@@ -41,22 +41,6 @@ def coql(client: Any, query: str, page_size: int = COQL_PAGE) -> Iterator[dict[s
         offset += len(rows)
 
 
-def by_values(client: Any, module: str, field: str, values: Iterable[Any],
-              select: Sequence[str] = ()) -> dict[str, dict[str, Any]]:
-    """Records of `module` whose `field` is one of `values`, keyed by that value: 50 values a
-    query (`in` takes up to 50), one call per 50 where searches would take one per value."""
-    wanted = sorted({str(v) for v in values if v not in (None, "")})
-    columns = ", ".join(dict.fromkeys([field, *select]))
-    found: dict[str, dict[str, Any]] = {}
-    for start in range(0, len(wanted), COQL_IN_VALUES):
-        chunk = wanted[start:start + COQL_IN_VALUES]
-        query = f"select {columns} from {module} where {field} in ({', '.join(quote(v) for v in chunk)})"
-        for row in coql(client, query):
-            if row.get(field) not in (None, ""):
-                found.setdefault(str(row[field]), row)
-    return found
-
-
 def record_count(client: Any, module: str) -> int:
     body = client._json(Call("GET", f"{API}/{module}/actions/count", f"{API}/{module}/actions/count", module=module))
     return int((body or {}).get("count") or 0) if isinstance(body, dict) else 0
@@ -74,8 +58,3 @@ def deleted_records(client: Any, module: str, kind: str = "all") -> Iterator[dic
         if not (body.get("info") or {}).get("more_records"):
             return
         page += 1
-
-
-def profiles(client: Any) -> list[dict[str, Any]]:
-    body = client._json(Call("GET", f"{API}/settings/profiles", f"{API}/settings/profiles"))
-    return list((body or {}).get("profiles") or []) if isinstance(body, dict) else []
