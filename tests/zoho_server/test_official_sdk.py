@@ -19,22 +19,19 @@ pytestmark = pytest.mark.xdist_group("zoho_sdk")
 
 sdk = pytest.importorskip("zohocrmsdk")
 
-from zohocrmsdk.src.com.zoho.api.authenticator.oauth_token import OAuthToken  # noqa: E402
-from zohocrmsdk.src.com.zoho.api.authenticator.store.file_store import FileStore  # noqa: E402
+from tests.zoho_server.sdk import initialize as sdk_on  # noqa: E402
+
 from zohocrmsdk.src.com.zoho.crm.api import HeaderMap, ParameterMap  # noqa: E402
 from zohocrmsdk.src.com.zoho.crm.api.bulk_write import (  # noqa: E402
     BulkWriteOperations, FieldMapping, FileBodyWrapper, RequestWrapper, Resource,
 )
 from zohocrmsdk.src.com.zoho.crm.api.bulk_write import SuccessResponse as BulkSuccess  # noqa: E402
 from zohocrmsdk.src.com.zoho.crm.api.bulk_write.bulk_write_operations import UploadFileHeader  # noqa: E402
-from zohocrmsdk.src.com.zoho.crm.api.dc.data_center import DataCenter  # noqa: E402
-from zohocrmsdk.src.com.zoho.crm.api.initializer import Initializer  # noqa: E402
 from zohocrmsdk.src.com.zoho.crm.api.modules import MinifiedModule  # noqa: E402
 from zohocrmsdk.src.com.zoho.crm.api.record import (  # noqa: E402
     ActionWrapper, BodyWrapper, Field, Record, RecordOperations, ResponseWrapper, SuccessResponse,
 )
 from zohocrmsdk.src.com.zoho.crm.api.record.record_operations import DeleteRecordsParam  # noqa: E402
-from zohocrmsdk.src.com.zoho.crm.api.sdk_config import SDKConfig  # noqa: E402
 from zohocrmsdk.src.com.zoho.crm.api.util import Choice, StreamWrapper  # noqa: E402
 
 
@@ -50,14 +47,7 @@ def oas(tmp_path_factory):
 
 @pytest.fixture
 def sdk_session(zoho_server, tmp_path):
-    environment = DataCenter.Environment(zoho_server.api_url, f"{zoho_server.accounts_url}/oauth/v2/token",
-                                         zoho_server.upload_url)
-    token = OAuthToken(client_id=zoho_server.client_id, client_secret=zoho_server.client_secret,
-                       refresh_token=zoho_server.refresh_token)
-    Initializer.initialize(environment=environment, token=token, store=FileStore(str(tmp_path / "sdk_tokens.txt")),
-                           sdk_config=SDKConfig(auto_refresh_fields=False, pick_list_validation=False, update_api_domain=False),
-                           resource_path=str(tmp_path))
-    return zoho_server
+    return sdk_on(zoho_server, tmp_path)
 
 
 def test_sdk_inserts_reads_and_deletes_a_contact(sdk_session, oas):
@@ -182,13 +172,7 @@ from zohocrmsdk.src.com.zoho.crm.api.users.users_operations import GetUsersParam
 def sdk_shared(shared_server, tmp_path, oas):
     """The SDK on the module's shared org (its tests use their own record names); `.oas` checks
     the JSON each answer carried against Zoho's OAS file."""
-    environment = DataCenter.Environment(shared_server.api_url, f"{shared_server.accounts_url}/oauth/v2/token",
-                                         shared_server.upload_url)
-    token = OAuthToken(client_id=shared_server.client_id, client_secret=shared_server.client_secret,
-                       refresh_token=shared_server.refresh_token)
-    Initializer.initialize(environment=environment, token=token, store=FileStore(str(tmp_path / "sdk_tokens.txt")),
-                           sdk_config=SDKConfig(auto_refresh_fields=False, pick_list_validation=False, update_api_domain=False),
-                           resource_path=str(tmp_path))
+    sdk_on(shared_server, tmp_path)
     shared_server.oas = oas
     return shared_server
 

@@ -10,32 +10,21 @@ pytestmark = pytest.mark.xdist_group("zoho_sdk")
 
 pytest.importorskip("zohocrmsdk")
 
-from zohocrmsdk.src.com.zoho.api.authenticator.oauth_token import OAuthToken  # noqa: E402
-from zohocrmsdk.src.com.zoho.api.authenticator.store.file_store import FileStore  # noqa: E402
+from tests.zoho_server.sdk import initialize as sdk_on  # noqa: E402
+
 from zohocrmsdk.src.com.zoho.crm.api import HeaderMap, ParameterMap  # noqa: E402
-from zohocrmsdk.src.com.zoho.crm.api.dc.data_center import DataCenter  # noqa: E402
-from zohocrmsdk.src.com.zoho.crm.api.initializer import Initializer  # noqa: E402
 from zohocrmsdk.src.com.zoho.crm.api.record import (  # noqa: E402
     APIException, BodyWrapper, Record, RecordOperations, ResponseWrapper, SearchRecordsParam,
 )
 from zohocrmsdk.src.com.zoho.crm.api.exception.sdk_exception import SDKException  # noqa: E402
 from zohocrmsdk.src.com.zoho.crm.api.record.record_operations import GetRecordsParam  # noqa: E402
-from zohocrmsdk.src.com.zoho.crm.api.sdk_config import SDKConfig  # noqa: E402
 
 from clinic2zoho.zoho.criteria import equals  # noqa: E402
 
 
 @pytest.fixture
 def sdk_session(zoho_server, tmp_path):
-    environment = DataCenter.Environment(zoho_server.api_url, f"{zoho_server.accounts_url}/oauth/v2/token",
-                                         zoho_server.upload_url)
-    token = OAuthToken(client_id=zoho_server.client_id, client_secret=zoho_server.client_secret,
-                       refresh_token=zoho_server.refresh_token)
-    Initializer.initialize(environment=environment, token=token, store=FileStore(str(tmp_path / "sdk_tokens.txt")),
-                           sdk_config=SDKConfig(auto_refresh_fields=False, pick_list_validation=False,
-                                                update_api_domain=False),
-                           resource_path=str(tmp_path))
-    return zoho_server
+    return sdk_on(zoho_server, tmp_path)
 
 
 def test_sdk_reads_a_scope_refusal_as_apiexception(sdk_session):
