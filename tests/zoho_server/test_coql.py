@@ -144,19 +144,11 @@ def test_answers_match_coql_json(sapi, seeded, tmp_path):
 
 def test_official_sdk_parses_coql_answers_and_errors(shared_server, seeded, tmp_path):
     pytest.importorskip("zohocrmsdk")
-    from zohocrmsdk.src.com.zoho.api.authenticator.oauth_token import OAuthToken
-    from zohocrmsdk.src.com.zoho.api.authenticator.store.file_store import FileStore
     from zohocrmsdk.src.com.zoho.crm.api.coql import APIException, BodyWrapper, CoqlOperations, ResponseWrapper
-    from zohocrmsdk.src.com.zoho.crm.api.dc.data_center import DataCenter
-    from zohocrmsdk.src.com.zoho.crm.api.initializer import Initializer
-    from zohocrmsdk.src.com.zoho.crm.api.sdk_config import SDKConfig
 
-    s = shared_server
-    Initializer.initialize(environment=DataCenter.Environment(s.api_url, f"{s.accounts_url}/oauth/v2/token", s.upload_url),
-                           token=OAuthToken(client_id=s.client_id, client_secret=s.client_secret, refresh_token=s.refresh_token),
-                           store=FileStore(str(tmp_path / "sdk_tokens.txt")),
-                           sdk_config=SDKConfig(auto_refresh_fields=False, pick_list_validation=False, update_api_domain=False),
-                           resource_path=str(tmp_path))
+    from tests.zoho_server.sdk import initialize
+
+    initialize(shared_server, tmp_path)
 
     def run(text):
         body = BodyWrapper()

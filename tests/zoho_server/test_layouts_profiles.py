@@ -129,24 +129,16 @@ def test_answers_match_the_oas_files(sapi, tmp_path):
 
 def test_official_sdk_reads_related_records(zoho_server, tmp_path):
     pytest.importorskip("zohocrmsdk")
-    from zohocrmsdk.src.com.zoho.api.authenticator.oauth_token import OAuthToken
-    from zohocrmsdk.src.com.zoho.api.authenticator.store.file_store import FileStore
     from zohocrmsdk.src.com.zoho.crm.api import HeaderMap, ParameterMap
-    from zohocrmsdk.src.com.zoho.crm.api.dc.data_center import DataCenter
-    from zohocrmsdk.src.com.zoho.crm.api.initializer import Initializer
     from zohocrmsdk.src.com.zoho.crm.api.related_records import RelatedRecordsOperations, ResponseWrapper
     from zohocrmsdk.src.com.zoho.crm.api.related_records.related_records_operations import GetRelatedRecordsParam
-    from zohocrmsdk.src.com.zoho.crm.api.sdk_config import SDKConfig
 
     with api_client(zoho_server) as api:
         cid = api.post("/crm/v8/Contacts", json={"data": [{"Last_Name": "Sdk Related"}]}).json()["data"][0]["details"]["id"]
         api.post("/crm/v8/Tasks", json={"data": [{"Subject": "Sdk task", "Who_Id": {"id": cid}}]})
-    environment = DataCenter.Environment(zoho_server.api_url, f"{zoho_server.accounts_url}/oauth/v2/token", zoho_server.upload_url)
-    token = OAuthToken(client_id=zoho_server.client_id, client_secret=zoho_server.client_secret,
-                       refresh_token=zoho_server.refresh_token)
-    Initializer.initialize(environment=environment, token=token, store=FileStore(str(tmp_path / "sdk_tokens.txt")),
-                           sdk_config=SDKConfig(auto_refresh_fields=False, pick_list_validation=False, update_api_domain=False),
-                           resource_path=str(tmp_path))
+    from tests.zoho_server.sdk import initialize
+
+    initialize(zoho_server, tmp_path)
     params = ParameterMap()
     params.add(GetRelatedRecordsParam.fields, "Subject")
     resp = RelatedRecordsOperations("Tasks", "Contacts").get_related_records(int(cid), params, HeaderMap())
