@@ -11,14 +11,9 @@ from dataclasses import dataclass
 from typing import Any
 
 from clinic2zoho.zoho.errors import ZohoAuthError
+from clinic2zoho.zoho.scopes import REQUIRED_SCOPES  # the client's list, in the README
 
 API = "/crm/v8"
-# The scopes the client asks for (clinic2zoho.zoho.scopes, listed in the README).
-try:
-    from clinic2zoho.zoho.scopes import REQUIRED_SCOPES
-except ImportError:  # pragma: no cover - the client's list ships with the client
-    REQUIRED_SCOPES = ("ZohoCRM.modules.ALL", "ZohoCRM.settings.ALL", "ZohoCRM.users.ALL", "ZohoCRM.org.READ",
-                       "ZohoCRM.bulk.ALL", "ZohoCRM.coql.READ", "ZohoFiles.files.ALL")
 
 
 @dataclass(frozen=True)
