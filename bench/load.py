@@ -10,6 +10,7 @@ per-minute throttle (Enterprise 10,000) does, on both sides (server and client).
 from __future__ import annotations
 
 import argparse
+import shutil
 import sys
 import tempfile
 import time
@@ -19,7 +20,7 @@ ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT))
 
 from clinic2zoho.loader import costs  # noqa: E402
-from clinic2zoho.loader.estimate import PlanLimits, estimate  # noqa: E402
+from clinic2zoho.loader.estimate import LOCAL_SERVER, PlanLimits, ServerTimes, estimate, throttle_bound_seconds  # noqa: E402
 from clinic2zoho.loader.journal import AuditLog, JournalReader  # noqa: E402
 from clinic2zoho.loader.run import Loader  # noqa: E402
 from clinic2zoho.loader.source import TableSource  # noqa: E402
@@ -41,30 +42,37 @@ def main() -> int:
     parser.add_argument("--users", type=int, default=10, help="licensed users (the real plan's daily credits)")
     parser.add_argument("--per-minute", type=int, default=None, help="default: the plan's figure for the edition")
     parser.add_argument("--concurrency", type=int, default=None)
-    parser.add_argument("--call-seconds", type=float, default=0.4, help="estimator: one 100-record call")
-    parser.add_argument("--bulk-job-seconds", type=float, default=20.0, help="estimator: one bulk job")
+    parser.add_argument("--server-times", choices=("local", "zoho"), default="local",
+                        help="estimator: the local server's round trips (estimate.LOCAL_SERVER) or real Zoho's")
     parser.add_argument("--modules", default=None,
                         help="comma-separated subset, e.g. Accounts,Contacts,Insurance to see full bulk jobs")
+    parser.add_argument("--keep-journal", type=Path, default=None, help="copy the run's journal here to study it")
     args = parser.parse_args()
     plan = PLAN.select(args.modules.split(",")) if args.modules else PLAN
     per_minute = args.per_minute or facts.PLAN_PER_MINUTE.get(facts.canonical_edition(args.edition))
-    limits = PlanLimits(args.edition, args.users, per_minute, args.concurrency, record_call_seconds=args.call_seconds,
-                        bulk_job_seconds=args.bulk_job_seconds)
 
     with tempfile.TemporaryDirectory(prefix="bench-load-") as tmp:
         home = Path(tmp)
         (home / "zoho").mkdir()
-        server_settings = {"edition": args.edition, "per_minute_credits": per_minute, "daily_credits": 10**9}
+        server_settings = {"edition": args.edition, "daily_credits": 10**9}
         with ZohoServerProcess(users=PROVIDERS, workdir=home / "zoho", settings=server_settings) as server:
             org = Org(server)
             with org.client() as c:
                 prepare_schema(c)
+            # The schema is prepared days before the cutover: its credits are out of the load's minute.
+            server.settings(per_minute_credits=per_minute)
+            server.advance_clock(61)
             clinic = Clinic(home / "warehouse.duckdb", home / "journal", home / "files")
             n = args.patients
             build_clinic(clinic.warehouse, clinic.files, patients=n, appointments=2 * n, notes=n,
                          documents=max(6, n // 10))
             clinic.plan = plan
             counts = clinic.counts()
+            concurrency = args.concurrency or facts.edition_concurrency(args.edition)
+            settings = settings_for(clinic, record_concurrency=min(concurrency, facts.MAX_CONCURRENT_BIG_WRITES))
+            limits = PlanLimits(args.edition, args.users, per_minute, args.concurrency,
+                                server=LOCAL_SERVER if args.server_times == "local" else ServerTimes(),
+                                poll_initial=settings.poll_initial, poll_max=settings.poll_max)
             predicted = estimate(plan, counts, limits)
             used_before = server.credits().get("used", 0)
             audit = AuditLog(clinic.journal, "bench")
@@ -72,23 +80,36 @@ def main() -> int:
                                 max_concurrency=limits.effective_concurrency, backoff_initial=0.5, backoff_max=5)
             started = time.monotonic()
             Loader(plan, client, run_id="bench", root=clinic.journal, source=TableSource(clinic.warehouse),
-                   settings=settings_for(clinic, record_concurrency=min(limits.effective_concurrency, 10))).run()
+                   settings=settings).run()
             wall = time.monotonic() - started
             client.close()
             audit.close()
             server_used = server.credits().get("used", 0) - used_before
+            if args.keep_journal:
+                shutil.copytree(clinic.journal, args.keep_journal, dirs_exist_ok=True)
             # Read the journal while the temporary folder still exists.
             with JournalReader(clinic.journal) as q:
                 spent = {m or "(org: users, metadata)": int(c or 0)
                          for m, c in q.sql("SELECT module, sum(credits) FROM audit_log GROUP BY 1")}
                 calls = dict(q.sql("SELECT coalesce(module, '(org)'), count(*) FROM audit_log GROUP BY 1"))
                 status = dict(q.sql("SELECT status, count(*) FROM load_journal GROUP BY 1"))
+                refused = q.sql("SELECT count(*) FROM audit_log WHERE outcome = 'rate_limited'")[0][0]
                 paths = dict(q.sql("SELECT module, string_agg(DISTINCT path) FROM load_journal"
                                    " WHERE status = 'done' GROUP BY 1"))
+                spans = q.sql("SELECT coalesce(module, '(org)'), min(epoch(called_at)), max(epoch(called_at)),"
+                              " sum(duration_ms) / 1000, count(*), sum(credits), string_agg(DISTINCT method || ' ' ||"
+                              " regexp_replace(path, '[0-9]{6,}', 'N', 'g'), ' | ')"
+                              " FROM audit_log GROUP BY 1 ORDER BY 2")
 
+    t0 = min(r[1] for r in spans)
+    own = {m.module: m.seconds for m in predicted.modules}
+    print("calls by module: first .. last call (s from the load's start), time in calls, predicted alone")
+    for m, first, last, busy, k, cr, kinds in spans:
+        print(f"  {m:<12} {first - t0:7.2f} .. {last - t0:7.2f}  in calls {busy:7.2f}  {k:>5} calls  "
+              f"predicted {own.get(m, 0.0):6.1f}")
     print(f"clinic: {n} patients; edition {args.edition}, {args.users} users, throttle {per_minute} credits/min, "
           f"concurrency {limits.effective_concurrency}")
-    print(f"rows by status: {status}")
+    print(f"rows by status: {status}; calls refused for the per-minute budget (429): {refused}")
     print(f"{'module':<14}{'rows':>8}{'path':>8}{'calls':>7}{'spent':>8}{'minimum':>9}{'naive':>8}{'predicted':>10}")
     tot_spent = tot_min = tot_naive = 0
     for spec in plan.specs:
@@ -113,9 +134,16 @@ def main() -> int:
         b_naive = sum(costs.naive_credits(counts[m]) for m in bulk)
         b_spent = sum(spent.get(m, 0) for m in bulk)
         print(f"modules loaded by Bulk Write ({', '.join(bulk)}): naive / spent = {b_naive / b_spent:.2f} (target about 5)")
-    bound = tot_spent / per_minute * 60 if per_minute else 0.0
-    print(f"wall time {wall:.1f} s; per-minute throttle bound {bound:.1f} s (ratio {wall / bound if bound else 0:.2f},"
-          f" target <= 1.1); estimator predicted {predicted.seconds:.1f} s")
+    bound = throttle_bound_seconds(tot_spent, per_minute)
+    if bound:
+        print(f"wall time {wall:.1f} s; the per-minute throttle's least time for {tot_spent} credits {bound:.1f} s"
+              f" (ratio {wall / bound:.2f}, target <= 1.1); at its rate (credits / per-minute) "
+              f"{tot_spent / per_minute * 60:.1f} s (ratio {wall / (tot_spent / per_minute * 60):.2f})")
+    else:
+        print(f"wall time {wall:.1f} s; the throttle does not bind ({tot_spent} credits fit in one minute's "
+              f"{per_minute}; at its rate they would take {tot_spent / per_minute * 60 if per_minute else 0:.1f} s)")
+    print(f"estimator predicted {predicted.seconds:.1f} s for {wall:.1f} s measured (ratio "
+          f"{predicted.seconds / wall:.2f}, target 0.9-1.1), {args.server_times} server times")
     print(f"estimator: {predicted.credits} credits predicted vs {tot_spent} spent "
           f"({(predicted.credits - tot_spent) / tot_spent * 100:+.1f}%); the full migration needs "
           f"{predicted.days_of_daily_credits:.3f} days of the plan's {limits.daily_credits} daily credits")

@@ -7,6 +7,8 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any, Iterable, Iterator
 
+POLL_GROWTH = 1.6  # each wait for a job's status this much longer than the one before, up to the cap
+
 from clinic2zoho.zoho.bulk_files import BulkFile, write_bulk_zips
 from clinic2zoho.zoho.models import BulkJobStatus, BulkRowResult
 
@@ -30,6 +32,28 @@ def create_job(client: Any, module: str, file_id: str, columns: list[str], opera
                find_by: str | None, lookups: dict[str, str], rows: int) -> str:
     return str(client.bulk_create_job(module, file_id, columns, operation=operation, find_by=find_by,
                                       lookups=lookups, record_count=rows))
+
+
+def poll_waits(initial: float, maximum: float) -> Iterator[float]:
+    """The waits between a job's status polls: short at first (the local server finishes in
+    seconds), growing to `maximum` (Zoho's jobs take minutes). The estimate reads the same
+    schedule to know when a finished job is noticed."""
+    wait = initial
+    while True:
+        yield wait
+        wait = min(wait * POLL_GROWTH, maximum)
+
+
+def noticed_after(job_seconds: float, initial: float, maximum: float) -> tuple[float, int]:
+    """When the loader sees a job of `job_seconds` finished, and the status polls it took (the
+    first poll comes right after the job is created)."""
+    seen, polls = 0.0, 1
+    for wait in poll_waits(initial, maximum):
+        if seen >= job_seconds:
+            return seen, polls
+        seen += wait
+        polls += 1
+    raise AssertionError("unreachable")
 
 
 def status(client: Any, job_id: str) -> JobState:

@@ -4,14 +4,53 @@ optional per-minute throttle, concurrency) — before anything is sent."""
 from __future__ import annotations
 
 import math
+from collections import deque
 from dataclasses import asdict, dataclass, field
 
-from clinic2zoho.loader import costs
+from clinic2zoho.loader import bulk_steps, costs
 from clinic2zoho.loader.plan import LoadPlan
 from clinic2zoho.zoho import facts
+from clinic2zoho.zoho.throttle import WINDOW_SECONDS
 
 
 RECORD_MODULE_READS = 4  # layouts, fields, record count, what exists
+
+
+@dataclass(frozen=True)
+class ServerTimes:
+    """How long Zoho takes to answer, as the loader sees it (round trip). The defaults are real
+    Zoho's, which answers a module's calls in parallel (up to the edition's concurrency); the
+    local server answers in milliseconds, one call at a time, on the loader's own machine
+    (LOCAL_SERVER)."""
+
+    record_call_seconds: float = 0.4  # one 100-record write (measured against real Zoho: ~0.3-0.6 s)
+    upload_seconds: float = 0.6  # one attachment upload of a small document (*unverified*: a write plus the file)
+    read_call_seconds: float = 0.3  # one read: layouts, fields, a count, a page
+    bulk_job_seconds: float = 20.0  # one bulk job, created to finished, whatever its rows (*unverified*)
+    bulk_rows_per_second: float | None = None  # a job's processing on top of bulk_job_seconds; None: included
+    # True: the server runs on the loader's machine and answers one call at a time (the local
+    # server, one asyncio process): its work and the loader's add up instead of overlapping.
+    shares_machine: bool = False
+
+
+# The local server (zoho_server) on the 2-core development machine, measured with bench/load.py
+# (per module, alone, 20,000 patients): a 100-record upsert ~20 ms of its work, an upload ~5 ms,
+# a bulk job 0.2 s in ADDED (its bulk_start_delay) plus ~16,000 rows a second.
+LOCAL_SERVER = ServerTimes(record_call_seconds=0.02, upload_seconds=0.005, read_call_seconds=0.003,
+                           bulk_job_seconds=0.25, bulk_rows_per_second=16_000.0, shares_machine=True)
+
+
+@dataclass(frozen=True)
+class LoaderTimes:
+    """The loader's own work between calls, on the machine it runs on: journal writes (intent,
+    sent, outcome: a DuckDB write each), payloads, reading the rows. It runs in one process, so
+    the modules of a group share it (their calls to Zoho overlap; this work does not). Defaults:
+    the 2-core development machine, measured with bench/load.py (a faster machine takes less)."""
+
+    call_seconds: float = 0.013  # per call: journaling its rows' intent, sent and outcome
+    row_seconds: float = 0.00003  # per row: reading it, its payload, its share of the journal writes
+    module_seconds: float = 0.15  # per module: opening its journal segment and its table (overlaps the others')
+    run_seconds: float = 0.4  # once: the run's files, the org claimed, the layouts checked
 
 
 @dataclass(frozen=True)
@@ -20,9 +59,10 @@ class PlanLimits:
     users: int = 10
     per_minute_credits: int | None = None
     concurrency: int | None = None  # default: the edition's
-    record_call_seconds: float = 0.4  # one 100-record call, round trip (measured against real Zoho: ~0.3-0.6 s)
-    bulk_job_seconds: float = 20.0  # one bulk job, upload to result
-    module_seconds: float = 1.0  # per module: journal segment, field list, read of what exists
+    server: ServerTimes = ServerTimes()
+    loader: LoaderTimes = LoaderTimes()
+    poll_initial: float = 0.5  # the loader's waits between a bulk job's status polls (LoadSettings)
+    poll_max: float = 10.0
 
     @property
     def daily_credits(self) -> int:
@@ -81,13 +121,17 @@ class Estimate:
 def estimate(plan: LoadPlan, counts: dict[str, int], limits: PlanLimits, *, parents: dict[str, int] | None = None,
              force_path: str | None = None) -> Estimate:
     """counts: rows per module. parents: distinct parent records per Notes/Attachments module
-    (unused unless a resume has to read them back; kept for the report)."""
+    (unused unless a resume has to read them back; kept for the report).
+
+    Time: the plan's groups one after the other, as the loader runs them; in a group, the slowest
+    module, or the loader's own work of all of them (one process), or Zoho's concurrency, whichever
+    is longest; then the per-minute throttle applied to when each call spends its credits."""
     result = Estimate(limits)
     conc = limits.effective_concurrency
-    write_conc = min(conc, facts.MAX_CONCURRENT_BIG_WRITES)
-    group_seconds = 0.0
+    workers = min(conc, facts.MAX_CONCURRENT_BIG_WRITES)  # the loader's calls in flight per module
+    phases: list[tuple[float, list[tuple[float, float]]]] = []
     for group in plan.groups():
-        slowest = 0.0
+        timed: list[_ModuleTime] = []
         for module in group:
             spec = plan.spec(module)
             rows = counts.get(module, 0)
@@ -107,21 +151,116 @@ def estimate(plan: LoadPlan, counts: dict[str, int], limits: PlanLimits, *, pare
             # count (COQL or listing: loader.module_loader._scan) and a read of what exists (one page
             # on an empty org); per bulk job: upload, status polls, result download.
             # A module without rows is skipped whole.
-            overhead = ((RECORD_MODULE_READS if spec.kind == "record" and rows else 0)
-                        + len(choice.bulk_chunks) * costs.BULK_OVERHEAD_CREDITS)
-            seconds = ((limits.module_seconds if rows else 0.0) + calls / write_conc * limits.record_call_seconds
-                       + len(choice.bulk_chunks) * limits.bulk_job_seconds)
-            result.modules.append(ModuleEstimate(module, rows, len(choice.bulk_chunks), calls, write, overhead, seconds))
-            slowest = max(slowest, seconds)
-        group_seconds += slowest
+            reads = RECORD_MODULE_READS if spec.kind == "record" and rows else 0
+            overhead = reads + len(choice.bulk_chunks) * costs.BULK_OVERHEAD_CREDITS
+            t = _module_time(spec.kind, rows, calls, reads, choice.bulk_chunks, limits, workers)
+            result.modules.append(ModuleEstimate(module, rows, len(choice.bulk_chunks), calls, write, overhead,
+                                                 t.own))
+            t.credits = (reads, choice.bulk_chunks, calls, write - len(choice.bulk_chunks) * facts.BULK_JOB_CREDITS)
+            timed.append(t)
+        phases.append(_phase(timed, conc))
     users_call = 1 if any(s.owner_column for s in plan.specs) else 0
     if result.modules and users_call:
         result.modules[0].overhead_credits += users_call
-    if limits.per_minute_credits:
-        result.throttle_seconds = result.credits / limits.per_minute_credits * 60.0
-    result.seconds = max(group_seconds, result.throttle_seconds)
+    result.throttle_seconds = throttle_bound_seconds(result.credits, limits.per_minute_credits)
+    result.seconds = limits.loader.run_seconds + paced_seconds(phases, limits.per_minute_credits)
     return result
 
 
+@dataclass
+class _ModuleTime:
+    fixed: float  # its own setup and its bulk jobs (created to noticed finished)
+    waits: float  # its calls' round trips, `workers` at a time (0 when the server shares the machine)
+    loader: float  # its work on the loader's machine, shared with the group's other modules
+    zoho: float  # its calls' round trips, summed (Zoho's concurrency shared with the group)
+    jobs: list[float]  # each bulk job, created to noticed finished
+    credits: tuple = ()  # reads, bulk chunks, record calls, their credits
+
+    @property
+    def own(self) -> float:
+        """The module alone."""
+        return self.fixed + max(self.waits, self.loader) if (self.fixed or self.loader) else 0.0
+
+
+def _module_time(kind: str, rows: int, calls: int, reads: int, chunks: list[int], limits: PlanLimits,
+                 workers: int) -> _ModuleTime:
+    if not rows:
+        return _ModuleTime(0.0, 0.0, 0.0, 0.0, [])
+    srv, ldr = limits.server, limits.loader
+    per_call = srv.upload_seconds if kind == "attachment" else srv.record_call_seconds
+    zoho = reads * srv.read_call_seconds + calls * per_call
+    working = calls * ldr.call_seconds + rows * ldr.row_seconds
+    jobs = [bulk_steps.noticed_after(srv.bulk_job_seconds + (n / srv.bulk_rows_per_second if srv.bulk_rows_per_second
+                                                             else 0.0), limits.poll_initial, limits.poll_max)[0]
+            for n in chunks]
+    fixed = ldr.module_seconds + sum(jobs)
+    if srv.shares_machine:  # the server's work and the loader's take turns on one machine
+        return _ModuleTime(fixed, 0.0, working + zoho, 0.0, jobs)
+    return _ModuleTime(fixed, zoho / workers, working, zoho, jobs)
+
+
+def _shared_finish(work: list[float]) -> list[float]:
+    """When each of several jobs sharing one worker in equal turns finishes (processor sharing)."""
+    order = sorted(range(len(work)), key=lambda i: work[i])
+    finish = [0.0] * len(work)
+    now, done = 0.0, 0.0
+    for rank, i in enumerate(order):
+        now += (work[i] - done) * (len(work) - rank)
+        done = work[i]
+        finish[i] = now
+    return finish
+
+
+def _phase(timed: list[_ModuleTime], concurrency: int) -> tuple[float, list[tuple[float, float]]]:
+    """A group's duration and its credits as (seconds from the group's start, credits). Its
+    modules take turns on the loader (and on a local server): each is done when the longer of
+    its own time and its finish in those turns has passed."""
+    timed = [t for t in timed if t.own]
+    shared = _shared_finish([t.loader for t in timed])
+    crowd = max(1.0, sum(t.zoho for t in timed) / concurrency / max((t.own for t in timed), default=1.0))
+    spends: list[tuple[float, float]] = []
+    duration = 0.0
+    for t, finish in zip(timed, shared):
+        span = (t.fixed + max(t.waits, finish)) * crowd  # Zoho's concurrency shared too
+        duration = max(duration, span)
+        reads, chunks, calls, call_credits = t.credits
+        spends.append((0.0, float(reads)))
+        at = 0.0
+        for seconds in t.jobs:
+            spends.append((at, float(facts.BULK_JOB_CREDITS + costs.BULK_OVERHEAD_CREDITS)))
+            at += seconds
+        for k in range(calls):
+            spends.append((at + (span - at) * k / calls, call_credits / calls))
+    return duration, spends
+
+
+def paced_seconds(phases: list[tuple[float, list[tuple[float, float]]]], per_minute: int | None) -> float:
+    """The phases one after the other, each call's credits let through as the loader's throttle
+    does (at most `per_minute` in any 60 seconds): a call that does not fit waits for credits to
+    age out, and everything after it in its phase waits as long."""
+    window: deque[tuple[float, float]] = deque()  # (spent at, credits) within the last minute
+    counted = 0.0
+    now = 0.0
+    for duration, spends in phases:
+        start, shift = now, 0.0
+        for offset, credits in sorted(spends):
+            at = start + offset + shift
+            if per_minute:
+                need = min(credits, per_minute)
+                while window and (window[0][0] <= at - WINDOW_SECONDS or counted + need > per_minute):
+                    spent_at, freed = window.popleft()
+                    counted -= freed
+                    at = max(at, spent_at + WINDOW_SECONDS)
+                window.append((at, credits))
+                counted += credits
+                shift = at - start - offset
+        now = start + duration + shift
+    return now
+
+
 def throttle_bound_seconds(credits: int, per_minute: int | None) -> float:
-    return credits / per_minute * 60.0 if per_minute else 0.0
+    """The least time `credits` take under the throttle however fast the rest: a minute's budget at
+    once, then one more each time it has aged out (0 when they fit in one minute)."""
+    if not per_minute or credits <= per_minute:
+        return 0.0
+    return (math.ceil(credits / per_minute) - 1) * WINDOW_SECONDS

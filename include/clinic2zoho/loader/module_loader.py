@@ -467,7 +467,7 @@ class ModuleLoader:
 
     def _poll(self, job_id: str) -> bulk_steps.JobState:
         deadline = time.monotonic() + self.settings.bulk_timeout
-        wait = self.settings.poll_initial
+        waits = bulk_steps.poll_waits(self.settings.poll_initial, self.settings.poll_max)
         while True:
             try:
                 state = bulk_steps.status(self.client, job_id)
@@ -480,8 +480,7 @@ class ModuleLoader:
             if time.monotonic() > deadline:
                 raise TimeoutError(f"bulk job {job_id} of {self.spec.module} still running after "
                                    f"{self.settings.bulk_timeout:.0f}s; rerun to re-attach")
-            time.sleep(wait)
-            wait = min(wait * 1.6, self.settings.poll_max)
+            time.sleep(next(waits))
 
     def _finish_job(self, seg: JournalSegment, part_id: str, job_id: str, items: dict[str, Item]) -> list[Item]:
         """Wait for a job, journal each row's outcome; rows the job did not place come back."""
