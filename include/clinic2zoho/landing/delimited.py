@@ -16,6 +16,7 @@ from .errors import LandingError
 from .lines import blank_records, first_change_of_ending, rewrite_record_ends
 from .names import quote_ident, sql_string
 from .result import FileLoad
+from .row_numbers import shift_source_rows, thresholds
 from .sniff import CHUNK_BYTES, CsvShape, transcode_to_utf8
 from .store import Batch, land_relation, record_file_load, record_rejects
 from .utf8 import file_has_multibyte
@@ -76,8 +77,11 @@ def _reject_empty_keys(con: duckdb.DuckDBPyConnection, table: str, key: str, sha
     without one - staging keeps one row per key - so it is a reject, not a landed row. The raw
     record is the row written back as a CSV line."""
     source_file = str(shape.path)
-    where = (f"_batch_id = {sql_string(batch.batch_id)} AND _source_file = {sql_string(source_file)} "
-             f"AND coalesce(trim({quote_ident(key)}, ' \t\r\n') = '', true)")
+    # `< '!'`: a key that is empty or only blanks sorts below '!' (0x21); a plain comparison lets
+    # DuckDB skip every row group whose smallest key is above it, instead of trimming every key
+    where = (f"({quote_ident(key)} IS NULL OR {quote_ident(key)} < '!') "
+             f"AND coalesce(trim({quote_ident(key)}, ' \t\r\n') = '', true) "
+             f"AND _batch_id = {sql_string(batch.batch_id)} AND _source_file = {sql_string(source_file)}")
     if not con.execute(f"SELECT count(*) FROM {table} WHERE {where}").fetchone()[0]:
         return 0
     needs_quotes = sql_string('["' + shape.delimiter + '\r\n]')
@@ -155,17 +159,10 @@ def _collect_rejects(con: duckdb.DuckDBPyConnection, table: str, source_file: st
                    f"ELSE lower(error_type) || ': ' || error_message END AS reason, csv_line AS raw_record "
                    f"FROM {_REJECTS}")
     rejected = record_rejects(con, rejects_sql, source_file, batch)
-    # row_number() counted only the good rows; shift each past the rejected records before it.
-    # With rejected records r_1 < r_2 < ..., good row n sits after r_j exactly when r_j - j < n.
-    con.execute(f"""
-        CREATE OR REPLACE TEMP TABLE _landing_reject_rows AS
-        SELECT r - row_number() OVER (ORDER BY r) AS threshold
-        FROM (SELECT DISTINCT line - 1 AS r FROM {_REJECTS})""")
-    con.execute(f"""
-        UPDATE {table} SET _source_row = _source_row +
-            (SELECT count(*) FROM _landing_reject_rows j WHERE j.threshold < {table}._source_row)
-        WHERE _batch_id = ? AND _source_file = ?""", [batch.batch_id, source_file])
-    con.execute("DROP TABLE _landing_reject_rows")
+    # row_number() counted only the good rows; shift each past the rejected records before it
+    rejected_records = [r for (r,) in con.execute(f"SELECT DISTINCT line - 1 FROM {_REJECTS}").fetchall()]
+    shift_source_rows(con, table, f"_batch_id = {sql_string(batch.batch_id)} AND _source_file = "
+                                  f"{sql_string(source_file)}", thresholds(rejected_records))
     return rejected
 
 

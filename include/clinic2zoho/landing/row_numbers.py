@@ -1,0 +1,51 @@
+"""Source row numbers of the good rows of a file that also had rejected records.
+
+DuckDB's reader numbers only the rows it returns (`row_number() OVER ()` in the landing's one scan);
+its rejects come out after the scan, with their record numbers. A good row's number in the file is
+its number among the good rows plus the rejected records before it. With rejected records
+r_1 < r_2 < ..., good row n sits after r_j exactly when r_j - j < n (the threshold of r_j), so its
+shift is how many thresholds are below n.
+
+That count is written as a binary search unrolled into nested CASE expressions over the sorted
+thresholds: a handful of comparisons per row in one UPDATE of the rows past the first threshold. A
+join of every row against the thresholds (or a correlated count) costs several times the scan of
+the file itself."""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+
+import duckdb
+
+# Thresholds per UPDATE: the CASE tree's size grows with them (its depth only with their log), and
+# DuckDB binds a tree of ~1,000 leaves in milliseconds. More rejects than this take several passes.
+THRESHOLDS_PER_PASS = 1024
+
+
+def thresholds(rejected_records: Sequence[int]) -> list[int]:
+    """r_j - j for the distinct rejected record numbers r_1 < r_2 < ... (non-decreasing)."""
+    return [r - j for j, r in enumerate(sorted(set(rejected_records)), start=1)]
+
+
+def count_below_sql(column: str, sorted_values: Sequence[int], lo: int = 0, hi: int | None = None) -> str:
+    """SQL for how many of `sorted_values` are below `column`, searching only [lo, hi): every value
+    before lo is known to be below it and none from hi on."""
+    hi = len(sorted_values) if hi is None else hi
+    if lo >= hi:
+        return str(lo)
+    mid = (lo + hi) // 2
+    return (f"CASE WHEN {column} > {int(sorted_values[mid])} THEN {count_below_sql(column, sorted_values, mid + 1, hi)} "
+            f"ELSE {count_below_sql(column, sorted_values, lo, mid)} END")
+
+
+def shift_source_rows(con: duckdb.DuckDBPyConnection, table: str, where: str, row_thresholds: Sequence[int]) -> None:
+    """Add to `_source_row` of the rows matching `where` how many of `row_thresholds` are below it.
+
+    Passes go from the highest thresholds down: a row shifted by a higher pass was already above
+    every lower threshold, and stays above them, so each pass counts against the row's value as
+    it stands."""
+    ordered = sorted(row_thresholds)
+    for end in range(len(ordered), 0, -THRESHOLDS_PER_PASS):
+        part = ordered[max(0, end - THRESHOLDS_PER_PASS):end]
+        con.execute(f"UPDATE {table} SET _source_row = _source_row + {count_below_sql('_source_row', part)} "
+                    f"WHERE _source_row > {int(part[0])} AND {where}")

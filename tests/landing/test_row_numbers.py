@@ -1,0 +1,63 @@
+"""Source row numbers of good rows in a file with rejects: the shift past the rejected records is
+one UPDATE per THRESHOLDS_PER_PASS rejects (landing/row_numbers.py), checked here against row
+numbers counted in Python from the file as written."""
+
+from __future__ import annotations
+
+import bisect
+import random
+from pathlib import Path
+
+import duckdb
+import pytest
+
+from clinic2zoho.landing import land_export, row_numbers
+from tests.landing.conftest import query, write_generic_export
+
+
+def test_the_case_tree_counts_values_below_as_bisect_does() -> None:
+    rng = random.Random(7)
+    con = duckdb.connect()
+    for size in (1, 2, 3, 8, 33):
+        values = sorted(rng.choices(range(40), k=size))  # with repeats, as consecutive rejects give
+        got = con.execute(f"SELECT n, {row_numbers.count_below_sql('n', values)} FROM range(-1, 42) t(n) "
+                          "ORDER BY n").fetchall()
+        assert got == [(n, bisect.bisect_left(values, n)) for n in range(-1, 42)], values
+
+
+def _file_with_rejects(records: int, bad: set[int], blank_after: set[int]) -> tuple[bytes, dict[str, int]]:
+    """A two-column CSV whose records in `bad` have a third field (rejected), with a blank line after
+    the records in `blank_after`; returns it and id -> record number of the good records."""
+    lines, good = [b"id,b"], {}
+    for n in range(1, records + 1):
+        lines.append(b"%d,v%d,extra" % (n, n) if n in bad else b"%d,v%d" % (n, n))
+        if n not in bad:
+            good[str(n)] = n
+        if n in blank_after:
+            lines.append(b"")
+    return b"\n".join(lines) + b"\n", good
+
+
+@pytest.mark.parametrize("per_pass", [1, 3, 1024])
+def test_good_rows_keep_their_record_numbers_past_many_rejects(per_pass: int, tmp_path: Path,
+                                                               monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setattr(row_numbers, "THRESHOLDS_PER_PASS", per_pass)
+    rng = random.Random(per_pass)
+    bad = set(rng.sample(range(1, 2001), 60)) | {1, 2, 3, 1000, 1001, 2000}  # runs, first and last record
+    content, good = _file_with_rejects(2000, bad, blank_after={5, 6, 500, 1500})
+    export = write_generic_export(tmp_path / "export", {"t.csv": content})
+    warehouse = tmp_path / "w.duckdb"
+    (load,) = land_export(export, warehouse=warehouse).files
+    assert (load.read, load.landed, load.rejected) == (2000, len(good), len(bad))
+    assert dict(query(warehouse, "SELECT id, _source_row FROM raw.generic__t")) == good
+    assert [r for (r,) in query(warehouse, "SELECT source_row FROM raw.raw_rejects ORDER BY 1")] == sorted(bad)
+
+
+def test_a_key_below_the_blank_prefilter_that_is_not_blank_lands(tmp_path: Path) -> None:
+    # the empty-key check first keeps keys sorting below '!'; of those only blank ones are rejects
+    export = write_generic_export(tmp_path / "export", {"t.csv": b"id,b\n\x01,a\n ,b\n!,c\n"})
+    warehouse = tmp_path / "w.duckdb"
+    (load,) = land_export(export, warehouse=warehouse).files
+    assert (load.read, load.landed, load.rejected) == (3, 2, 1)
+    assert query(warehouse, "SELECT id, _source_row FROM raw.generic__t ORDER BY 2") == [("\x01", 1), ("!", 3)]
+    assert query(warehouse, "SELECT source_row, field FROM raw.raw_rejects") == [(2, "id")]
