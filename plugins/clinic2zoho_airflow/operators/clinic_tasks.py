@@ -1,14 +1,16 @@
 """Building blocks the clinic DAGs share: the Cosmos task group that builds the mapping with dbt
-(one task per model, then all dbt tests in one task: the gate), and one load task per Zoho
-module ordered by the lookups between modules."""
+(one `dbt build` watched by one task per model, then all dbt tests in one task: the gate), and
+one load task per Zoho module ordered by the lookups between modules."""
 
 from __future__ import annotations
 
 from typing import Any
 
+from airflow.sdk import TriggerRule
+
 from cosmos import DbtTaskGroup, ExecutionConfig, ProfileConfig, ProjectConfig, RenderConfig
-from cosmos.constants import InvocationMode, LoadMode, TestBehavior, TestIndirectSelection
-from cosmos.operators.local import DbtRunLocalOperator
+from cosmos.constants import (PRODUCER_WATCHER_TASK_ID, ExecutionMode, InvocationMode, LoadMode, TestBehavior,
+                              TestIndirectSelection)
 
 from clinic2zoho import settings
 from clinic2zoho.cluster.pools import WAREHOUSE_POOL
@@ -34,16 +36,17 @@ def release_warehouse(project_dir: str, **_: Any) -> None:
 
 
 def dbt_mapping_group(group_id: str = "dbt_mapping", vars_from: str = "land") -> DbtTaskGroup:
-    """The dbt project rendered by Cosmos: one task per seed and model (`dbt run`), then one task
-    with every dbt test (`dbt_project_test`), the gate: a reviewer reads all failing tests in one
-    log, and nothing after the group runs unless all pass. DuckDB takes one writer per file: every
-    dbt task runs in the warehouse pool and releases the file when done. `vars_from`: the task
-    whose XCom holds the run's dbt vars (time zone, the clinic's CSV inputs). What is rendered:
-    `orchestration.dbt_render` (the export's format, a narrowing selection).
+    """The dbt project rendered by Cosmos in its watcher mode: one task (`dbt_producer_watcher`)
+    runs one `dbt build` of every seed and model with dbt's threads, one task per seed and model
+    shows that node's result, then one task runs every dbt test (`dbt_project_test`), the gate: a
+    reviewer reads all failing tests in one log (under one `dbt build` a failing test would skip
+    the tests downstream of it), and nothing after the group runs unless all pass. DuckDB takes one
+    writer per file: every dbt task runs in the warehouse pool and releases the file when done.
+    `vars_from`: the task whose XCom holds the run's dbt vars (time zone, the clinic's CSV inputs).
+    What is rendered: `orchestration.dbt_render` (the export's format, a narrowing selection).
 
-    Speed: each task is one dbt invocation in the worker's process, ~1.5 s on 2 cores (mostly dbt
-    loading its partial-parse file and writing its artifacts; bench/dag_task_times.py). dbt partial
-    parsing works across tasks through Cosmos's cache folder (AIRFLOW__COSMOS__CACHE_DIR)."""
+    Speed: the group costs about one `dbt build` (bench/orchestration.py): dbt's threads, one dbt
+    start instead of one per model."""
     project = dbt_project_dir()
     render = dbt_render_from_env()
     env = {**TELEMETRY_ENV, "CLINIC2ZOHO_WAREHOUSE": str(settings.warehouse_path())}
@@ -61,27 +64,38 @@ def dbt_mapping_group(group_id: str = "dbt_mapping", vars_from: str = "land") ->
         project_config=ProjectConfig(dbt_project_path=project, env_vars=env, install_dbt_deps=False,
                                      partial_parse=True),
         profile_config=profile,
-        # dbt in the task's own process (no interpreter start per model: the tasks are many and
-        # short). The test task selects a test only when all the models it reads were selected,
-        # so a narrowed render (CLINIC2ZOHO_DBT_SELECT) never tests a table it did not build.
-        execution_config=ExecutionConfig(invocation_mode=InvocationMode.DBT_RUNNER,
+        # dbt in the task's own process (no interpreter start). The test task selects a test only
+        # when all the models it reads were selected, so a narrowed render (CLINIC2ZOHO_DBT_SELECT)
+        # never tests a table it did not build.
+        execution_config=ExecutionConfig(execution_mode=ExecutionMode.WATCHER,
+                                         invocation_mode=InvocationMode.DBT_RUNNER,
                                          test_indirect_selection=TestIndirectSelection.CAUTIOUS),
         render_config=RenderConfig(load_method=LoadMode.DBT_LS, test_behavior=TestBehavior.AFTER_ALL,
                                    select=render.select, exclude=render.other_format_tags,
                                    invocation_mode=InvocationMode.SUBPROCESS, dbt_executable_path=dbt_executable()),
         operator_args=common,
     )
-    if render.other_formats:
-        roots = group.roots
-        with group:
-            other = DbtRunLocalOperator(
-                task_id="staging_other_formats", project_dir=str(project), profile_config=profile, env=env,
-                select=render.other_format_tags, invocation_mode=InvocationMode.DBT_RUNNER, partial_parse=True,
-                doc_md=f"Staging views of the formats other than {render.source_format} "
-                       f"({', '.join(render.other_formats)}): empty unless such files were landed.",
-                **common)
-        other >> roots
+    watch_after_build(group, group_id)
     return group
+
+
+def watch_after_build(group: DbtTaskGroup, group_id: str) -> None:
+    """Order the watcher group so it runs the same under every executor, `airflow dags test`
+    included (one task at a time: a watching task must not wait for a build not yet started).
+
+    - The build comes first: the watching tasks with nothing upstream in the group wait for it
+      (Cosmos does this only in a DbtDag). They run when it succeeded, or when Cosmos skipped it
+      on a retry (they then run their own model, Cosmos's retry path), never after it failed.
+    - The build also builds the other formats' staging models (empty views the intermediate
+      models union) that are not rendered as tasks."""
+    producer = group.children[f"{group_id}.{PRODUCER_WATCHER_TASK_ID}"]
+    producer.exclude = None
+    producer.doc_md = ("One `dbt build` of the seeds and models (the tests run after, in the test task); "
+                       "the tasks of each seed and model show its result.")
+    for task in group.roots:
+        if task is not producer:
+            producer >> task
+            task.trigger_rule = TriggerRule.NONE_FAILED
 
 
 def render_time_plan(group: DbtTaskGroup) -> LoadPlan:
