@@ -623,8 +623,7 @@ def test_record_ends_are_rewritten_alike_whatever_the_chunk_size(tmp_path: Path,
                                   "cr_only_with_a_line_break_in_a_quoted_field"])
 def test_line_scans_read_alike_in_tiny_chunks(name: str, tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
     # line breaks and blank lines split between two chunks of the scans are still found
-    from clinic2zoho.landing import delimited, lines
+    from clinic2zoho.landing import lines
 
-    monkeypatch.setattr(delimited, "CHUNK_BYTES", 3)
     monkeypatch.setattr(lines, "CHUNK_BYTES", 2)
     test_malformed_csv_case(name, tmp_path)

@@ -61,3 +61,16 @@ def test_a_key_below_the_blank_prefilter_that_is_not_blank_lands(tmp_path: Path)
     assert (load.read, load.landed, load.rejected) == (3, 2, 1)
     assert query(warehouse, "SELECT id, _source_row FROM raw.generic__t ORDER BY 2") == [("\x01", 1), ("!", 3)]
     assert query(warehouse, "SELECT source_row, field FROM raw.raw_rejects") == [(2, "id")]
+
+
+@pytest.mark.parametrize(("content", "up_to", "expected"), [
+    (b"id\n1\n\n2\n", 6, True), (b"id\n1\n\n2\n", 5, False),  # the pair must end within `up_to` bytes
+    (b"id\r\n1\r\n\r\n2\r\n", 9, True), (b"id\r\n1\r\n2\r\n", 99, False), (b"id\r1\r\r2\r", 7, True),
+    (b"id\n1\n2\n", 99, False), (b"", 5, False)])
+def test_blank_lines_are_looked_for_only_up_to_the_last_reject(content: bytes, up_to: int, expected: bool,
+                                                               tmp_path: Path) -> None:
+    from clinic2zoho.landing.delimited import _may_hold_blank_lines
+
+    path = tmp_path / "t.csv"
+    path.write_bytes(content)
+    assert _may_hold_blank_lines(path, up_to) is expected

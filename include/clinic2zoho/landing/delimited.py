@@ -6,6 +6,9 @@ copied to raw.raw_rejects with row, field and reason."""
 
 from __future__ import annotations
 
+import mmap
+import os
+import re
 import tempfile
 from dataclasses import replace
 from pathlib import Path
@@ -17,7 +20,7 @@ from .lines import blank_records, first_change_of_ending, rewrite_record_ends
 from .names import quote_ident, sql_string
 from .result import FileLoad
 from .row_numbers import shift_source_rows, thresholds
-from .sniff import CHUNK_BYTES, CsvShape, transcode_to_utf8
+from .sniff import CsvShape, transcode_to_utf8
 from .store import Batch, land_relation, record_file_load, record_rejects
 from .utf8 import file_has_multibyte
 
@@ -166,7 +169,7 @@ def _collect_rejects(con: duckdb.DuckDBPyConnection, table: str, source_file: st
     return rejected
 
 
-_BLANK_LINE = (b"\n\n", b"\n\r\n", b"\r\r")  # two line breaks in a row
+_BLANK_LINE = tuple(re.compile(re.escape(two)) for two in (b"\n\n", b"\n\r\n", b"\r\r"))  # two breaks in a row
 
 
 def _skip_blank_lines(con: duckdb.DuckDBPyConnection, read_path: Path, delimiter: str) -> None:
@@ -186,13 +189,14 @@ def _skip_blank_lines(con: duckdb.DuckDBPyConnection, read_path: Path, delimiter
 
 
 def _may_hold_blank_lines(path: Path, up_to: int) -> bool:
-    tail = b""
+    """Whether two line breaks in a row occur in the first `up_to` bytes. The file is mapped, not
+    copied, and searched with literal regular expressions, which run several times faster than
+    bytes.find on text with a line break every hundred bytes or so."""
     with path.open("rb") as handle:
-        while up_to > 0 and (chunk := handle.read(min(CHUNK_BYTES, up_to))):
-            up_to -= len(chunk)
-            seam = tail + chunk[:2]
-            if b"\n\n" in chunk or any(pattern in seam for pattern in _BLANK_LINE) or (
-                    b"\r" in chunk and (b"\r\r" in chunk or b"\n\r\n" in chunk)):
-                return True
-            tail = chunk[-2:]
-    return False
+        end = min(up_to, os.fstat(handle.fileno()).st_size)
+        if end <= 0:
+            return False
+        with mmap.mmap(handle.fileno(), 0, access=mmap.ACCESS_READ) as data:
+            # without a CR only LF LF can make a blank line
+            patterns = _BLANK_LINE if data.find(b"\r", 0, end) >= 0 else _BLANK_LINE[:1]
+            return any(pattern.search(data, 0, end) for pattern in patterns)
