@@ -29,6 +29,8 @@ from pathlib import Path
 from typing import Any
 
 from clinic2zoho import settings
+from clinic2zoho.mapping.files import dbt_project_dir
+from clinic2zoho.orchestration.dbt_manifest import ManifestError, manifest_folder, write_manifest
 # Airflow in child processes (the environment, its setup, one DAG run): orchestration.local_airflow
 from clinic2zoho.orchestration.local_airflow import (DagOutcome, MigrateError, airflow_env, failure_reason,
                                                      init_airflow, run_dag, server_secrets, undo_command,
@@ -331,6 +333,9 @@ def run(args: argparse.Namespace) -> int:
         with ZohoClient(configs["production"]) as client:
             ensure_mapping(inputs, settings.warehouse_path(), client, args.confirm_by, say)
         decided = ensure_duplicate_decisions(inputs, settings.warehouse_path(), home, args.confirm_by, say)
+        parse_started = time.monotonic()
+        write_manifest(dbt_project_dir(), home)  # the DAG files render from it: no `dbt ls` at parse
+        say(f"dbt manifest for the DAG files: {_rel(manifest_folder(home))} ({time.monotonic() - parse_started:.0f} s)")
         env = airflow_env(home, args.log_level, {"zoho_default": connection_json(configs["production"]),
                                                  "zoho_sandbox": connection_json(configs["sandbox"])},
                           inputs.fmt)
@@ -352,7 +357,7 @@ def run(args: argparse.Namespace) -> int:
                 outcomes.append(outcome)
                 if not outcome.ok:
                     break
-    except MigrateError as exc:
+    except (MigrateError, ManifestError) as exc:
         console.print(f"[red]{exc}[/red]")
         return 2
     finally:

@@ -13,7 +13,8 @@ DBT_PROJECT_DIR = PROJECT_ROOT / "dbt_project"
 # orgs' credentials: what this process and its children create is for the owner only.
 OWNER_ONLY_UMASK = 0o077
 # What clinic2zoho writes in a work folder (anything else there is the user's own and left as is).
-WORK_ENTRIES = frozenset({"airflow", "cosmos-cache", "decisions", "delta", "generated", "journal", "logs",
+WORK_ENTRIES = frozenset({"airflow", "cosmos-cache", "dbt_manifest", "decisions", "delta", "generated", "journal",
+                          "logs",
                           "migration.json", "reports", "signoffs", "warehouse.duckdb", "warehouse.duckdb.wal",
                           "warehouse.dbt_target", "zoho"})
 

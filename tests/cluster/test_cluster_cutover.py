@@ -22,7 +22,7 @@ from clinic2zoho.zoho import ZohoClient
 from clinic2zoho.zoho.connection import connection_json
 from clinic2zoho.zoho_server.process import ZohoServerProcess
 from tests.cluster.harness import ROOT
-from tests.dags.scenario import generate, local_config, propose_and_confirm, sign_off_sample
+from tests.dags.scenario import generate, local_config, propose_and_confirm, share_manifest, sign_off_sample
 
 pytestmark = [pytest.mark.cluster, pytest.mark.slow, pytest.mark.xdist_group("cluster")]
 
@@ -41,6 +41,7 @@ def scenario(tmp_path_factory):
     try:
         propose_and_confirm(export, base / "propose.duckdb", local_config(server))
         sign_off_sample(base / "work", export.dbt)
+        share_manifest(export.dbt, base, base / "work")  # the workers' DAG files render from it
         yield base, export, server
     finally:
         server.close()
@@ -59,7 +60,7 @@ def cluster_env(scenario) -> dict[str, str]:
         "CLINIC2ZOHO_HOME": str(base / "work"),
         "CLINIC2ZOHO_DBT_PROJECT": str(export.dbt),
         "CLINIC2ZOHO_SOURCE_FORMAT": "generic",
-        # parsing renders the dbt project with `dbt ls` (Cosmos caches it after the first parse)
+        # parsing renders the dbt project from the work folder's manifest; these bound a busy box
         "AIRFLOW__CORE__DAGBAG_IMPORT_TIMEOUT": "300",
         "AIRFLOW__DAG_PROCESSOR__DAG_FILE_PROCESSOR_TIMEOUT": "300",
     }

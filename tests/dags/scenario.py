@@ -15,6 +15,7 @@ from clinic2zoho.generator import generate_export
 from clinic2zoho.landing import land_export
 from clinic2zoho.mapping import confirmation, layout_mandatory
 from clinic2zoho.mapping.propose_command import propose_mapping
+from clinic2zoho.orchestration.dbt_manifest import current_manifest, write_manifest
 from clinic2zoho.settings import DBT_PROJECT_DIR, PROJECT_ROOT
 from clinic2zoho.zoho import ZohoClient, ZohoConfig
 from clinic2zoho.zoho_server.process import ZohoServerProcess
@@ -84,6 +85,14 @@ def propose_and_confirm(scenario: ConfirmedExport, warehouse: Path, config: Zoho
     # the person confirming also gives the value the org's Leads layout requires (Company)
     layout_mandatory.supply(scenario.dbt, {"Leads.Company": "Individual (patient)"}, "dag test")
     confirmation.confirm("dag test", scenario.dbt)
+    write_manifest(scenario.dbt, warehouse.parent)  # as `clinic2zoho migrate` does before Airflow starts
+
+
+def share_manifest(dbt: Path, parsed_home: Path, home: Path) -> None:
+    """Give `home` the dbt manifest `parsed_home` holds (the DAG files render from the work folder's
+    manifest), when it is still that of the project as it is now: one `dbt parse` per scenario."""
+    if current_manifest(dbt, parsed_home) is not None and not (home / "dbt_manifest").exists():
+        shutil.copytree(parsed_home / "dbt_manifest", home / "dbt_manifest")
 
 
 def sign_off_sample(home: Path, dbt: Path) -> None:

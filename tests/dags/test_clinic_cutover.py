@@ -24,7 +24,7 @@ from clinic2zoho.zoho.connection import connection_json
 from clinic2zoho.zoho_server.process import ZohoServerProcess
 from tests.conftest import ROOT
 from tests.dags.scenario import (ConfirmedExport, generate, load_delta_dag, local_config, propose_and_confirm,
-                                 rewrite_csv, sign_off_sample)
+                                 rewrite_csv, share_manifest, sign_off_sample)
 
 pytestmark = [pytest.mark.slow, pytest.mark.xdist_group("dag_clinic_cutover")]
 
@@ -59,6 +59,7 @@ class Cutover:
         home.mkdir(exist_ok=True)
         self.mp.setenv("CLINIC2ZOHO_HOME", str(home))
         self.mp.setenv("CLINIC2ZOHO_WAREHOUSE", str(home / "warehouse.duckdb"))
+        share_manifest(self.dbt, self.base / "propose", home)
         if signed_off:
             sign_off_sample(home, self.dbt)
         return home

@@ -16,6 +16,7 @@ from clinic2zoho import settings
 from clinic2zoho.cluster.pools import WAREHOUSE_POOL
 from clinic2zoho.loader.plan import LoadPlan
 from clinic2zoho.mapping.files import dbt_project_dir
+from clinic2zoho.orchestration.dbt_manifest import current_manifest
 from clinic2zoho.orchestration.dbt_render import dbt_render_from_env
 from clinic2zoho.orchestration.plan_nodes import plan_from_nodes, upstream_modules
 from clinic2zoho.orchestration.steps import FILE_VARS
@@ -59,10 +60,13 @@ def dbt_mapping_group(group_id: str = "dbt_mapping", vars_from: str = "land") ->
         "vars": {key: "{{ " + xcom + "['" + key + "'] }}"
                  for key in ("clinic_timezone", "document_url_base", *FILE_VARS)},
     }
+    # the work folder's manifest when it was parsed from the project as it is now: no `dbt ls` at parse
+    manifest = current_manifest(project)
     group = DbtTaskGroup(
         group_id=group_id,
         project_config=ProjectConfig(dbt_project_path=project, env_vars=env, install_dbt_deps=False,
-                                     partial_parse=True),
+                                     partial_parse=True, manifest_path=manifest,
+                                     project_name="clinic2zoho" if manifest else None),
         profile_config=profile,
         # dbt in the task's own process (no interpreter start). The test task selects a test only
         # when all the models it reads were selected, so a narrowed render (CLINIC2ZOHO_DBT_SELECT)
@@ -70,7 +74,8 @@ def dbt_mapping_group(group_id: str = "dbt_mapping", vars_from: str = "land") ->
         execution_config=ExecutionConfig(execution_mode=ExecutionMode.WATCHER,
                                          invocation_mode=InvocationMode.DBT_RUNNER,
                                          test_indirect_selection=TestIndirectSelection.CAUTIOUS),
-        render_config=RenderConfig(load_method=LoadMode.DBT_LS, test_behavior=TestBehavior.AFTER_ALL,
+        render_config=RenderConfig(load_method=LoadMode.DBT_MANIFEST if manifest else LoadMode.DBT_LS,
+                                   test_behavior=TestBehavior.AFTER_ALL,
                                    select=render.select, exclude=render.other_format_tags,
                                    invocation_mode=InvocationMode.SUBPROCESS, dbt_executable_path=dbt_executable()),
         operator_args=common,

@@ -1,0 +1,89 @@
+"""The DAG files render the dbt group from the work folder's manifest (no `dbt ls` when a file is
+parsed) only while it was parsed from the project as it is now, and that render is the one
+`dbt ls` gives: the same seeds and models, the same tasks, the same load plan."""
+
+from __future__ import annotations
+
+import importlib.util
+import shutil
+import sys
+
+import pytest
+
+from clinic2zoho.orchestration.dbt_manifest import current_manifest, project_fingerprint, write_manifest
+from tests.conftest import ROOT
+from tests.dags.scenario import copy_dbt_project
+
+pytestmark = [pytest.mark.slow, pytest.mark.xdist_group("dbt_manifest")]
+
+
+@pytest.fixture(scope="module")
+def parsed(tmp_path_factory):
+    base = tmp_path_factory.mktemp("manifest")
+    project = copy_dbt_project(base / "dbt_project")
+    home = base / "work"
+    home.mkdir()
+    write_manifest(project, home)
+    return project, home
+
+
+def _cutover_dag(monkeypatch, project, home):
+    monkeypatch.setenv("CLINIC2ZOHO_HOME", str(home))
+    monkeypatch.setenv("CLINIC2ZOHO_DBT_PROJECT", str(project))
+    monkeypatch.setenv("CLINIC2ZOHO_SOURCE_FORMAT", "generic")
+    monkeypatch.setenv("CLINIC2ZOHO_DBT_SELECT", "")
+    spec = importlib.util.spec_from_file_location("clinic_cutover_manifest_test", ROOT / "dags" / "clinic_cutover.py")
+    module = importlib.util.module_from_spec(spec)
+    monkeypatch.setitem(sys.modules, spec.name, module)
+    spec.loader.exec_module(module)
+    return module.dag
+
+
+def test_a_manifest_is_used_only_while_the_project_is_as_it_was_parsed(parsed, tmp_path):
+    project, home = parsed
+    assert current_manifest(project, home) == home / "dbt_manifest" / "target" / "manifest.json"
+    assert current_manifest(project, tmp_path) is None  # another work folder has none
+    edited = copy_dbt_project(tmp_path / "edited")
+    before = project_fingerprint(edited)
+    model = edited / "models" / "zoho" / "zoho_accounts.sql"
+    model.write_text(model.read_text() + "\n-- a reviewer's edit\n")
+    assert project_fingerprint(edited) != before
+    shutil.copytree(home / "dbt_manifest", tmp_path / "edited_home" / "dbt_manifest")
+    assert current_manifest(edited, tmp_path / "edited_home") is None  # parsed from another project
+
+
+def test_the_manifest_render_equals_the_dbt_ls_render(parsed, tmp_path, monkeypatch):
+    project, home = parsed
+    from_manifest = _cutover_dag(monkeypatch, project, home)
+    group = from_manifest.task_group_dict["dbt_mapping"]
+    assert group.dbt_graph.load_method.value == "dbt_manifest"
+
+    empty_home = tmp_path / "no_manifest"
+    empty_home.mkdir()
+    from_ls = _cutover_dag(monkeypatch, project, empty_home)
+    assert from_ls.task_group_dict["dbt_mapping"].dbt_graph.load_method.value == "dbt_ls"
+
+    assert sorted(from_manifest.task_ids) == sorted(from_ls.task_ids)
+    assert len([t for t in from_manifest.task_ids if t.startswith("load_")]) >= 10
+    for task_id in from_ls.task_ids:
+        assert sorted(from_manifest.get_task(task_id).upstream_task_ids) == \
+            sorted(from_ls.get_task(task_id).upstream_task_ids), task_id
+
+
+def test_the_watcher_build_runs_first_and_the_tests_after_every_model(parsed, monkeypatch):
+    """One dbt build is upstream of every task that shows a model's result (so `airflow dags test`
+    and every executor run it first); the gate's test task waits for all of them; the build is
+    not narrowed by the export's format (the other formats' empty staging views are built too)."""
+    project, home = parsed
+    dag = _cutover_dag(monkeypatch, project, home)
+    producer = dag.get_task("dbt_mapping.dbt_producer_watcher")
+    group = dag.task_group_dict["dbt_mapping"]
+    members = {t.task_id for t in group.iter_tasks()}
+    watchers = members - {producer.task_id, "dbt_mapping.dbt_project_test", "dbt_mapping.dbt_producer_watcher_done"}
+    assert len(watchers) >= 30
+    assert producer.upstream_task_ids == {"prepare_schema"}
+    assert all(producer.task_id in dag.get_task(t).get_flat_relative_ids(upstream=True) for t in watchers)
+    test_task = dag.get_task("dbt_mapping.dbt_project_test")
+    assert watchers <= test_task.get_flat_relative_ids(upstream=True)
+    assert producer.exclude is None
+    assert "mapping_ready" in test_task.downstream_task_ids
