@@ -69,7 +69,9 @@ def main() -> int:
             clinic.plan = plan
             counts = clinic.counts()
             concurrency = args.concurrency or facts.edition_concurrency(args.edition)
-            settings = settings_for(clinic, record_concurrency=min(concurrency, facts.MAX_CONCURRENT_BIG_WRITES))
+            # Zoho's attachment limit, not the tests' 2,000 bytes: every generated document is sent
+            settings = settings_for(clinic, record_concurrency=min(concurrency, facts.MAX_CONCURRENT_BIG_WRITES),
+                                    attachment_max_bytes=facts.ATTACHMENT_MAX_BYTES)
             limits = PlanLimits(args.edition, args.users, per_minute, args.concurrency,
                                 server=LOCAL_SERVER if args.server_times == "local" else ServerTimes(),
                                 poll_initial=settings.poll_initial, poll_max=settings.poll_max)

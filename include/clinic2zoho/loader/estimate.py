@@ -24,20 +24,27 @@ class ServerTimes:
     (LOCAL_SERVER)."""
 
     record_call_seconds: float = 0.4  # one 100-record write (measured against real Zoho: ~0.3-0.6 s)
-    upload_seconds: float = 0.6  # one attachment upload of a small document (*unverified*: a write plus the file)
+    upload_seconds: float = 0.4  # one attachment upload of a small document (*unverified*: taken as a write)
     read_call_seconds: float = 0.3  # one read: layouts, fields, a count, a page
     bulk_job_seconds: float = 20.0  # one bulk job, created to finished, whatever its rows (*unverified*)
     bulk_rows_per_second: float | None = None  # a job's processing on top of bulk_job_seconds; None: included
     # True: the server runs on the loader's machine and answers one call at a time (the local
     # server, one asyncio process): its work and the loader's add up instead of overlapping.
     shares_machine: bool = False
+    # seconds added to each call per call the server answered before it in the run (the local
+    # server slows over a long load; real Zoho is taken not to)
+    slowdown_per_call: float = 0.0
 
 
 # The local server (zoho_server) on the 2-core development machine, measured with bench/load.py
-# (per module, alone, 20,000 patients): a 100-record upsert ~20 ms of its work, an upload ~5 ms,
-# a bulk job 0.2 s in ADDED (its bulk_start_delay) plus ~16,000 rows a second.
-LOCAL_SERVER = ServerTimes(record_call_seconds=0.02, upload_seconds=0.005, read_call_seconds=0.003,
-                           bulk_job_seconds=0.25, bulk_rows_per_second=16_000.0, shares_machine=True)
+# (--modules, each module alone, 20,000 and 100,000 patients, the machine shared with other work):
+# a 100-record upsert ~10 ms of its work, an upload ~5 ms, a bulk job 0.2 s in ADDED (its
+# bulk_start_delay) plus ~16,000 rows a second; 10,000 uploads in a row went from 22 to 32 ms
+# each (not the records it holds: a 100-record upsert costs the same at 0 and 200,000 held).
+# Another machine: pass its own figures.
+LOCAL_SERVER = ServerTimes(record_call_seconds=0.01, upload_seconds=0.005, read_call_seconds=0.003,
+                           bulk_job_seconds=0.25, bulk_rows_per_second=16_000.0, shares_machine=True,
+                           slowdown_per_call=1e-6)
 
 
 @dataclass(frozen=True)
@@ -45,10 +52,14 @@ class LoaderTimes:
     """The loader's own work between calls, on the machine it runs on: journal writes (intent,
     sent, outcome: a DuckDB write each), payloads, reading the rows. It runs in one process, so
     the modules of a group share it (their calls to Zoho overlap; this work does not). Defaults:
-    the 2-core development machine, measured with bench/load.py (a faster machine takes less)."""
+    the 2-core development machine, measured with bench/load.py as LOCAL_SERVER was (a faster
+    machine takes less; against real Zoho the round trips mostly hide it)."""
 
     call_seconds: float = 0.013  # per call: journaling its rows' intent, sent and outcome
     row_seconds: float = 0.00003  # per row: reading it, its payload, its share of the journal writes
+    # per call, per row the module's journal already holds: those writes grow with the segment
+    # (its key index; 100 rows journaled took 34 ms against 20,000 rows held, 54 ms against 200,000)
+    journal_row_seconds: float = 4.6e-7
     module_seconds: float = 0.15  # per module: opening its journal segment and its table (overlaps the others')
     run_seconds: float = 0.4  # once: the run's files, the org claimed, the layouts checked
 
@@ -130,41 +141,51 @@ def estimate(plan: LoadPlan, counts: dict[str, int], limits: PlanLimits, *, pare
     conc = limits.effective_concurrency
     workers = min(conc, facts.MAX_CONCURRENT_BIG_WRITES)  # the loader's calls in flight per module
     phases: list[tuple[float, list[tuple[float, float]]]] = []
+    answered = 0.0  # calls the server answered in the groups before
     for group in plan.groups():
         timed: list[_ModuleTime] = []
+        paths = {m: _path(plan.spec(m), counts.get(m, 0), force_path) for m in group}
+        group_calls = sum(_calls(plan.spec(m), counts.get(m, 0), paths[m]) for m in group)
         for module in group:
             spec = plan.spec(module)
             rows = counts.get(module, 0)
-            if force_path == "record" or spec.kind != "record":
-                choice = costs.PathChoice([], rows)
-            elif force_path == "bulk":
-                choice = costs.PathChoice([min(facts.BULK_MAX_ROWS, rows - i) for i in range(0, rows, facts.BULK_MAX_ROWS)], 0)
-            else:
-                choice = costs.choose_path(rows, spec.bulk_allowed)
-            if spec.kind == "attachment":
-                calls = rows  # one upload per file, 1 credit each
-                write = rows
-            else:
-                calls = math.ceil(choice.record_rows / facts.RECORDS_PER_CALL)
-                write = choice.credits(overhead=False)
+            choice = paths[module]
+            calls = _calls(spec, rows, choice)
+            write = rows if spec.kind == "attachment" else choice.credits(overhead=False)  # an upload: 1 credit
             # Per record module: its layouts (the layout-mandatory check), its field list, its record
             # count (COQL or listing: loader.module_loader._scan) and a read of what exists (one page
             # on an empty org); per bulk job: upload, status polls, result download.
             # A module without rows is skipped whole.
             reads = RECORD_MODULE_READS if spec.kind == "record" and rows else 0
             overhead = reads + len(choice.bulk_chunks) * costs.BULK_OVERHEAD_CREDITS
-            t = _module_time(spec.kind, rows, calls, reads, choice.bulk_chunks, limits, workers)
+            t = _module_time(spec.kind, rows, calls, reads, choice.bulk_chunks, limits, workers,
+                             answered + group_calls / 2)  # the group's modules' calls interleave
             result.modules.append(ModuleEstimate(module, rows, len(choice.bulk_chunks), calls, write, overhead,
                                                  t.own))
             t.credits = (reads, choice.bulk_chunks, calls, write - len(choice.bulk_chunks) * facts.BULK_JOB_CREDITS)
             timed.append(t)
         phases.append(_phase(timed, conc))
+        answered += group_calls
     users_call = 1 if any(s.owner_column for s in plan.specs) else 0
     if result.modules and users_call:
         result.modules[0].overhead_credits += users_call
     result.throttle_seconds = throttle_bound_seconds(result.credits, limits.per_minute_credits)
     result.seconds = limits.loader.run_seconds + paced_seconds(phases, limits.per_minute_credits)
     return result
+
+
+def _path(spec, rows: int, force_path: str | None) -> costs.PathChoice:
+    """How the loader splits a module's rows (loader.module_loader._dispatch)."""
+    if force_path == "record" or spec.kind != "record":
+        return costs.PathChoice([], rows)
+    if force_path == "bulk":
+        return costs.PathChoice([min(facts.BULK_MAX_ROWS, rows - i) for i in range(0, rows, facts.BULK_MAX_ROWS)], 0)
+    return costs.choose_path(rows, spec.bulk_allowed)
+
+
+def _calls(spec, rows: int, choice: costs.PathChoice) -> int:
+    """Write calls: one upload per file, or one per 100 rows of the record path."""
+    return rows if spec.kind == "attachment" else math.ceil(choice.record_rows / facts.RECORDS_PER_CALL)
 
 
 @dataclass
@@ -183,13 +204,15 @@ class _ModuleTime:
 
 
 def _module_time(kind: str, rows: int, calls: int, reads: int, chunks: list[int], limits: PlanLimits,
-                 workers: int) -> _ModuleTime:
+                 workers: int, answered: float = 0.0) -> _ModuleTime:
+    """answered: the calls the server will have answered before this module's, on average."""
     if not rows:
         return _ModuleTime(0.0, 0.0, 0.0, 0.0, [])
     srv, ldr = limits.server, limits.loader
-    per_call = srv.upload_seconds if kind == "attachment" else srv.record_call_seconds
+    per_call = (srv.upload_seconds if kind == "attachment" else srv.record_call_seconds) + srv.slowdown_per_call * answered
     zoho = reads * srv.read_call_seconds + calls * per_call
-    working = calls * ldr.call_seconds + rows * ldr.row_seconds
+    held = sum(chunks) + (rows - sum(chunks)) / 2  # rows journaled when its calls go, on average
+    working = calls * (ldr.call_seconds + held * ldr.journal_row_seconds) + rows * ldr.row_seconds
     jobs = [bulk_steps.noticed_after(srv.bulk_job_seconds + (n / srv.bulk_rows_per_second if srv.bulk_rows_per_second
                                                              else 0.0), limits.poll_initial, limits.poll_max)[0]
             for n in chunks]
