@@ -17,6 +17,7 @@ from .sniff import _not_text, _utf16_without_bom
 from .names import sql_string
 from .paths import inside_export
 from .result import FileLoad
+from .row_numbers import shift_source_rows, thresholds
 from .stability import FileWatch
 from .store import Batch, land_relation, record_file_load, record_rejects
 
@@ -279,10 +280,6 @@ def _reader_rejects(con: duckdb.DuckDBPyConnection) -> int:
                          [_REJECTS]).fetchone()[0]
     if not exists:
         return 0
-    count = con.execute(f"SELECT count(DISTINCT line) FROM {_REJECTS}").fetchone()[0]
-    if count:
-        con.execute(f"""UPDATE _landing_lines SET ln = ln + (
-            SELECT count(*) FROM (SELECT r - row_number() OVER (ORDER BY r) AS threshold
-                                  FROM (SELECT DISTINCT line AS r FROM {_REJECTS})) j
-            WHERE j.threshold < _landing_lines.ln)""")
-    return count
+    rejected_lines = [line for (line,) in con.execute(f"SELECT DISTINCT line FROM {_REJECTS}").fetchall()]
+    shift_source_rows(con, "_landing_lines", "true", thresholds(rejected_lines), column="ln")
+    return len(rejected_lines)

@@ -38,8 +38,10 @@ def count_below_sql(column: str, sorted_values: Sequence[int], lo: int = 0, hi: 
             f"ELSE {count_below_sql(column, sorted_values, lo, mid)} END")
 
 
-def shift_source_rows(con: duckdb.DuckDBPyConnection, table: str, where: str, row_thresholds: Sequence[int]) -> None:
-    """Add to `_source_row` of the rows matching `where` how many of `row_thresholds` are below it.
+def shift_source_rows(con: duckdb.DuckDBPyConnection, table: str, where: str, row_thresholds: Sequence[int],
+                      column: str = "_source_row") -> None:
+    """Add to `column` (the row number) of the rows matching `where` how many of `row_thresholds`
+    are below it.
 
     Passes go from the highest thresholds down: a row shifted by a higher pass was already above
     every lower threshold, and stays above them, so each pass counts against the row's value as
@@ -47,5 +49,5 @@ def shift_source_rows(con: duckdb.DuckDBPyConnection, table: str, where: str, ro
     ordered = sorted(row_thresholds)
     for end in range(len(ordered), 0, -THRESHOLDS_PER_PASS):
         part = ordered[max(0, end - THRESHOLDS_PER_PASS):end]
-        con.execute(f"UPDATE {table} SET _source_row = _source_row + {count_below_sql('_source_row', part)} "
-                    f"WHERE _source_row > {int(part[0])} AND {where}")
+        con.execute(f"UPDATE {table} SET {column} = {column} + {count_below_sql(column, part)} "
+                    f"WHERE {column} > {int(part[0])} AND {where}")
