@@ -86,4 +86,6 @@ def test_the_watcher_build_runs_first_and_the_tests_after_every_model(parsed, mo
     test_task = dag.get_task("dbt_mapping.dbt_project_test")
     assert watchers <= test_task.get_flat_relative_ids(upstream=True)
     assert producer.exclude is None
+    # the seeds are built by the build and tested by the test task, not rendered one task each
+    assert not any(t.endswith("_seed") for t in watchers) and test_task.exclude == "tag:format_synthea tag:format_fhir"
     assert "mapping_ready" in test_task.downstream_task_ids

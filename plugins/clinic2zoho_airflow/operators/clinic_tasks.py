@@ -23,6 +23,8 @@ from clinic2zoho.orchestration.steps import FILE_VARS
 from clinic2zoho.transform.dbt_runner import TELEMETRY_ENV, dbt_executable
 from clinic2zoho_airflow.operators.zoho_params import ParamZohoLoadOperator
 
+SEEDS = "resource_type:seed"
+
 
 def release_warehouse(project_dir: str, **_: Any) -> None:
     """After a dbt task: close the DuckDB file dbt-duckdb keeps open in the process that ran dbt
@@ -76,27 +78,32 @@ def dbt_mapping_group(group_id: str = "dbt_mapping", vars_from: str = "land") ->
                                          test_indirect_selection=TestIndirectSelection.CAUTIOUS),
         render_config=RenderConfig(load_method=LoadMode.DBT_MANIFEST if manifest else LoadMode.DBT_LS,
                                    test_behavior=TestBehavior.AFTER_ALL,
-                                   select=render.select, exclude=render.other_format_tags,
+                                   select=render.select, exclude=[*render.other_format_tags, SEEDS],
                                    invocation_mode=InvocationMode.SUBPROCESS, dbt_executable_path=dbt_executable()),
         operator_args=common,
     )
-    watch_after_build(group, group_id)
+    watch_after_build(group, group_id, render.other_format_tags)
     return group
 
 
-def watch_after_build(group: DbtTaskGroup, group_id: str) -> None:
+def watch_after_build(group: DbtTaskGroup, group_id: str, other_format_tags: list[str]) -> None:
     """Order the watcher group so it runs the same under every executor, `airflow dags test`
     included (one task at a time: a watching task must not wait for a build not yet started).
 
     - The build comes first: the watching tasks with nothing upstream in the group wait for it
       (Cosmos does this only in a DbtDag). They run when it succeeded, or when Cosmos skipped it
       on a retry (they then run their own model, Cosmos's retry path), never after it failed.
-    - The build also builds the other formats' staging models (empty views the intermediate
-      models union) that are not rendered as tasks."""
+    - The build also builds what is not rendered as a task: the seeds (the mapping's value maps:
+      a task each would cost more than building them) and the other formats' staging models
+      (empty views the intermediate models union).
+    - The test task tests the seeds too: only the other formats' staging is left out of it."""
     producer = group.children[f"{group_id}.{PRODUCER_WATCHER_TASK_ID}"]
     producer.exclude = None
     producer.doc_md = ("One `dbt build` of the seeds and models (the tests run after, in the test task); "
-                       "the tasks of each seed and model show its result.")
+                       "the tasks of each model show its result.")
+    tests = group.children.get(f"{group_id}.dbt_project_test")
+    if tests is not None:
+        tests.exclude = " ".join(other_format_tags) or None
     for task in group.roots:
         if task is not producer:
             producer >> task
