@@ -29,6 +29,8 @@ COMMANDS: dict[str, tuple[str, str]] = {
     "load": ("clinic2zoho.loader.load_command", "load the Zoho-shaped tables into Zoho"),
     "rollback": ("clinic2zoho.loader.rollback_command", "undo a load run"),
     "validate": ("clinic2zoho.reports.validate_command", "reconcile and spot-check a load"),
+    "dbt-manifest": ("clinic2zoho.orchestration.manifest_command",
+                     "parse the dbt project into the work folder's manifest the DAG files render from"),
     "migrate": ("clinic2zoho.migrate", "run the whole migration (what `make demo` runs)"),
     "purge": ("clinic2zoho.purge.command", "remove a work folder's patient data after the cutover, keeping the audit"),
 }

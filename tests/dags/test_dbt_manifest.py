@@ -89,3 +89,16 @@ def test_the_watcher_build_runs_first_and_the_tests_after_every_model(parsed, mo
     # the seeds are built by the build and tested by the test task, not rendered one task each
     assert not any(t.endswith("_seed") for t in watchers) and test_task.exclude == "tag:format_synthea tag:format_fhir"
     assert "mapping_ready" in test_task.downstream_task_ids
+
+
+def test_the_command_parses_a_work_folder_once_and_then_finds_it_current(parsed, tmp_path, capsys):
+    from clinic2zoho import cli
+
+    project, home = parsed
+    assert cli.main(["dbt-manifest", "--work", str(home), "--dbt-project", str(project)]) == 0
+    assert "the manifest is current" in capsys.readouterr().out
+    broken = copy_dbt_project(tmp_path / "broken")
+    (broken / "models" / "zoho" / "zoho_accounts.sql").write_text("select * from {{ ref('no_such_model') }}\n")
+    assert cli.main(["dbt-manifest", "--work", str(tmp_path / "work"), "--dbt-project", str(broken)]) == 1
+    assert "no_such_model" in capsys.readouterr().out  # dbt's own words name what is wrong
+    assert current_manifest(broken, tmp_path / "work") is None
