@@ -12,7 +12,7 @@ from clinic2zoho.settings import DBT_PROJECT_DIR
 from clinic2zoho.transform import run_dbt
 from tests.dbt.conftest import execute
 
-pytestmark = [pytest.mark.slow, pytest.mark.xdist_group("dbt_generic_appointment_types")]
+pytestmark = [pytest.mark.slow, pytest.mark.xdist_group("dbt_generic")]  # shares generic_warehouse
 
 
 def _type_map() -> dict[str, str]:

@@ -18,7 +18,8 @@ import pytest
 from tests.conftest import SHARED_DATA
 from tests.dbt.conftest import DEMO, build_warehouse
 
-pytestmark = [pytest.mark.slow, pytest.mark.xdist_group("dbt_communications")]
+# the small generated warehouse is shared with the modules of this group
+pytestmark = [pytest.mark.slow, pytest.mark.xdist_group("dbt_small_generic")]
 
 CLINIC_ZONE = ZoneInfo("America/New_York")
 
@@ -36,26 +37,14 @@ def _seconds(mm_ss: str | None) -> int | None:
 
 
 @pytest.fixture(scope="module")
-def small_export(tmp_path_factory):
-    from clinic2zoho.generator import generate_export
-
-    return generate_export(tmp_path_factory.mktemp("generated") / "out", 400, seed=5, with_files=False)
+def small_export(small_generic_warehouse):
+    return small_generic_warehouse.generated
 
 
 @pytest.fixture(scope="module")
-def warehouse(small_export, tmp_path_factory):
-    from clinic2zoho.transform.dbt_runner import export_vars
-
-    work = tmp_path_factory.mktemp("generic_communications")
-    merges = work / "patient_merges.csv"
-    merges.write_text("duplicate_patient_id,surviving_patient_id\n" + "".join(
-        f"{p.duplicate_id},{p.original_id}\n" for p in small_export.cases.duplicate_pairs), encoding="utf-8")
-    dbt_vars = {**export_vars(small_export.export_dir, "generic"),
-                "provider_email_overrides_file": str(small_export.overrides_path),
-                "patient_merges_file": str(merges)}
-    built = build_warehouse(work, small_export.export_dir, "generic", small_export.zoho_users_path, dbt_vars)
-    assert built.result.success, built.result
-    return built
+def warehouse(small_generic_warehouse):
+    assert small_generic_warehouse.result.success, small_generic_warehouse.result
+    return small_generic_warehouse
 
 
 @pytest.fixture(scope="module")

@@ -11,7 +11,7 @@ import pytest
 
 from clinic2zoho.settings import DBT_PROJECT_DIR
 
-pytestmark = [pytest.mark.slow, pytest.mark.xdist_group("dbt_generic_consent")]
+pytestmark = [pytest.mark.slow, pytest.mark.xdist_group("dbt_generic")]  # shares generic_warehouse
 
 
 def _exported_patients(generated_export) -> dict[str, dict[str, str]]:

@@ -11,9 +11,8 @@ from pathlib import Path
 
 import pytest
 
-from tests.dbt.conftest import build_warehouse
-
-pytestmark = [pytest.mark.slow, pytest.mark.xdist_group("dbt_primary_provider")]
+# the small generated warehouse is shared with the modules of this group
+pytestmark = [pytest.mark.slow, pytest.mark.xdist_group("dbt_small_generic")]
 
 
 def _rows(path: Path) -> list[dict[str, str]]:
@@ -22,18 +21,9 @@ def _rows(path: Path) -> list[dict[str, str]]:
 
 
 @pytest.fixture(scope="module")
-def built(tmp_path_factory):
-    from clinic2zoho.generator import generate_export
-    from clinic2zoho.transform.dbt_runner import export_vars
-
-    generated = generate_export(tmp_path_factory.mktemp("gen"), 600, seed=13, with_files=False)
-    work = tmp_path_factory.mktemp("primary_provider")
-    merges = work / "patient_merges.csv"  # the clinic decided the planted duplicates: one person each
-    merges.write_text("duplicate_patient_id,surviving_patient_id\n" + "".join(
-        f"{p.duplicate_id},{p.original_id}\n" for p in generated.cases.duplicate_pairs), encoding="utf-8")
-    dbt_vars = {**export_vars(generated.export_dir, "generic"), "patient_merges_file": str(merges),
-                "provider_email_overrides_file": str(generated.overrides_path)}
-    return generated, build_warehouse(work, generated.export_dir, "generic", generated.zoho_users_path, dbt_vars)
+def built(small_generic_warehouse):
+    """The clinic decided the planted duplicates (merged): one person each."""
+    return small_generic_warehouse.generated, small_generic_warehouse
 
 
 def test_each_patients_contact_or_lead_is_owned_by_its_primary_provider(built):

@@ -6,6 +6,10 @@ from __future__ import annotations
 
 import csv
 
+import pytest
+
+pytestmark = pytest.mark.xdist_group("dbt_synthea")  # shares synthea_warehouse with test_synthea_build
+
 
 def test_no_contact_carries_a_county_as_its_country(synthea_warehouse, synthea_dir):
     # zoho_contacts itself must have built (the gate's other findings are other tests' business)

@@ -14,9 +14,10 @@ from clinic2zoho.mapping.header_words import normal
 from clinic2zoho.mapping.reference_vocabularies import SEEDS, read_seed, seed_rows
 from clinic2zoho.settings import DBT_PROJECT_DIR
 from clinic2zoho.transform import run_dbt
-from tests.dbt.conftest import BuiltWarehouse, build_warehouse, execute
+from tests.dbt.conftest import BuiltWarehouse, execute
 
-PATIENTS = 300
+# the small generated warehouse is shared with the modules of this group
+pytestmark = pytest.mark.xdist_group("dbt_small_generic")
 
 
 def test_reference_seeds_are_the_proposers_vocabularies():
@@ -40,20 +41,8 @@ def test_the_sql_normalisation_is_header_words_normal():
 
 
 @pytest.fixture(scope="module")
-def small_warehouse(tmp_path_factory) -> BuiltWarehouse:
-    from clinic2zoho.generator import generate_export
-    from clinic2zoho.transform.dbt_runner import export_vars
-
-    work = tmp_path_factory.mktemp("typed")
-    generated = generate_export(work / "gen", PATIENTS, seed=5, with_files=False)
-    merges = work / "patient_merges.csv"
-    merges.write_text("duplicate_patient_id,surviving_patient_id\n" + "".join(
-        f"{p.duplicate_id},{p.original_id}\n" for p in generated.cases.duplicate_pairs), encoding="utf-8")
-    dbt_vars = {**export_vars(generated.export_dir, "generic"),
-                "provider_email_overrides_file": str(generated.overrides_path), "patient_merges_file": str(merges)}
-    built = build_warehouse(work, generated.export_dir, "generic", generated.zoho_users_path, dbt_vars)
-    built.generated = generated  # type: ignore[attr-defined]
-    return built
+def small_warehouse(small_generic_warehouse) -> BuiltWarehouse:
+    return small_generic_warehouse
 
 
 def test_a_clean_export_passes_and_its_few_bad_phones_warn_by_record(small_warehouse):
