@@ -39,6 +39,7 @@ class CreditWindow:
         self._sleep = sleep
         self._lock = threading.Lock()
         self._counted = 0  # credits in flight plus those settled less than a window ago
+        self.waited = 0.0  # seconds calls spent waiting for credits, summed over the calls
         self._expiring: list[tuple[float, int]] = []  # heap of (frees at, credits) of settled calls
 
     def _expire(self, now: float) -> None:
@@ -67,6 +68,7 @@ class CreditWindow:
                 self._expire(now)
                 if self._counted + need <= self.capacity:
                     self._counted += int(credits)
+                    self.waited += waited
                     return waited, int(credits)
                 pause = self._pause(need, now)
             self._sleep(pause)
