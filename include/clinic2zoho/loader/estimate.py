@@ -60,7 +60,7 @@ class LoaderTimes:
     # per call, per row the module's journal already holds: those writes grow with the segment
     # (its key index; 100 rows journaled took 34 ms against 20,000 rows held, 54 ms against 200,000)
     journal_row_seconds: float = 4.6e-7
-    module_seconds: float = 0.15  # per module: opening its journal segment and its table (overlaps the others')
+    module_seconds: float = 0.3  # per module: opening its journal segment and its table (overlaps the others')
     run_seconds: float = 0.4  # once: the run's files, the org claimed, the layouts checked
 
 
