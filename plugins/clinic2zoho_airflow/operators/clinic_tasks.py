@@ -9,6 +9,7 @@ from typing import Any
 from airflow.sdk import TriggerRule
 
 from cosmos import DbtTaskGroup, ExecutionConfig, ProfileConfig, ProjectConfig, RenderConfig
+from cosmos import settings as cosmos_settings
 from cosmos.constants import (PRODUCER_WATCHER_TASK_ID, ExecutionMode, InvocationMode, LoadMode, TestBehavior,
                               TestIndirectSelection)
 
@@ -24,6 +25,12 @@ from clinic2zoho.transform.dbt_runner import TELEMETRY_ENV, dbt_executable
 from clinic2zoho_airflow.operators.zoho_params import ParamZohoLoadOperator
 
 SEEDS = "resource_type:seed"
+
+# Cosmos keeps a copy of the build's XComs in an Airflow Variable for the build's retries (its
+# "reliable retry"): a compressed blob of compiled SQL written at every node, into the metadata DB
+# and, at DEBUG, the task log. The build here has no automatic retry, and a manually cleared build
+# leaves each model's task to run its own model (Cosmos's fallback), which needs no copy.
+cosmos_settings.enable_watcher_reliable_retry = False
 
 
 def release_warehouse(project_dir: str, **_: Any) -> None:
