@@ -1,4 +1,5 @@
-"""One migrated sample shared by the report and sample tests (one worker: xdist group "reports").
+"""One migrated sample shared by the report and sample tests (one worker: xdist group "reports"),
+built once per test process however many modules ask for it.
 
 A generated export of 2,400 patients is landed and built with dbt (the real project); the mapping
 is proposed, confirmed and its schema prepared in a local Zoho server; `select_sample` picks the
@@ -75,8 +76,17 @@ def _dbt_copy(dest: Path) -> Path:
     return dest
 
 
+# Each test module imports the fixture, so pytest holds one session fixture per module and would
+# call it once per module: the scenario built first in this process (pytest-xdist worker) is kept
+# here and handed to the others; the fixture that built it tears it down at the session's end.
+_built: list[Scenario] = []
+
+
 @pytest.fixture(scope="session")
 def reports_scenario(tmp_path_factory) -> Iterator[Scenario]:
+    if _built:
+        yield _built[0]
+        return
     base = tmp_path_factory.mktemp("reports-scenario")
     home = base / "work"
     home.mkdir()
@@ -116,7 +126,9 @@ def reports_scenario(tmp_path_factory) -> Iterator[Scenario]:
         audit.close()
         assert result.pending == 0
         publish(scenario.journal, warehouse, RUN_ID)
+        _built.append(scenario)
         yield scenario
     finally:
+        _built.clear()
         server.close()
         mp.undo()
