@@ -34,12 +34,28 @@ def dbt_copy(tmp_path, monkeypatch) -> Path:
     return dest
 
 
+@pytest.fixture(scope="session")
+def generic_export(tmp_path_factory) -> Path:
+    """A small generated generic export (its export folder), generated once per test process."""
+    base = tmp_path_factory.mktemp("mapping-generic")
+    generate_export(base / "gen", 120, seed=5, with_files=False)
+    return base / "gen" / "export"
+
+
+@pytest.fixture(scope="session")
+def landed_generic(generic_export, tmp_path_factory) -> Path:
+    """`generic_export` landed once per test process; tests get copies."""
+    warehouse = tmp_path_factory.mktemp("mapping-landed") / "warehouse.duckdb"
+    land_export(generic_export, "generic", warehouse)
+    return warehouse
+
+
 @pytest.fixture
-def generic_warehouse(work_home, tmp_path) -> Path:
-    """A small generated generic export landed into the test's warehouse."""
-    generate_export(tmp_path / "gen", 120, seed=5, with_files=False)
+def generic_warehouse(work_home, landed_generic) -> Path:
+    """The small generated generic export landed into the test's own warehouse (a copy: tests
+    write schema changes into it and land more beside it)."""
     warehouse = work_home / "warehouse.duckdb"
-    land_export(tmp_path / "gen" / "export", "generic", warehouse)
+    shutil.copy(landed_generic, warehouse)
     return warehouse
 
 

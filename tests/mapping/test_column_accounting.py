@@ -31,9 +31,9 @@ def _header(path: Path) -> list[str]:
         return next(csv.reader(fh))
 
 
-def test_every_column_of_a_generated_export_is_accounted_for(generic_warehouse, tmp_path):
+def test_every_column_of_a_generated_export_is_accounted_for(generic_warehouse, generic_export):
     rows = _accounting(generic_warehouse)
-    export = tmp_path / "gen" / "export"
+    export = generic_export
     # every header of every landed file is there, and nothing else but them
     for path in sorted(export.glob("*.csv")):
         table = f"raw.generic__{path.stem}"
