@@ -22,6 +22,8 @@ from clinic2zoho.landing import LandingError, land_export, land_users
 from clinic2zoho.mapping import source_map
 from clinic2zoho.transform import run_dbt
 
+pytestmark = pytest.mark.xdist_group("mapping_layouts")  # one worker builds two_layouts once
+
 LINEAGE = {"_source_file", "_source_row", "_loaded_at", "_batch_id", "_row_hash"}
 # zoho_* tables compared, with the key they are ordered by
 TABLES = {"zoho_contacts": "Clinic_Patient_Id", "zoho_leads": "Clinic_Patient_Id",

@@ -36,6 +36,8 @@ from clinic2zoho.transform import run_dbt
 from clinic2zoho.zoho import ZohoClient, ZohoConfig
 from clinic2zoho.zoho_server.process import ZohoServerProcess
 
+pytestmark = pytest.mark.xdist_group("reports_source_diff")  # one worker builds `planted` once
+
 RUN_ID = "planted-run-1"
 CITY_RULE = "copy: patients.city → Contacts.Mailing_City (mapping/generic.yml, zoho_contacts)"
 FIRST_RULE = "copy: patients.first_name → Contacts.First_Name (mapping/generic.yml, zoho_contacts)"
