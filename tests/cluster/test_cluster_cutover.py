@@ -78,7 +78,11 @@ def test_the_cutover_runs_on_two_celery_workers_with_warehouse_writers_taking_tu
 
     tis = {ti["task_id"]: ti for ti in result.task_instances}
     assert {"land", "dbt_mapping.dbt_project_test", "load_contacts", "validate", "reports"} <= set(tis)
-    assert set(result.hostnames().values()) == set(airflow_cluster.worker_names)
+    # every task ran on a worker, except Cosmos's empty marker after the dbt build, which Airflow's
+    # scheduler marks done without sending it to one
+    hosts = result.hostnames()
+    assert {key for key, host in hosts.items() if not host} <= {"dbt_mapping.dbt_producer_watcher_done"}, hosts
+    assert {host for host in hosts.values() if host} == set(airflow_cluster.worker_names)
 
     in_pool = [ti for ti in result.task_instances if ti["pool"] == WAREHOUSE_POOL]
     assert len(in_pool) > 20  # land, quality, every dbt task, estimate, validate...
