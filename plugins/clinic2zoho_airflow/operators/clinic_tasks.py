@@ -106,6 +106,10 @@ def watch_after_build(group: DbtTaskGroup, group_id: str, other_format_tags: lis
     - The test task tests the seeds too: only the other formats' staging is left out of it."""
     producer = group.children[f"{group_id}.{PRODUCER_WATCHER_TASK_ID}"]
     producer.exclude = None
+    # dbt in its own process: dbt's JSON log lines are parsed as they come, instead of each event
+    # being serialised in the build's own interpreter (the in-process callback slows the build)
+    producer.invocation_mode = InvocationMode.SUBPROCESS
+    producer.dbt_executable_path = dbt_executable()
     producer.doc_md = ("One `dbt build` of the seeds and models (the tests run after, in the test task); "
                        "the tasks of each model show its result.")
     tests = group.children.get(f"{group_id}.dbt_project_test")
