@@ -134,3 +134,15 @@ def load_delta_dag(monkeypatch, **env: str):
     monkeypatch.setitem(sys.modules, spec.name, module)
     spec.loader.exec_module(module)
     return module.dag
+
+
+def load_cutover_dag(monkeypatch, select: str = ""):
+    """Parse dags/clinic_cutover.py afresh (it reads the work folder, the export's format and the
+    selection at parse)."""
+    monkeypatch.setenv("CLINIC2ZOHO_DBT_SELECT", select)
+    monkeypatch.setenv("CLINIC2ZOHO_SOURCE_FORMAT", "generic")
+    spec = importlib.util.spec_from_file_location("clinic_cutover_under_test", DAGS_DIR / "clinic_cutover.py")
+    module = importlib.util.module_from_spec(spec)
+    monkeypatch.setitem(sys.modules, spec.name, module)
+    spec.loader.exec_module(module)
+    return module.dag

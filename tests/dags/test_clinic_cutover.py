@@ -7,10 +7,8 @@ task after the dbt group unrun."""
 
 from __future__ import annotations
 
-import importlib.util
 import json
 import shutil
-import sys
 from datetime import timedelta
 from dataclasses import dataclass
 from pathlib import Path
@@ -22,9 +20,9 @@ import pytest
 from clinic2zoho.zoho import ZohoClient, ZohoConfig
 from clinic2zoho.zoho.connection import connection_json
 from clinic2zoho.zoho_server.process import ZohoServerProcess
-from tests.conftest import ROOT
 from tests.dags.scenario import (ConfirmedExport, generate, load_delta_dag, local_config, propose_and_confirm,
                                  rewrite_csv, share_manifest, sign_off_sample)
+from tests.dags.scenario import load_cutover_dag as load_dag
 
 pytestmark = [pytest.mark.slow, pytest.mark.xdist_group("dag_clinic_cutover")]
 
@@ -66,18 +64,6 @@ class Cutover:
 
     def conf(self) -> dict:
         return self.scenario.run_conf()
-
-
-def load_dag(monkeypatch, select: str = ""):
-    """Parse dags/clinic_cutover.py afresh (it reads the warehouse path, the export's format and
-    the selection at parse)."""
-    monkeypatch.setenv("CLINIC2ZOHO_DBT_SELECT", select)
-    monkeypatch.setenv("CLINIC2ZOHO_SOURCE_FORMAT", "generic")
-    spec = importlib.util.spec_from_file_location("clinic_cutover_under_test", ROOT / "dags" / "clinic_cutover.py")
-    module = importlib.util.module_from_spec(spec)
-    monkeypatch.setitem(sys.modules, spec.name, module)
-    spec.loader.exec_module(module)
-    return module.dag
 
 
 @pytest.fixture(scope="module")

@@ -4,15 +4,12 @@ parsed) only while it was parsed from the project as it is now, and that render 
 
 from __future__ import annotations
 
-import importlib.util
 import shutil
-import sys
 
 import pytest
 
 from clinic2zoho.orchestration.dbt_manifest import current_manifest, project_fingerprint, write_manifest
-from tests.conftest import ROOT
-from tests.dags.scenario import copy_dbt_project
+from tests.dags.scenario import copy_dbt_project, load_cutover_dag
 
 pytestmark = [pytest.mark.slow, pytest.mark.xdist_group("dbt_manifest")]
 
@@ -30,13 +27,7 @@ def parsed(tmp_path_factory):
 def _cutover_dag(monkeypatch, project, home):
     monkeypatch.setenv("CLINIC2ZOHO_HOME", str(home))
     monkeypatch.setenv("CLINIC2ZOHO_DBT_PROJECT", str(project))
-    monkeypatch.setenv("CLINIC2ZOHO_SOURCE_FORMAT", "generic")
-    monkeypatch.setenv("CLINIC2ZOHO_DBT_SELECT", "")
-    spec = importlib.util.spec_from_file_location("clinic_cutover_manifest_test", ROOT / "dags" / "clinic_cutover.py")
-    module = importlib.util.module_from_spec(spec)
-    monkeypatch.setitem(sys.modules, spec.name, module)
-    spec.loader.exec_module(module)
-    return module.dag
+    return load_cutover_dag(monkeypatch)
 
 
 def test_a_manifest_is_used_only_while_the_project_is_as_it_was_parsed(parsed, tmp_path):
