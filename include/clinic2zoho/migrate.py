@@ -263,9 +263,9 @@ def _gate_passes(dbt_dir: Path) -> bool:
 
 # ------------------------------------------------------------------------------------ summary
 def journal_id(run_id: str) -> str:
-    import re
+    from clinic2zoho.loader.journal import safe_run_id
 
-    return re.sub(r"[^A-Za-z0-9_.-]", "_", run_id)
+    return safe_run_id(run_id)
 
 
 def summarise(outcomes: list[DagOutcome], reports: Path) -> list[str]:

@@ -9,7 +9,6 @@ from __future__ import annotations
 
 import csv
 import json
-import re
 import time
 from dataclasses import asdict, dataclass, field
 from pathlib import Path
@@ -17,6 +16,7 @@ from pathlib import Path
 import duckdb
 
 from clinic2zoho.cluster.worker_identity import process_ancestry, worker_name
+from clinic2zoho.loader.journal import safe_run_id
 
 ROWS_PER_SHARD = 1000
 SCHEMA = "cluster_smoke"
@@ -50,7 +50,7 @@ class TaskStamp:
 
 def run_folder(home: Path, run_id: str) -> Path:
     """Where one run keeps its per-task files (run ids hold ':' and '+', unsafe in paths)."""
-    folder = home / "cluster_smoke" / re.sub(r"[^A-Za-z0-9_.-]", "_", run_id)
+    folder = home / "cluster_smoke" / safe_run_id(run_id)
     folder.mkdir(parents=True, exist_ok=True)
     return folder
 

@@ -13,7 +13,6 @@ from __future__ import annotations
 
 import json
 import logging
-import re
 import secrets
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta, timezone
@@ -26,6 +25,7 @@ from clinic2zoho import settings
 from clinic2zoho.delta.changes import FileFingerprint, fingerprint, watched_files
 from clinic2zoho.delta.watermark import latest_batch_at
 from clinic2zoho.loader.plan import LoadPlan
+from clinic2zoho.loader.journal import safe_run_id
 
 log = logging.getLogger(__name__)
 
@@ -62,7 +62,7 @@ def utcnow() -> datetime:
 
 def journal_safe(run_id: str) -> str:
     """Airflow run ids as the loader's journal names them (the same rule as the load operator)."""
-    return re.sub(r"[^A-Za-z0-9_.-]", "_", run_id)
+    return safe_run_id(run_id)
 
 
 def connect(warehouse: str | Path | None = None, *, read_only: bool = False) -> duckdb.DuckDBPyConnection:

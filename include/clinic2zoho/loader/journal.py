@@ -55,6 +55,13 @@ CREATE TABLE IF NOT EXISTS audit_log (
 SEGMENT_TABLES = ("load_journal", "load_rejects", "bulk_jobs", "rollback_journal")
 FINAL = ("done", "rejected", "skipped")
 _SAFE = re.compile(r"^[A-Za-z0-9_.-]+$")
+_UNSAFE = re.compile(r"[^A-Za-z0-9_.-]")
+
+
+def safe_run_id(run_id: str) -> str:
+    """A run id as the journal, the reports' file names and the work folder keep it: Airflow's run
+    ids hold ':' and '+' (unsafe in paths); those become '_'."""
+    return _UNSAFE.sub("_", run_id.strip())
 
 
 def _check_name(kind: str, value: str) -> str:

@@ -16,12 +16,12 @@ from __future__ import annotations
 
 import hashlib
 import json
-import re
 from dataclasses import asdict, dataclass
 from datetime import datetime, timezone
 from pathlib import Path
 
 from clinic2zoho.mapping import confirmation, files
+from clinic2zoho.loader.journal import safe_run_id
 
 SIGNOFFS = "signoffs"
 DIFF_RECORD = "sample_diff.json"
@@ -39,7 +39,7 @@ class SampleNotSignedOff(RuntimeError):
 
 def run_key(run_id: str) -> str:
     """A run id as the journal and the file names keep it (Airflow's ':' and '+' become '_')."""
-    return re.sub(r"[^A-Za-z0-9_.-]", "_", run_id.strip())
+    return safe_run_id(run_id)
 
 
 def _sha256(path: Path) -> str:

@@ -9,7 +9,6 @@ does the same: it never starts a second job for rows a running job holds."""
 
 from __future__ import annotations
 
-import re
 import time
 from collections.abc import Sequence
 from pathlib import Path
@@ -21,13 +20,14 @@ from airflow.sdk.exceptions import AirflowException, AirflowFailException
 from clinic2zoho.zoho.facts import ATTACHMENT_MAX_BYTES
 from clinic2zoho_airflow.hooks.zoho import ZohoHook
 from clinic2zoho_airflow.triggers.zoho_bulk_job import ZohoBulkJobTrigger
+from clinic2zoho.loader.journal import safe_run_id
 
 PATHS = (None, "record", "bulk")
 
 
 def journal_run_id(value: str) -> str:
     """Airflow run ids hold ':' and '+'; the journal keeps letters, digits, '_', '.', '-'."""
-    return re.sub(r"[^A-Za-z0-9_.-]", "_", value)
+    return safe_run_id(value)
 
 
 class ZohoLoadOperator(BaseOperator):
