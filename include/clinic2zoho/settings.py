@@ -55,6 +55,12 @@ def warehouse_path() -> Path:
     return home() / "warehouse.duckdb"
 
 
+def journal_root(given: str | Path | None = None) -> Path:
+    """Where load runs keep their journals: `given` (a command's --journal, an operator's
+    journal_dir) or the work folder's `journal/`."""
+    return Path(given) if given else home() / "journal"
+
+
 def reports_dir() -> Path:
     override = os.environ.get("CLINIC2ZOHO_REPORTS")
     return owner_only(Path(override).resolve() if override else home() / "reports")

@@ -179,7 +179,7 @@ def finish_run(window: DeltaWindow, run_id: str, warehouse: str | Path | None = 
 
     run_id = journal_safe(run_id)
     wh = _wh(warehouse)
-    root = journal_root or settings.home() / "journal"
+    root = settings.journal_root(journal_root)
     now = now or datetime.now(timezone.utc)
     final: list[tuple[str, str]] = []
     pending = 0
@@ -250,7 +250,7 @@ def run_delta(client: Any, run_id: str | None = None, *, warehouse: str | Path |
     if not force and not pending_changes(window, wh)["any"]:
         return DeltaRunResult("no_changes", "no export file or landed row past the watermark")
     run_id = journal_safe(run_id or "delta-" + new_run_id())
-    root = journal_root or settings.home() / "journal"
+    root = settings.journal_root(journal_root)
     landed = land_changes(window, run_id, wh)
     built = rebuild_models(window, run_id, landed["tables"], wh)
     staged = stage_delta(window, run_id, wh, journal_root=root)

@@ -197,7 +197,7 @@ def load_plan_of_run(run_id: str, journal_root: Path | None = None, warehouse: P
     warehouse, else the project's target/manifest.json."""
     from clinic2zoho.loader.plan import plan_from_manifest
 
-    root = journal_root or settings.home() / "journal"
+    root = settings.journal_root(journal_root)
     run_file = root / run_id / "run.json"
     if run_file.is_file():
         return LoadPlan.from_json(json.dumps(json.loads(run_file.read_text())["plan"]))

@@ -43,7 +43,7 @@ def load_plan(args: argparse.Namespace) -> LoadPlan:
 
 
 def journal_root(args: argparse.Namespace) -> Path:
-    return Path(args.journal) if args.journal else app_settings.home() / "journal"
+    return app_settings.journal_root(args.journal)
 
 
 def zoho_config(args: argparse.Namespace):

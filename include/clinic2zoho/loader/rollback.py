@@ -266,7 +266,7 @@ def rollback_schema(client: Any, warehouse: Path, run_id: str, *, root: Path | N
     Each result: kind, module, field, status (done | kept | left | failed), outcome (text)."""
     from clinic2zoho import settings as app_settings
 
-    root = Path(root) if root is not None else app_settings.home() / "journal"
+    root = app_settings.journal_root(root)
     cp = checkpoint or EnvCrash()
     con = duckdb.connect(str(warehouse))
     try:

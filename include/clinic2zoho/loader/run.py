@@ -32,7 +32,7 @@ def new_run_id() -> str:
 
 
 def journal_root() -> Path:
-    return app_settings.home() / "journal"
+    return app_settings.journal_root()
 
 
 def open_client(config: Any, audit: journal.AuditLog | None) -> Any:

@@ -114,7 +114,7 @@ def prepare_load(run_id: str, plan: LoadPlan, limits: PlanLimits, *, warehouse: 
     """Before the load tasks start: estimate credits and time, and write the run's plan where the
     load tasks (plan.json) and the reports (run.json, with the prediction the run report compares
     against) read it. A retry keeps the run's first plan and prediction."""
-    root = journal_root or settings.home() / "journal"
+    root = settings.journal_root(journal_root)
     folder = journal.run_dir(root, run_id)
     folder.mkdir(parents=True, exist_ok=True)
     source = TableSource(_warehouse(warehouse))

@@ -72,7 +72,7 @@ class RunContext:
     def open(cls, run_id: str, warehouse: Path | None = None, journal_root: Path | None = None,
              manifest: Path | None = None) -> "RunContext":
         warehouse = Path(warehouse) if warehouse else app_settings.warehouse_path()
-        root = Path(journal_root) if journal_root else app_settings.home() / "journal"
+        root = app_settings.journal_root(journal_root)
         run_file = journal.run_dir(root, run_id) / "run.json"
         if not run_file.is_file():
             raise ReportError(f"run {run_id}: no run file at {run_file} (was it loaded with this journal folder?)")

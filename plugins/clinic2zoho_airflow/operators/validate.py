@@ -31,7 +31,7 @@ class _RunReportOperator(BaseOperator):
         from clinic2zoho import settings
 
         return {"warehouse": Path(self.warehouse) if self.warehouse else settings.warehouse_path(),
-                "journal_root": Path(self.journal_dir) if self.journal_dir else settings.home() / "journal",
+                "journal_root": settings.journal_root(self.journal_dir),
                 "reports_dir": Path(self.reports_dir) if self.reports_dir else None}
 
 

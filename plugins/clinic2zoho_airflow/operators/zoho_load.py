@@ -90,7 +90,7 @@ class ZohoLoadOperator(BaseOperator):
     def _root(self) -> Path:
         from clinic2zoho import settings
 
-        return Path(self.journal_dir) if self.journal_dir else settings.home() / "journal"
+        return settings.journal_root(self.journal_dir)
 
     def _gate(self):
         if not self.check_mapping:
@@ -193,7 +193,7 @@ class ZohoLoadReportOperator(BaseOperator):
         from clinic2zoho.loader.run import run_summary, write_report
 
         run_id = journal_run_id(self.load_run_id)
-        root = Path(self.journal_dir) if self.journal_dir else settings.home() / "journal"
+        root = settings.journal_root(self.journal_dir)
         warehouse = Path(self.warehouse) if self.warehouse else settings.warehouse_path()
         journal.publish(root, warehouse, run_id)
         report = write_report(root, run_id)

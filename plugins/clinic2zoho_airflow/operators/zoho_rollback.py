@@ -46,7 +46,7 @@ class ZohoRollbackOperator(BaseOperator):
         mods = self.modules.split(",") if isinstance(self.modules, str) else list(self.modules or [])
         mods = [m.strip() for m in mods if m and m.strip()]
         with_schema = self.schema if isinstance(self.schema, bool) else str(self.schema).lower() in ("true", "1", "yes")
-        root = Path(self.journal_dir) if self.journal_dir else settings.home() / "journal"
+        root = settings.journal_root(self.journal_dir)
         warehouse = Path(self.warehouse) if self.warehouse else settings.warehouse_path()
         audit = journal.AuditLog(root, run_id)
         client = open_client(ZohoHook(self.zoho_conn_id).config, audit)
