@@ -66,6 +66,9 @@ def dbt_mapping_group(group_id: str = "dbt_mapping", vars_from: str = "land") ->
     common = {
         "pool": WAREHOUSE_POOL,
         "callback": release_warehouse,
+        # no Airflow asset per dbt model: nothing is scheduled on them (the DAGs' own assets are
+        # the landed export and the loaded org), and computing them costs every task time
+        "emit_datasets": False,
         "vars": {key: "{{ " + xcom + "['" + key + "'] }}"
                  for key in ("clinic_timezone", "document_url_base", *FILE_VARS)},
     }
