@@ -24,10 +24,10 @@ from typing import Any
 import pendulum
 from airflow.sdk import DAG, task
 
+from clinic2zoho.cluster.pools import WAREHOUSE_POOL  # DuckDB takes one writer: every warehouse writer shares it
 from clinic2zoho_airflow.operators.zoho_load import ZohoLoadOperator
 from clinic2zoho_airflow.sensors.export_changes import ExportChangesSensor
 
-WAREHOUSE_POOL = "clinic_warehouse"  # DuckDB takes one writer: every warehouse writer shares it
 SCHEDULE = os.environ.get("CLINIC2ZOHO_DELTA_SCHEDULE", "@hourly")
 WAIT_SECONDS = float(os.environ.get("CLINIC2ZOHO_DELTA_WAIT_SECONDS", 50 * 60))
 POKE_SECONDS = float(os.environ.get("CLINIC2ZOHO_DELTA_POKE_SECONDS", 60))

@@ -18,18 +18,13 @@ from clinic2zoho.loader import journal, run_org
 from clinic2zoho.loader.checkpoints import Checkpoint, EnvCrash
 from clinic2zoho.loader.journal import Entry, JournalSegment
 from clinic2zoho.loader.plan import LoadPlan, ModuleSpec
+from clinic2zoho.mapping.schema import SCHEMA_CHANGES_DDL  # the table schema preparation writes
 from clinic2zoho.zoho import facts
 from clinic2zoho.zoho.errors import ZohoError
 from clinic2zoho.zoho.existing import by_keys_is_cheaper, find_by_keys
 
 log = logging.getLogger(__name__)
 
-SCHEMA_CHANGES_DDL = """
-CREATE SCHEMA IF NOT EXISTS ops;
-CREATE TABLE IF NOT EXISTS ops.schema_changes (
-    run_id VARCHAR NOT NULL, kind VARCHAR NOT NULL, module VARCHAR NOT NULL, field VARCHAR, detail JSON,
-    created_at TIMESTAMPTZ NOT NULL);
-"""
 GONE_CODES = {"INVALID_DATA", "RECORD_NOT_FOUND", "NOT_FOUND", "INVALID_URL_PATTERN"}
 
 
