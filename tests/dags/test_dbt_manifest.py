@@ -4,6 +4,7 @@ parsed) only while it was parsed from the project as it is now, and that render 
 
 from __future__ import annotations
 
+import json
 import shutil
 
 import pytest
@@ -39,8 +40,15 @@ def test_a_manifest_is_used_only_while_the_project_is_as_it_was_parsed(parsed, t
     model = edited / "models" / "zoho" / "zoho_accounts.sql"
     model.write_text(model.read_text() + "\n-- a reviewer's edit\n")
     assert project_fingerprint(edited) != before
-    shutil.copytree(home / "dbt_manifest", tmp_path / "edited_home" / "dbt_manifest")
-    assert current_manifest(edited, tmp_path / "edited_home") is None  # parsed from another project
+    # the parsed manifest stamped as the edited project's own: only its files' contents differ now
+    stamped = tmp_path / "edited_home"
+    shutil.copytree(home / "dbt_manifest", stamped / "dbt_manifest")
+    stamp = stamped / "dbt_manifest" / "fingerprint.json"
+    stamp.write_text(json.dumps({"project": str(edited), "fingerprint": before}))
+    model.write_text(model.read_text().replace("\n-- a reviewer's edit\n", ""))
+    assert current_manifest(edited, stamped) is not None  # as parsed: used
+    model.write_text(model.read_text() + "\n-- a reviewer's edit\n")
+    assert current_manifest(edited, stamped) is None  # edited since: not used
 
 
 def test_the_manifest_render_equals_the_dbt_ls_render(parsed, tmp_path, monkeypatch):

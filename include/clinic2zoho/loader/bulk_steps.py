@@ -7,10 +7,10 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any, Iterable, Iterator
 
-POLL_GROWTH = 1.6  # each wait for a job's status this much longer than the one before, up to the cap
-
 from clinic2zoho.zoho.bulk_files import BulkFile, write_bulk_zips
 from clinic2zoho.zoho.models import BulkJobStatus, BulkRowResult
+
+POLL_GROWTH = 1.6  # each wait for a job's status this much longer than the one before, up to the cap
 
 
 @dataclass(frozen=True)

@@ -47,16 +47,16 @@ def release_warehouse(project_dir: str, **_: Any) -> None:
 
 def dbt_mapping_group(group_id: str = "dbt_mapping", vars_from: str = "land") -> DbtTaskGroup:
     """The dbt project rendered by Cosmos in its watcher mode: one task (`dbt_producer_watcher`)
-    runs one `dbt build` of every seed and model with dbt's threads, one task per seed and model
-    shows that node's result, then one task runs every dbt test (`dbt_project_test`), the gate: a
+    runs one `dbt build` of every seed and model with dbt's threads, one task per model shows that
+    model's result, then one task runs every dbt test (`dbt_project_test`), the gate: a
     reviewer reads all failing tests in one log (under one `dbt build` a failing test would skip
     the tests downstream of it), and nothing after the group runs unless all pass. DuckDB takes one
     writer per file: every dbt task runs in the warehouse pool and releases the file when done.
     `vars_from`: the task whose XCom holds the run's dbt vars (time zone, the clinic's CSV inputs).
     What is rendered: `orchestration.dbt_render` (the export's format, a narrowing selection).
 
-    Speed: the group costs about one `dbt build` (bench/orchestration.py): dbt's threads, one dbt
-    start instead of one per model."""
+    Speed: one dbt start for the build instead of one per node; the test task and the watching
+    tasks still add to it (bench/orchestration.py prints the group against one plain `dbt build`)."""
     project = dbt_project_dir()
     render = dbt_render_from_env()
     env = {**TELEMETRY_ENV, "CLINIC2ZOHO_WAREHOUSE": str(settings.warehouse_path())}
@@ -80,7 +80,8 @@ def dbt_mapping_group(group_id: str = "dbt_mapping", vars_from: str = "land") ->
                                      partial_parse=True, manifest_path=manifest,
                                      project_name="clinic2zoho" if manifest else None),
         profile_config=profile,
-        # dbt in the task's own process (no interpreter start). The test task selects a test only
+        # dbt in the task's own process (no interpreter start; the build itself runs dbt as a
+        # subprocess: watch_after_build). The test task selects a test only
         # when all the models it reads were selected, so a narrowed render (CLINIC2ZOHO_DBT_SELECT)
         # never tests a table it did not build.
         execution_config=ExecutionConfig(execution_mode=ExecutionMode.WATCHER,
