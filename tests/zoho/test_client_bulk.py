@@ -48,7 +48,7 @@ def test_bulk_upsert_by_external_id_updates_existing_rows(client, ext):
 
 
 def test_a_large_write_runs_as_several_jobs(client, ext, monkeypatch):
-    import clinic2zoho.zoho.client as client_module
+    import clinic2zoho.zoho.client_bulk as client_module
 
     def small_files(rows, columns, dest, stem="bulk"):
         return write_bulk_zips(rows, columns, dest, stem=stem, max_rows=40)
