@@ -20,7 +20,7 @@ unioned as (
 
 select
     unioned.appointment_id,
-    coalesce(patient_merges.surviving_patient_id, unioned.patient_id) as patient_id,
+    {{ surviving_patient_id('unioned') }} as patient_id,
     unioned.patient_id as source_patient_id,
     unioned.provider_id,
     unioned.clinic_id,

@@ -24,7 +24,7 @@ unioned as (
 placed as (
     select
         unioned.communication_id,
-        coalesce(patient_merges.surviving_patient_id, unioned.patient_id) as patient_id,
+        {{ surviving_patient_id('unioned') }} as patient_id,
         patients.zoho_module as parent_module,
         unioned.provider_id,
         unioned.channel,
@@ -44,12 +44,7 @@ placed as (
         unioned._source_file,
         unioned._source_row
     from unioned
-    left join {{ ref('int_patient_merges') }} as patient_merges
-        on unioned.patient_id = patient_merges.duplicate_patient_id
-    left join {{ ref('int_patients') }} as patients
-        on
-            coalesce(patient_merges.surviving_patient_id, unioned.patient_id) = patients.patient_id
-            and patients.exclusion_rule is null
+    {{ join_surviving_patient('unioned') }}
 )
 
 select

@@ -3,7 +3,7 @@
 -- the clinic publishes it (var document_url_base), and is listed by a warning test.
 select
     documents.document_id,
-    coalesce(patient_merges.surviving_patient_id, documents.patient_id) as patient_id,
+    {{ surviving_patient_id('documents') }} as patient_id,
     patients.zoho_module as parent_module,
     documents.file_name,
     documents.file_path,
@@ -20,10 +20,4 @@ select
     documents._source_file,
     documents._source_row
 from {{ ref('stg_generic__documents') }} as documents
-left join
-    {{ ref('int_patient_merges') }} as patient_merges
-    on documents.patient_id = patient_merges.duplicate_patient_id
-left join {{ ref('int_patients') }} as patients
-    on
-        coalesce(patient_merges.surviving_patient_id, documents.patient_id) = patients.patient_id
-        and patients.exclusion_rule is null
+{{ join_surviving_patient('documents') }}

@@ -59,7 +59,7 @@ unioned as (
 
 select
     unioned.plan_id,
-    coalesce(patient_merges.surviving_patient_id, unioned.patient_id) as patient_id,
+    {{ surviving_patient_id('unioned') }} as patient_id,
     unioned.priority,
     unioned.carrier,
     unioned.payer_id,
@@ -78,8 +78,4 @@ select
     unioned._source_file,
     unioned._source_row
 from unioned
-left join {{ ref('int_patient_merges') }} as patient_merges on unioned.patient_id = patient_merges.duplicate_patient_id
-left join {{ ref('int_patients') }} as patients
-    on
-        coalesce(patient_merges.surviving_patient_id, unioned.patient_id) = patients.patient_id
-        and patients.exclusion_rule is null
+{{ join_surviving_patient('unioned') }}

@@ -3,7 +3,7 @@
 select
     enrollments.enrollment_id,
     enrollments.program_id,
-    coalesce(patient_merges.surviving_patient_id, enrollments.patient_id) as patient_id,
+    {{ surviving_patient_id('enrollments') }} as patient_id,
     enrollments.enrolled_on,
     enrollments.enrollment_role,
     coalesce(
@@ -16,11 +16,5 @@ select
     enrollments._source_file,
     enrollments._source_row
 from {{ ref('stg_generic__program_enrollments') }} as enrollments
-left join
-    {{ ref('int_patient_merges') }} as patient_merges
-    on enrollments.patient_id = patient_merges.duplicate_patient_id
+{{ join_surviving_patient('enrollments') }}
 left join {{ ref('stg_generic__care_programs') }} as programs on enrollments.program_id = programs.program_id
-left join {{ ref('int_patients') }} as patients
-    on
-        coalesce(patient_merges.surviving_patient_id, enrollments.patient_id) = patients.patient_id
-        and patients.exclusion_rule is null

@@ -18,7 +18,7 @@ unioned as (
 
 select
     unioned.treatment_id,
-    coalesce(patient_merges.surviving_patient_id, unioned.patient_id) as patient_id,
+    {{ surviving_patient_id('unioned') }} as patient_id,
     unioned.appointment_id,
     coalesce(unioned.provider_id, appointments.provider_id) as provider_id,
     unioned.code_system,
@@ -33,9 +33,5 @@ select
     unioned._source_file,
     unioned._source_row
 from unioned
-left join {{ ref('int_patient_merges') }} as patient_merges on unioned.patient_id = patient_merges.duplicate_patient_id
+{{ join_surviving_patient('unioned') }}
 left join {{ ref('int_appointments_unioned') }} as appointments on unioned.appointment_id = appointments.appointment_id
-left join {{ ref('int_patients') }} as patients
-    on
-        coalesce(patient_merges.surviving_patient_id, unioned.patient_id) = patients.patient_id
-        and patients.exclusion_rule is null

@@ -19,10 +19,7 @@ renamed as (
         end as content_format,
         -- the note text travels base64-encoded inside the resource
         {{ parse_as("resource ->> '$.content[0].attachment.data'", 'base64_text') }} as content,
-        'fhir' as source_format,
-        _source_file,
-        _source_row,
-        _loaded_at
+        {{ lineage_columns('fhir') }}
     from source
     {{ latest_version('resource_id') }}
 )

@@ -17,10 +17,7 @@ renamed as (
         resource ->> '$.type[0].text' as visit_description,
         resource ->> '$.reasonCode[0].coding[0].display' as reason,
         resource ->> '$.status' as outcome,
-        'fhir' as source_format,
-        _source_file,
-        _source_row,
-        _loaded_at
+        {{ lineage_columns('fhir') }}
     from source
     {{ latest_version('resource_id') }}
 )

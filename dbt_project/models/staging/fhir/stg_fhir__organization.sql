@@ -13,10 +13,7 @@ renamed as (
         resource ->> '$.address[0].city' as city,
         resource ->> '$.address[0].state' as state,
         resource ->> '$.address[0].postalCode' as postal_code,
-        'fhir' as source_format,
-        _source_file,
-        _source_row,
-        _loaded_at
+        {{ lineage_columns('fhir') }}
     from source
     {{ latest_version('resource_id') }}
 )

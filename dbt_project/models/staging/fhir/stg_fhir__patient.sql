@@ -33,10 +33,7 @@ renamed as (
         cast(null as boolean) as sms_opt_out,
         list_filter(json_extract(resource, '$.telecom[*]'), lambda t: t ->> 'rank' = '1')[1] ->> 'system'
             as preferred_contact_method,
-        'fhir' as source_format,
-        _source_file,
-        _source_row,
-        _loaded_at
+        {{ lineage_columns('fhir') }}
     from source
     {{ latest_version('resource_id') }}
 )

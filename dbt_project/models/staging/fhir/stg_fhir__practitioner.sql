@@ -18,10 +18,7 @@ renamed as (
             as email,
         case when coalesce(resource ->> '$.active', 'true') = 'true' then 'active' else 'inactive' end
             as provider_status,
-        'fhir' as source_format,
-        _source_file,
-        _source_row,
-        _loaded_at
+        {{ lineage_columns('fhir') }}
     from source
     {{ latest_version('resource_id') }}
 )

@@ -10,10 +10,7 @@ renamed as (
         resource ->> '$.practitioner.identifier.value' as npi,
         resource ->> '$.organization.identifier.value' as clinic_id,
         resource ->> '$.specialty[0].text' as specialty,
-        'fhir' as source_format,
-        _source_file,
-        _source_row,
-        _loaded_at
+        {{ lineage_columns('fhir') }}
     from source
     {{ latest_version('resource_id') }}
 )

@@ -20,10 +20,7 @@ renamed as (
             "coalesce(resource ->> '$.performedPeriod.start', resource ->> '$.performedDateTime')", 'timestamptz'
         ) }} as performed_at,
         resource ->> '$.status' as outcome,
-        'fhir' as source_format,
-        _source_file,
-        _source_row,
-        _loaded_at
+        {{ lineage_columns('fhir') }}
     from source
     {{ latest_version('resource_id') }}
 )

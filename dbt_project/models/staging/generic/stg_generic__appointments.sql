@@ -23,10 +23,7 @@ renamed as (
         reason,
         lower(outcome) as outcome,
         {{ local_to_instant('created_at') }} as created_at,
-        'generic' as source_format,
-        _source_file,
-        _source_row,
-        _loaded_at
+        {{ lineage_columns('generic') }}
     from source
     {{ latest_version('appointment_id') }}
 )

@@ -15,10 +15,7 @@ renamed as (
         description,
         {{ parse_as('start_date', 'date') }} as start_date,
         coordinator_provider_id,
-        'generic' as source_format,
-        _source_file,
-        _source_row,
-        _loaded_at
+        {{ lineage_columns('generic') }}
     from source
     {{ latest_version('program_id') }}
 )

@@ -24,10 +24,7 @@ renamed as (
         cast(null as varchar) as payer_id,
         payer as payer_name,
         lower(status) as claim_status,
-        'generic' as source_format,
-        _source_file,
-        _source_row,
-        _loaded_at
+        {{ lineage_columns('generic') }}
     from source
     {{ latest_version('claim_id') }}
 )

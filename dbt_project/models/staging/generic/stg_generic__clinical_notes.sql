@@ -19,10 +19,7 @@ renamed as (
         note_type,
         lower(content_format) as content_format,
         content,
-        'generic' as source_format,
-        _source_file,
-        _source_row,
-        _loaded_at
+        {{ lineage_columns('generic') }}
     from source
     {{ latest_version('note_id') }}
 )

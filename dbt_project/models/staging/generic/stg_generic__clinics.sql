@@ -20,10 +20,7 @@ renamed as (
         city,
         state,
         postal_code,
-        'generic' as source_format,
-        _source_file,
-        _source_row,
-        _loaded_at
+        {{ lineage_columns('generic') }}
     from source
     {{ latest_version('clinic_id') }}
 )

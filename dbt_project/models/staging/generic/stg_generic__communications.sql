@@ -21,10 +21,7 @@ renamed as (
         subject,
         body,
         lower(trim(outcome)) as outcome,
-        'generic' as source_format,
-        _source_file,
-        _source_row,
-        _loaded_at
+        {{ lineage_columns('generic') }}
     from source
     {{ latest_version('communication_id') }}
 )

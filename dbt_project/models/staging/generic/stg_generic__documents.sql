@@ -29,10 +29,7 @@ renamed as (
         {{ parse_as('size_bytes', 'integer') }} as size_bytes,
         document_type,
         {{ local_to_instant('created_at') }} as created_at,
-        'generic' as source_format,
-        _source_file,
-        _source_row,
-        _loaded_at
+        {{ lineage_columns('generic') }}
     from source
     {{ latest_version('document_id') }}
 )

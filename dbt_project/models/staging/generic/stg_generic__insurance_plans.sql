@@ -20,10 +20,7 @@ renamed as (
         coverage_type,
         {{ parse_as('effective_date', 'date') }} as effective_date,
         {{ parse_as('termination_date', 'date') }} as termination_date,
-        'generic' as source_format,
-        _source_file,
-        _source_row,
-        _loaded_at
+        {{ lineage_columns('generic') }}
     from source
     {{ latest_version('plan_id') }}
 )

@@ -34,10 +34,7 @@ renamed as (
         {{ parse_as('email_opt_out', 'boolean') }} as email_opt_out,
         {{ parse_as('sms_opt_out', 'boolean') }} as sms_opt_out,
         nullif(trim(preferred_contact_method), '') as preferred_contact_method,
-        'generic' as source_format,
-        _source_file,
-        _source_row,
-        _loaded_at
+        {{ lineage_columns('generic') }}
     from source
     {{ latest_version('patient_id') }}
 )

@@ -15,10 +15,7 @@ renamed as (
         patient_id,
         {{ parse_as('enrolled_on', 'date') }} as enrolled_on,
         role as enrollment_role,
-        'generic' as source_format,
-        _source_file,
-        _source_row,
-        _loaded_at
+        {{ lineage_columns('generic') }}
     from source
     {{ latest_version('enrollment_id') }}
 )

@@ -21,10 +21,7 @@ renamed as (
         specialty,
         phone,
         lower(status) as provider_status,
-        'generic' as source_format,
-        _source_file,
-        _source_row,
-        _loaded_at
+        {{ lineage_columns('generic') }}
     from source
     {{ latest_version('provider_id') }}
 )

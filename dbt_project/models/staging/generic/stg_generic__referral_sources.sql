@@ -11,10 +11,7 @@ renamed as (
         referral_source_id,
         name as referral_source_name,
         category as referral_source_category,
-        'generic' as source_format,
-        _source_file,
-        _source_row,
-        _loaded_at
+        {{ lineage_columns('generic') }}
     from source
     {{ latest_version('referral_source_id') }}
 )

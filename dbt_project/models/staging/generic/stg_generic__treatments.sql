@@ -20,10 +20,7 @@ renamed as (
         description,
         {{ parse_as('treatment_date', 'date') }} as treatment_date,
         outcome,
-        'generic' as source_format,
-        _source_file,
-        _source_row,
-        _loaded_at
+        {{ lineage_columns('generic') }}
     from source
     {{ latest_version('treatment_id') }}
 )

@@ -17,10 +17,7 @@ renamed as (
         trigger_type,
         trigger_entity,
         definition,
-        'generic' as source_format,
-        _source_file,
-        _source_row,
-        _loaded_at
+        {{ lineage_columns('generic') }}
     from source
     {{ latest_version('workflow_id') }}
 )

@@ -25,10 +25,7 @@ renamed as (
         coalesce({{ parse_as('outstanding1', 'amount') }}, 0)
         + coalesce({{ parse_as('outstanding2', 'amount') }}, 0)
         + coalesce({{ parse_as('outstandingp', 'amount') }}, 0) as balance,
-        'synthea' as source_format,
-        _source_file,
-        _source_row,
-        _loaded_at
+        {{ lineage_columns('synthea') }}
     from source
     {{ latest_version('id') }}
 )

@@ -20,10 +20,7 @@ renamed as (
         {{ parse_as('adjustments', 'amount') }} as adjustments,
         procedurecode as procedure_code,
         {{ parse_as('fromdate', 'timestamptz') }} as from_at,
-        'synthea' as source_format,
-        _source_file,
-        _source_row,
-        _loaded_at
+        {{ lineage_columns('synthea') }}
     from source
     {{ latest_version('id') }}
 )

@@ -24,10 +24,7 @@ renamed as (
         reasondescription as reason,
         -- Synthea records only encounters that took place
         case when stop is not null then 'finished' else 'planned' end as outcome,
-        'synthea' as source_format,
-        _source_file,
-        _source_row,
-        _loaded_at
+        {{ lineage_columns('synthea') }}
     from source
     {{ latest_version('id') }}
 )

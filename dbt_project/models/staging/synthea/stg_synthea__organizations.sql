@@ -16,10 +16,7 @@ renamed as (
         city,
         state,
         zip as postal_code,
-        'synthea' as source_format,
-        _source_file,
-        _source_row,
-        _loaded_at
+        {{ lineage_columns('synthea') }}
     from source
     {{ latest_version('id') }}
 )

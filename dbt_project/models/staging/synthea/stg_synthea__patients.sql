@@ -27,10 +27,7 @@ renamed as (
         cast(null as boolean) as email_opt_out,
         cast(null as boolean) as sms_opt_out,
         cast(null as varchar) as preferred_contact_method,
-        'synthea' as source_format,
-        _source_file,
-        _source_row,
-        _loaded_at
+        {{ lineage_columns('synthea') }}
     from source
     {{ latest_version('id') }}
 )

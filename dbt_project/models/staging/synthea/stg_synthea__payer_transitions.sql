@@ -18,10 +18,7 @@ renamed as (
         payer as payer_id,
         secondary_payer as secondary_payer_id,
         ownership,
-        'synthea' as source_format,
-        _source_file,
-        _source_row,
-        _loaded_at
+        {{ lineage_columns('synthea') }}
     from source
     {{ latest_version('patient, start_year, payer') }}
 )

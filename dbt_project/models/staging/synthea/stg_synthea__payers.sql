@@ -8,10 +8,7 @@ renamed as (
     select
         id as payer_id,
         name as payer_name,
-        'synthea' as source_format,
-        _source_file,
-        _source_row,
-        _loaded_at
+        {{ lineage_columns('synthea') }}
     from source
     {{ latest_version('id') }}
 )

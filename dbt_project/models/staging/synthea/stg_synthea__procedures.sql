@@ -20,10 +20,7 @@ renamed as (
         description,
         {{ parse_as('start', 'timestamptz') }} as performed_at,
         reasondescription as reason,
-        'synthea' as source_format,
-        _source_file,
-        _source_row,
-        _loaded_at
+        {{ lineage_columns('synthea') }}
     from source
     {{ latest_version('patient, encounter, code, start') }}
 )

@@ -19,10 +19,7 @@ renamed as (
         regexp_extract(name, '([^ ]+)$', 1) as last_name,
         speciality as specialty,
         'active' as provider_status,
-        'synthea' as source_format,
-        _source_file,
-        _source_row,
-        _loaded_at
+        {{ lineage_columns('synthea') }}
     from source
     {{ latest_version('id') }}
 )
