@@ -237,9 +237,8 @@ def run_delta(client: Any, run_id: str | None = None, *, warehouse: str | Path |
     """The whole delta run without Airflow: check the window, look for changes (unless `force`),
     land, rebuild, stage, load through `client` (the loader, upserting by external id), finish."""
     from clinic2zoho.delta.window import check_window
-    from clinic2zoho.loader.plan import LoadPlan
-    from clinic2zoho.loader.run import Loader, new_run_id
-    from clinic2zoho.loader.source import TableSource
+    from clinic2zoho.loader import service
+    from clinic2zoho.loader.run import new_run_id
 
     wh = _wh(warehouse)
     checked = check_window(wh, now)
@@ -256,9 +255,9 @@ def run_delta(client: Any, run_id: str | None = None, *, warehouse: str | Path |
     staged = stage_delta(window, run_id, wh, journal_root=root)
     loaded = None
     if staged["modules"]:
-        plan = LoadPlan.from_json(Path(staged["plan_path"]).read_text()).select(staged["modules"])
-        result = Loader(plan, client, run_id=run_id, root=root, source=TableSource(wh), settings=load_settings,
-                        gate=gate).run(staged["modules"])
-        loaded = {m["module"]: {k: m[k] for k in ("done", "rejected", "skipped")} for m in result.modules}
+        plan = service.read_plan(staged["plan_path"]).select(staged["modules"])
+        result = service.load(service.LoadRequest(plan, run_id, client=client, modules=staged["modules"],
+                                                  journal_root=root, warehouse=wh, settings=load_settings, gate=gate))
+        loaded = service.loaded_counts(result)
     finished = finish_run(window, run_id, wh, root)
     return DeltaRunResult("run", checked.message, run_id, landed, built, staged, loaded, finished)

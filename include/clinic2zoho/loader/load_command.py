@@ -4,17 +4,12 @@
 from __future__ import annotations
 
 import argparse
-import json
 import sys
 from pathlib import Path
 
-from clinic2zoho import settings as app_settings
-from clinic2zoho.loader import cli_common, journal
-from clinic2zoho.loader.layout_gate import LayoutGapsFound
+from clinic2zoho.loader import cli_common, service
 from clinic2zoho.loader.module_loader import LoadSettings
-from clinic2zoho.loader.run import Loader, LoadStopped, new_run_id, open_client, write_report
-from clinic2zoho.loader.run_org import OrgMismatch
-from clinic2zoho.loader.source import TableSource
+from clinic2zoho.loader.run import LoadStopped, new_run_id
 from clinic2zoho.zoho import facts, refusals
 from clinic2zoho.zoho.edition import EditionUnknown
 from clinic2zoho.zoho.errors import ZohoError
@@ -48,8 +43,6 @@ def run(args: argparse.Namespace) -> int:
         print(f"not loading: {exc}")
         return 2
     plan = cli_common.load_plan(args)
-    root = cli_common.journal_root(args)
-    warehouse = Path(args.warehouse) if args.warehouse else app_settings.warehouse_path()
     run_id = args.run_id or new_run_id()
     try:
         config, limits, edition = cli_common.org_limits(args, cli_common.zoho_config(args))
@@ -64,31 +57,25 @@ def run(args: argparse.Namespace) -> int:
     settings = LoadSettings(
         record_concurrency=min(limits.effective_concurrency, 10), force_path=None if args.path == "auto" else args.path,
         files_root=args.files_root, attachment_max_bytes=args.attachment_max_bytes)
-    audit = journal.AuditLog(root, run_id)
-    client = open_client(config, audit)
+    print(f"run {run_id}: loading {', '.join(plan.select(args.module).order())}")
     try:
-        loader = Loader(plan, client, run_id=run_id, root=root, source=TableSource(warehouse), settings=settings,
-                        gate=mapping_gate, limits=limits)  # checked again: the run may start much later
-        print(f"run {run_id}: loading {', '.join(plan.select(args.module).order())}")
-        result = loader.run(args.module)
+        result = service.load(service.LoadRequest(
+            plan, run_id, config=config, modules=args.module, journal_root=args.journal, warehouse=args.warehouse,
+            settings=settings, gate=mapping_gate, limits=limits))  # gate checked again: the run may start much later
     except LoadStopped as exc:  # refused credentials, a rate-limit storm: say what to do, no traceback
         print(exc.message(), file=sys.stderr)
         return 3
-    except (OrgMismatch, LayoutGapsFound) as exc:  # another org than the run's own, or layout-mandatory
+    except service.REFUSED as exc:  # another org than the run's own, or layout-mandatory
         print(f"not loading: {exc}", file=sys.stderr)  # fields left empty: nothing was sent
         return 2
-    finally:
-        client.close()
-        audit.close()
-    if not args.no_publish:
-        journal.publish(root, warehouse, run_id)
-    report = write_report(root, run_id)
-    summary = json.loads(report.read_text())
+    report = service.publish_and_report(run_id, journal_root=args.journal, warehouse=args.warehouse,
+                                        publish=not args.no_publish)
+    summary = report.summary
     for m in summary["modules"]:
         print(f"  {m['module']:<20} loaded {m['done']:>7}  rejected {m['rejected']:>5}  skipped {m['skipped']:>4}"
               f"  pending {m['pending']:>3}  credits {m['credits']:>6}")
     pred = summary.get("predicted") or {}
-    print(f"credits spent {summary['credits_spent']} (predicted {pred.get('credits', 'n/a')}); report {report}")
+    print(f"credits spent {summary['credits_spent']} (predicted {pred.get('credits', 'n/a')}); report {report.path}")
     if summary["rejects"]:
         print(f"rejected rows are in ops.load_rejects (run_id = '{run_id}')")
     print(f"undo with: clinic2zoho rollback --run {run_id}")

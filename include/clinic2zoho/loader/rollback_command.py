@@ -16,10 +16,8 @@ from pathlib import Path
 from typing import Any, Iterator
 
 from clinic2zoho import settings as app_settings
-from clinic2zoho.delta.window import close_windows_of_run
-from clinic2zoho.loader import cli_common, journal
-from clinic2zoho.loader.rollback import SETUP_MODULES, Rollback, modules_left, rollback_schema
-from clinic2zoho.loader.run import open_client, write_report
+from clinic2zoho.loader import cli_common, service
+from clinic2zoho.loader.rollback import SETUP_MODULES
 from clinic2zoho.loader.run_org import OrgMismatch
 from clinic2zoho.zoho_server.work_orgs import ORGS, has_local_org, local_config, start_local_org
 
@@ -70,33 +68,24 @@ def run(args: argparse.Namespace) -> int:
 
 
 def _rollback(args: argparse.Namespace, config: Any, root: Path, warehouse: Path) -> int:
-    audit = journal.AuditLog(root, args.run_id)
-    client = open_client(config, audit)
     try:
-        try:
-            results = Rollback(client, args.run_id, root).run(args.module)
-        except OrgMismatch as exc:  # nothing was undone: say which org to use, no traceback
-            print(exc, file=sys.stderr)
-            return 2
-        for r in results:
-            print(f"  {r['module']:<20} deleted {r['deleted']:>7}  restored {r['restored']:>5}  failed {r['failed']:>3}")
-        schema = rollback_schema(client, warehouse, args.run_id, root=root) if args.schema else []
-        for s in schema:
-            print(f"  schema {s['kind']} {s['module']}{'.' + s['field'] if s['field'] else ''}: {s['outcome']}")
-        left = modules_left(schema)
-        if left:
-            print(f"custom modules left in Zoho (Zoho's API cannot delete modules), {SETUP_MODULES}: "
-                  + ", ".join(left))
-    finally:
-        client.close()
-        audit.close()
-    if not args.no_publish and warehouse.exists():
-        journal.publish(root, warehouse, args.run_id)
-    if args.schema:
-        print(f"run report: {write_report(root, args.run_id)}")
-    failed = any(r["failed"] for r in results) or any(s["status"] == "failed" for s in schema)
-    if not failed and not args.module and warehouse.exists():
-        # the delta would otherwise keep upserting changes into an org the cutover was taken out of
-        for window in close_windows_of_run(args.run_id, "its cutover run was rolled back", warehouse=warehouse):
+        done = service.rollback(service.RollbackRequest(
+            args.run_id, config, modules=args.module, schema=args.schema, journal_root=root, warehouse=warehouse,
+            publish=not args.no_publish))
+    except OrgMismatch as exc:  # nothing was undone: say which org to use, no traceback
+        print(exc, file=sys.stderr)
+        return 2
+    for r in done.modules:
+        print(f"  {r['module']:<20} deleted {r['deleted']:>7}  restored {r['restored']:>5}  failed {r['failed']:>3}")
+    for s in done.schema:
+        print(f"  schema {s['kind']} {s['module']}{'.' + s['field'] if s['field'] else ''}: {s['outcome']}")
+    if done.left:
+        print(f"custom modules left in Zoho (Zoho's API cannot delete modules), {SETUP_MODULES}: "
+              + ", ".join(done.left))
+    if done.report:
+        print(f"run report: {done.report}")
+    failed = done.records_failed or done.schema_failed
+    if not failed and not args.module:
+        for window in service.close_cutover_windows(done):
             print(window.describe())
     return 1 if failed else 0

@@ -76,22 +76,6 @@ class ZohoLoadOperator(BaseOperator):
         self.bulk_timeout = bulk_timeout
 
     # ------------------------------------------------------------------ plumbing
-    def _plan(self):
-        from clinic2zoho import settings
-        from clinic2zoho.loader.plan import LoadPlan, plan_from_manifest
-
-        if self.plan_path:
-            plan = LoadPlan.from_json(Path(self.plan_path).read_text())
-        else:
-            plan = plan_from_manifest(self.manifest_path or settings.DBT_PROJECT_DIR / "target" / "manifest.json")
-        plan.select(self.modules)  # every module named must be in the plan
-        return plan
-
-    def _root(self) -> Path:
-        from clinic2zoho import settings
-
-        return settings.journal_root(self.journal_dir)
-
     def _gate(self):
         if not self.check_mapping:
             return None
@@ -101,46 +85,33 @@ class ZohoLoadOperator(BaseOperator):
 
     def _load(self) -> dict:
         """Run the loader for this task's modules; raises BulkJobStarted in deferrable mode."""
-        from clinic2zoho import settings
-        from clinic2zoho.loader.journal import AuditLog
-        from clinic2zoho.loader.layout_gate import LayoutGapsFound
-        from clinic2zoho.loader.module_loader import LoadSettings
-        from clinic2zoho.loader.run import Loader, LoadStopped, open_client
-        from clinic2zoho.loader.run_org import OrgMismatch
-        from clinic2zoho.loader.source import TableSource
-        from clinic2zoho.zoho.errors import ZohoAuthError
+        from clinic2zoho.loader import service
 
         hook = ZohoHook(self.zoho_conn_id)
         config = hook.config
         run_id = journal_run_id(self.load_run_id)
-        root = self._root()
-        load_settings = LoadSettings(
+        load_settings = service.LoadSettings(
             record_concurrency=self.record_concurrency or min(hook.pool_slots(), 10), force_path=self.force_path,
             files_root=Path(self.files_root) if self.files_root else None,
             attachment_max_bytes=self.attachment_max_bytes, defer_bulk=self.deferrable,
             bulk_timeout=self.bulk_timeout, poll_max=self.poll_interval)
-        audit = AuditLog(root, run_id)
-        client = open_client(config, audit)
         try:
-            loader = Loader(self._plan(), client, run_id=run_id, root=root,
-                            source=TableSource(Path(self.warehouse) if self.warehouse else settings.warehouse_path()),
-                            settings=load_settings, gate=self._gate())
-            result = loader.run(self.modules)
-        except (OrgMismatch, LayoutGapsFound) as exc:  # another org than the run's own, or layout-mandatory
-            raise AirflowFailException(str(exc)) from None  # fields left empty: no retry changes either
-        except LoadStopped as exc:
+            result = service.load(service.LoadRequest(
+                plan=service.read_plan(self.plan_path, self.manifest_path), run_id=run_id, config=config,
+                modules=self.modules, journal_root=self.journal_dir, warehouse=self.warehouse,
+                settings=load_settings, gate=self._gate()))
+        except service.REFUSED as exc:  # another org than the run's own, or layout-mandatory fields
+            raise AirflowFailException(str(exc)) from None  # left empty: no retry changes either
+        except service.LoadStopped as exc:
             message = exc.message(conn_id=self.zoho_conn_id,
                                   resume="Retry the task (or rerun the DAG run): it resumes with the same run id")
-            if isinstance(exc.cause, ZohoAuthError):
+            if service.stopped_for_good(exc):
                 raise AirflowFailException(message) from None  # no retry meets other credentials
             raise AirflowException(message) from None
-        finally:
-            client.close()
-            audit.close()
         if result.pending:
             raise AirflowException(f"{result.pending} row(s) of {self.modules} are still pending in run {run_id}; "
                                    "retry the task to resume")
-        summary = {m["module"]: {k: m[k] for k in ("done", "rejected", "skipped")} for m in result.modules}
+        summary = service.loaded_counts(result)
         self.log.info("run %s loaded %s", run_id, summary)
         return {"run_id": run_id, "modules": summary}  # counts only: no payload in XCom
 
@@ -188,18 +159,12 @@ class ZohoLoadReportOperator(BaseOperator):
         self.fail_on_pending = fail_on_pending
 
     def execute(self, context: Any) -> dict:
-        from clinic2zoho import settings
-        from clinic2zoho.loader import journal
-        from clinic2zoho.loader.run import run_summary, write_report
+        from clinic2zoho.loader import service
 
         run_id = journal_run_id(self.load_run_id)
-        root = settings.journal_root(self.journal_dir)
-        warehouse = Path(self.warehouse) if self.warehouse else settings.warehouse_path()
-        journal.publish(root, warehouse, run_id)
-        report = write_report(root, run_id)
-        summary = run_summary(root, run_id)
-        pending = sum(m["pending"] for m in summary["modules"])
-        if pending and self.fail_on_pending:
-            raise AirflowException(f"run {run_id}: {pending} row(s) pending; rerun the load tasks to resume")
-        self.log.info("run %s: %s credits; report %s", run_id, summary["credits_spent"], report)
-        return {"run_id": run_id, "credits": summary["credits_spent"], "report": str(report)}
+        report = service.publish_and_report(run_id, journal_root=self.journal_dir, warehouse=self.warehouse)
+        if report.pending and self.fail_on_pending:
+            raise AirflowException(f"run {run_id}: {report.pending} row(s) pending; rerun the load tasks to resume")
+        credits = report.summary["credits_spent"]
+        self.log.info("run %s: %s credits; report %s", run_id, credits, report.path)
+        return {"run_id": run_id, "credits": credits, "report": str(report.path)}
