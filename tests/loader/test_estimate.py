@@ -7,7 +7,7 @@ from pathlib import Path
 
 import pytest
 
-from clinic2zoho.loader import bulk_steps, module_loader
+from clinic2zoho.loader import bulk_steps, load_bulk, module_loader
 from clinic2zoho.loader.estimate import LOCAL_SERVER, PlanLimits, ServerTimes, estimate, paced_seconds
 from clinic2zoho.loader.module_loader import LoadContext, LoadSettings
 
@@ -75,7 +75,7 @@ def test_a_group_takes_turns_on_one_machine_with_a_local_server_and_overlaps_on_
 
 def test_a_bulk_job_is_seen_finished_when_the_loader_polls_it(monkeypatch):
     """The estimate's poll schedule is the loader's: a job finishing after 1.7 s, polled by
-    ModuleLoader._poll on a fake clock, is seen when noticed_after says, after as many polls."""
+    BulkLoad.poll on a fake clock, is seen when noticed_after says, after as many polls."""
 
     class Clock:
         now = 0.0
@@ -93,10 +93,10 @@ def test_a_bulk_job_is_seen_finished_when_the_loader_polls_it(monkeypatch):
             polls.append(clock.now)
             return {"status": "COMPLETED" if clock.now >= 1.7 else "IN PROGRESS"}
 
-    monkeypatch.setattr(module_loader, "time", clock)
+    monkeypatch.setattr(load_bulk, "time", clock)
     settings = LoadSettings(poll_initial=0.5, poll_max=10.0)
     ctx = LoadContext(client=Client(), journal_root=Path("unused"), run_id="r", source=None, settings=settings)
     loader = module_loader.ModuleLoader(ctx, PLAN.spec("Contacts"))
-    loader._poll("job")
+    load_bulk.BulkLoad(loader).poll("job")
     assert (clock.now, len(polls)) == pytest.approx(bulk_steps.noticed_after(1.7, 0.5, 10.0))
     assert clock.now >= 1.7 and polls[-2] < 1.7

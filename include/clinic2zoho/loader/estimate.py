@@ -153,7 +153,7 @@ def estimate(plan: LoadPlan, counts: dict[str, int], limits: PlanLimits, *, pare
             calls = _calls(spec, rows, choice)
             write = rows if spec.kind == "attachment" else choice.credits(overhead=False)  # an upload: 1 credit
             # Per record module: its layouts (the layout-mandatory check), its field list, its record
-            # count (COQL or listing: loader.module_loader._scan) and a read of what exists (one page
+            # count (COQL or listing: loader.load_records, RecordLoad.scan) and a read of what exists (one page
             # on an empty org); per bulk job: upload, status polls, result download.
             # A module without rows is skipped whole.
             reads = RECORD_MODULE_READS if spec.kind == "record" and rows else 0
@@ -175,7 +175,7 @@ def estimate(plan: LoadPlan, counts: dict[str, int], limits: PlanLimits, *, pare
 
 
 def _path(spec, rows: int, force_path: str | None) -> costs.PathChoice:
-    """How the loader splits a module's rows (loader.module_loader._dispatch)."""
+    """How the loader splits a module's rows (loader.load_records, RecordLoad.dispatch)."""
     if force_path == "record" or spec.kind != "record":
         return costs.PathChoice([], rows)
     if force_path == "bulk":

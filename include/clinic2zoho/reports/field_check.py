@@ -84,7 +84,7 @@ def _source_rows(sources: SourceReader, spec: ModuleSpec, expected: dict[str, di
 
 
 def compared_columns(spec: ModuleSpec, row: dict) -> list[str]:
-    """The columns the loader sends as fields (loader.module_loader._resolve_common)."""
+    """The columns the loader sends as fields (loader.module_loader, ModuleLoader.resolve_payload)."""
     if spec.kind == "note":  # the loader sends a note's title and text only
         return [c for c in ("Note_Title", "Note_Content") if c in row]
     skip = {spec.parent_column, spec.file_column, "Parent_Module"}
