@@ -10,7 +10,7 @@ from pathlib import Path
 import yaml
 
 from clinic2zoho.zoho import facts
-from clinic2zoho.zoho_server import app, coql, limits, schema, settings
+from clinic2zoho.zoho_server import app, coql, limits, params, record_reads, record_writes, schema, settings
 
 ROOT = Path(__file__).resolve().parents[2]
 
@@ -39,9 +39,9 @@ def test_the_local_servers_copy_of_costs_and_sizes_agrees():
     assert limits.HEAVY_WRITE_RECORDS == facts.HEAVY_WRITE_RECORDS
     assert defaults["heavy_write_concurrency"] == facts.MAX_CONCURRENT_BIG_WRITES
 
-    assert app.MAX_WRITE_RECORDS == facts.RECORDS_PER_CALL
-    assert app.MAX_DELETE_IDS == facts.IDS_PER_DELETE
-    assert app.SEARCH_MAX == facts.SEARCH_REACH
+    assert params.MAX_WRITE_RECORDS == facts.RECORDS_PER_CALL
+    assert record_writes.MAX_DELETE_IDS == facts.IDS_PER_DELETE
+    assert record_reads.SEARCH_MAX == facts.SEARCH_REACH
     assert inspect.signature(app.ZohoServer.paging).parameters["max_per_page"].default == facts.PER_PAGE
     assert (coql.MAX_LIMIT, coql.MAX_REACH, coql.MAX_IN_VALUES, coql.MAX_COLUMNS) == (
         facts.COQL_PAGE, facts.COQL_REACH, facts.COQL_IN_VALUES, facts.COQL_SELECT_FIELDS)

@@ -1,8 +1,8 @@
 """Zoho CRM's published limits and costs, each written once: the client, the loader, the estimator,
 doctor, the quality report, the generator and the operators read them here; dbt's vars restate the
 ones dbt needs and tests/zoho/test_facts.py holds them equal. The local server keeps its own copy
-on purpose (zoho_server/settings.py, limits.py, app.py), an independent check the same test
-compares against this module.
+on purpose (zoho_server/settings.py, limits.py, params.py, record_reads.py, record_writes.py), an
+independent check the same test compares against this module.
 
 Sources: ZOHO_API.md (a summary of Zoho's v8 pages and OAS files in zoho-oas/v8.0), Zoho's pages
 named beside each fact. A fact no source settles is marked *unverified* and takes the stricter

@@ -58,8 +58,9 @@ def resolve_credentials(args: argparse.Namespace, base_url: str, org_id: str, zg
 def run(args: argparse.Namespace) -> int:
     import uvicorn
 
-    from .app import Credentials, ZohoServer, build_app
+    from .app import Credentials, ZohoServer
     from .metadata import load_users, seed
+    from .routes import build_app
     from .settings import merge
     from .store import Store
 

@@ -1,6 +1,5 @@
-"""Zoho's Users API beyond reading one user: the `type` filters of GET /users, adding a user
-(an invitation), the roles a new user is given, and the admin route that plays the invitee
-accepting.
+"""Zoho's Users API: reading one user, the `type` filters of GET /users, adding a user (an
+invitation), the roles a new user is given, and the admin route that plays the invitee accepting.
 
 Sources:
 - GET /users `type` values and their meaning: https://www.zoho.com/crm/developer/docs/api/v8/get-users.html
@@ -27,6 +26,7 @@ from starlette.responses import Response
 
 from . import metadata, profiles
 from .http import ApiError, jresp
+from .params import page_of
 from .store import ID_BASE
 
 if TYPE_CHECKING:  # pragma: no cover
@@ -89,11 +89,18 @@ class UsersApi:
         else:
             raise ApiError(400, "INVALID_DATA", "invalid data", {"param_name": "type"})
         page, per_page = s.paging(request)
-        chunk = users[(page - 1) * per_page: page * per_page]
+        chunk, info = page_of(users, page, per_page)
         if not chunk:
             return jresp(None, 204)
-        info = {"per_page": per_page, "count": len(chunk), "page": page, "more_records": page * per_page < len(users)}
         return jresp({"users": chunk, "info": info}, headers=s.credit_headers())
+
+    async def get(self, request: Request) -> Response:
+        await self.server.guard(request, "users.get")
+        self.server.commit()
+        user = self.store.users_by_id.get(request.path_params["user_id"])
+        if user is None:
+            return jresp(None, 204)
+        return jresp({"users": [user]}, headers=self.server.credit_headers())
 
     async def create(self, request: Request) -> Response:
 
