@@ -10,28 +10,25 @@ finish (journal published, baseline, fingerprints and watermark moved forward).
 
 Logic lives in `clinic2zoho.delta`; the cutover's task `open_delta_window` opens the window once
 its load is validated (its param delta_window_hours, 24–48, default 48).
-Environment knobs (read at parse): CLINIC2ZOHO_DELTA_SCHEDULE (cron or preset, default @hourly),
-CLINIC2ZOHO_DELTA_WAIT_SECONDS (how long a run waits for a change, default 3000),
-CLINIC2ZOHO_DELTA_POKE_SECONDS (how often the trigger looks, default 60),
+Environment knobs (read at parse, `clinic2zoho.delta.settings`): CLINIC2ZOHO_DELTA_SCHEDULE (cron
+or preset, default @hourly), CLINIC2ZOHO_DELTA_WAIT_SECONDS (how long a run waits for a change,
+default 3000), CLINIC2ZOHO_DELTA_POKE_SECONDS (how often the trigger looks, default 60),
 CLINIC2ZOHO_ZOHO_CONN_ID (default zoho_default)."""
 
 from __future__ import annotations
 
 import logging
-import os
 from typing import Any
 
 import pendulum
 from airflow.sdk import DAG, task
 
 from clinic2zoho.cluster.pools import WAREHOUSE_POOL  # DuckDB takes one writer: every warehouse writer shares it
+from clinic2zoho.delta.settings import delta_dag_settings
 from clinic2zoho_airflow.operators.zoho_load import ZohoLoadOperator
 from clinic2zoho_airflow.sensors.export_changes import ExportChangesSensor
 
-SCHEDULE = os.environ.get("CLINIC2ZOHO_DELTA_SCHEDULE", "@hourly")
-WAIT_SECONDS = float(os.environ.get("CLINIC2ZOHO_DELTA_WAIT_SECONDS", 50 * 60))
-POKE_SECONDS = float(os.environ.get("CLINIC2ZOHO_DELTA_POKE_SECONDS", 60))
-ZOHO_CONN_ID = os.environ.get("CLINIC2ZOHO_ZOHO_CONN_ID", "zoho_default")
+KNOBS = delta_dag_settings()
 
 log = logging.getLogger(__name__)
 
@@ -85,7 +82,7 @@ with DAG(
     dag_id="clinic_delta",
     description="While the delta window is open: carry changes to the export into Zoho (hourly)",
     doc_md=__doc__,
-    schedule=SCHEDULE,
+    schedule=KNOBS.schedule,
     start_date=pendulum.datetime(2024, 1, 1, tz="UTC"),
     catchup=False,
     max_active_runs=1,
@@ -95,15 +92,15 @@ with DAG(
     changes = ExportChangesSensor(
         task_id="wait_for_changes",
         window_id="{{ ti.xcom_pull(task_ids='check_window')['window_id'] }}",
-        poke_interval=POKE_SECONDS,
-        timeout=WAIT_SECONDS,
+        poke_interval=KNOBS.poke_seconds,
+        timeout=KNOBS.wait_seconds,
         deferrable=True,
     )
     landed = land(window)
     staged = stage(window)
     upsert = ZohoLoadOperator.partial(
         task_id="upsert_changes",
-        zoho_conn_id=ZOHO_CONN_ID,
+        zoho_conn_id=KNOBS.zoho_conn_id,
         load_run_id="{{ run_id }}",
         plan_path="{{ ti.xcom_pull(task_ids='stage')['plan_path'] }}",
         deferrable=True,

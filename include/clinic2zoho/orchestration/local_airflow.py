@@ -1,7 +1,8 @@
 """Airflow in child processes under a work folder, as `clinic2zoho migrate` and the demo's delta
 run drive it: the environment (SQLite metadata DB under the work folder, this project's DAGs and
 plugins, the Zoho Connections), `airflow db migrate` with the project's pools, one DAG run by
-`airflow dags test` with its outcome, and the lines they print (the undo command, paths as typed).
+`airflow dags test` with its outcome (its exit status, and the run and its task states from
+Airflow's CLI), and the lines they print (the undo command, paths as typed).
 
 Airflow itself is never imported here (include/ never imports Airflow): it runs in the child."""
 
@@ -9,11 +10,14 @@ from __future__ import annotations
 
 import json
 import os
+import re
 import shlex
-import sqlite3
+import subprocess
 import sys
+import tempfile
 import time
 from dataclasses import dataclass, field
+from datetime import datetime, timezone
 from pathlib import Path
 from typing import Any
 
@@ -112,80 +116,142 @@ def server_secrets(servers: dict[str, Any]) -> Redactor:
 
 
 # ------------------------------------------------------------------------------------ running DAGs
-def _metadata_db(env: dict[str, str]) -> Path:
-    return Path(env["AIRFLOW_HOME"]) / "airflow.db"
+# What a run did is asked of the Airflow the child runs, through its CLI (`-o json`): the run by its
+# logical date (given to `airflow dags test`, so known before the run exists), its state and its
+# task states. Each call starts an Airflow (~2–4 s of CPU): progress polls one at a time, spaced.
+POLL_SECONDS = 10.0
+FAILURE_EVENTS = ("Task failed with exception", "[DAG TEST] Error running task")
+LOG_LINE = re.compile(r"^\d{4}-\d\d-\d\dT\d\d:\d\d:\d\d(\.\d+)?Z \[")  # a new event in Airflow's console log
+TASK_START = re.compile(r"\[DAG TEST\] starting task_id=(\S+) map_index=(-?\d+)")
 
 
-def _query(db: Path, sql: str, params: tuple = ()) -> list[tuple]:
-    """Read Airflow's SQLite metadata DB (the child writes it; a locked read is retried later)."""
-    try:
-        con = sqlite3.connect(f"file:{db}?mode=ro", uri=True, timeout=1.0)
-        try:
-            return con.execute(sql, params).fetchall()
-        finally:
-            con.close()
-    except sqlite3.Error:
+class _AirflowQuery:
+    """One `airflow ... -o json` in a child (quiet: its log is not kept), read once it has exited."""
+
+    def __init__(self, args: list[str], env: dict[str, str]):
+        self._out = tempfile.TemporaryFile()  # a pipe could fill while the caller is elsewhere
+        self.proc = subprocess.Popen([airflow_bin(), *args, "-o", "json"], stdout=self._out,
+                                     stderr=subprocess.DEVNULL, stdin=subprocess.DEVNULL,
+                                     env={**env, "AIRFLOW__LOGGING__LOGGING_LEVEL": "ERROR"})
+
+    def done(self) -> bool:
+        return self.proc.poll() is not None
+
+    def rows(self) -> list[dict[str, Any]]:
+        """The rows Airflow printed ([] when it found none or failed: no run yet, no such DAG)."""
+        self.proc.wait()
+        self._out.seek(0)
+        text = self._out.read().decode("utf-8", errors="replace")
+        self._out.close()
+        for line in reversed(text.splitlines()):  # the JSON is one line, after any warning
+            if line.startswith("["):
+                try:
+                    return json.loads(line)
+                except ValueError:
+                    continue
         return []
 
+    def stop(self) -> None:
+        if not self.done():
+            self.proc.terminate()
+        self.rows()
 
-def _task_states(db: Path, dag_id: str, run_id: str) -> dict[str, str]:
-    rows = _query(db, "SELECT task_id, map_index, state FROM task_instance WHERE dag_id = ? AND run_id = ?",
-                  (dag_id, run_id))
-    return {(t if m < 0 else f"{t}[{m}]"): (s or "none") for t, m, s in rows}
+
+def _runs_since(dag_id: str, logical_date: str, env: dict[str, str]) -> _AirflowQuery:
+    return _AirflowQuery(["dags", "list-runs", dag_id, "--start-date", logical_date], env)
+
+
+def _task_states(dag_id: str, logical_date: str, env: dict[str, str]) -> _AirflowQuery:
+    return _AirflowQuery(["tasks", "states-for-dag-run", dag_id, logical_date], env)
+
+
+def _states(rows: list[dict[str, Any]]) -> dict[str, str]:
+    """Task states by task id, a mapped task's instances as `task[i]`."""
+    return {(r["task_id"] if r.get("map_index", "") in ("", "-1") else f"{r['task_id']}[{r['map_index']}]"):
+            (r.get("state") or "none") for r in rows}
+
+
+def _show(progress: Any, task: Any, dag_id: str, states: dict[str, str]) -> None:
+    done = sum(1 for s in states.values() if s in FINISHED)
+    running = sorted(t for t, s in states.items() if s in ("running", "deferred"))
+    progress.update(task, total=len(states) or None, completed=done,
+                    description=f"{dag_id}: {(running[0] if running else '')[:40]}")
 
 
 def run_dag(dag_id: str, conf: dict[str, Any], env: dict[str, str], logs: Path, redact: Redactor,
             progress: Any = None) -> DagOutcome:
-    """`airflow dags test` in a child process, its output (secrets masked) in logs/<dag>.log;
-    progress from the metadata DB's task states."""
+    """`airflow dags test` in a child process, its output (secrets masked) in logs/<dag>.log; its
+    exit status, then Airflow's CLI, say how the run went (progress: its task states, polled)."""
     log = logs / f"{dag_id}.log"
     log.write_text("")
     dag_file = Path(env["AIRFLOW__CORE__DAGS_FOLDER"]) / f"{dag_id}.py"
-    db = _metadata_db(env)
-    before = {r[0] for r in _query(db, "SELECT run_id FROM dag_run WHERE dag_id = ?", (dag_id,))}
+    logical_date = datetime.now(timezone.utc).isoformat()  # what `dags test` takes by default, given
     started = time.monotonic()
-    proc = RedactedProcess([airflow_bin(), "dags", "test", dag_id, "--dagfile-path", str(dag_file),
+    proc = RedactedProcess([airflow_bin(), "dags", "test", dag_id, logical_date, "--dagfile-path", str(dag_file),
                             "--conf", json.dumps(conf)], env, log, redact)
-    run_id = None
     task = progress.add_task(dag_id, total=None) if progress else None
+    poll: _AirflowQuery | None = None
+    next_poll = started + POLL_SECONDS
     try:
         while proc.poll() is None:
             time.sleep(1.0)
-            runs = [r[0] for r in _query(db, "SELECT run_id FROM dag_run WHERE dag_id = ?", (dag_id,))]
-            new = [r for r in runs if r not in before]
-            run_id = new[-1] if new else run_id
-            if run_id and progress is not None:
-                states = _task_states(db, dag_id, run_id)
-                done = sum(1 for s in states.values() if s in FINISHED)
-                running = sorted(t for t, s in states.items() if s in ("running", "deferred"))
-                progress.update(task, total=len(states) or None, completed=done,
-                                description=f"{dag_id}: {(running[0] if running else '')[:40]}")
+            if progress is None:
+                continue
+            if poll is not None and poll.done():
+                if states := _states(poll.rows()):  # none before the run exists
+                    _show(progress, task, dag_id, states)
+                poll, next_poll = None, time.monotonic() + POLL_SECONDS
+            if poll is None and time.monotonic() >= next_poll:
+                poll = _task_states(dag_id, logical_date, env)
     except BaseException:
         proc.terminate()
         proc.wait(timeout=30)
         raise
-    proc.wait()  # the log is complete before it is read
-    runs = [r[0] for r in _query(db, "SELECT run_id FROM dag_run WHERE dag_id = ?", (dag_id,))]
-    new = [r for r in runs if r not in before]
-    run_id = new[-1] if new else run_id
-    if run_id is None:
-        raise MigrateError(f"{dag_id} did not start (exit {proc.returncode}); see {log}")
-    state = (_query(db, "SELECT state FROM dag_run WHERE dag_id = ? AND run_id = ?", (dag_id, run_id)) or [("?",)])[0][0]
+    finally:
+        if poll is not None:
+            poll.stop()
+    code = proc.wait()  # the log is complete before it is read
+    seconds = time.monotonic() - started
+    runs, states = _runs_since(dag_id, logical_date, env), _task_states(dag_id, logical_date, env)
+    run = next(iter(runs.rows()), None)
+    tasks = _states(states.rows())
+    if run is None:
+        raise MigrateError(f"{dag_id} did not start (exit {code}); see {log}")
+    state = run["state"] if code == 0 or run["state"] != "success" else f"exit {code}"
     if progress is not None:
         progress.update(task, completed=progress.tasks[task].total or 0, description=f"{dag_id}: {state}")
-    return DagOutcome(dag_id, run_id, state, _task_states(db, dag_id, run_id), time.monotonic() - started, log)
+    return DagOutcome(dag_id, run["run_id"], state, tasks, seconds, log)
 
 
 def failure_reason(outcome: DagOutcome) -> str:
-    """The message the failed task raised (the gate's, validation's...), from the DAG's log."""
+    """The message the failed task raised (the gate's, validation's...): the exception of Airflow's
+    failure event in that task's part of the DAG's log (`dags test` runs tasks in-process, one at
+    a time, and writes no task log file), else the last failure event when no task is named
+    (the log level above INFO)."""
+    failed = set(outcome.failed_tasks())
     text = outcome.log.read_text(encoding="utf-8", errors="replace") if outcome.log else ""
-    markers = ("AirflowFailException", "MappingNotConfirmed", "AirflowException", "RuntimeError", "Error:")
-    for line in reversed(text.splitlines()):
-        for marker in markers:
-            if marker in line and ("writes to Zoho" in line or "failed" in line or "validation" in line
-                                   or marker in ("MappingNotConfirmed", "AirflowFailException")):
-                return line.split(marker, 1)[1].lstrip(": ").strip()[:1200]
-    return ""
+    reasons: dict[str | None, str] = {}
+    current: str | None = None
+    lines = text.splitlines()
+    for i, line in enumerate(lines):
+        if not LOG_LINE.match(line):
+            continue
+        if started := TASK_START.search(line):
+            task_id, index = started.groups()
+            current = task_id if index == "-1" else f"{task_id}[{index}]"
+        elif any(event in line for event in FAILURE_EVENTS):
+            end = next((j for j in range(i + 1, len(lines)) if LOG_LINE.match(lines[j])), len(lines))
+            reasons[current] = _exception_message(lines[i + 1:end])
+    named = [reason for task, reason in reasons.items() if task in failed and reason]
+    return (named[0] if named else reasons.get(None, ""))[:1200]
+
+
+def _exception_message(traceback: list[str]) -> str:
+    """The message's first line in the `Type: message` line after a traceback's last frame."""
+    last_frame = max((i for i, line in enumerate(traceback) if line.startswith((" ", "\t"))), default=-1)
+    line = next((line.strip() for line in traceback[last_frame + 1:] if line.strip()), "")
+    kind, sep, message = line.partition(": ")
+    return message.strip() if sep and re.fullmatch(r"[\w.]+", kind) else line
 
 
 # ------------------------------------------------------------------------------------ what is printed
