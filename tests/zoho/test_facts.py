@@ -10,7 +10,7 @@ from pathlib import Path
 import yaml
 
 from clinic2zoho.zoho import facts
-from clinic2zoho.zoho_server import app, coql, limits, params, record_reads, record_writes, schema, settings
+from clinic2zoho.zoho_server import app, coql, limits, metadata, params, record_reads, record_writes, schema, settings
 
 ROOT = Path(__file__).resolve().parents[2]
 
@@ -61,10 +61,20 @@ def test_the_attachment_limit_is_the_stricter_of_zohos_pages():
     assert facts.ATTACHMENT_MAX_BYTES == 20 * 2**20 < 100 * 2**20
 
 
+def test_the_local_servers_copy_of_field_lengths_agrees():
+    for data_type, length in facts.FIELD_LENGTHS.items():
+        assert metadata.TEXT_MAX[data_type] == length, data_type
+        # a field created without a length takes the most, but for a textarea: 2,000, Zoho's small one
+        default = schema.DATA_TYPES[data_type][1]
+        assert default == (2_000 if data_type == "textarea" else length), data_type
+
+
 def test_dbt_vars_restate_the_facts():
     variables = yaml.safe_load((ROOT / "dbt_project" / "dbt_project.yml").read_text())["vars"]
     assert variables["attachment_max_bytes"] == facts.ATTACHMENT_MAX_BYTES
-    assert variables["zoho_length_limits"]["note"] == facts.NOTE_CONTENT_MAX_CHARS
+    # dbt names Zoho's website type url, and checks a note's content as a type of its own
+    lengths = {"url" if t == "website" else t: n for t, n in facts.FIELD_LENGTHS.items() if t != "integer"}
+    assert variables["zoho_length_limits"] == {**lengths, "note": facts.NOTE_CONTENT_MAX_CHARS}
 
 
 # A figure written as a number where its fact's name belongs (the server keeps its copy on purpose).
@@ -76,6 +86,7 @@ RESTATED = [
     re.compile(r"^\s*\w*(?:PAGE|LIST_FIELDS?|FIELD_LIMIT|CRITERIA|PER_CALL|PER_DELETE|IN_VALUES|MAX_ROWS"
                r"|MAX_BYTES|MAX_COLUMNS)\w* = \d"),
     re.compile(r"\"(?:Standard|Enterprise)\": (?:Edition)?\(50_000"),
+    re.compile(r"\"(?:text|textarea|email|phone|website)\": (?:255|32_?000|100|30)\b"),
 ]
 
 

@@ -9,10 +9,13 @@ from typing import Any, Protocol
 
 import yaml
 
+from clinic2zoho.zoho.facts import FIELD_LENGTHS
+
 TARGET_MODEL = Path(__file__).with_name("target_model.yml")
 
-# Zoho data types the proposal and schema preparation use, with the default length Zoho gives.
-DEFAULT_LENGTHS = {"text": 255, "email": 100, "phone": 30, "website": 255, "textarea": 32000, "integer": 9}
+# Zoho data types the proposal and schema preparation use, with the length a field takes when the design
+# names none: the most Zoho allows.
+DEFAULT_LENGTHS = {t: FIELD_LENGTHS[t] for t in ("text", "email", "phone", "website", "textarea", "integer")}
 
 
 class MetadataClient(Protocol):

@@ -7,6 +7,8 @@ from dataclasses import dataclass, field
 
 import duckdb
 
+from clinic2zoho.zoho.facts import FIELD_LENGTHS
+
 # Columns the landing adds to every row; they are lineage, not clinic data.
 LINEAGE_COLUMNS = {"_source_file", "_source_row", "_batch_id", "_loaded_at", "_row_hash"}
 # columns carrying the whole source record (FHIR `resource`, workflow `definition`): never typed
@@ -129,7 +131,7 @@ def profile_table(con: duckdb.DuckDBPyConnection, table: str, fmt: str, light: b
                     break
             if inferred == "integer" and distinct <= 2 and max_len == 1:
                 inferred = "boolean" if distinct <= 2 and non_null > 2 else inferred
-            if inferred == "text" and max_len > 255:
+            if inferred == "text" and max_len > FIELD_LENGTHS["text"]:  # more than a single line holds
                 inferred = "long_text"
         profiles.append(ColumnProfile(c, rows, non_null, min(distinct, non_null), max_len, inferred))
     few = [p for p in profiles if 0 < p.distinct <= MAX_VALUES * 2 and not light]

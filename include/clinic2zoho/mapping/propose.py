@@ -19,6 +19,7 @@ from clinic2zoho.mapping.header_words import normal
 from clinic2zoho.mapping.naming import api_name, singular, words
 from clinic2zoho.mapping.profile import WHOLE_RECORD_COLUMNS, ColumnProfile, TableProfile, key_overlap, profile_format, raw_tables
 from clinic2zoho.mapping.scoring import fit, value_map
+from clinic2zoho.zoho.facts import FIELD_LENGTHS
 
 ENTITY_MATCH = 0.85  # entity name similarity at which an entity maps to a module
 FIELD_ACCEPT = 0.6  # confidence at which a column takes an existing or planned field
@@ -81,9 +82,9 @@ def _new_field_type(p: ColumnProfile) -> dict[str, Any]:
               "url": "website", "boolean": "boolean", "long_text": "textarea"}
     if t in simple:
         return {"data_type": simple[t]}
-    if t == "integer" and p.max_length <= 9:
+    if t == "integer" and p.max_length <= FIELD_LENGTHS["integer"]:
         return {"data_type": "integer"}
-    length = 255 if p.max_length > 120 else (60 if p.max_length <= 60 else 120)
+    length = FIELD_LENGTHS["text"] if p.max_length > 120 else (60 if p.max_length <= 60 else 120)
     return {"data_type": "text", "length": length}
 
 

@@ -108,6 +108,14 @@ BULK_MAX_BYTES = 25 * 1024 * 1024
 # attachments): they go through the record APIs
 BULK_REFUSED = frozenset({"Notes", "Events", "Calls", "Attachments"})
 
+# ---- field lengths -------------------------------------------------------------------------------------
+# Characters a field of each type holds at most (an integer: digits); a longer value is refused with
+# INVALID_DATA and maximum_length (ZOHO_API.md "Length limits": single line 255, multi-line 2,000 or
+# 32,000, a textarea's most, phone 30, email 100, integer 9 digits); website is a single line. A pick-list
+# value's length no source settles: *unverified*, the stricter 120 the local server allows a pick list.
+FIELD_LENGTHS = {"text": 255, "textarea": 32_000, "email": 100, "phone": 30, "website": 255,
+                 "integer": 9, "picklist": 120}
+
 # ---- notes and attachments -----------------------------------------------------------------------------
 # The record Attachments API's file size: sources disagree. Zoho's v1 uploadFile page and the v2 "Upload
 # Files to ZFS" page say 20 MB (www.zoho.com/crm/help/api/uploadfile.html,
@@ -115,6 +123,6 @@ BULK_REFUSED = frozenset({"Notes", "Events", "Calls", "Attachments"})
 # 100 MB (.../docs/api/v2/upload-attachment.html); the v5+ page names none. *unverified*: the stricter
 # 20 MB, read as MiB as the local server enforces it. A larger file is attached as a link, never dropped.
 ATTACHMENT_MAX_BYTES = 20 * 1024 * 1024
-# A note's content (and a textarea field) holds at most 32,000 characters (ZOHO_API.md; the note limit
-# itself is not documented for v8: *unverified*, the textarea length)
-NOTE_CONTENT_MAX_CHARS = 32_000
+# A note's content holds at most what a textarea field does (the note limit itself is not documented
+# for v8: *unverified*, the textarea length)
+NOTE_CONTENT_MAX_CHARS = FIELD_LENGTHS["textarea"]
