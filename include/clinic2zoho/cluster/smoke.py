@@ -10,6 +10,7 @@ from __future__ import annotations
 import csv
 import json
 import time
+from contextlib import closing
 from dataclasses import asdict, dataclass, field
 from pathlib import Path
 
@@ -17,6 +18,7 @@ import duckdb
 
 from clinic2zoho.cluster.worker_identity import process_ancestry, worker_name
 from clinic2zoho.loader.journal import safe_run_id
+from clinic2zoho.transactions import transaction
 
 ROWS_PER_SHARD = 1000
 SCHEMA = "cluster_smoke"
@@ -116,23 +118,19 @@ def record_shard(
     for path in (data, shard_stamp):
         if not path.is_file():
             raise ClusterSmokeError(f"shard {shard}: {path.name} missing in {folder}")
-    con = duckdb.connect(str(warehouse))
-    try:
+    with closing(duckdb.connect(str(warehouse))) as con:
         _ensure_tables(con)
-        con.execute("BEGIN TRANSACTION")
-        con.execute(f"DELETE FROM {SCHEMA}.shard_rows WHERE run_id = ? AND shard = ?", [run_id, shard])
-        con.execute(
-            f"INSERT INTO {SCHEMA}.shard_rows SELECT ?, shard, i, value "
-            "FROM read_csv(?, header = true, columns = {'shard': 'INTEGER', 'i': 'INTEGER', 'value': 'BIGINT'})",
-            [run_id, str(data)],
-        )
-        _insert_stamp(con, json.loads(shard_stamp.read_text()))
-        time.sleep(max(0.0, hold_seconds - (time.time() - stamp.started_at)))
-        stamp.finish()
-        _insert_stamp(con, asdict(stamp))
-        con.execute("COMMIT")
-    finally:
-        con.close()
+        with transaction(con):
+            con.execute(f"DELETE FROM {SCHEMA}.shard_rows WHERE run_id = ? AND shard = ?", [run_id, shard])
+            con.execute(
+                f"INSERT INTO {SCHEMA}.shard_rows SELECT ?, shard, i, value "
+                "FROM read_csv(?, header = true, columns = {'shard': 'INTEGER', 'i': 'INTEGER', 'value': 'BIGINT'})",
+                [run_id, str(data)],
+            )
+            _insert_stamp(con, json.loads(shard_stamp.read_text()))
+            time.sleep(max(0.0, hold_seconds - (time.time() - stamp.started_at)))
+            stamp.finish()
+            _insert_stamp(con, asdict(stamp))
     return asdict(stamp)
 
 

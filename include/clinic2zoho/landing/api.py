@@ -5,10 +5,12 @@ from __future__ import annotations
 import logging
 import secrets
 import tempfile
+from contextlib import closing
 from datetime import datetime, timezone
 from pathlib import Path
 
 from .. import settings
+from ..transactions import transaction
 from . import fhir, generic, synthea
 from .delimited import land_delimited
 from .errors import LandingError
@@ -64,9 +66,7 @@ def land_export(source: Path, fmt: str | None = None, warehouse: Path | None = N
     ndjson_plan = fhir.plan(source, watch) if fmt == "fhir" else []
     generic_keys = generic.record_keys(source) if fmt == "generic" else {}
 
-    con = connect(warehouse)
-    try:
-        con.execute("BEGIN TRANSACTION")
+    with closing(connect(warehouse)) as con, transaction(con):
         if con.execute("SELECT count(*) FROM raw._batches WHERE batch_id = ?", [batch.batch_id]).fetchone()[0]:
             raise LandingError(f"batch id {batch.batch_id!r} was already used", file=source)
         with tempfile.TemporaryDirectory(prefix="landing-", dir=warehouse.parent) as workdir:
@@ -86,12 +86,6 @@ def land_export(source: Path, fmt: str | None = None, warehouse: Path | None = N
         watch.verify_all()
         con.execute("INSERT INTO raw._batches VALUES (?, ?, ?, ?, ?)",
                     [batch.batch_id, fmt, str(source), started, datetime.now(timezone.utc)])
-        con.execute("COMMIT")
-    except BaseException:
-        con.execute("ROLLBACK")
-        raise
-    finally:
-        con.close()
     totals = result.totals()
     log.info("landed batch %s (%s): %s", batch.batch_id, fmt, totals)
     return result

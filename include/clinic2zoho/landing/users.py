@@ -3,11 +3,13 @@
 from __future__ import annotations
 
 import json
+from contextlib import closing
 from datetime import datetime, timezone
 from pathlib import Path
 from typing import Any
 
 from .. import settings
+from ..transactions import transaction
 from .errors import LandingError
 from .store import connect
 
@@ -47,9 +49,7 @@ def land_users(users: Path | str | list[dict[str, Any]], org_label: str = "produ
         rows.append((str(user["id"]), _text(user.get("email")), full_name, _text(user.get("status")), org_label,
                      user.get("confirm") is not False))
     warehouse = Path(warehouse) if warehouse else settings.warehouse_path()
-    con = connect(warehouse)
-    try:
-        con.execute("BEGIN TRANSACTION")
+    with closing(connect(warehouse)) as con, transaction(con):
         con.execute("CREATE TABLE IF NOT EXISTS raw.zoho_users (id VARCHAR, email VARCHAR, full_name VARCHAR, "
                     "status VARCHAR, org_label VARCHAR, _loaded_at TIMESTAMPTZ)")
         con.execute("ALTER TABLE raw.zoho_users ADD COLUMN IF NOT EXISTS confirmed BOOLEAN")  # older warehouses
@@ -58,12 +58,6 @@ def land_users(users: Path | str | list[dict[str, Any]], org_label: str = "produ
         if rows:
             con.executemany("INSERT INTO raw.zoho_users (id, email, full_name, status, org_label, confirmed, "
                             "_loaded_at) VALUES (?, ?, ?, ?, ?, ?, ?)", [(*row, loaded_at) for row in rows])
-        con.execute("COMMIT")
-    except BaseException:
-        con.execute("ROLLBACK")
-        raise
-    finally:
-        con.close()
     return len(rows)
 
 
