@@ -9,6 +9,10 @@ from pathlib import Path
 
 from clinic2zoho import settings as app_settings
 from clinic2zoho.loader.plan import LoadPlan, plan_from_manifest
+from clinic2zoho.zoho.environment import add_zoho_arguments, config_from_env
+
+__all__ = ["add_limit_arguments", "add_plan_arguments", "add_zoho_arguments", "journal_root", "load_plan",
+           "org_limits", "zoho_config"]
 
 
 def add_plan_arguments(parser: argparse.ArgumentParser) -> None:
@@ -29,14 +33,6 @@ def add_limit_arguments(parser: argparse.ArgumentParser) -> None:
     group.add_argument("--concurrency", type=int, default=None, help="concurrent calls (default: the edition's)")
 
 
-def add_zoho_arguments(parser: argparse.ArgumentParser) -> None:
-    group = parser.add_argument_group("Zoho (defaults from ZOHO_* environment variables)")
-    group.add_argument("--api-url", default=os.environ.get("ZOHO_API_URL"))
-    group.add_argument("--accounts-url", default=os.environ.get("ZOHO_ACCOUNTS_URL"))
-    group.add_argument("--upload-url", default=os.environ.get("ZOHO_UPLOAD_URL"))
-    group.add_argument("--data-centre", default=os.environ.get("ZOHO_DATA_CENTRE"))
-
-
 def load_plan(args: argparse.Namespace) -> LoadPlan:
     plan = LoadPlan.from_json(args.plan.read_text()) if args.plan else plan_from_manifest(args.manifest)
     return plan
@@ -47,25 +43,12 @@ def journal_root(args: argparse.Namespace) -> Path:
 
 
 def zoho_config(args: argparse.Namespace):
-    from clinic2zoho.zoho import ZohoConfig
-
-    missing = [v for v in ("ZOHO_CLIENT_ID", "ZOHO_CLIENT_SECRET", "ZOHO_REFRESH_TOKEN") if not os.environ.get(v)]
-    if missing:
-        raise SystemExit(f"set {', '.join(missing)} in the environment")
-    where: dict = {"data_centre": None}
-    if args.api_url:
-        where.update(api_url=args.api_url, accounts_url=args.accounts_url or args.api_url,
-                     upload_url=args.upload_url or args.api_url)
-    elif args.data_centre:
-        where["data_centre"] = args.data_centre
-    else:
-        raise SystemExit("say where Zoho is: --api-url or --data-centre (or ZOHO_API_URL / ZOHO_DATA_CENTRE)")
-    return ZohoConfig(os.environ["ZOHO_CLIENT_ID"], os.environ["ZOHO_CLIENT_SECRET"], os.environ["ZOHO_REFRESH_TOKEN"],
-                      # provisional until the org is read (org_limits) when no edition is given
-                      edition=getattr(args, "edition", None) or "Enterprise",
-                      user_count=getattr(args, "users", None) or 10,
-                      per_minute_credits=getattr(args, "per_minute", None),
-                      max_concurrency=getattr(args, "concurrency", None), **where)
+    return config_from_env(args,
+                           # provisional until the org is read (org_limits) when no edition is given
+                           edition=getattr(args, "edition", None) or "Enterprise",
+                           user_count=getattr(args, "users", None) or 10,
+                           per_minute_credits=getattr(args, "per_minute", None),
+                           max_concurrency=getattr(args, "concurrency", None))
 
 
 def org_limits(args: argparse.Namespace, config):
