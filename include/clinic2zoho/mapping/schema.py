@@ -72,6 +72,9 @@ class Step:
 class Plan:
     steps: list[Step]
     notes: list[str]
+    # the fields of the modules that were in the org when planned (module -> lower api_name ->
+    # field): apply_plan starts from them rather than reading each module again
+    live_fields: dict[str, dict[str, dict]] = field(default_factory=dict)
 
     def describe(self) -> str:
         if not self.steps:
@@ -199,7 +202,7 @@ def build_plan(mappings: list[dict[str, Any]], client: SchemaClient, find_record
             continue
         if find_record is None or not find_record(rec):
             steps.append(Step("record", rec["module"], rec.get("key_field"), {"values": rec["values"], "why": rec.get("why")}))
-    return Plan(steps, notes)
+    return Plan(steps, notes, {name: fields for name, fields in live_fields.items() if name in live_modules})
 
 
 SCHEMA_CHANGES_DDL = """
@@ -214,57 +217,104 @@ create table if not exists ops.schema_changes (
 )"""
 
 
+class ChangeLog:
+    """ops.schema_changes of one run: one connection for the run's changes, opened at the first
+    (a plan with nothing to change does not open the warehouse). Each row is committed the moment
+    its change is made, so a crash leaves a true record."""
+
+    def __init__(self, warehouse: Path, run_id: str) -> None:
+        self.warehouse, self.run_id = warehouse, run_id
+        self._con: duckdb.DuckDBPyConnection | None = None
+
+    def record(self, step: Step, detail: dict[str, Any]) -> None:
+        if self._con is None:
+            self._con = duckdb.connect(str(self.warehouse))
+            self._con.execute(SCHEMA_CHANGES_DDL)
+        self._con.execute("insert into ops.schema_changes values (?, ?, ?, ?, ?, ?)",
+                          [self.run_id, step.kind, step.module, step.field, json.dumps(detail, default=str),
+                           datetime.now(timezone.utc)])
+
+    def close(self) -> None:
+        if self._con is not None:
+            self._con.close()
+            self._con = None
+
+
 def record_change(warehouse: Path, run_id: str, step: Step, detail: dict[str, Any]) -> None:
-    """One row per change, written the moment it is made, so a crash leaves a true record."""
-    con = duckdb.connect(str(warehouse))
+    """One row for one change (apply_plan keeps one ChangeLog for all of a run's)."""
+    changes = ChangeLog(warehouse, run_id)
     try:
-        con.execute(SCHEMA_CHANGES_DDL)
-        con.execute("insert into ops.schema_changes values (?, ?, ?, ?, ?, ?)",
-                    [run_id, step.kind, step.module, step.field, json.dumps(detail, default=str),
-                     datetime.now(timezone.utc)])
+        changes.record(step, detail)
     finally:
-        con.close()
+        changes.close()
 
 
 def apply_plan(plan: Plan, client: Any, warehouse: Path, run_id: str, log=print) -> list[Step]:
-    """Carry out the plan through the metadata API; returns the steps done."""
+    """Carry out the plan through the metadata API; returns the steps done. A module's fields are
+    read once (the plan's, or after the module is created: it comes with default fields, e.g.
+    Name) and kept up to date with what is created, instead of read around every field."""
     done = []
-    for step in plan.steps:
-        if step.kind == "module":
-            reply = client.create_module(step.detail["singular_label"], step.detail["plural_label"], api_name=step.module)
-            names = {m["api_name"] for m in client.modules()}
-            if step.module not in names:
-                raise SchemaConflict(f"created module {step.module!r} but Zoho lists {sorted(names)}")
-            detail = {**step.detail, "reply": reply}
-        elif step.kind == "field":
-            spec = step.detail["spec"]
-            # a module created above comes with default fields (e.g. Name): look before creating
-            present = {f["api_name"].lower(): f for f in client.fields(step.module)}.get(step.field.lower())
-            if present is not None:
-                if not _same_type(str(present.get("data_type")), step.detail["data_type"]):
-                    raise SchemaConflict(f"Zoho already has {step.module}.{present['api_name']} as {present.get('data_type')}, "
-                                         f"but the mapping needs {step.detail['data_type']}")
-                log(f"already there: {step.module}.{present['api_name']}")
-                continue
-            reply = client.create_field(step.module, spec)
-            live = {f["api_name"]: f for f in client.fields(step.module)}
-            if step.field not in live:  # Zoho derives the api_name from the label: check it did
-                raise SchemaConflict(f"created {step.module} field labelled {spec['field_label']!r} but no {step.field} "
-                                     "appears in the module's fields")
-            detail = {"data_type": step.detail["data_type"], "length": step.detail.get("length"),
-                      "field_id": live[step.field].get("id"), "reply": reply}
-        elif step.kind == "picklist_values":
-            reply = client.add_picklist_values(step.module, step.field, step.detail["values"])
-            detail = {"values": step.detail["values"], "reply": reply}
-        else:
-            results = client.insert(step.module, [step.detail["values"]])
-            result = results[0]
-            if not result.ok:
-                raise SchemaConflict(f"could not create {step.module} record {step.detail['values']}: {result.code} {result.message}")
-            detail = {"values": step.detail["values"], "id": result.id}
-        record_change(warehouse, run_id, step, detail)
-        log(f"done: {step.describe()}")
-        done.append(step)
+    known = {module: dict(fields) for module, fields in plan.live_fields.items()}
+    profiles = None  # the org's profiles, read once for every module created (each gets them all)
+
+    def fields_of(module: str) -> dict[str, dict]:
+        if module not in known:  # Zoho compares api names without case
+            known[module] = {f["api_name"].lower(): f for f in client.fields(module)}
+        return known[module]
+
+    changes = ChangeLog(warehouse, run_id)
+    try:
+        for step in plan.steps:
+            if step.kind == "module":
+                if profiles is None and hasattr(client, "profiles"):
+                    profiles = [{"id": str(p["id"])} for p in client.profiles() if p.get("id")]
+                extra = {"profiles": profiles} if profiles is not None else {}
+                reply = client.create_module(step.detail["singular_label"], step.detail["plural_label"],
+                                             api_name=step.module, **extra)
+                # the client answers with the module as Zoho lists it: no need to list them again
+                if not (isinstance(reply, dict) and reply.get("api_name") == step.module):
+                    names = {m["api_name"] for m in client.modules()}
+                    if step.module not in names:
+                        raise SchemaConflict(f"created module {step.module!r} but Zoho lists {sorted(names)}")
+                known.pop(step.module, None)  # read its default fields before its first field
+                detail = {**step.detail, "reply": reply}
+            elif step.kind == "field":
+                spec = step.detail["spec"]
+                # a module created above comes with default fields (e.g. Name): look before creating
+                present = fields_of(step.module).get(step.field.lower())
+                if present is not None:
+                    if not _same_type(str(present.get("data_type")), step.detail["data_type"]):
+                        raise SchemaConflict(f"Zoho already has {step.module}.{present['api_name']} as {present.get('data_type')}, "
+                                             f"but the mapping needs {step.detail['data_type']}")
+                    log(f"already there: {step.module}.{present['api_name']}")
+                    continue
+                reply = client.create_field(step.module, spec)
+                # the client answers with the field as Zoho lists it (read back by its id)
+                if isinstance(reply, dict) and reply.get("api_name"):
+                    known[step.module][reply["api_name"].lower()] = reply
+                else:
+                    known.pop(step.module)
+                created = fields_of(step.module).get(step.field.lower())
+                if created is None or created["api_name"] != step.field:
+                    # Zoho derives the api_name from the label: check it did
+                    raise SchemaConflict(f"created {step.module} field labelled {spec['field_label']!r} but no "
+                                         f"{step.field} appears in the module's fields")
+                detail = {"data_type": step.detail["data_type"], "length": step.detail.get("length"),
+                          "field_id": created.get("id"), "reply": reply}
+            elif step.kind == "picklist_values":
+                reply = client.add_picklist_values(step.module, step.field, step.detail["values"])
+                detail = {"values": step.detail["values"], "reply": reply}
+            else:
+                results = client.insert(step.module, [step.detail["values"]])
+                result = results[0]
+                if not result.ok:
+                    raise SchemaConflict(f"could not create {step.module} record {step.detail['values']}: {result.code} {result.message}")
+                detail = {"values": step.detail["values"], "id": result.id}
+            changes.record(step, detail)
+            log(f"done: {step.describe()}")
+            done.append(step)
+    finally:
+        changes.close()
     return done
 
 
