@@ -137,6 +137,9 @@ class _AirflowQuery:
     def done(self) -> bool:
         return self.proc.poll() is not None
 
+    def failed(self) -> bool:
+        return self.proc.wait() != 0
+
     def rows(self) -> list[dict[str, Any]]:
         """The rows Airflow printed ([] when it found none or failed: no run yet, no such DAG)."""
         self.proc.wait()
@@ -213,6 +216,11 @@ def run_dag(dag_id: str, conf: dict[str, Any], env: dict[str, str], logs: Path, 
     code = proc.wait()  # the log is complete before it is read
     seconds = time.monotonic() - started
     runs, states = _runs_since(dag_id, logical_date, env), _task_states(dag_id, logical_date, env)
+    for _ in range(2):  # a CLI that failed (a locked DB, a busy box) is asked again before "did not start"
+        if not runs.failed():
+            break
+        runs.rows()
+        runs = _runs_since(dag_id, logical_date, env)
     run = next(iter(runs.rows()), None)
     tasks = _states(states.rows())
     if run is None:
