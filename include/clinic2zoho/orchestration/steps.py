@@ -110,15 +110,17 @@ class PreparedLoad:
 
 
 def prepare_load(run_id: str, plan: LoadPlan, limits: PlanLimits, *, warehouse: Path | str | None = None,
-                 journal_root: Path | None = None) -> PreparedLoad:
+                 journal_root: Path | None = None, counts: dict[str, int] | None = None) -> PreparedLoad:
     """Before the load tasks start: estimate credits and time, and write the run's plan where the
     load tasks (plan.json) and the reports (run.json, with the prediction the run report compares
-    against) read it. A retry keeps the run's first plan and prediction."""
+    against) read it. A retry keeps the run's first plan and prediction. `counts`: the rows per
+    module when the caller holds them (the sample's selection counted what it wrote)."""
     root = settings.journal_root(journal_root)
     folder = journal.run_dir(root, run_id)
     folder.mkdir(parents=True, exist_ok=True)
-    source = TableSource(_warehouse(warehouse))
-    counts = {s.module: source.count(s) for s in plan.specs}
+    if counts is None:
+        source = TableSource(_warehouse(warehouse))
+        counts = {s.module: source.count(s) for s in plan.specs}
     predicted = estimate(plan, counts, limits).to_dict()
     run_file = folder / "run.json"
     if run_file.exists():

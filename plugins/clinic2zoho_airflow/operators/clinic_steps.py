@@ -108,15 +108,23 @@ def estimate(run_id: str | None = None, params: dict[str, Any] | None = None) ->
 
 @task(pool=WAREHOUSE_POOL)
 def select_sample(run_id: str | None = None, params: dict[str, Any] | None = None) -> dict[str, Any]:
-    """Choose the sample (ops.sample_patients, schema sample) and write the run's plan over it."""
-    from clinic2zoho.orchestration import steps
+    """Choose the sample (ops.sample_patients, schema sample) and write the run's plan over it
+    (clinic2zoho.sample.task), the org's layout-mandatory fields checked first."""
+    from airflow.sdk.exceptions import AirflowFailException
+
+    from clinic2zoho.loader.layout_gate import LayoutGapsFound
+    from clinic2zoho.sample.task import select_for_run
+    from clinic2zoho_airflow.hooks.zoho import ZohoHook
 
     p = params or {}
-    plan, summary = steps.sample_plan(steps.dbt_manifest(), seed=int(p["seed"]), minimum=int(p["minimum"]),
-                                      maximum=int(p["maximum"]))
-    _layouts_filled(plan, p)  # before the first load task (custom modules not created yet: their load checks them)
-    prepared = steps.prepare_load(journal_run_id(run_id or ""), plan, _limits(p))
-    return {**prepared.to_xcom(), "sample": summary}
+    client = ZohoHook(p["zoho_conn_id"]).get_conn()
+    try:
+        return select_for_run(journal_run_id(run_id or ""), client, _limits(p), seed=int(p["seed"]),
+                              minimum=int(p["minimum"]), maximum=int(p["maximum"]))
+    except LayoutGapsFound as exc:
+        raise AirflowFailException(str(exc)) from None
+    finally:
+        client.close()
 
 
 @task(pool=WAREHOUSE_POOL)
