@@ -21,7 +21,8 @@ import pytest
 
 from clinic2zoho import cli
 from clinic2zoho.settings import DBT_PROJECT_DIR
-from tests.dags.scenario import copy_dbt_project, rewrite_csv
+from tests.dags.scenario import rewrite_csv
+from tests.fixtures.dbt_project import copy_dbt_project
 
 pytestmark = [pytest.mark.slow, pytest.mark.xdist_group("demo")]
 
@@ -74,7 +75,7 @@ def purged(work: Path, values: set[str]) -> list[str]:
 
 def test_the_demo_migrates_and_logs_no_patient_data(tmp_path, monkeypatch, capsys):
     work = tmp_path / "work"
-    dbt = copy_dbt_project(tmp_path / "dbt_project")
+    dbt = copy_dbt_project(tmp_path / "dbt_project", profiles=True)
     # the shipped mappings too, as `make demo` reads them (their confirmed Leads.Company rule), never
     # a confirmation a local demo left in the repository
     shutil.copytree(DBT_PROJECT_DIR / "mapping", dbt / "mapping", ignore=shutil.ignore_patterns("confirmation.yml"))

@@ -6,22 +6,16 @@
 with
 
 checked as (
-    select
-        'Contacts, Leads' as zoho_modules,
-        'Email' as field_name,
-        Clinic_Patient_Id as record_id,
-        lower(trim(Email)) as checked_value
-    from {{ ref('zoho_contacts') }}
-    where Email is not null
-    union all
-    select
-        'Contacts, Leads' as zoho_modules,
-        'Email' as field_name,
-        Clinic_Patient_Id as record_id,
-        lower(trim(Email)) as checked_value
-    from {{ ref('zoho_leads') }}
-    where Email is not null
-    union all
+    {%- for people in ['zoho_contacts', 'zoho_leads'] %}
+        select
+            'Contacts, Leads' as zoho_modules,
+            'Email' as field_name,
+            Clinic_Patient_Id as record_id,
+            lower(trim(Email)) as checked_value
+        from {{ ref(people) }}
+        where Email is not null
+        union all
+    {%- endfor %}
     select
         'Accounts' as zoho_modules,
         'Account_Name' as field_name,

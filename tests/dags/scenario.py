@@ -16,9 +16,11 @@ from clinic2zoho.landing import land_export
 from clinic2zoho.mapping import confirmation, layout_mandatory
 from clinic2zoho.mapping.propose_command import propose_mapping
 from clinic2zoho.orchestration.dbt_manifest import current_manifest, write_manifest
-from clinic2zoho.settings import DBT_PROJECT_DIR, PROJECT_ROOT
+from clinic2zoho.settings import PROJECT_ROOT
 from clinic2zoho.zoho import ZohoClient, ZohoConfig
 from clinic2zoho.zoho_server.process import ZohoServerProcess
+
+from tests.fixtures.dbt_project import copy_dbt_project
 
 DAGS_DIR = PROJECT_ROOT / "dags"
 
@@ -27,16 +29,6 @@ def local_config(server: ZohoServerProcess) -> ZohoConfig:
     url = server.base_url
     return ZohoConfig(server.client_id, server.client_secret, server.refresh_token, data_centre=None,
                       accounts_url=url, api_url=url, upload_url=url)
-
-
-def copy_dbt_project(dest: Path) -> Path:
-    """A copy the test may edit and confirm without touching the repository's project."""
-    dest.mkdir()
-    for name in ("models", "seeds", "macros", "tests"):
-        shutil.copytree(DBT_PROJECT_DIR / name, dest / name)
-    for name in ("dbt_project.yml", "profiles.yml"):
-        shutil.copy(DBT_PROJECT_DIR / name, dest / name)
-    return dest
 
 
 @dataclass
@@ -74,7 +66,7 @@ def generate(base: Path, patients: int, seed: int) -> ConfirmedExport:
     (base / "gen" / "patient_merges.csv").write_text(
         "duplicate_patient_id,surviving_patient_id\n"
         + "".join(f"{d.duplicate_id},{d.original_id}\n" for d in generated.cases.duplicate_pairs), encoding="utf-8")
-    return ConfirmedExport(base / "gen", copy_dbt_project(base / "dbt_project"))
+    return ConfirmedExport(base / "gen", copy_dbt_project(base / "dbt_project", profiles=True))
 
 
 def propose_and_confirm(scenario: ConfirmedExport, warehouse: Path, config: ZohoConfig) -> None:

@@ -10,7 +10,8 @@ import shutil
 import pytest
 
 from clinic2zoho.orchestration.dbt_manifest import current_manifest, project_fingerprint, write_manifest
-from tests.dags.scenario import copy_dbt_project, load_cutover_dag
+from tests.dags.scenario import load_cutover_dag
+from tests.fixtures.dbt_project import copy_dbt_project
 
 pytestmark = [pytest.mark.slow, pytest.mark.xdist_group("dbt_manifest")]
 
@@ -18,7 +19,7 @@ pytestmark = [pytest.mark.slow, pytest.mark.xdist_group("dbt_manifest")]
 @pytest.fixture(scope="module")
 def parsed(tmp_path_factory):
     base = tmp_path_factory.mktemp("manifest")
-    project = copy_dbt_project(base / "dbt_project")
+    project = copy_dbt_project(base / "dbt_project", profiles=True)
     home = base / "work"
     home.mkdir()
     write_manifest(project, home)
@@ -35,7 +36,7 @@ def test_a_manifest_is_used_only_while_the_project_is_as_it_was_parsed(parsed, t
     project, home = parsed
     assert current_manifest(project, home) == home / "dbt_manifest" / "target" / "manifest.json"
     assert current_manifest(project, tmp_path) is None  # another work folder has none
-    edited = copy_dbt_project(tmp_path / "edited")
+    edited = copy_dbt_project(tmp_path / "edited", profiles=True)
     before = project_fingerprint(edited)
     model = edited / "models" / "zoho" / "zoho_accounts.sql"
     model.write_text(model.read_text() + "\n-- a reviewer's edit\n")
@@ -96,7 +97,7 @@ def test_the_command_parses_a_work_folder_once_and_then_finds_it_current(parsed,
     project, home = parsed
     assert cli.main(["dbt-manifest", "--work", str(home), "--dbt-project", str(project)]) == 0
     assert "the manifest is current" in capsys.readouterr().out
-    broken = copy_dbt_project(tmp_path / "broken")
+    broken = copy_dbt_project(tmp_path / "broken", profiles=True)
     (broken / "models" / "zoho" / "zoho_accounts.sql").write_text("select * from {{ ref('no_such_model') }}\n")
     assert cli.main(["dbt-manifest", "--work", str(tmp_path / "work"), "--dbt-project", str(broken)]) == 1
     assert "no_such_model" in capsys.readouterr().out  # dbt's own words name what is wrong

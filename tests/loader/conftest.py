@@ -8,6 +8,8 @@ import os
 import subprocess
 import sys
 from collections import Counter
+from collections.abc import Iterator
+from contextlib import contextmanager
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -76,14 +78,20 @@ class Org:
         return self.server.snapshot()["data_hash"]
 
 
+@contextmanager
+def prepared_org(workdir: Path, settings: dict | None = None) -> Iterator[Org]:
+    """A local Zoho server started in `workdir` (created), with the schema the clinic's tables need."""
+    workdir.mkdir()
+    with ZohoServerProcess(users=PROVIDERS, workdir=workdir, settings=settings) as server:
+        org = Org(server)
+        with org.client() as c:
+            prepare_schema(c)
+        yield org
+
+
 @pytest.fixture
 def org(tmp_path):
-    (tmp_path / "zoho").mkdir()
-    server = ZohoServerProcess(users=PROVIDERS, workdir=tmp_path / "zoho")
-    with server:
-        o = Org(server)
-        with o.client() as c:
-            prepare_schema(c)
+    with prepared_org(tmp_path / "zoho") as o:
         yield o
 
 

@@ -11,19 +11,13 @@ from clinic2zoho.loader import run_org
 from clinic2zoho.loader.journal import JournalReader, JournalSegment
 from clinic2zoho.loader.rollback import Rollback
 from clinic2zoho.loader.run_org import OrgMismatch
-from clinic2zoho.zoho_server.process import ZohoServerProcess
 
-from tests.loader.conftest import PROVIDERS, Org, load, prepare_schema
+from tests.loader.conftest import load, prepared_org
 
 
 @pytest.fixture
 def sandbox(tmp_path):
-    (tmp_path / "sandbox").mkdir()
-    server = ZohoServerProcess(users=PROVIDERS, workdir=tmp_path / "sandbox", settings={"org_type": "sandbox"})
-    with server:
-        o = Org(server)
-        with o.client() as c:
-            prepare_schema(c)
+    with prepared_org(tmp_path / "sandbox", {"org_type": "sandbox"}) as o:
         yield o
 
 

@@ -17,9 +17,7 @@ from clinic2zoho.reports import validate_run
 from clinic2zoho.loader.run import Loader
 from clinic2zoho.loader.source import TableSource
 
-from clinic2zoho.zoho_server.process import ZohoServerProcess
-
-from tests.loader.conftest import PROVIDERS, Org, load, prepare_schema, settings_for
+from tests.loader.conftest import load, prepared_org, settings_for
 
 
 def _children(org) -> tuple[Counter, Counter, dict[str, str]]:
@@ -89,11 +87,7 @@ def test_the_children_of_a_rolled_back_run_are_loaded_again_by_the_next_run(org,
 
 def test_children_journaled_for_another_org_are_loaded_into_this_one(org, clinic, tmp_path):
     """A work folder's journal also holds the sample run, loaded into the sandbox org."""
-    (tmp_path / "sandbox").mkdir()
-    with ZohoServerProcess(users=PROVIDERS, workdir=tmp_path / "sandbox") as server:
-        sandbox = Org(server)
-        with sandbox.client() as c:
-            prepare_schema(c)
+    with prepared_org(tmp_path / "sandbox") as sandbox:
         load(sandbox, clinic, run_id="sample")
     load(org, clinic, run_id="cutover")
     titles, names, _ = _children(org)

@@ -23,10 +23,11 @@ from clinic2zoho.loader.source import TableSource
 from clinic2zoho.mapping import confirmation
 from clinic2zoho.mapping.schema_command import prepare_schema
 from clinic2zoho.reports import validate_run
-from clinic2zoho.settings import DBT_PROJECT_DIR
 from clinic2zoho.transform import run_dbt
 from clinic2zoho.zoho import ZohoClient, ZohoConfig
 from clinic2zoho.zoho_server.process import ZohoServerProcess
+
+from tests.fixtures.dbt_project import copy_dbt_project
 
 pytestmark = [pytest.mark.slow, pytest.mark.xdist_group("uniqueness")]
 
@@ -139,13 +140,7 @@ def scenario(tmp_path_factory) -> Scenario:
     planted = plant(gen / "export")
     warehouse, manifest = build(gen / "export", gen, base / "forward")
     plan = LoadPlan(tuple(s for s in plan_from_manifest(manifest).specs if s.module in MODULES))
-    dbt_dir = base / "dbt_project"
-    dbt_dir.mkdir()
-    for name in ("models", "seeds", "macros", "tests"):
-        shutil.copytree(DBT_PROJECT_DIR / name, dbt_dir / name)
-    (dbt_dir / "mapping").mkdir()
-    shutil.copy(DBT_PROJECT_DIR / "mapping" / "generic.yml", dbt_dir / "mapping" / "generic.yml")
-    shutil.copy(DBT_PROJECT_DIR / "dbt_project.yml", dbt_dir / "dbt_project.yml")
+    dbt_dir = copy_dbt_project(base / "dbt_project", mapping=["generic.yml"])
     confirmation.confirm("uniqueness test", dbt_dir)
     template = base / "org"
     template.mkdir()

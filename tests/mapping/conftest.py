@@ -11,7 +11,8 @@ import yaml
 
 from clinic2zoho.generator import generate_export
 from clinic2zoho.landing import land_export
-from clinic2zoho.settings import DBT_PROJECT_DIR
+
+from tests.fixtures.dbt_project import copy_dbt_project
 
 EXPECTED = Path(__file__).with_name("expected")
 
@@ -23,13 +24,7 @@ def expected_mapping(fmt: str) -> dict[str, str]:
 @pytest.fixture
 def dbt_copy(tmp_path, monkeypatch) -> Path:
     """The dbt project's models, seeds and macros copied for one test (no mapping folder yet)."""
-    dest = tmp_path / "dbt_project"
-    dest.mkdir()
-    for name in ("models", "seeds", "macros", "tests"):
-        if (DBT_PROJECT_DIR / name).is_dir():
-            shutil.copytree(DBT_PROJECT_DIR / name, dest / name)
-    if (DBT_PROJECT_DIR / "dbt_project.yml").is_file():
-        shutil.copy(DBT_PROJECT_DIR / "dbt_project.yml", dest / "dbt_project.yml")
+    dest = copy_dbt_project(tmp_path / "dbt_project")
     monkeypatch.setenv("CLINIC2ZOHO_DBT_PROJECT", str(dest))
     return dest
 

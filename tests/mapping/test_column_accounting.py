@@ -6,7 +6,6 @@ the review page lists them all."""
 from __future__ import annotations
 
 import csv
-import shutil
 from pathlib import Path
 
 import duckdb
@@ -19,6 +18,8 @@ from clinic2zoho.mapping import column_accounting as ca
 from clinic2zoho.mapping import confirmation, files, source_map
 from clinic2zoho.mapping.review import write_review
 from clinic2zoho.settings import DBT_PROJECT_DIR
+
+from tests.fixtures.dbt_project import copy_dbt_project
 
 
 def _accounting(warehouse: Path, dbt_dir: Path = DBT_PROJECT_DIR) -> dict[tuple[str, str], ca.ColumnAccount]:
@@ -70,12 +71,7 @@ def planted(tmp_path, work_home):
         csv.writer(fh).writerows([table[0] + ["loyalty_tier"]] + [r + ["gold"] for r in table[1:]])
     warehouse = work_home / "warehouse.duckdb"
     land_export(tmp_path / "gen" / "export", "generic", warehouse)
-    dbt = tmp_path / "dbt_project"
-    for name in ("models", "seeds", "macros", "tests"):
-        shutil.copytree(DBT_PROJECT_DIR / name, dbt / name)
-    shutil.copy(DBT_PROJECT_DIR / "dbt_project.yml", dbt / "dbt_project.yml")
-    (dbt / "mapping").mkdir()
-    shutil.copy(DBT_PROJECT_DIR / "mapping" / "generic.yml", dbt / "mapping" / "generic.yml")
+    dbt = copy_dbt_project(tmp_path / "dbt_project", mapping=["generic.yml"])
     confirmation.confirm("reviewer", dbt)
     return warehouse, dbt
 

@@ -8,7 +8,6 @@ from __future__ import annotations
 import csv
 import hashlib
 import json
-import shutil
 from pathlib import Path
 
 import pytest
@@ -16,7 +15,8 @@ import pytest
 from clinic2zoho.cli import main
 from clinic2zoho.mapping import confirmation
 from clinic2zoho.orchestration import signoff
-from clinic2zoho.settings import DBT_PROJECT_DIR
+
+from tests.fixtures.dbt_project import copy_dbt_project
 
 RUN = "manual__2026-12-04T20:44:53.470942+00:00"
 KEY = "manual__2026-12-04T20_44_53.470942_00_00"
@@ -25,12 +25,7 @@ KEY = "manual__2026-12-04T20_44_53.470942_00_00"
 @pytest.fixture
 def project(tmp_path, monkeypatch) -> Path:
     """A copy of the dbt project with the generic mapping, confirmed."""
-    dest = tmp_path / "dbt_project"
-    for name in ("models", "seeds", "macros", "tests"):
-        shutil.copytree(DBT_PROJECT_DIR / name, dest / name)
-    shutil.copy(DBT_PROJECT_DIR / "dbt_project.yml", dest / "dbt_project.yml")
-    (dest / "mapping").mkdir()
-    shutil.copy(DBT_PROJECT_DIR / "mapping" / "generic.yml", dest / "mapping" / "generic.yml")
+    dest = copy_dbt_project(tmp_path / "dbt_project", mapping=["generic.yml"])
     monkeypatch.setenv("CLINIC2ZOHO_DBT_PROJECT", str(dest))
     confirmation.confirm("mapping reviewer", dest)
     return dest

@@ -18,17 +18,13 @@ from clinic2zoho.loader.journal import JournalReader  # noqa: E402
 from clinic2zoho_airflow.operators.zoho_load import ZohoLoadOperator, ZohoLoadReportOperator, journal_run_id  # noqa: E402
 from clinic2zoho_airflow.operators.zoho_rollback import ZohoRollbackOperator  # noqa: E402
 from clinic2zoho_airflow.triggers.zoho_bulk_job import ZohoBulkJobTrigger  # noqa: E402
-from tests.loader.conftest import PLAN, PROVIDERS, Org, build_clinic, prepare_schema  # noqa: E402
-from clinic2zoho.zoho_server.process import ZohoServerProcess  # noqa: E402
+from tests.loader.conftest import PLAN, build_clinic, prepared_org  # noqa: E402
 
 
 @pytest.fixture
 def airflow_org(tmp_path, work_home, monkeypatch):
-    (tmp_path / "zoho").mkdir()
-    with ZohoServerProcess(users=PROVIDERS, workdir=tmp_path / "zoho") as server:
-        org = Org(server)
-        with org.client() as c:
-            prepare_schema(c)
+    with prepared_org(tmp_path / "zoho") as org:
+        server = org.server
         monkeypatch.setenv("AIRFLOW_CONN_ZOHO_TEST", json.dumps({
             "conn_type": "zoho", "login": server.client_id, "password": server.client_secret,
             "extra": {"refresh_token": server.refresh_token, "accounts_url": server.base_url,

@@ -8,7 +8,6 @@ from __future__ import annotations
 
 import csv
 import json
-import shutil
 from collections import Counter
 from dataclasses import dataclass
 from pathlib import Path
@@ -20,10 +19,11 @@ from clinic2zoho import cli
 from clinic2zoho.generator import generate_export
 from clinic2zoho.landing import land_export
 from clinic2zoho.loader.plan import LoadPlan, ModuleSpec
-from clinic2zoho.settings import DBT_PROJECT_DIR
 from clinic2zoho.zoho.connection import connection_json
 from clinic2zoho.zoho_server.process import ZohoServerProcess
 from clinic2zoho.zoho_server.work_orgs import local_config
+
+from tests.fixtures.dbt_project import copy_dbt_project
 
 
 @pytest.fixture(scope="module")
@@ -99,12 +99,7 @@ def clinic(generated, work_home, tmp_path, zoho_server_factory, monkeypatch) -> 
     land_export(generated.export_dir, "generic", warehouse)
     production = zoho_server_factory("production", users=generated.zoho_users_path)
     sandbox = zoho_server_factory("sandbox", users=generated.zoho_users_path, settings={"org_type": "sandbox"})
-    dbt = tmp_path / "dbt_project"
-    dbt.mkdir()
-    for name in ("models", "seeds", "macros", "tests"):
-        shutil.copytree(DBT_PROJECT_DIR / name, dbt / name)
-    for name in ("dbt_project.yml", "profiles.yml"):
-        shutil.copy(DBT_PROJECT_DIR / name, dbt / name)
+    dbt = copy_dbt_project(tmp_path / "dbt_project", profiles=True)
     monkeypatch.setenv("CLINIC2ZOHO_DBT_PROJECT", str(dbt))
     with client_for(production) as client:
         propose_mapping("generic", warehouse, dbt, client)

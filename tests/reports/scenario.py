@@ -26,10 +26,11 @@ from clinic2zoho.mapping import confirmation
 from clinic2zoho.mapping.propose_command import propose_mapping
 from clinic2zoho.mapping.schema_command import prepare_schema
 from clinic2zoho.sample import SampleSelection, select_sample
-from clinic2zoho.settings import DBT_PROJECT_DIR
 from clinic2zoho.transform import run_dbt
 from clinic2zoho.zoho import ZohoClient, ZohoConfig
 from clinic2zoho.zoho_server.process import ZohoServerProcess
+
+from tests.fixtures.dbt_project import copy_dbt_project
 
 PATIENTS = 2400
 RUN_ID = "sample-run-1"
@@ -68,14 +69,6 @@ class Scenario:
                 "ZOHO_API_URL": s.base_url}
 
 
-def _dbt_copy(dest: Path) -> Path:
-    dest.mkdir()
-    for name in ("models", "seeds", "macros", "tests"):
-        shutil.copytree(DBT_PROJECT_DIR / name, dest / name)
-    shutil.copy(DBT_PROJECT_DIR / "dbt_project.yml", dest / "dbt_project.yml")
-    return dest
-
-
 # Each test module imports the fixture, so pytest holds one session fixture per module and would
 # call it once per module: the scenario built first in this process (pytest-xdist worker) is kept
 # here and handed to the others; the fixture that built it tears it down at the session's end.
@@ -112,7 +105,7 @@ def reports_scenario(tmp_path_factory) -> Iterator[Scenario]:
         scenario = Scenario(home, warehouse, pristine, manifest, home / "journal", export, server,
                             None, full)  # type: ignore[arg-type]
         with scenario.client() as client:
-            dbt_dir = _dbt_copy(base / "dbt_project")
+            dbt_dir = copy_dbt_project(base / "dbt_project")
             propose_mapping("generic", warehouse, dbt_dir, client)
             confirmation.confirm("report tests", dbt_dir)
             prepare_schema(client, dbt_dir, warehouse=warehouse, log=lambda _line: None)

@@ -36,6 +36,8 @@ from clinic2zoho.transform import run_dbt
 from clinic2zoho.zoho import ZohoClient, ZohoConfig
 from clinic2zoho.zoho_server.process import ZohoServerProcess
 
+from tests.fixtures.dbt_project import copy_dbt_project
+
 pytestmark = pytest.mark.xdist_group("reports_source_diff")  # one worker builds `planted` once
 
 RUN_ID = "planted-run-1"
@@ -50,11 +52,8 @@ PLANTS = {  # the right SQL -> the planted mistake
 
 
 def _planted_project(dest: Path) -> Path:
-    dest.mkdir()
-    for name in ("models", "seeds", "macros", "tests", "mapping"):
-        shutil.copytree(DBT_PROJECT_DIR / name, dest / name)
-    for name in ("dbt_project.yml", "profiles.yml"):
-        shutil.copy(DBT_PROJECT_DIR / name, dest / name)
+    copy_dbt_project(dest, profiles=True)
+    shutil.copytree(DBT_PROJECT_DIR / "mapping", dest / "mapping")
     model = dest / "models" / "zoho" / "zoho_contacts.sql"
     sql = model.read_text()
     for right, wrong in PLANTS.items():

@@ -29,7 +29,7 @@ from clinic2zoho.delta.baseline import commit_sent, stage_changes
 from clinic2zoho.delta.changes import FileFingerprint, detect_changes
 from clinic2zoho.delta.watermark import batches_past, latest_batch_at
 from clinic2zoho.delta.window import (DeltaWindow, _store_files, connect, journal_safe, load_plan_of_run,
-                                      recorded_files)
+                                      recorded_files, transaction)
 
 log = logging.getLogger(__name__)
 
@@ -198,19 +198,15 @@ def finish_run(window: DeltaWindow, run_id: str, warehouse: str | Path | None = 
         con.execute(RUNS_SQL)
         row = con.execute("SELECT pending_files FROM ops.delta_runs WHERE window_id = ? AND run_id = ?",
                           [window.window_id, run_id]).fetchone()
-        con.execute("BEGIN TRANSACTION")
-        committed = commit_sent(con, window.window_id, run_id, final, now)
-        if row and row[0] is not None:
-            _store_files(con, window.window_id, [FileFingerprint.from_dict(d) for d in json.loads(row[0])], now)
-        watermark = latest_batch_at(con)
-        con.execute("UPDATE ops.delta_window SET watermark_at = ?, last_run_id = ?, runs = runs + 1, updated_at = ?"
-                    " WHERE window_id = ?", [watermark, run_id, now, window.window_id])
-        con.execute("UPDATE ops.delta_runs SET finished_at = ?, committed = ?, status = 'done'"
-                    " WHERE window_id = ? AND run_id = ?", [now, committed, window.window_id, run_id])
-        con.execute("COMMIT")
-    except BaseException:
-        con.execute("ROLLBACK")
-        raise
+        with transaction(con):
+            committed = commit_sent(con, window.window_id, run_id, final, now)
+            if row and row[0] is not None:
+                _store_files(con, window.window_id, [FileFingerprint.from_dict(d) for d in json.loads(row[0])], now)
+            watermark = latest_batch_at(con)
+            con.execute("UPDATE ops.delta_window SET watermark_at = ?, last_run_id = ?, runs = runs + 1, updated_at = ?"
+                        " WHERE window_id = ?", [watermark, run_id, now, window.window_id])
+            con.execute("UPDATE ops.delta_runs SET finished_at = ?, committed = ?, status = 'done'"
+                        " WHERE window_id = ? AND run_id = ?", [now, committed, window.window_id, run_id])
     finally:
         con.close()
     log.info("delta run %s of window %s finished: %d row(s) sent or settled; watermark %s", run_id,

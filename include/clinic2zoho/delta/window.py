@@ -14,6 +14,8 @@ from __future__ import annotations
 import json
 import logging
 import secrets
+from collections.abc import Iterator
+from contextlib import contextmanager
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta, timezone
 from pathlib import Path
@@ -74,6 +76,18 @@ def connect(warehouse: str | Path | None = None, *, read_only: bool = False) -> 
     con = duckdb.connect(str(path))
     con.execute(SCHEMA_SQL)
     return con
+
+
+@contextmanager
+def transaction(con: duckdb.DuckDBPyConnection) -> Iterator[None]:
+    """One transaction on `con`: committed when the block ends, rolled back when it raises."""
+    con.execute("BEGIN TRANSACTION")
+    try:
+        yield
+        con.execute("COMMIT")
+    except BaseException:
+        con.execute("ROLLBACK")
+        raise
 
 
 def _has_window_table(con: duckdb.DuckDBPyConnection) -> bool:
@@ -240,23 +254,19 @@ def open_window(run_id: str, hours: float, source: str | Path, format: str, *,
     try:
         watermark = latest_batch_at(con)
         landed_at = _utc(watermark) or now
-        con.execute("BEGIN TRANSACTION")
-        for old in con.execute("SELECT window_id FROM ops.delta_window WHERE status = 'open'").fetchall():
-            _close(con, old[0], f"superseded by {window_id}", now)
-        con.execute(
-            f"INSERT INTO ops.delta_window ({_COLUMNS}, updated_at) VALUES (?, ?, ?, ?, ?, ?, ?, 'open', ?, ?, ?,"
-            " NULL, NULL, NULL, 0, ?)",
-            [window_id, run_id, str(source_path), format, float(hours), now, now + timedelta(hours=float(hours)),
-             watermark, json.dumps({k: str(v) if isinstance(v, Path) else v for k, v in (dbt_vars or {}).items()}),
-             plan.to_json(), now])
-        stamp = [fingerprint(p) for p in files
-                 if datetime.fromtimestamp(p.stat().st_mtime, timezone.utc) <= landed_at]
-        _store_files(con, window_id, stamp, now)
-        counts = record_baseline(con, window_id, plan, run_id, now)
-        con.execute("COMMIT")
-    except BaseException:
-        con.execute("ROLLBACK")
-        raise
+        with transaction(con):
+            for old in con.execute("SELECT window_id FROM ops.delta_window WHERE status = 'open'").fetchall():
+                _close(con, old[0], f"superseded by {window_id}", now)
+            con.execute(
+                f"INSERT INTO ops.delta_window ({_COLUMNS}, updated_at) VALUES (?, ?, ?, ?, ?, ?, ?, 'open', ?, ?, ?,"
+                " NULL, NULL, NULL, 0, ?)",
+                [window_id, run_id, str(source_path), format, float(hours), now, now + timedelta(hours=float(hours)),
+                 watermark, json.dumps({k: str(v) if isinstance(v, Path) else v for k, v in (dbt_vars or {}).items()}),
+                 plan.to_json(), now])
+            stamp = [fingerprint(p) for p in files
+                     if datetime.fromtimestamp(p.stat().st_mtime, timezone.utc) <= landed_at]
+            _store_files(con, window_id, stamp, now)
+            counts = record_baseline(con, window_id, plan, run_id, now)
     finally:
         con.close()
     window = get_window(window_id, wh)

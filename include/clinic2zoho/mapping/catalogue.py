@@ -39,6 +39,8 @@ class TargetField:
     via: str | None = None  # the model writes it into another column (Notes: the date in Note_Title)
 
     def spec(self) -> dict[str, Any]:
+        """The field as schema preparation creates it: its type, and its length, lookup and External ID
+        where it has them."""
         out: dict[str, Any] = {"data_type": self.data_type}
         if self.length:
             out["length"] = self.length

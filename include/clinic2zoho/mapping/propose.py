@@ -426,12 +426,7 @@ class Proposer:
         choice = {**self._base(col), "target": f"{module.api_name}.{target.api_name}", "module": module.api_name,
                   "field": target.api_name, "data_type": target.data_type, "exists_in_org": target.in_org,
                   "confidence": round(score, 2), "reasons": reasons}
-        if target.length:
-            choice["length"] = target.length
-        if target.lookup:
-            choice["lookup"] = target.lookup
-        if target.external:
-            choice["external_id"] = True
+        choice |= target.spec()  # length, lookup, external_id where the field has them
         if target.via:
             choice["via"] = target.via
         if target.data_type in {"picklist", "multiselectpicklist"} and col.values and "value_map" not in choice:
@@ -542,12 +537,7 @@ class Proposer:
     @staticmethod
     def _planned(f: TargetField) -> dict[str, Any]:
         out: dict[str, Any] = {"field": f.api_name, "data_type": f.data_type, "exists_in_org": f.in_org}
-        if f.length:
-            out["length"] = f.length
-        if f.lookup:
-            out["lookup"] = f.lookup
-        if f.external:
-            out["external_id"] = True
+        out |= f.spec()  # length, lookup, external_id where the field has them
         if f.values:
             out["values"] = f.values
         return out

@@ -90,17 +90,13 @@ class Landed:
             v = f"trim({quote(check.column)})"
             where = (f"{quote(check.column)} IS NOT NULL AND {v} <> '' "
                      f"AND NOT coalesce({_valid_expr(check.kind, v, self.spec.date_style)}, false)")
-            view = quote("q_" + check.entity)
-            rows = self.con.execute(
-                f"SELECT CAST({quote(key)} AS VARCHAR), {quote(check.column)}, count(*) OVER () FROM {view} "
-                f"WHERE {where} ORDER BY 1 LIMIT {MAX_ITEMS}").fetchall()
-            if not rows:
+            count, items = self._failing(quote("q_" + check.entity), quote(key), quote(check.column), where)
+            if not count:
                 continue
-            count = rows[0][2]
             log.info("invalid %s in %s.%s: %d (ids %s)", check.kind, check.entity, check.column, count,
-                     [r[0] for r in rows[:MAX_EXAMPLES]])
+                     [i["record_id"] for i in items[:MAX_EXAMPLES]])
             out.append({"entity": check.entity, "column": check.column, "kind": check.kind, "count": count,
-                        "items": [{"record_id": r[0], "value": r[1]} for r in rows]})
+                        "items": items})
         return out
 
     def orphans(self, references: list[Reference]) -> list[dict]:
@@ -117,18 +113,21 @@ class Landed:
             else:
                 missing = "true"  # the target entity was not landed at all
             where = f"{col} IS NOT NULL AND trim({col}) <> '' AND {missing}"
-            view = f"{quote('q_' + ref.entity)} s"
-            rows = self.con.execute(f"SELECT CAST(s.{quote(key)} AS VARCHAR), {col}, count(*) OVER () FROM {view} "
-                                    f"WHERE {where} ORDER BY 1 LIMIT {MAX_ITEMS}").fetchall()
-            if not rows:
+            count, items = self._failing(f"{quote('q_' + ref.entity)} s", f"s.{quote(key)}", col, where)
+            if not count:
                 continue
-            count = rows[0][2]
             log.info("orphans %s.%s -> %s: %d (ids %s)", ref.entity, ref.column, ref.target, count,
-                     [r[0] for r in rows[:MAX_EXAMPLES]])
+                     [i["record_id"] for i in items[:MAX_EXAMPLES]])
             out.append({"entity": ref.entity, "column": ref.column, "target": ref.target,
-                        "target_landed": bool(targets), "count": count,
-                        "items": [{"record_id": r[0], "value": r[1]} for r in rows]})
+                        "target_landed": bool(targets), "count": count, "items": items})
         return out
+
+    def _failing(self, view: str, key: str, column: str, where: str) -> tuple[int, list[dict]]:
+        """The records of `view` that `where` picks: how many, and the first MAX_ITEMS by key as their
+        record id and value of `column`."""
+        rows = self.con.execute(f"SELECT CAST({key} AS VARCHAR), {column}, count(*) OVER () FROM {view} "
+                                f"WHERE {where} ORDER BY 1 LIMIT {MAX_ITEMS}").fetchall()
+        return (rows[0][2] if rows else 0), [{"record_id": r[0], "value": r[1]} for r in rows]
 
     def providers(self, zoho_emails: set[str] | None) -> dict | None:
         spec = self.spec

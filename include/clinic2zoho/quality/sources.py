@@ -58,6 +58,22 @@ def _email(expr: str) -> str:
     return f"nullif(lower(trim({expr})), '')"
 
 
+def _people_sql(view: str, unique_id: str, first: str, last: str, birth_date: str, postal_code: str, status: str,
+                *, phone: str | None = None, email: str | None = None, first_name: str | None = None) -> str:
+    """A format's people query (SourceSpec.people_sql): its columns cleaned one way whatever the export
+    calls them. `first` and `last` name the person shown; `first_name` is what the duplicate finder
+    compares of the first (default `first`); a format without phones or emails leaves them NULL."""
+    none = "CAST(NULL AS VARCHAR)"
+    return f"""
+        SELECT {unique_id} AS unique_id, {_clean_name(first_name or first)} AS first_name,
+               {_clean_name(last)} AS last_name, nullif(trim({birth_date}), '') AS birth_date,
+               {_phone_digits(phone) if phone else none} AS phone, {_email(email) if email else none} AS email,
+               nullif(left(trim({postal_code}), 5), '') AS postal_code,
+               concat_ws(' ', {first}, {last}) AS display_name, {birth_date} AS display_birth_date,
+               {status} AS status
+        FROM {view}"""
+
+
 # --- generic clinic export ----------------------------------------------------------------------
 
 _G_REFS = [
@@ -109,14 +125,8 @@ GENERIC = SourceSpec(
           "workflows": "workflow_id"},
     value_checks=[ValueCheck(*v) for v in _G_VALUES],
     references=[Reference(e, c, t, (tc,)) for e, c, t, tc in _G_REFS],
-    people_sql=f"""
-        SELECT patient_id AS unique_id, {_clean_name('first_name')} AS first_name,
-               {_clean_name('last_name')} AS last_name, nullif(trim(birth_date), '') AS birth_date,
-               {_phone_digits('phone')} AS phone, {_email('email')} AS email,
-               nullif(left(trim(postal_code), 5), '') AS postal_code,
-               concat_ws(' ', first_name, last_name) AS display_name, birth_date AS display_birth_date,
-               status
-        FROM q_patients""",
+    people_sql=_people_sql("q_patients", "patient_id", "first_name", "last_name", "birth_date", "postal_code",
+                           "status", phone="phone", email="email"),
     providers_sql="""
         WITH visits AS (SELECT provider_id, count(*) AS n FROM q_appointments GROUP BY ALL),
              patients AS (SELECT primary_provider_id AS provider_id, count(*) AS n FROM q_patients GROUP BY ALL)
@@ -155,13 +165,8 @@ SYNTHEA = SourceSpec(
     keys={},
     value_checks=[ValueCheck(*v) for v in _S_VALUES],
     references=[Reference(e, c, t, (tc,)) for e, c, t, tc in _S_REFS],
-    people_sql=f"""
-        SELECT id AS unique_id, {_clean_name('first')} AS first_name, {_clean_name('last')} AS last_name,
-               nullif(trim(birthdate), '') AS birth_date, CAST(NULL AS VARCHAR) AS phone,
-               CAST(NULL AS VARCHAR) AS email, nullif(left(trim(zip), 5), '') AS postal_code,
-               concat_ws(' ', first, last) AS display_name, birthdate AS display_birth_date,
-               CASE WHEN deathdate IS NULL THEN 'alive' ELSE 'deceased' END AS status
-        FROM q_patients""",
+    people_sql=_people_sql("q_patients", "id", "first", "last", "birthdate", "zip",
+                           "CASE WHEN deathdate IS NULL THEN 'alive' ELSE 'deceased' END"),
     # Synthea providers have no email column at all: every one of them is missing an email.
     providers_sql="""
         SELECT p.id AS provider_id, p.name, {email} AS email, CAST(NULL AS VARCHAR) AS npi,
@@ -202,14 +207,9 @@ FHIR = SourceSpec(
     keys={},
     value_checks=[ValueCheck(*v) for v in _F_VALUES],
     references=[Reference(e, c, t, tc) for e, c, t, tc in _F_REFS],
-    people_sql=f"""
-        SELECT id AS unique_id, {_clean_name("split_part(given, ' ', 1)")} AS first_name,
-               {_clean_name('family')} AS last_name, nullif(trim(birth_date), '') AS birth_date,
-               {_phone_digits('phone')} AS phone, {_email('email')} AS email,
-               nullif(left(trim(postal_code), 5), '') AS postal_code,
-               concat_ws(' ', given, family) AS display_name, birth_date AS display_birth_date,
-               CASE WHEN deceased IS NULL THEN 'alive' ELSE 'deceased' END AS status
-        FROM q_patient""",
+    people_sql=_people_sql("q_patient", "id", "given", "family", "birth_date", "postal_code",
+                           "CASE WHEN deceased IS NULL THEN 'alive' ELSE 'deceased' END", phone="phone", email="email",
+                           first_name="split_part(given, ' ', 1)"),
     providers_sql="""
         SELECT p.id AS provider_id, concat_ws(' ', p.given, p.family) AS name, p.email, p.npi,
                p.active AS status,
