@@ -29,7 +29,8 @@ from clinic2zoho.delta.baseline import commit_sent, stage_changes
 from clinic2zoho.delta.changes import FileFingerprint, detect_changes
 from clinic2zoho.delta.watermark import batches_past, latest_batch_at
 from clinic2zoho.delta.window import (DeltaWindow, _store_files, connect, journal_safe, load_plan_of_run,
-                                      recorded_files, transaction)
+                                      recorded_files)
+from clinic2zoho.transactions import transaction
 
 log = logging.getLogger(__name__)
 

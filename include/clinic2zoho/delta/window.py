@@ -14,8 +14,6 @@ from __future__ import annotations
 import json
 import logging
 import secrets
-from collections.abc import Iterator
-from contextlib import contextmanager
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta, timezone
 from pathlib import Path
@@ -28,6 +26,7 @@ from clinic2zoho.delta.changes import FileFingerprint, fingerprint, watched_file
 from clinic2zoho.delta.watermark import latest_batch_at
 from clinic2zoho.loader.plan import LoadPlan
 from clinic2zoho.loader.journal import safe_run_id
+from clinic2zoho.transactions import transaction
 
 log = logging.getLogger(__name__)
 
@@ -76,18 +75,6 @@ def connect(warehouse: str | Path | None = None, *, read_only: bool = False) -> 
     con = duckdb.connect(str(path))
     con.execute(SCHEMA_SQL)
     return con
-
-
-@contextmanager
-def transaction(con: duckdb.DuckDBPyConnection) -> Iterator[None]:
-    """One transaction on `con`: committed when the block ends, rolled back when it raises."""
-    con.execute("BEGIN TRANSACTION")
-    try:
-        yield
-        con.execute("COMMIT")
-    except BaseException:
-        con.execute("ROLLBACK")
-        raise
 
 
 def _has_window_table(con: duckdb.DuckDBPyConnection) -> bool:
