@@ -55,9 +55,13 @@ def write_mapping(mapping: dict[str, Any], path: Path) -> Path:
     return path
 
 
+# libyaml's parser when PyYAML has it: the same documents, some ten times faster on a mapping file
+_SafeLoader = getattr(yaml, "CSafeLoader", yaml.SafeLoader)
+
+
 def read_mapping(path: Path) -> dict[str, Any]:
     try:
-        doc = yaml.safe_load(path.read_text())
+        doc = yaml.load(path.read_text(), Loader=_SafeLoader)
     except yaml.YAMLError as exc:
         raise ValueError(f"{path}: not valid YAML: {exc}") from exc
     if not isinstance(doc, dict) or "entities" not in doc or "format" not in doc:
