@@ -14,7 +14,6 @@ from clinic2zoho.loader.item import Item
 from clinic2zoho.loader.journal import Entry, JournalSegment
 from clinic2zoho.loader.load_children import ChildLoad
 from clinic2zoho.loader.row_errors import TRANSIENT_ROW_CODES
-from clinic2zoho.zoho import refusals
 from clinic2zoho.zoho.errors import ZohoError
 
 
@@ -107,13 +106,7 @@ class AttachmentLoad(ChildLoad):
                     if self.recognise(seg, {item.key: entry}):
                         return
                     continue
-                if refusals.stops_work(exc):
-                    raise  # credentials refused, or 429 after every retry: the run stops, rows stay pending
-                if exc.transient:
-                    loader.left_pending([item], exc.code or type(exc).__name__)
-                    return
-                seg.reject([{"source_key": item.key, "code": exc.code or type(exc).__name__, "field": None,
-                             "message": f"upload failed after {attempt} attempt(s): {exc}"}])
+                loader.settle_failed_call(seg, [item], exc, attempt, "upload")
                 return
             loader.stats["record_calls"] += 1
             self.cp("after_call")

@@ -14,7 +14,7 @@ from clinic2zoho.loader.item import Item
 from clinic2zoho.loader.journal import Entry, JournalSegment
 from clinic2zoho.loader.load_children import ChildLoad
 from clinic2zoho.loader.load_records import RecordLoad
-from clinic2zoho.zoho import facts, refusals
+from clinic2zoho.zoho import facts
 from clinic2zoho.zoho.errors import ZohoError
 
 if TYPE_CHECKING:
@@ -91,13 +91,7 @@ class NoteLoad(ChildLoad):
                     if not batch:
                         return
                     continue
-                if refusals.stops_work(exc):
-                    raise  # credentials refused, or 429 after every retry: the run stops, rows stay pending
-                if exc.transient:  # left pending: a resume reconciles them with Zoho before sending again
-                    loader.left_pending(batch, exc.code or type(exc).__name__)
-                    return
-                seg.reject([{"source_key": i.key, "code": exc.code or type(exc).__name__, "field": None,
-                             "message": f"call failed after {attempt} attempt(s): {exc}"} for i in batch])
+                loader.settle_failed_call(seg, batch, exc, attempt)
                 return
             loader.stats["record_calls"] += 1
             self.cp("after_call")

@@ -14,7 +14,7 @@ from clinic2zoho.loader import activity_links, costs
 from clinic2zoho.loader.item import Item
 from clinic2zoho.loader.journal import Entry, JournalSegment
 from clinic2zoho.loader.load_bulk import BulkLoad
-from clinic2zoho.zoho import existing, facts, refusals
+from clinic2zoho.zoho import existing, facts
 from clinic2zoho.zoho.errors import ZohoError
 
 if TYPE_CHECKING:
@@ -144,13 +144,7 @@ class RecordLoad:
                 if exc.transient and attempt < self.settings.max_attempts:
                     time.sleep(min(2 ** attempt, 30))
                     continue  # an upsert by external id, or an update by id, is safe to send again
-                if refusals.stops_work(exc):
-                    raise  # credentials refused, or 429 after every retry: the run stops, rows stay pending
-                if exc.transient:  # left pending: a resume reconciles them with Zoho before sending again
-                    loader.left_pending(batch, exc.code or type(exc).__name__)
-                    return
-                seg.reject([{"source_key": i.key, "code": exc.code or type(exc).__name__, "field": None,
-                             "message": f"call failed after {attempt} attempt(s): {exc}"} for i in batch])
+                loader.settle_failed_call(seg, batch, exc, attempt)
                 return
             loader.stats["record_calls"] += 1
             self.cp("after_call")

@@ -23,7 +23,8 @@ from clinic2zoho.loader.plan import ModuleSpec
 from clinic2zoho.loader.resolve import Crosswalk, OwnerResolver, ProductResolver
 from clinic2zoho.loader.row_errors import TRANSIENT_ROW_CODES
 from clinic2zoho.loader.source import TableSource, parse_subform
-from clinic2zoho.zoho import facts
+from clinic2zoho.zoho import facts, refusals
+from clinic2zoho.zoho.errors import ZohoError
 
 __all__ = ["BulkJobStarted", "Item", "LoadContext", "LoadSettings", "ModuleLoader", "PARENT_PENDING"]
 
@@ -105,21 +106,11 @@ class ModuleLoader:
                 ("done", "rejected", "skipped", "intent", "sent")}, **self.stats}
 
     # ------------------------------------------------------------------ source
-    def _key_of(self, row: dict) -> str | None:
-        spec = self.spec
-        if spec.external_id and row.get(spec.external_id) not in (None, ""):
-            return str(row[spec.external_id])
-        if spec.kind == "note":
-            return row.get("Note_Title")
-        if spec.kind == "attachment":
-            return row.get(spec.file_name_column)
-        return None
-
     def _read_rows(self, seg: JournalSegment, entries: dict[str, Entry]) -> dict[str, dict]:
         rows: dict[str, dict] = {}
         bad: list[dict] = []
         for position, row in enumerate(self.ctx.source.rows(self.spec), start=1):
-            key = self._key_of(row)
+            key = self.spec.row_key(row)
             if key is None:
                 bad.append({"source_key": f"#row{position}", "code": "MISSING_SOURCE_KEY",
                             "field": self.spec.external_id, "message": f"{self.spec.table} row {position} has no key"})
@@ -252,6 +243,20 @@ class ModuleLoader:
         seg.reject(rejected)
         self.cp("after_outcome")
         return retry
+
+    def settle_failed_call(self, seg: JournalSegment, items: list[Item], exc: ZohoError, attempt: int,
+                           what: str = "call") -> None:
+        """A call that failed for good: credentials refused or 429 after every retry stop the run
+        (rows stay pending); a transient failure leaves the rows pending (a resume reconciles them
+        with Zoho before sending again); any other rejects them with Zoho's error."""
+        if refusals.stops_work(exc):
+            raise exc
+        code = exc.code or type(exc).__name__
+        if exc.transient:
+            self.left_pending(items, code)
+            return
+        seg.reject([{"source_key": i.key, "code": code, "field": None,
+                     "message": f"{what} failed after {attempt} attempt(s): {exc}"} for i in items])
 
     def left_pending(self, items: list[Item], code: str) -> None:
         """Rows still failing transiently after every try stay as journaled (sent), not rejected:

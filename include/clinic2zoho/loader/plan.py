@@ -53,6 +53,16 @@ class ModuleSpec:
             return "attachment"
         return "record"
 
+    def row_key(self, row: dict) -> str | None:
+        """A row's key in the journal: its external id, else a note's title or an attachment's file name."""
+        if self.external_id and row.get(self.external_id) not in (None, ""):
+            return str(row[self.external_id])
+        if self.kind == "note":
+            return row.get("Note_Title")
+        if self.kind == "attachment":
+            return row.get(self.file_name_column)
+        return None
+
     @property
     def name(self) -> str:
         """The journal's name for this load unit (module api name; attachments per parent)."""

@@ -40,17 +40,6 @@ def default_manifest(warehouse: Path) -> Path:
     return beside if beside.is_file() else app_settings.DBT_PROJECT_DIR / "target" / "manifest.json"
 
 
-def row_key(spec: ModuleSpec, row: dict) -> str | None:
-    """The loader's key of a row (loader.module_loader: external id, note title, file name)."""
-    if spec.external_id and row.get(spec.external_id) not in (None, ""):
-        return str(row[spec.external_id])
-    if spec.kind == "note":
-        return row.get("Note_Title")
-    if spec.kind == "attachment":
-        return row.get(spec.file_name_column)
-    return None
-
-
 @dataclass
 class RunContext:
     run_id: str
@@ -101,7 +90,7 @@ class RunContext:
         """key -> row of the module's table, with values as the loader sent them."""
         rows: dict[str, dict] = {}
         for row in self.source().rows(spec):
-            key = row_key(spec, row)
+            key = spec.row_key(row)
             if key is not None and key not in rows:
                 rows[key] = row
         return rows
