@@ -1,5 +1,5 @@
 {{ config(severity='warn', store_failures=true) }}
--- Records whose owner column is empty load owned by the loading user (docs/architecture.md): the
+-- Records whose owner column is empty load owned by the loading user (docs/contracts.md): the
 -- visit, treatment or care program names no provider, or one missing from the export.
 with
 

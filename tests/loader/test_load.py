@@ -25,7 +25,7 @@ def test_every_module_loads_with_lookups_and_owners_resolved(org, clinic):
     for e in org.records("Events", ["Clinic_Appointment_Id", "Who_Id", "Owner"]):
         i = int(e["Clinic_Appointment_Id"][1:])
         assert patient_of[e["Who_Id"]["id"]] == f"p{i % 30 + 1}"
-        if i == 7:  # no provider: owned by the loading user, as docs/architecture.md says
+        if i == 7:  # no provider: owned by the loading user, as docs/contracts.md says
             assert e["Owner"]["id"] == loading_user
         else:
             assert e["Owner"]["id"] == users["dr.adams@clinic.example" if i % 2 == 0 else "dr.baker@clinic.example"]

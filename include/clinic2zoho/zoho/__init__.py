@@ -1,6 +1,6 @@
 """The Zoho CRM v8 client: data centres, OAuth, throttling, retries, records, bulk write.
 
-Interface and contract: docs/architecture.md ("Client interface")."""
+Interface and contract: docs/contracts.md ("Client interface")."""
 
 from clinic2zoho.zoho.client import ZohoClient
 from clinic2zoho.zoho.config import DATA_CENTRES, DataCentre, ZohoConfig

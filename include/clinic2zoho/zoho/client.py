@@ -1,4 +1,4 @@
-"""The Zoho CRM v8 client the loader, mapping and reports call (interface in docs/architecture.md).
+"""The Zoho CRM v8 client the loader, mapping and reports call (interface in docs/contracts.md).
 
 It knows three base URLs and nothing else about the server behind them. Thread-safe: one
 client may be shared by the threads of a load; the OAuth token, the throttle and the HTTP
