@@ -29,6 +29,7 @@ from pathlib import Path
 from typing import Any
 
 from clinic2zoho import settings
+from clinic2zoho.formats import FORMATS
 from clinic2zoho.mapping.files import dbt_project_dir
 from clinic2zoho.orchestration.dbt_manifest import ManifestError, manifest_folder, write_manifest
 # Airflow in child processes (the environment, its setup, one DAG run): orchestration.local_airflow
@@ -47,7 +48,7 @@ DAGS = ("clinic_sample_migration", "clinic_cutover")
 def configure(parser: argparse.ArgumentParser) -> None:
     parser.add_argument("--source", type=Path, default=None,
                         help="export folder (default: a generated export of --patients patients)")
-    parser.add_argument("--format", dest="fmt", default=None, choices=("generic", "synthea", "fhir"),
+    parser.add_argument("--format", dest="fmt", default=None, choices=FORMATS,
                         help="the export's format (default: detected; a folder of CSV files in another layout is "
                              "generic, read through its source map)")
     parser.add_argument("--patients", type=int, default=DEFAULT_PATIENTS, help="size of the generated export")

@@ -26,13 +26,13 @@ from clinic2zoho.delta.changes import FileFingerprint, fingerprint, watched_file
 from clinic2zoho.delta.watermark import latest_batch_at
 from clinic2zoho.loader.plan import LoadPlan
 from clinic2zoho.loader.journal import safe_run_id
+from clinic2zoho.formats import FORMATS
 from clinic2zoho.transactions import transaction
 
 log = logging.getLogger(__name__)
 
 MIN_HOURS = 24
 MAX_HOURS = 48
-FORMATS = ("generic", "synthea", "fhir")
 
 SCHEMA_SQL = """
 CREATE SCHEMA IF NOT EXISTS ops;

@@ -10,6 +10,7 @@ from datetime import datetime, timezone
 from pathlib import Path
 
 from .. import settings
+from ..formats import FORMATS
 from ..transactions import transaction
 from . import fhir, generic, synthea
 from .delimited import land_delimited
@@ -19,7 +20,6 @@ from .stability import FileWatch
 from .store import Batch, connect, table_name
 
 log = logging.getLogger(__name__)
-FORMATS = ("synthea", "fhir", "generic")
 DELIMITED_SUFFIXES = (".csv", ".txt", ".tsv", ".tab", ".psv")
 
 

@@ -23,10 +23,10 @@ from typing import Any
 
 import jinja2
 
+from clinic2zoho.formats import FORMATS
 from clinic2zoho.mapping import files
 
 LINEAGE_COLUMNS = frozenset({"_source_file", "_source_row", "_batch_id", "_loaded_at", "_row_hash"})
-FORMATS = ("generic", "synthea", "fhir")
 MIGRATED, READ, NOT_MIGRATED, UNACCOUNTED = "migrated", "read by the models", "not migrated", "no reason"
 _IDENT = re.compile(r"[A-Za-z_][A-Za-z0-9_]*")
 

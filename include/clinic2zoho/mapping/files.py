@@ -10,9 +10,9 @@ from typing import Any
 import yaml
 
 from clinic2zoho import settings
+from clinic2zoho.formats import FORMATS  # noqa: F401  (files.FORMATS: the commands' --format choices)
 
 CONFIRMATION_FILE = "confirmation.yml"
-FORMATS = ("generic", "synthea", "fhir")
 
 _HEADER = """\
 # Field mapping for the {fmt} export, proposed by `clinic2zoho propose` ({proposed_at}).
