@@ -10,7 +10,7 @@ from __future__ import annotations
 import os
 from dataclasses import dataclass
 
-from clinic2zoho.landing.api import FORMATS
+from clinic2zoho.formats import FORMATS
 
 FORMAT_ENV = "CLINIC2ZOHO_SOURCE_FORMAT"
 SELECT_ENV = "CLINIC2ZOHO_DBT_SELECT"

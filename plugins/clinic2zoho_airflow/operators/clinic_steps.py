@@ -9,7 +9,7 @@ from typing import Any
 from airflow.sdk import Asset, Param, task
 
 from clinic2zoho.cluster.pools import WAREHOUSE_POOL
-from clinic2zoho.landing.api import FORMATS
+from clinic2zoho.formats import FORMATS
 from clinic2zoho.orchestration import assets
 from clinic2zoho_airflow.operators.zoho_load import journal_run_id
 
