@@ -1,11 +1,15 @@
 """How `clinic2zoho migrate` reads a DAG run's outcome: the task states Airflow's CLI prints
-(`airflow tasks states-for-dag-run -o json`) and the failed task's message from its failure event
-in the `airflow dags test` log (the lines below are as Airflow 3 writes them). The real run is
-exercised by test_log_secrets and the demo test."""
+(`airflow tasks states-for-dag-run -o json`) and the failed task's message from the line the
+project's listener wrote for it in the work folder's task_failures.jsonl (tests/plugins/
+test_task_failures_listener writes them), else from its failure event in the `airflow dags test`
+log (the lines below are as Airflow 3 writes them). The real run is exercised by test_log_secrets,
+the failing-gate cutover tests and the demo test."""
 
 from __future__ import annotations
 
-from clinic2zoho.orchestration.local_airflow import DagOutcome, _states, failure_reason
+import json
+
+from clinic2zoho.orchestration.local_airflow import DagOutcome, _states, failure_reason, task_failures_file
 
 LOG = """\
 2026-12-05T09:11:30.553729Z [info     ] [DAG TEST] starting task_id=load map_index=0 [airflow.sdk.definitions.dag] loc=dag.py:1501
@@ -55,3 +59,39 @@ def test_above_info_no_task_is_named_and_the_last_failure_event_speaks(tmp_path)
     outcome = DagOutcome("clinic_cutover", "manual__1", "failed", {"gate": "failed"}, 1.0, log)
     assert failure_reason(outcome) == "clinic_cutover writes to Zoho, but the mapping was never confirmed"
     assert failure_reason(DagOutcome("d", "r", "failed", {}, 0.0, None)) == ""
+
+
+def _record(path, run_id, task_id, message, map_index=-1, dag_id="clinic_cutover"):
+    path.parent.mkdir(parents=True, exist_ok=True)
+    with path.open("a") as out:
+        out.write(json.dumps({"dag_id": dag_id, "run_id": run_id, "task_id": task_id, "map_index": map_index,
+                              "error_type": "RuntimeError", "message": message}) + "\n")
+
+
+def test_the_listeners_line_for_the_run_and_failed_task_is_the_reason(tmp_path):
+    log = tmp_path / "logs" / "clinic_cutover.log"
+    failures = task_failures_file(tmp_path)
+    _record(failures, "manual__0", "gate", "an earlier run's")
+    _record(failures, "manual__1", "load", "a retried attempt", map_index=0)  # load[0] succeeded after it
+    _record(failures, "manual__1", "gate", "a retried attempt of the gate")
+    _record(failures, "manual__1", "gate", "never confirmed", dag_id="clinic_sample_migration")
+    with failures.open("a") as out:
+        out.write('{"dag_id": "clinic_cut\n')  # a line cut short
+    _record(failures, "manual__1", "gate", "the mapping was never confirmed")  # its last attempt
+    _record(failures, "manual__1", "validate", "validation failed")
+    log.write_text(LOG)
+    outcome = DagOutcome("clinic_cutover", "manual__1", "failed",
+                         {"gate": "failed", "load[0]": "success", "validate": "failed"}, 1.0, log, failures)
+    assert failure_reason(outcome) == "the mapping was never confirmed"
+    mapped = DagOutcome("clinic_cutover", "manual__1", "failed", {"load[0]": "failed"}, 1.0, None, failures)
+    assert failure_reason(mapped) == "a retried attempt"
+
+
+def test_a_failed_task_without_a_line_is_read_from_the_log(tmp_path):
+    """A task `dags test` could not start fails without its runner calling the listener."""
+    log = tmp_path / "clinic_cutover.log"
+    log.write_text(LOG)
+    failures = task_failures_file(tmp_path)
+    _record(failures, "manual__1", "other", "another task's")
+    outcome = DagOutcome("clinic_cutover", "manual__1", "failed", {"gate": "failed"}, 1.0, log, failures)
+    assert failure_reason(outcome) == "clinic_cutover writes to Zoho, but the mapping was never confirmed"

@@ -1,8 +1,9 @@
 """Airflow in child processes under a work folder, as `clinic2zoho migrate` and the demo's delta
 run drive it: the environment (SQLite metadata DB under the work folder, this project's DAGs and
 plugins, the Zoho Connections), `airflow db migrate` with the project's pools, one DAG run by
-`airflow dags test` with its outcome (its exit status, and the run and its task states from
-Airflow's CLI), and the lines they print (the undo command, paths as typed).
+`airflow dags test` with its outcome (its exit status, the run and its task states from
+Airflow's CLI, the failed task's message from the line the project's listener wrote), and the lines
+they print (the undo command, paths as typed).
 
 Airflow itself is never imported here (include/ never imports Airflow): it runs in the child."""
 
@@ -28,6 +29,7 @@ from clinic2zoho.orchestration.redacted_output import RedactedProcess, Redactor,
 TELEMETRY = {"DO_NOT_TRACK": "1", "SCARF_NO_ANALYTICS": "true", "DBT_SEND_ANONYMOUS_USAGE_STATS": "False",
              "AIRFLOW__COSMOS__ENABLE_TELEMETRY": "False"}
 FINISHED = {"success", "failed", "upstream_failed", "skipped", "removed"}
+TASK_FAILURES = "task_failures.jsonl"
 
 
 class MigrateError(RuntimeError):
@@ -43,6 +45,7 @@ class DagOutcome:
     tasks: dict[str, str] = field(default_factory=dict)
     seconds: float = 0.0
     log: Path | None = None
+    failures: Path | None = None  # the work folder's task_failures.jsonl
 
     @property
     def ok(self) -> bool:
@@ -79,6 +82,12 @@ def airflow_env(home: Path, log_level: str, connections: dict[str, str], source_
     for conn_id, value in connections.items():
         env[f"AIRFLOW_CONN_{conn_id.upper()}"] = value
     return env
+
+
+def task_failures_file(home: Path | str) -> Path:
+    """Where the project's Airflow listener (clinic2zoho_airflow.listeners.task_failures) keeps one
+    JSON line per failed task instance of the work folder's runs."""
+    return Path(home) / "logs" / TASK_FAILURES
 
 
 def airflow_bin() -> str:
@@ -228,14 +237,43 @@ def run_dag(dag_id: str, conf: dict[str, Any], env: dict[str, str], logs: Path, 
     state = run["state"] if code == 0 or run["state"] != "success" else f"exit {code}"
     if progress is not None:
         progress.update(task, completed=progress.tasks[task].total or 0, description=f"{dag_id}: {state}")
-    return DagOutcome(dag_id, run["run_id"], state, tasks, seconds, log)
+    return DagOutcome(dag_id, run["run_id"], state, tasks, seconds, log, task_failures_file(env["CLINIC2ZOHO_HOME"]))
 
 
 def failure_reason(outcome: DagOutcome) -> str:
-    """The message the failed task raised (the gate's, validation's...): the exception of Airflow's
-    failure event in that task's part of the DAG's log (`dags test` runs tasks in-process, one at
-    a time, and writes no task log file), else the last failure event when no task is named
-    (the log level above INFO)."""
+    """The message the failed task raised (the gate's, validation's...): its line in the work folder's
+    task_failures.jsonl (the first failed task's with one, its last attempt's), else its failure
+    event in the DAG's log."""
+    failed = set(outcome.failed_tasks())
+    named = [reason for task, reason in _recorded_reasons(outcome).items() if task in failed and reason]
+    # A task that failed before its task runner could report it (`dags test`'s "[DAG TEST] Error
+    # running task": it could not be started) has no line; Airflow's log text still has its error.
+    return named[0] if named else _logged_reason(outcome)
+
+
+def _recorded_reasons(outcome: DagOutcome) -> dict[str, str]:
+    """The message of each task instance of the outcome's run in the listener's file, by task (a
+    mapped instance as `task[i]`), in the order they first failed; a later attempt's line wins."""
+    text = outcome.failures.read_text(encoding="utf-8", errors="replace") \
+        if outcome.failures and outcome.failures.is_file() else ""
+    reasons: dict[str, str] = {}
+    for line in text.splitlines():
+        try:
+            row = json.loads(line)
+        except ValueError:  # a line cut short by a process that died while writing it
+            continue
+        if not isinstance(row, dict) or (row.get("dag_id"), row.get("run_id")) != (outcome.dag_id, outcome.run_id):
+            continue
+        index = str(row.get("map_index", -1))
+        task = row.get("task_id") if index in ("", "-1") else f"{row.get('task_id')}[{index}]"
+        reasons[str(task)] = str(row.get("message") or row.get("error_type") or "")[:1200]
+    return reasons
+
+
+def _logged_reason(outcome: DagOutcome) -> str:
+    """The exception of Airflow's failure event in the failed task's part of the DAG's log (`dags
+    test` runs tasks in-process, one at a time, and writes no task log file), else the last failure
+    event when no task is named (the log level above INFO)."""
     failed = set(outcome.failed_tasks())
     text = outcome.log.read_text(encoding="utf-8", errors="replace") if outcome.log else ""
     reasons: dict[str | None, str] = {}

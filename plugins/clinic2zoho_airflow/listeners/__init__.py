@@ -1,0 +1,1 @@
+"""Airflow listeners the project's plugin (clinic2zoho_airflow.plugin) registers."""
