@@ -219,8 +219,9 @@ create table if not exists ops.schema_changes (
 
 class ChangeLog:
     """ops.schema_changes of one run: one connection for the run's changes, opened at the first
-    (a plan with nothing to change does not open the warehouse). Each row is committed the moment
-    its change is made, so a crash leaves a true record."""
+    (a plan with nothing to change does not open the warehouse; the DAGs run prepare-schema alone
+    on it, in the warehouse pool). Each row is committed the moment its change is made, so a crash
+    leaves a true record."""
 
     def __init__(self, warehouse: Path, run_id: str) -> None:
         self.warehouse, self.run_id = warehouse, run_id
@@ -238,15 +239,6 @@ class ChangeLog:
         if self._con is not None:
             self._con.close()
             self._con = None
-
-
-def record_change(warehouse: Path, run_id: str, step: Step, detail: dict[str, Any]) -> None:
-    """One row for one change (apply_plan keeps one ChangeLog for all of a run's)."""
-    changes = ChangeLog(warehouse, run_id)
-    try:
-        changes.record(step, detail)
-    finally:
-        changes.close()
 
 
 def apply_plan(plan: Plan, client: Any, warehouse: Path, run_id: str, log=print) -> list[Step]:
