@@ -70,6 +70,7 @@ def _staging_parses(path) -> tuple[tuple[str, str], str, set[tuple[str, str]]]:
         latest_version=lambda key: seen.update(key=FHIR_ID if key == "resource_id" else key) or "",
         local_to_instant=lambda expr: parse_as(expr, "timestamp"),
         parse_as=parse_as,
+        lineage_columns=lambda fmt: "null",
     )
     env.from_string(path.read_text(encoding="utf-8")).render()
     return seen["source"], seen["key"], seen["parses"]
