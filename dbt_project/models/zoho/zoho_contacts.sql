@@ -15,7 +15,13 @@ patients as (
 )
 
 select
-    {{ patient_person_columns() }},
+    patients.patient_id as Clinic_Patient_Id,
+    patients.first_name as First_Name,
+    coalesce(patients.last_name, '(no last name)') as Last_Name,
+    case when coalesce(email_holders.holds_email, true) then {{ valid_email('patients.email') }} end as Email,
+    case when not email_holders.holds_email then {{ valid_email('patients.email') }} end as Secondary_Email,
+    email_holders.patient_id is not null as Shared_Email,
+    patients.phone as Phone,
     {{ zoho_date('patients.birth_date') }} as Date_of_Birth,
     patients.address_line as Mailing_Street,
     patients.city as Mailing_City,

@@ -16,5 +16,8 @@ select
     appointments.reason as Description
 {{ clinic_extra_columns('appointments') }}
 from {{ ref('int_appointments') }} as appointments
-{{ visit_activity_joins() }}
+left join {{ ref('zoho_users_resolution') }} as owners on appointments.provider_id = owners.provider_id
+left join {{ ref('visit_outcome_map') }} as outcomes on appointments.outcome = outcomes.source_outcome
+left join {{ ref('appointment_type_map') }} as appointment_types
+    on lower(trim(appointments.appointment_type)) = appointment_types.source_type
 where appointments.exclusion_rule is null and appointments.zoho_module = 'Events'

@@ -6,7 +6,13 @@
 -- patient, is the rule a person confirmed in the mapping (`layout_mandatory:`; macro
 -- layout_mandatory_columns): NULL until confirmed, and the load's layout gate stops on it.
 select
-    {{ patient_person_columns() }},
+    patients.patient_id as Clinic_Patient_Id,
+    patients.first_name as First_Name,
+    coalesce(patients.last_name, '(no last name)') as Last_Name,
+    case when coalesce(email_holders.holds_email, true) then {{ valid_email('patients.email') }} end as Email,
+    case when not email_holders.holds_email then {{ valid_email('patients.email') }} end as Secondary_Email,
+    email_holders.patient_id is not null as Shared_Email,
+    patients.phone as Phone,
     patients.zoho_lead_status as Lead_Status,
     patients.zoho_patient_status as Patient_Status,
     referral_map.Referral_Source,
