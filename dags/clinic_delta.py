@@ -8,7 +8,7 @@ tables) → stage (rows new or changed since the baseline, into `delta.*`) → u
 loader, upserting by external id, before-images journaled; rollback with the DAG run's id) →
 finish (journal published, baseline, fingerprints and watermark moved forward).
 
-Logic lives in `clinic2zoho.delta`; the cutover's task `open_delta_window` opens the window once
+Logic lives in `clinic2zoho.delta`, the task bodies in `clinic2zoho_airflow.operators.delta_steps`; the cutover's task `open_delta_window` opens the window once
 its load is validated (its param delta_window_hours, 24–48, default 48).
 Environment knobs (read at parse, `clinic2zoho.delta.settings`): CLINIC2ZOHO_DELTA_SCHEDULE (cron
 or preset, default @hourly), CLINIC2ZOHO_DELTA_WAIT_SECONDS (how long a run waits for a change,
@@ -17,65 +17,15 @@ CLINIC2ZOHO_ZOHO_CONN_ID (default zoho_default)."""
 
 from __future__ import annotations
 
-import logging
-from typing import Any
-
 import pendulum
-from airflow.sdk import DAG, task
+from airflow.sdk import DAG
 
-from clinic2zoho.cluster.pools import WAREHOUSE_POOL  # DuckDB takes one writer: every warehouse writer shares it
 from clinic2zoho.delta.settings import delta_dag_settings
+from clinic2zoho_airflow.operators.delta_steps import check_window, finish, land, modules_to_load, rebuild, stage
 from clinic2zoho_airflow.operators.zoho_load import ZohoLoadOperator
 from clinic2zoho_airflow.sensors.export_changes import ExportChangesSensor
 
 KNOBS = delta_dag_settings()
-
-log = logging.getLogger(__name__)
-
-
-@task.short_circuit(pool=WAREHOUSE_POOL)
-def check_window() -> dict[str, Any] | bool:
-    """The open window (XCom), or False: no window, or this check closed it (later tasks skip)."""
-    from clinic2zoho.delta import check_window as check
-
-    checked = check()
-    log.info("%s", checked.message)
-    return checked.window.to_dict() if checked.proceed else False
-
-
-@task(pool=WAREHOUSE_POOL)
-def land(window: dict[str, Any], run_id: str | None = None) -> dict[str, Any]:
-    from clinic2zoho.delta import get_window, land_changes
-
-    return land_changes(get_window(window["window_id"]), run_id)
-
-
-@task(pool=WAREHOUSE_POOL)
-def rebuild(window: dict[str, Any], landed: dict[str, Any], run_id: str | None = None) -> dict[str, Any]:
-    from clinic2zoho.delta import get_window, rebuild_models
-
-    return rebuild_models(get_window(window["window_id"]), run_id, landed["tables"])
-
-
-@task(pool=WAREHOUSE_POOL)
-def stage(window: dict[str, Any], run_id: str | None = None) -> dict[str, Any]:
-    from clinic2zoho.delta import get_window, stage_delta
-
-    return {**stage_delta(get_window(window["window_id"]), run_id), "window_id": window["window_id"]}
-
-
-@task
-def modules_to_load(staged: dict[str, Any]) -> list[list[str]]:
-    """One load task over every module with rows to send (the loader orders them), or none."""
-    return [staged["modules"]] if staged["modules"] else []
-
-
-@task(pool=WAREHOUSE_POOL, trigger_rule="none_failed_min_one_success")
-def finish(staged: dict[str, Any], run_id: str | None = None) -> dict[str, Any]:
-    """Runs after the load, or right after staging when nothing was to be sent."""
-    from clinic2zoho.delta import finish_run, get_window
-
-    return finish_run(get_window(staged["window_id"]), run_id)
 
 
 with DAG(
