@@ -47,19 +47,21 @@ def _warehouse(given: str | Path | None) -> Path:
 
 
 @contextmanager
-def _zoho(config: Any, client: Any, root: Path, run_id: str) -> Iterator[Any]:
+def audited_client(config: Any, root: Path, run_id: str, *, client: Any = None, audit: bool = True) -> Iterator[Any]:
     """The client a run talks through: the caller's own (left open), else one opened on `config`
-    with every call written to the run's audit log, both closed after."""
+    with every call written to the run's audit log (none when `audit` is False: a dry run), both
+    closed after."""
     if client is not None:
         yield client
         return
-    audit = journal.AuditLog(root, run_id)
-    opened = open_client(config, audit)
+    log_of_calls = journal.AuditLog(root, run_id) if audit else None
+    opened = open_client(config, log_of_calls)
     try:
         yield opened
     finally:
         opened.close()
-        audit.close()
+        if log_of_calls is not None:
+            log_of_calls.close()
 
 
 @dataclass(frozen=True)
@@ -84,7 +86,7 @@ def load(request: LoadRequest) -> RunResult:
     """Run the loader over the request's modules. Raises LoadStopped, one of REFUSED, or
     BulkJobStarted (deferrable settings: a bulk job is running)."""
     root = app_settings.journal_root(request.journal_root)
-    with _zoho(request.config, request.client, root, request.run_id) as client:
+    with audited_client(request.config, root, request.run_id, client=request.client) as client:
         request.plan.select(request.modules)  # every module named must be in the plan
         loader = Loader(request.plan, client, run_id=request.run_id, root=root,
                         source=TableSource(_warehouse(request.warehouse)), settings=request.settings,
@@ -156,7 +158,7 @@ def rollback(request: RollbackRequest) -> RollbackOutcome:
     when the run went into another org than the one reached."""
     root = app_settings.journal_root(request.journal_root)
     warehouse = _warehouse(request.warehouse)
-    with _zoho(request.config, None, root, request.run_id) as client:
+    with audited_client(request.config, root, request.run_id) as client:
         results = Rollback(client, request.run_id, root).run(request.modules or None)
         schema = rollback_schema(client, warehouse, request.run_id, root=root) if request.schema else []
     if request.publish and warehouse.exists():

@@ -29,26 +29,22 @@ class ZohoSchemaOperator(BaseOperator):
         self.dbt_project_dir, self.warehouse, self.run_id_override = dbt_project_dir, warehouse, run_id_override
 
     def execute(self, context: Any) -> dict[str, Any]:
+        from clinic2zoho import settings
+        from clinic2zoho.loader.service import audited_client
         from clinic2zoho.mapping.gate import MappingNotConfirmed
         from clinic2zoho.mapping.schema import SchemaConflict
         from clinic2zoho.mapping.schema_command import prepare_schema
         from clinic2zoho_airflow.hooks.zoho import ZohoHook
-
-        from clinic2zoho.loader.journal import AuditLog
-        from clinic2zoho.loader.run import journal_root, open_client
         from clinic2zoho_airflow.operators.zoho_load import journal_run_id
 
         run_id = self.run_id_override or context["run_id"]
         # audited under the run's journal id, beside the load's calls (published with them)
-        audit = None if self.dry_run else AuditLog(journal_root(), journal_run_id(run_id))
-        client = open_client(ZohoHook(self.zoho_conn_id).config, audit)
         try:
-            plan = prepare_schema(client, Path(self.dbt_project_dir) if self.dbt_project_dir else None, self.formats,
-                                  self.dry_run, run_id, Path(self.warehouse) if self.warehouse else None, log=self.log.info)
+            with audited_client(ZohoHook(self.zoho_conn_id).config, settings.journal_root(), journal_run_id(run_id),
+                                audit=not self.dry_run) as client:
+                plan = prepare_schema(client, Path(self.dbt_project_dir) if self.dbt_project_dir else None,
+                                      self.formats, self.dry_run, run_id,
+                                      Path(self.warehouse) if self.warehouse else None, log=self.log.info)
         except (MappingNotConfirmed, SchemaConflict) as exc:  # a person must act: retrying cannot help
             raise AirflowFailException(str(exc)) from exc
-        finally:
-            client.close()
-            if audit is not None:
-                audit.close()
         return {"run_id": run_id, "changes": len(plan.steps), "dry_run": self.dry_run, "notes": plan.notes}
