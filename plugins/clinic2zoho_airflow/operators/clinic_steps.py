@@ -98,10 +98,11 @@ def mapping_ready() -> str:
 @task(pool=WAREHOUSE_POOL)
 def estimate(run_id: str | None = None, params: dict[str, Any] | None = None) -> dict[str, Any]:
     """Credits and time of the whole load on the plan; writes the run's plan for the load tasks."""
+    from clinic2zoho import settings
     from clinic2zoho.orchestration import steps
 
     p = params or {}
-    plan = steps.cutover_plan(steps.dbt_manifest())
+    plan = steps.cutover_plan(steps.load_manifest(settings.warehouse_path()))  # the work folder's while current
     _layouts_filled(plan, p)  # before the first load task: no module loads while another would stop
     return steps.prepare_load(journal_run_id(run_id or ""), plan, _limits(p)).to_xcom()
 
