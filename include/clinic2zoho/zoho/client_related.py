@@ -21,14 +21,16 @@ class RelatedCalls(ClientBase):
                         fields: Sequence[str]) -> list[dict[str, Any]]:
         """A record's related list (`GET /{module}/{id}/{related_list}`): its Calls, Events or the
         records of a custom module looking it up, 200 per page."""
+        return self._related_pages(f"{API}/{module}/{record_id}/{related_list}",
+                                   f"{API}/{module}/{{id}}/{related_list}", related_list, {"fields": ",".join(fields)})
+
+    def _related_pages(self, path: str, template: str, module: str, params: dict[str, Any]) -> list[dict[str, Any]]:
+        """Every row of one record's related list, page by page ([] when the record is gone)."""
         out: list[dict[str, Any]] = []
         page = 1
         while True:
-            body = self._json(Call(
-                "GET", f"{API}/{module}/{record_id}/{related_list}", f"{API}/{module}/{{id}}/{related_list}",
-                module=related_list, params={"fields": ",".join(fields), "page": page, "per_page": PER_PAGE},
-                not_found_ok=True,
-            ))
+            body = self._json(Call("GET", path, template, module=module,
+                                   params={**params, "page": page, "per_page": PER_PAGE}, not_found_ok=True))
             if not isinstance(body, dict):
                 return out
             out.extend(body.get("data") or [])
@@ -86,21 +88,8 @@ class RelatedCalls(ClientBase):
                                       what="insert Notes", method="POST", path=path)
 
     def attachments(self, module: str, record_id: str) -> list[dict[str, Any]]:
-        out: list[dict[str, Any]] = []
-        page = 1
-        while True:
-            body = self._json(Call(
-                "GET", f"{API}/{module}/{record_id}/Attachments", f"{API}/{module}/{{id}}/Attachments",
-                module=module, params={"fields": "id,File_Name,Size,Created_Time,$type,$link_url", "page": page,
-                                       "per_page": PER_PAGE},
-                not_found_ok=True,
-            ))
-            if not isinstance(body, dict):
-                return out
-            out.extend(body.get("data") or [])
-            if not (body.get("info") or {}).get("more_records"):
-                return out
-            page += 1
+        return self._related_pages(f"{API}/{module}/{record_id}/Attachments", f"{API}/{module}/{{id}}/Attachments",
+                                   module, {"fields": "id,File_Name,Size,Created_Time,$type,$link_url"})
 
     def upload_attachment(self, module: str, record_id: str, path: Path | str, file_name: str | None = None,
                           opener: Callable[[], BinaryIO] | None = None) -> RecordResult:
