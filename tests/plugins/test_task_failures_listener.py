@@ -1,7 +1,8 @@
-"""The listener that records failed tasks for `clinic2zoho migrate`: called as Airflow calls it (a
-task instance and its error), it appends one owner-only JSON line to the work folder's
-logs/task_failures.jsonl (the message's first line, masked and capped, never the traceback), and
-the project's plugin registers it with Airflow's listener managers (core's and the task SDK's, which
+"""The listeners that record tasks for `clinic2zoho migrate`: called as Airflow calls them (a task
+instance and its error), one appends one owner-only JSON line per failure to the work folder's
+logs/task_failures.jsonl (the message's first line, masked and capped, never the traceback), the
+other one line per start and end to logs/task_progress.jsonl, which migrate's progress reads; the
+project's plugin registers both with Airflow's listener managers (core's and the task SDK's, which
 runs the tasks of `airflow dags test`)."""
 
 from __future__ import annotations
@@ -15,8 +16,9 @@ import pytest
 pytest.importorskip("airflow")
 from airflow.sdk.exceptions import AirflowFailException  # noqa: E402
 
-from clinic2zoho.orchestration.local_airflow import DagOutcome, failure_reason, task_failures_file  # noqa: E402
-from clinic2zoho_airflow.listeners import task_failures  # noqa: E402
+from clinic2zoho.orchestration.local_airflow import (DagOutcome, _progress_rows, _states,  # noqa: E402
+                                                    failure_reason, task_failures_file, task_progress_file)
+from clinic2zoho_airflow.listeners import task_failures, task_progress  # noqa: E402
 
 SECRET = "listener-client-secret-789"
 
@@ -75,8 +77,24 @@ def test_the_plugin_registers_the_listener_with_airflow():
 
     from clinic2zoho_airflow.plugin import Clinic2ZohoPlugin
 
-    assert Clinic2ZohoPlugin.listeners == [task_failures]
+    assert Clinic2ZohoPlugin.listeners == [task_failures, task_progress]
     for manager in (task_listeners(), core_listeners()):
-        assert manager.pm.is_registered(task_failures)
+        assert manager.pm.is_registered(task_failures) and manager.pm.is_registered(task_progress)
         impls = [impl.plugin for impl in manager.pm.hook.on_task_instance_failed.get_hookimpls()]
-        assert task_failures in impls
+        assert task_failures in impls and task_progress in impls
+        assert task_progress in [impl.plugin for impl in manager.pm.hook.on_task_instance_running.get_hookimpls()]
+
+
+def test_progress_is_a_line_per_start_and_end_and_migrate_reads_this_runs_states(tmp_path, monkeypatch):
+    monkeypatch.setenv("CLINIC2ZOHO_HOME", str(tmp_path))
+    task_progress.on_task_instance_running(previous_state=None, task_instance=_ti("land"))
+    offset = task_progress_file(tmp_path).stat().st_size  # what an earlier run left is not this run's
+    task_progress.on_task_instance_running(previous_state=None, task_instance=_ti("land"))
+    task_progress.on_task_instance_success(previous_state=None, task_instance=_ti("land"))
+    task_progress.on_task_instance_running(previous_state=None, task_instance=_ti("load", 2))
+    task_progress.on_task_instance_skipped(previous_state=None, task_instance=_ti("reports"))
+    other = SimpleNamespace(dag_id="clinic_delta", run_id="x", task_id="land", map_index=-1)
+    task_progress.on_task_instance_failed(previous_state=None, task_instance=other, error=RuntimeError("x"))
+    assert stat.S_IMODE(task_progress_file(tmp_path).stat().st_mode) == 0o600
+    rows = _progress_rows(task_progress_file(tmp_path), offset, "clinic_cutover")
+    assert _states(rows) == {"land": "success", "load[2]": "running", "reports": "skipped"}

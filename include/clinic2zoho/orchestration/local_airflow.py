@@ -30,6 +30,7 @@ TELEMETRY = {"DO_NOT_TRACK": "1", "SCARF_NO_ANALYTICS": "true", "DBT_SEND_ANONYM
              "AIRFLOW__COSMOS__ENABLE_TELEMETRY": "False"}
 FINISHED = {"success", "failed", "upstream_failed", "skipped", "removed"}
 TASK_FAILURES = "task_failures.jsonl"
+TASK_PROGRESS = "task_progress.jsonl"
 
 
 class MigrateError(RuntimeError):
@@ -90,6 +91,12 @@ def task_failures_file(home: Path | str) -> Path:
     return Path(home) / "logs" / TASK_FAILURES
 
 
+def task_progress_file(home: Path | str) -> Path:
+    """Where the project's Airflow listener (clinic2zoho_airflow.listeners.task_progress) keeps one
+    JSON line per task instance's start and end of the work folder's runs."""
+    return Path(home) / "logs" / TASK_PROGRESS
+
+
 def airflow_bin() -> str:
     candidate = Path(sys.executable).with_name("airflow")
     return str(candidate) if candidate.exists() else "airflow"
@@ -127,8 +134,8 @@ def server_secrets(servers: dict[str, Any]) -> Redactor:
 # ------------------------------------------------------------------------------------ running DAGs
 # What a run did is asked of the Airflow the child runs, through its CLI (`-o json`): the run by its
 # logical date (given to `airflow dags test`, so known before the run exists), its state and its
-# task states. Each call starts an Airflow (~2–4 s of CPU): progress polls one at a time, spaced.
-POLL_SECONDS = 10.0
+# task states, once the run has ended. Each call starts an Airflow (~2–4 s of CPU), so progress while
+# the run goes on is read from the project's listener's lines instead (task_progress_file).
 FAILURE_EVENTS = ("Task failed with exception", "[DAG TEST] Error running task")
 LOG_LINE = re.compile(r"^\d{4}-\d\d-\d\dT\d\d:\d\d:\d\d(\.\d+)?Z \[")  # a new event in Airflow's console log
 TASK_START = re.compile(r"\[DAG TEST\] starting task_id=(\S+) map_index=(-?\d+)")
@@ -142,9 +149,6 @@ class _AirflowQuery:
         self.proc = subprocess.Popen([airflow_bin(), *args, "-o", "json"], stdout=self._out,
                                      stderr=subprocess.DEVNULL, stdin=subprocess.DEVNULL,
                                      env={**env, "AIRFLOW__LOGGING__LOGGING_LEVEL": "ERROR"})
-
-    def done(self) -> bool:
-        return self.proc.poll() is not None
 
     def failed(self) -> bool:
         return self.proc.wait() != 0
@@ -163,11 +167,6 @@ class _AirflowQuery:
                     continue
         return []
 
-    def stop(self) -> None:
-        if not self.done():
-            self.proc.terminate()
-        self.rows()
-
 
 def _runs_since(dag_id: str, logical_date: str, env: dict[str, str]) -> _AirflowQuery:
     return _AirflowQuery(["dags", "list-runs", dag_id, "--start-date", logical_date], env)
@@ -179,21 +178,40 @@ def _task_states(dag_id: str, logical_date: str, env: dict[str, str]) -> _Airflo
 
 def _states(rows: list[dict[str, Any]]) -> dict[str, str]:
     """Task states by task id, a mapped task's instances as `task[i]`."""
-    return {(r["task_id"] if r.get("map_index", "") in ("", "-1") else f"{r['task_id']}[{r['map_index']}]"):
+    return {(r["task_id"] if str(r.get("map_index", "")) in ("", "-1") else f"{r['task_id']}[{r['map_index']}]"):
             (r.get("state") or "none") for r in rows}
+
+
+def _progress_rows(path: Path, offset: int, dag_id: str) -> list[dict[str, Any]]:
+    """The listener's start and end lines of `dag_id` written past `offset` (this run's), in order."""
+    try:
+        with open(path, "rb") as fh:
+            fh.seek(offset)
+            text = fh.read().decode("utf-8", errors="replace")
+    except OSError:
+        return []
+    rows = []
+    for line in text.splitlines():
+        try:
+            row = json.loads(line)
+        except ValueError:  # a line still being written
+            continue
+        if isinstance(row, dict) and row.get("dag_id") == dag_id:
+            rows.append(row)
+    return rows
 
 
 def _show(progress: Any, task: Any, dag_id: str, states: dict[str, str]) -> None:
     done = sum(1 for s in states.values() if s in FINISHED)
     running = sorted(t for t, s in states.items() if s in ("running", "deferred"))
-    progress.update(task, total=len(states) or None, completed=done,
+    progress.update(task, total=None, completed=done,
                     description=f"{dag_id}: {(running[0] if running else '')[:40]}")
 
 
 def run_dag(dag_id: str, conf: dict[str, Any], env: dict[str, str], logs: Path, redact: Redactor,
             progress: Any = None) -> DagOutcome:
     """`airflow dags test` in a child process, its output (secrets masked) in logs/<dag>.log; its
-    exit status, then Airflow's CLI, say how the run went (progress: its task states, polled)."""
+    exit status, then Airflow's CLI, say how the run went (progress: the listener's task lines)."""
     log = logs / f"{dag_id}.log"
     log.write_text("")
     dag_file = Path(env["AIRFLOW__CORE__DAGS_FOLDER"]) / f"{dag_id}.py"
@@ -202,26 +220,18 @@ def run_dag(dag_id: str, conf: dict[str, Any], env: dict[str, str], logs: Path, 
     proc = RedactedProcess([airflow_bin(), "dags", "test", dag_id, logical_date, "--dagfile-path", str(dag_file),
                             "--conf", json.dumps(conf)], env, log, redact)
     task = progress.add_task(dag_id, total=None) if progress else None
-    poll: _AirflowQuery | None = None
-    next_poll = started + POLL_SECONDS
+    # progress from the project's listener (one line per task start and end), read past this offset
+    progress_file = task_progress_file(env["CLINIC2ZOHO_HOME"])
+    offset = progress_file.stat().st_size if progress_file.is_file() else 0
     try:
         while proc.poll() is None:
             time.sleep(1.0)
-            if progress is None:
-                continue
-            if poll is not None and poll.done():
-                if states := _states(poll.rows()):  # none before the run exists
-                    _show(progress, task, dag_id, states)
-                poll, next_poll = None, time.monotonic() + POLL_SECONDS
-            if poll is None and time.monotonic() >= next_poll:
-                poll = _task_states(dag_id, logical_date, env)
+            if progress is not None and (states := _states(_progress_rows(progress_file, offset, dag_id))):
+                _show(progress, task, dag_id, states)
     except BaseException:
         proc.terminate()
         proc.wait(timeout=30)
         raise
-    finally:
-        if poll is not None:
-            poll.stop()
     code = proc.wait()  # the log is complete before it is read
     seconds = time.monotonic() - started
     runs, states = _runs_since(dag_id, logical_date, env), _task_states(dag_id, logical_date, env)
@@ -236,7 +246,8 @@ def run_dag(dag_id: str, conf: dict[str, Any], env: dict[str, str], logs: Path, 
         raise MigrateError(f"{dag_id} did not start (exit {code}); see {log}")
     state = run["state"] if code == 0 or run["state"] != "success" else f"exit {code}"
     if progress is not None:
-        progress.update(task, completed=progress.tasks[task].total or 0, description=f"{dag_id}: {state}")
+        progress.update(task, total=len(tasks) or None, completed=sum(1 for s in tasks.values() if s in FINISHED),
+                        description=f"{dag_id}: {state}")
     return DagOutcome(dag_id, run["run_id"], state, tasks, seconds, log, task_failures_file(env["CLINIC2ZOHO_HOME"]))
 
 

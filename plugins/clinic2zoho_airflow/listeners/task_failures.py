@@ -35,19 +35,27 @@ def on_task_instance_failed(previous_state: Any, task_instance: Any, error: None
 
 
 def record(path: Path, task_instance: Any, error: None | str | BaseException) -> None:
-    """Append the task instance's line to `path` in one write (parallel tasks append whole lines),
-    the folder and the file owner-only like the rest of the work folder."""
+    """Append the task instance's line, its error's type and masked first line, to `path`."""
     kind = None if error is None or isinstance(error, str) else _type_name(error)
     lines = str(error or "").strip().splitlines()
     first = lines[0].strip() if lines else ""
     message = _connection_secrets()(first.encode()).decode()[:MESSAGE_CHARS]  # masked whole, then cut
-    line = json.dumps({"dag_id": task_instance.dag_id, "run_id": task_instance.run_id,
-                       "task_id": task_instance.task_id, "map_index": task_instance.map_index,
-                       "error_type": kind, "message": message})
+    append_line(path, {**instance_of(task_instance), "error_type": kind, "message": message})
+
+
+def instance_of(task_instance: Any) -> dict[str, Any]:
+    """What names a task instance in the work folder's lines."""
+    return {"dag_id": task_instance.dag_id, "run_id": task_instance.run_id, "task_id": task_instance.task_id,
+            "map_index": task_instance.map_index}
+
+
+def append_line(path: Path, row: dict[str, Any]) -> None:
+    """One JSON line appended in one write (parallel tasks append whole lines), the folder and the
+    file owner-only like the rest of the work folder."""
     path.parent.mkdir(mode=0o700, parents=True, exist_ok=True)
     fd = os.open(path, os.O_WRONLY | os.O_APPEND | os.O_CREAT, 0o600)
     try:
-        os.write(fd, line.encode() + b"\n")
+        os.write(fd, json.dumps(row).encode() + b"\n")
     finally:
         os.close(fd)
 
