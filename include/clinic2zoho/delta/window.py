@@ -25,6 +25,7 @@ from clinic2zoho import settings
 from clinic2zoho.delta.changes import FileFingerprint, fingerprint, watched_files
 from clinic2zoho.delta.watermark import latest_batch_at
 from clinic2zoho.loader.plan import LoadPlan
+from clinic2zoho.loader import journal
 from clinic2zoho.loader.journal import safe_run_id
 from clinic2zoho.formats import FORMATS
 from clinic2zoho.transactions import transaction
@@ -199,7 +200,7 @@ def load_plan_of_run(run_id: str, journal_root: Path | None = None, warehouse: P
     from clinic2zoho.loader.plan import plan_from_manifest
 
     root = settings.journal_root(journal_root)
-    run_file = root / run_id / "run.json"
+    run_file = journal.run_file(root, run_id)
     if run_file.is_file():
         return LoadPlan.from_json(json.dumps(json.loads(run_file.read_text())["plan"]))
     wh = Path(warehouse) if warehouse else settings.warehouse_path()

@@ -21,8 +21,9 @@ import re
 import threading
 import uuid
 from dataclasses import dataclass
+from datetime import datetime, timezone
 from pathlib import Path
-from typing import Iterable, Iterator
+from typing import Any, Iterable, Iterator
 
 import duckdb
 import pyarrow as pa
@@ -72,6 +73,23 @@ def _check_name(kind: str, value: str) -> str:
 
 def run_dir(root: Path, run_id: str) -> Path:
     return Path(root) / _check_name("run id", run_id)
+
+
+def run_file(root: Path, run_id: str) -> Path:
+    """The run's plan and prediction (run.json), which the reports, rollback and delta read."""
+    return run_dir(root, run_id) / "run.json"
+
+
+def write_run_file(root: Path, run_id: str, plan_json: str, predicted: dict[str, Any] | None) -> dict[str, Any] | None:
+    """run.json for a new run; a run that has one (a resume, a retried task) keeps its first plan and
+    prediction. Returns the prediction the file holds."""
+    path = run_file(root, run_id)
+    path.parent.mkdir(parents=True, exist_ok=True)
+    if path.exists():
+        return json.loads(path.read_text()).get("estimate")
+    path.write_text(json.dumps({"run_id": run_id, "started_at": datetime.now(timezone.utc).isoformat(),
+                                "plan": json.loads(plan_json), "estimate": predicted}, indent=1))
+    return predicted
 
 
 @dataclass

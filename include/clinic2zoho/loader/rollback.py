@@ -36,7 +36,7 @@ def _as_input(value: Any) -> Any:
 
 
 def load_run_plan(root: Path, run_id: str) -> LoadPlan:
-    path = journal.run_dir(root, run_id) / "run.json"
+    path = journal.run_file(root, run_id)
     if not path.is_file():
         raise FileNotFoundError(f"run {run_id}: no journal at {path.parent} (is the run id right?)")
     return LoadPlan.from_json(json.dumps(json.loads(path.read_text())["plan"]))

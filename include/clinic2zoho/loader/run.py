@@ -93,15 +93,7 @@ class Loader:
         self.limits = limits
 
     def _write_run_file(self, predicted: Estimate | None) -> None:
-        path = journal.run_dir(self.root, self.run_id) / "run.json"
-        path.parent.mkdir(parents=True, exist_ok=True)
-        if path.exists():
-            return  # a resume keeps the run's first plan and prediction
-        path.write_text(json.dumps({
-            "run_id": self.run_id, "started_at": datetime.now(timezone.utc).isoformat(),
-            "plan": json.loads(self.plan.to_json()),
-            "estimate": predicted.to_dict() if predicted else None,
-        }, indent=1))
+        journal.write_run_file(self.root, self.run_id, self.plan.to_json(), predicted.to_dict() if predicted else None)
 
     def predict(self) -> Estimate | None:
         if self.limits is None:
@@ -203,7 +195,7 @@ def run_summary(root: Path, run_id: str) -> dict:
         schema_rollback = reader.dicts(
             "SELECT module, action, status, error AS outcome, source_key FROM rollback_journal"
             " WHERE run_id = ? AND source_key LIKE 'schema:%' ORDER BY updated_at", [run_id])
-    run_file = journal.run_dir(root, run_id) / "run.json"
+    run_file = journal.run_file(root, run_id)
     meta = json.loads(run_file.read_text()) if run_file.exists() else {}
     predicted = meta.get("estimate")
     for row in status:

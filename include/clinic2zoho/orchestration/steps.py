@@ -5,11 +5,9 @@ Every function here that writes the warehouse must run alone on it (the DAGs put
 
 from __future__ import annotations
 
-import json
 import logging
 import shutil
 from dataclasses import dataclass
-from datetime import datetime, timezone
 from pathlib import Path
 from typing import Any
 
@@ -145,13 +143,8 @@ def prepare_load(run_id: str, plan: LoadPlan, limits: PlanLimits, *, warehouse: 
     if counts is None:
         source = TableSource(_warehouse(warehouse))
         counts = {s.module: source.count(s) for s in plan.specs}
-    predicted = estimate(plan, counts, limits).to_dict()
-    run_file = folder / "run.json"
-    if run_file.exists():
-        predicted = json.loads(run_file.read_text()).get("estimate") or predicted
-    else:  # the loader's run file: its plan and prediction
-        run_file.write_text(json.dumps({"run_id": run_id, "started_at": datetime.now(timezone.utc).isoformat(),
-                                        "plan": json.loads(plan.to_json()), "estimate": predicted}, indent=1))
+    fresh = estimate(plan, counts, limits).to_dict()
+    predicted = journal.write_run_file(root, run_id, plan.to_json(), fresh) or fresh  # the loader's run file
     plan_path = folder / "plan.json"
     plan_path.write_text(plan.to_json())
     return PreparedLoad(run_id, plan_path, predicted)

@@ -62,7 +62,7 @@ class RunContext:
              manifest: Path | None = None) -> "RunContext":
         warehouse = Path(warehouse) if warehouse else app_settings.warehouse_path()
         root = app_settings.journal_root(journal_root)
-        run_file = journal.run_dir(root, run_id) / "run.json"
+        run_file = journal.run_file(root, run_id)
         if not run_file.is_file():
             raise ReportError(f"run {run_id}: no run file at {run_file} (was it loaded with this journal folder?)")
         if not warehouse.is_file():
