@@ -8,11 +8,11 @@ import functools
 
 import pytest
 
-import clinic2zoho.zoho
 from clinic2zoho.cli import main
 from clinic2zoho.loader import load_command
 from clinic2zoho.loader.journal import JournalReader
 from clinic2zoho.loader.run import LoadStopped
+from clinic2zoho.zoho import environment
 
 from tests.loader.conftest import assert_no_duplicates_and_all_accounted, load
 
@@ -24,9 +24,10 @@ def cli(org, clinic, tmp_path, monkeypatch, capsys):
                        ("ZOHO_REFRESH_TOKEN", org.server.refresh_token), ("ZOHO_API_URL", org.server.base_url)):
         monkeypatch.setenv(var, value)
     monkeypatch.setattr(load_command, "mapping_gate", lambda: None)  # the gate has tests of its own
-    # Every retry is made; only the waits between them are short.
-    monkeypatch.setattr(clinic2zoho.zoho, "ZohoConfig",
-                        functools.partial(clinic2zoho.zoho.ZohoConfig, backoff_initial=0.01, backoff_max=0.02))
+    # Every retry is made; only the waits between them are short (the commands build their
+    # ZohoConfig in zoho.environment).
+    monkeypatch.setattr(environment, "ZohoConfig",
+                        functools.partial(environment.ZohoConfig, backoff_initial=0.01, backoff_max=0.02))
     plan = tmp_path / "plan.json"
     plan.write_text(clinic.plan.to_json())
 

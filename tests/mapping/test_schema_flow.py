@@ -127,11 +127,12 @@ def test_conflicting_field_stops_with_a_clear_error(proposed, dbt_copy, generic_
 def _prepare_schema_cli(zoho_server, dbt_copy, generic_warehouse, monkeypatch, capsys, **env) -> tuple[int, str]:
     import functools
 
-    import clinic2zoho.zoho
+    from clinic2zoho.zoho import environment
 
-    # Every retry is made; only the waits between them are short.
-    monkeypatch.setattr(clinic2zoho.zoho, "ZohoConfig",
-                        functools.partial(clinic2zoho.zoho.ZohoConfig, backoff_initial=0.01, backoff_max=0.02))
+    # Every retry is made; only the waits between them are short (the commands build their
+    # ZohoConfig in zoho.environment).
+    monkeypatch.setattr(environment, "ZohoConfig",
+                        functools.partial(environment.ZohoConfig, backoff_initial=0.01, backoff_max=0.02))
     for var, value in {"ZOHO_CLIENT_ID": zoho_server.client_id, "ZOHO_CLIENT_SECRET": zoho_server.client_secret,
                        "ZOHO_REFRESH_TOKEN": zoho_server.refresh_token, **env}.items():
         monkeypatch.setenv(var, value)
