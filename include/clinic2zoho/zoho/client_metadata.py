@@ -3,7 +3,7 @@ unanswered call, never created twice), pick-list values added and removed, custo
 
 from __future__ import annotations
 
-from collections.abc import Iterable
+from collections.abc import Callable, Iterable
 from typing import Any
 
 from clinic2zoho.zoho.client_base import API, ClientBase
@@ -88,31 +88,12 @@ class MetadataCalls(ClientBase):
     def add_picklist_values(self, module: str, field_api_name: str, values: Iterable[str]) -> dict[str, Any]:
         """Add the values a pick list lacks (those present are left alone); return the field."""
         wanted = list(dict.fromkeys(str(v) for v in values))
-        for round_ in range(self.config.max_attempts):
-            field = self.field(module, field_api_name)
-            if field is None:
-                raise ZohoTerminalError(f"{module} has no field {field_api_name}", code="INVALID_FIELD")
-            present = {str(v.get("actual_value") or v.get("display_value")) for v in field.get("pick_list_values") or []}
-            missing = [v for v in wanted if v not in present]
-            if not missing:
-                return field
-            if round_:
-                self._sleep(self._transport.backoff(round_ - 1))
-            call = Call(
-                "PATCH", f"{API}/settings/fields/{field['id']}", f"{API}/settings/fields/{{id}}", module=module,
-                params={"module": module}, idempotent=False, per_record=True,
-                json={"fields": [{"pick_list_values": [{"display_value": v, "actual_value": v} for v in missing]}]},
-            )
-            try:
-                body = self._json(call)
-            except ZohoTransientError as exc:
-                if not exc.outcome_unknown:
-                    raise
-                continue  # read the field again and add only what is still missing
-            if isinstance(body, dict):
-                self._raise_item_error(call, (body.get("fields") or [{}])[0])
-        raise ZohoTransientError("pick-list values still missing after retries", method="PATCH",
-                                 path=f"{API}/settings/fields/{{id}}")
+
+        def missing(field: dict[str, Any]) -> list[dict[str, Any]]:
+            present = {_value(v) for v in field.get("pick_list_values") or []}
+            return [{"display_value": v, "actual_value": v} for v in wanted if v not in present]
+
+        return self._patch_picklist(module, field_api_name, missing, "pick-list values still missing after retries")
 
     def remove_picklist_values(self, module: str, field: str, values: Iterable[str]) -> dict[str, Any]:
         """Remove values from a pick list (PATCH /settings/fields/{id} with `{"id", "_delete": true}`
@@ -120,29 +101,39 @@ class MetadataCalls(ClientBase):
         left alone, so a rerun after an unanswered call sends only what is still there. `field` is
         the api_name or id. Returns the field as it is afterwards."""
         unwanted = set(dict.fromkeys(str(v) for v in values))
+
+        def present(found: dict[str, Any]) -> list[dict[str, Any]]:
+            return [{"id": str(v["id"]), "_delete": True} for v in found.get("pick_list_values") or []
+                    if _value(v) in unwanted and v.get("id")]
+
+        return self._patch_picklist(module, field, present, "pick-list values still present after retries")
+
+    def _patch_picklist(self, module: str, field: str, changes: Callable[[dict[str, Any]], list[dict[str, Any]]],
+                        gave_up: str) -> dict[str, Any]:
+        """Read the field, send the pick-list changes it still needs, until none is left: after an
+        unanswered PATCH the field is read again, so only what did not land is sent again."""
         label = f"{API}/settings/fields/{{id}}"
         for round_ in range(self.config.max_attempts):
             found = self._find_field(module, field)
             if found is None:
                 raise ZohoTerminalError(f"{module} has no field {field}", code="INVALID_FIELD")
-            present = [v for v in found.get("pick_list_values") or []
-                       if str(v.get("actual_value") or v.get("display_value")) in unwanted and v.get("id")]
-            if not present:
+            pending = changes(found)
+            if not pending:
                 return found
             if round_:
                 self._sleep(self._transport.backoff(round_ - 1))
             call = Call("PATCH", f"{API}/settings/fields/{found['id']}", label, module=module,
                         params={"module": module}, idempotent=False, per_record=True,
-                        json={"fields": [{"pick_list_values": [{"id": str(v["id"]), "_delete": True} for v in present]}]})
+                        json={"fields": [{"pick_list_values": pending}]})
             try:
                 body = self._json(call)
             except ZohoTransientError as exc:
                 if not exc.outcome_unknown:
                     raise
-                continue  # read the field again and remove only what is still there
+                continue
             if isinstance(body, dict):
                 self._raise_item_error(call, (body.get("fields") or [{}])[0])
-        raise ZohoTransientError("pick-list values still present after retries", method="PATCH", path=label)
+        raise ZohoTransientError(gave_up, method="PATCH", path=label)
 
     def delete_field(self, module: str, field_api_name_or_id: str) -> RecordResult:
         """Delete a custom field (DELETE /settings/fields/{id}?module=X; Zoho takes the id, so an
@@ -176,3 +167,8 @@ class MetadataCalls(ClientBase):
 
     def _find_field(self, module: str, field: str) -> dict[str, Any] | None:
         return next((f for f in self.fields(module) if field in (f.get("api_name"), str(f.get("id")))), None)
+
+
+def _value(item: dict[str, Any]) -> str:
+    """A pick-list value as the project names it: its actual value, else its display value."""
+    return str(item.get("actual_value") or item.get("display_value"))
