@@ -164,7 +164,8 @@ def _layouts_filled(plan: Any, p: dict[str, Any]) -> None:
 
     client = ZohoHook(p["zoho_conn_id"]).get_conn()
     try:
-        require_layouts_filled(client, plan, TableSource(settings.warehouse_path()))
+        with TableSource(settings.warehouse_path()).held() as tables:  # one connection for every table's check
+            require_layouts_filled(client, plan, tables)
     except LayoutGapsFound as exc:
         raise AirflowFailException(str(exc)) from None
     finally:
