@@ -31,10 +31,6 @@ def new_run_id() -> str:
     return datetime.now(timezone.utc).strftime("%Y%m%dT%H%M%SZ") + "-" + uuid.uuid4().hex[:6]
 
 
-def journal_root() -> Path:
-    return app_settings.journal_root()
-
-
 def open_client(config: Any, audit: journal.AuditLog | None) -> Any:
     from clinic2zoho.zoho import ZohoClient
 
@@ -85,7 +81,7 @@ class Loader:
         self.check_layouts = check_layouts
         self.client = client
         self.run_id = run_id or new_run_id()
-        self.root = Path(root) if root else journal_root()
+        self.root = app_settings.journal_root(root)
         self.source = source or TableSource(app_settings.warehouse_path())
         self.settings = settings or LoadSettings()
         self.gate = gate

@@ -78,11 +78,10 @@ def new_run_id() -> str:
 
 def run(args: argparse.Namespace) -> int:
     from clinic2zoho.loader.journal import AuditLog
-    from clinic2zoho.loader.run import journal_root
 
     run_id = args.run_id or new_run_id()
     # every call of a run that changes the org is audited, under the run id it is recorded with
-    audit = None if args.dry_run else AuditLog(journal_root(), run_id)
+    audit = None if args.dry_run else AuditLog(settings.journal_root(), run_id)
     client = client_from_args(args, on_call=audit)
     try:
         prepare_schema(client, args.dbt_project, args.formats, args.dry_run, run_id, args.warehouse)
