@@ -1,9 +1,10 @@
-"""How `clinic2zoho migrate` reads a DAG run's outcome: the task states Airflow's CLI prints
-(`airflow tasks states-for-dag-run -o json`) and the failed task's message from the line the
-project's listener wrote for it in the work folder's task_failures.jsonl (tests/plugins/
-test_task_failures_listener writes them), else from its failure event in the `airflow dags test`
-log (the lines below are as Airflow 3 writes them). The real run is exercised by test_log_secrets,
-the failing-gate cutover tests and the demo test."""
+"""How `clinic2zoho migrate` reads a DAG run's outcome: the task states the project's listener wrote
+(tests/plugins/test_dag_runs_listener) or, without its line, Airflow's CLI prints (`airflow tasks
+states-for-dag-run -o json`), and the failed task's message from the line the project's listener
+wrote for it in the work folder's task_failures.jsonl (tests/plugins/test_task_failures_listener
+writes them), else from its failure event in the `airflow dags test` log (the lines below are as
+Airflow 3 writes them). The real run is exercised by test_log_secrets, test_dag_runs_listener, the
+failing-gate cutover tests and the demo test."""
 
 from __future__ import annotations
 

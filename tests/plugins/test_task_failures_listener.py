@@ -18,7 +18,7 @@ from airflow.sdk.exceptions import AirflowFailException  # noqa: E402
 
 from clinic2zoho.orchestration.local_airflow import (DagOutcome, _progress_rows, _states,  # noqa: E402
                                                     failure_reason, task_failures_file, task_progress_file)
-from clinic2zoho_airflow.listeners import task_failures, task_progress  # noqa: E402
+from clinic2zoho_airflow.listeners import dag_runs, task_failures, task_progress  # noqa: E402
 
 SECRET = "listener-client-secret-789"
 
@@ -77,12 +77,15 @@ def test_the_plugin_registers_the_listener_with_airflow():
 
     from clinic2zoho_airflow.plugin import Clinic2ZohoPlugin
 
-    assert Clinic2ZohoPlugin.listeners == [task_failures, task_progress]
+    assert Clinic2ZohoPlugin.listeners == [task_failures, task_progress, dag_runs]
     for manager in (task_listeners(), core_listeners()):
         assert manager.pm.is_registered(task_failures) and manager.pm.is_registered(task_progress)
         impls = [impl.plugin for impl in manager.pm.hook.on_task_instance_failed.get_hookimpls()]
         assert task_failures in impls and task_progress in impls
         assert task_progress in [impl.plugin for impl in manager.pm.hook.on_task_instance_running.get_hookimpls()]
+    # A run's end is reported by core's manager (DagRun.update_state, in `dags test`'s own process).
+    for hook in (core_listeners().pm.hook.on_dag_run_success, core_listeners().pm.hook.on_dag_run_failed):
+        assert dag_runs in [impl.plugin for impl in hook.get_hookimpls()]
 
 
 def test_progress_is_a_line_per_start_and_end_and_migrate_reads_this_runs_states(tmp_path, monkeypatch):

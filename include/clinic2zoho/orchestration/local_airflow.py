@@ -1,9 +1,9 @@
 """Airflow in child processes under a work folder, as `clinic2zoho migrate` and the demo's delta
 run drive it: the environment (SQLite metadata DB under the work folder, this project's DAGs and
 plugins, the Zoho Connections), `airflow db migrate` with the project's pools, one DAG run by
-`airflow dags test` with its outcome (its exit status, the run and its task states from
-Airflow's CLI, the failed task's message from the line the project's listener wrote), and the lines
-they print (the undo command, paths as typed).
+`airflow dags test` with its outcome (its exit status, the run and its task states from the line
+the project's listener wrote when the run ended, else from Airflow's CLI, the failed task's message
+from the listener's line for it), and the lines they print (the undo command, paths as typed).
 
 Airflow itself is never imported here (include/ never imports Airflow): it runs in the child."""
 
@@ -31,6 +31,7 @@ TELEMETRY = {"DO_NOT_TRACK": "1", "SCARF_NO_ANALYTICS": "true", "DBT_SEND_ANONYM
 FINISHED = {"success", "failed", "upstream_failed", "skipped", "removed"}
 TASK_FAILURES = "task_failures.jsonl"
 TASK_PROGRESS = "task_progress.jsonl"
+DAG_RUNS = "dag_runs.jsonl"
 
 
 class MigrateError(RuntimeError):
@@ -97,6 +98,12 @@ def task_progress_file(home: Path | str) -> Path:
     return Path(home) / "logs" / TASK_PROGRESS
 
 
+def dag_runs_file(home: Path | str) -> Path:
+    """Where the project's Airflow listener (clinic2zoho_airflow.listeners.dag_runs) keeps one JSON
+    line per ended run of the work folder: its ids, state and task instances' states."""
+    return Path(home) / "logs" / DAG_RUNS
+
+
 def airflow_bin() -> str:
     candidate = Path(sys.executable).with_name("airflow")
     return str(candidate) if candidate.exists() else "airflow"
@@ -132,10 +139,11 @@ def server_secrets(servers: dict[str, Any]) -> Redactor:
 
 
 # ------------------------------------------------------------------------------------ running DAGs
-# What a run did is asked of the Airflow the child runs, through its CLI (`-o json`): the run by its
-# logical date (given to `airflow dags test`, so known before the run exists), its state and its
-# task states, once the run has ended. Each call starts an Airflow (~2–4 s of CPU), so progress while
-# the run goes on is read from the project's listener's lines instead (task_progress_file).
+# What a run did is the line the project's listener wrote in `dags test`'s own process when the run
+# ended (dag_runs_file), found by its DAG and logical date (given to `airflow dags test`, so known
+# before the run exists); progress while it goes on, the listener's task lines (task_progress_file).
+# Only when no line was written (the run never started, the child was killed) is Airflow's CLI
+# asked (`-o json`): each call starts an Airflow (~2–4 s of CPU).
 FAILURE_EVENTS = ("Task failed with exception", "[DAG TEST] Error running task")
 LOG_LINE = re.compile(r"^\d{4}-\d\d-\d\dT\d\d:\d\d:\d\d(\.\d+)?Z \[")  # a new event in Airflow's console log
 TASK_START = re.compile(r"\[DAG TEST\] starting task_id=(\S+) map_index=(-?\d+)")
@@ -182,8 +190,41 @@ def _states(rows: list[dict[str, Any]]) -> dict[str, str]:
             (r.get("state") or "none") for r in rows}
 
 
+def _queried_run(dag_id: str, logical_date: str, env: dict[str, str]) -> tuple[dict[str, Any] | None, dict[str, str]]:
+    """The run (None: there is none) and its task states, asked of Airflow's CLI (two children)."""
+    runs, states = _runs_since(dag_id, logical_date, env), _task_states(dag_id, logical_date, env)
+    for _ in range(2):  # a CLI that failed (a locked DB, a busy box) is asked again before "did not start"
+        if not runs.failed():
+            break
+        runs.rows()
+        runs = _runs_since(dag_id, logical_date, env)
+    return next(iter(runs.rows()), None), _states(states.rows())
+
+
+def _recorded_run(path: Path, offset: int, dag_id: str,
+                  logical_date: str) -> tuple[dict[str, Any], dict[str, str]] | None:
+    """The run and its task states from the listener's line for `dag_id` at `logical_date` written
+    past `offset`, the last one if several; None when it wrote none."""
+    when = datetime.fromisoformat(logical_date)
+    found = None
+    for row in _rows_past(path, offset, dag_id):
+        try:
+            if row.get("logical_date") and datetime.fromisoformat(row["logical_date"]) == when:
+                found = row
+        except (TypeError, ValueError):
+            continue
+    if found is None or not isinstance(found.get("tasks"), list):
+        return None
+    return found, _states(found["tasks"])
+
+
 def _progress_rows(path: Path, offset: int, dag_id: str) -> list[dict[str, Any]]:
     """The listener's start and end lines of `dag_id` written past `offset` (this run's), in order."""
+    return _rows_past(path, offset, dag_id)
+
+
+def _rows_past(path: Path, offset: int, dag_id: str) -> list[dict[str, Any]]:
+    """A listener file's JSON lines of `dag_id` written past `offset`, in order."""
     try:
         with open(path, "rb") as fh:
             fh.seek(offset)
@@ -208,10 +249,19 @@ def _show(progress: Any, task: Any, dag_id: str, states: dict[str, str]) -> None
                     description=f"{dag_id}: {(running[0] if running else '')[:40]}")
 
 
+def _ended_within(proc: RedactedProcess, seconds: float) -> bool:
+    try:
+        proc.proc.wait(timeout=seconds)
+    except subprocess.TimeoutExpired:
+        return False
+    return True
+
+
 def run_dag(dag_id: str, conf: dict[str, Any], env: dict[str, str], logs: Path, redact: Redactor,
             progress: Any = None) -> DagOutcome:
     """`airflow dags test` in a child process, its output (secrets masked) in logs/<dag>.log; its
-    exit status, then Airflow's CLI, say how the run went (progress: the listener's task lines)."""
+    exit status and the listener's line for the run (else Airflow's CLI) say how the run went
+    (progress: the listener's task lines)."""
     log = logs / f"{dag_id}.log"
     log.write_text("")
     dag_file = Path(env["AIRFLOW__CORE__DAGS_FOLDER"]) / f"{dag_id}.py"
@@ -221,11 +271,11 @@ def run_dag(dag_id: str, conf: dict[str, Any], env: dict[str, str], logs: Path, 
                             "--conf", json.dumps(conf)], env, log, redact)
     task = progress.add_task(dag_id, total=None) if progress else None
     # progress from the project's listener (one line per task start and end), read past this offset
-    progress_file = task_progress_file(env["CLINIC2ZOHO_HOME"])
+    progress_file, runs_file = task_progress_file(env["CLINIC2ZOHO_HOME"]), dag_runs_file(env["CLINIC2ZOHO_HOME"])
     offset = progress_file.stat().st_size if progress_file.is_file() else 0
+    runs_offset = runs_file.stat().st_size if runs_file.is_file() else 0
     try:
-        while proc.poll() is None:
-            time.sleep(1.0)
+        while not _ended_within(proc, 1.0):  # its end is seen at once, not at the next second's poll
             if progress is not None and (states := _states(_progress_rows(progress_file, offset, dag_id))):
                 _show(progress, task, dag_id, states)
     except BaseException:
@@ -234,14 +284,8 @@ def run_dag(dag_id: str, conf: dict[str, Any], env: dict[str, str], logs: Path, 
         raise
     code = proc.wait()  # the log is complete before it is read
     seconds = time.monotonic() - started
-    runs, states = _runs_since(dag_id, logical_date, env), _task_states(dag_id, logical_date, env)
-    for _ in range(2):  # a CLI that failed (a locked DB, a busy box) is asked again before "did not start"
-        if not runs.failed():
-            break
-        runs.rows()
-        runs = _runs_since(dag_id, logical_date, env)
-    run = next(iter(runs.rows()), None)
-    tasks = _states(states.rows())
+    recorded = _recorded_run(runs_file, runs_offset, dag_id, logical_date)
+    run, tasks = recorded if recorded else _queried_run(dag_id, logical_date, env)
     if run is None:
         raise MigrateError(f"{dag_id} did not start (exit {code}); see {log}")
     state = run["state"] if code == 0 or run["state"] != "success" else f"exit {code}"

@@ -2,7 +2,7 @@
 folder's `logs/task_progress.jsonl` (dag_id, run_id, task_id, map_index, state): `clinic2zoho
 migrate` shows a DAG run's progress from it while `airflow dags test` runs, where asking Airflow's
 CLI would start a 2-second process every few seconds beside the run it watches. The run's outcome
-itself still comes from Airflow's CLI once the run has ended (orchestration.local_airflow).
+itself is the line listeners.dag_runs writes when the run ends.
 Nothing is written unless CLINIC2ZOHO_HOME names a work folder."""
 
 from __future__ import annotations
