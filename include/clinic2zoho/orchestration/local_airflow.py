@@ -109,15 +109,39 @@ def airflow_bin() -> str:
     return str(candidate) if candidate.exists() else "airflow"
 
 
+# Airflow's own CLI commands run one after another in one child (this interpreter, whose venv has
+# Airflow): each Airflow start-up costs ~2 s of CPU. A failing command ends it with SETUP_FAILED + its index.
+SETUP_FAILED = 10
+_SETUP = f"""
+import json, sys, traceback
+from airflow.__main__ import main
+for step, argv in enumerate(json.loads(sys.argv[1])):
+    sys.argv = ["airflow", *argv]
+    try:
+        main()
+    except SystemExit as exc:
+        if exc.code in (None, 0):
+            continue
+        if isinstance(exc.code, str):
+            print(exc.code, file=sys.stderr)
+        sys.exit({SETUP_FAILED} + step)
+    except BaseException:
+        traceback.print_exc()
+        sys.exit({SETUP_FAILED} + step)
+"""
+
+
 def init_airflow(env: dict[str, str], logs: Path, redact: Redactor) -> None:
+    """`airflow db migrate`, then `airflow pools set` for each pool the DAGs need, in one child."""
     from clinic2zoho.cluster.pools import REQUIRED_POOLS
 
     log = logs / "airflow_setup.log"
-    if run_redacted([airflow_bin(), "db", "migrate"], env, log, redact):
-        raise MigrateError(f"`airflow db migrate` failed; see {log}")
-    for name, (slots, description) in REQUIRED_POOLS.items():
-        if run_redacted([airflow_bin(), "pools", "set", name, str(slots), description], env, log, redact):
-            raise MigrateError(f"`airflow pools set {name}` failed; see {log}")
+    commands = [["db", "migrate"]] + [["pools", "set", name, str(slots), description]
+                                      for name, (slots, description) in REQUIRED_POOLS.items()]
+    code = run_redacted([sys.executable, "-c", _SETUP, json.dumps(commands)], env, log, redact)
+    if code:
+        failed = commands[code - SETUP_FAILED] if 0 <= code - SETUP_FAILED < len(commands) else commands[0]
+        raise MigrateError(f"`airflow {' '.join(failed[:3])}` failed; see {log}")
 
 
 # ------------------------------------------------------------------------------------ Zoho servers
