@@ -4,13 +4,15 @@ parsed) only while it was parsed from the project as it is now, and that render 
 
 from __future__ import annotations
 
+import importlib.util
 import json
 import shutil
+import sys
 
 import pytest
 
 from clinic2zoho.orchestration.dbt_manifest import current_manifest, project_fingerprint, write_manifest
-from tests.dags.scenario import load_cutover_dag
+from tests.dags.scenario import DAGS_DIR, load_cutover_dag
 from tests.fixtures.dbt_project import copy_dbt_project
 
 pytestmark = [pytest.mark.slow, pytest.mark.xdist_group("dbt_manifest")]
@@ -102,3 +104,27 @@ def test_the_command_parses_a_work_folder_once_and_then_finds_it_current(parsed,
     assert cli.main(["dbt-manifest", "--work", str(tmp_path / "work"), "--dbt-project", str(broken)]) == 1
     assert "no_such_model" in capsys.readouterr().out  # dbt's own words name what is wrong
     assert current_manifest(broken, tmp_path / "work") is None
+
+
+def test_only_the_tasks_that_write_the_warehouse_take_its_pool(parsed, monkeypatch):
+    """The build and the test task write the warehouse: one slot. The watching tasks only read the
+    build's results, so they may follow it while it runs; the cache of dbt's parse is one folder
+    for every DAG building this project (the cutover starts from the sample's parse)."""
+    from cosmos.operators.watcher import DbtConsumerWatcherSensor
+
+    from clinic2zoho.cluster.pools import WAREHOUSE_POOL
+
+    project, home = parsed
+    dag = _cutover_dag(monkeypatch, project, home)
+    dbt_tasks = [t for t in dag.tasks if t.task_id.startswith("dbt_mapping.")]
+    watchers = [t for t in dbt_tasks if isinstance(t, DbtConsumerWatcherSensor)]
+    writers = {t.task_id for t in dbt_tasks if t.pool == WAREHOUSE_POOL}
+    assert writers == {"dbt_mapping.dbt_producer_watcher", "dbt_mapping.dbt_project_test"}
+    assert len(watchers) > 40 and all(t.pool != WAREHOUSE_POOL for t in watchers)
+    caches = {t.cache_dir for t in dbt_tasks if getattr(t, "cache_dir", None) is not None}
+    assert len(caches) == 1
+    sample = importlib.util.spec_from_file_location("clinic_sample_pool_test", DAGS_DIR / "clinic_sample_migration.py")
+    module = importlib.util.module_from_spec(sample)
+    monkeypatch.setitem(sys.modules, sample.name, module)
+    sample.loader.exec_module(module)
+    assert {t.cache_dir for t in module.dag.tasks if getattr(t, "cache_dir", None) is not None} == caches
