@@ -72,16 +72,17 @@ def sample_diff(run_id: str, client: Any, *, warehouse: Path | None = None, jour
     """Diff every record of run `run_id`'s tables against the org `client` talks to, reading the
     declared rules from `dbt_dir`'s mapping files (default: the project's)."""
     ctx = RunContext.open(run_id, warehouse, journal_root, manifest)
-    sources = source_reader(ctx, dbt_dir)
     rows: list[FieldCheck] = []
     records: dict[str, int] = {}
-    for module in ctx.plan.order():
-        if on_step:
-            on_step(f"diff {module}")
-        spec = ctx.plan.spec(module)
-        expected = ctx.expected_rows(spec)
-        records[module] = len(expected)
-        rows.extend(check_records(ctx, client, spec, sorted(expected), expected, sources))
+    with ctx.held():  # the warehouse opened once for the reads of every module
+        sources = source_reader(ctx, dbt_dir)
+        for module in ctx.plan.order():
+            if on_step:
+                on_step(f"diff {module}")
+            spec = ctx.plan.spec(module)
+            expected = ctx.expected_rows(spec)
+            records[module] = len(expected)
+            rows.extend(check_records(ctx, client, spec, sorted(expected), expected, sources))
     groups = {rule: n for n, (rule, _) in enumerate(by_rule(rows))}
     rows.sort(key=lambda r: (STATUS_ORDER.get(r.status, 9), groups.get(r.rule, 0), r.module, r.key, r.field))
     result = SampleDiffResult(run_id, rows, records)

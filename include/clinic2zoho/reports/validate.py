@@ -132,6 +132,16 @@ def validate_run(run_id: str, client: Any, *, warehouse: Path | None = None, jou
     step = on_step or (lambda _s: None)
     ctx = RunContext.open(run_id, warehouse, journal_root, manifest)
     seed = seed if seed is not None else secrets.randbelow(2**31)
+    with ctx.held():  # the warehouse opened once for the many reads below
+        result = _validate(ctx, client, step, spot_share, min_spot, seed)
+    write_reports(result, reports_dir or app_settings.reports_dir())
+    log.info("validation of run %s %s: %d problem(s)", run_id, "passed" if result.ok else "failed",
+             len(result.problems))
+    return result
+
+
+def _validate(ctx: RunContext, client: Any, step: Callable[[str], None], spot_share: float, min_spot: int,
+              seed: int) -> ValidationResult:
     step("reconciliation")
     sources = source_counts(ctx)
     modules = module_counts(ctx)
@@ -154,15 +164,13 @@ def validate_run(run_id: str, client: Any, *, warehouse: Path | None = None, jou
     step("control totals")
     totals = control_totals.compute(ctx, lists)  # sums the spot check cannot see, source vs Zoho
     problems += totals.problems()
-    result = ValidationResult(run_id, not problems, problems, sources, modules, checks,
+    result = ValidationResult(ctx.run_id, not problems, problems, sources, modules, checks,
                               {m: len(k) for m, k in sample.items()}, integrity, checked, seed, spot_share,
                               treatments=uniqueness.treatments(ctx))
     result.same_person = same.to_dict()
     result.control_totals = totals
     result.columns = source_columns(ctx.warehouse)
     result.duplicates, result.duplicate_check = found, cost
-    write_reports(result, reports_dir or app_settings.reports_dir())
-    log.info("validation of run %s %s: %d problem(s)", run_id, "passed" if result.ok else "failed", len(problems))
     return result
 
 
