@@ -290,14 +290,14 @@ def run_dag(dag_id: str, conf: dict[str, Any], env: dict[str, str], logs: Path, 
     log.write_text("")
     dag_file = Path(env["AIRFLOW__CORE__DAGS_FOLDER"]) / f"{dag_id}.py"
     logical_date = datetime.now(timezone.utc).isoformat()  # what `dags test` takes by default, given
+    # the project's listeners' lines (each task's start and end; the run's end), read past these offsets
+    progress_file, runs_file = task_progress_file(env["CLINIC2ZOHO_HOME"]), dag_runs_file(env["CLINIC2ZOHO_HOME"])
+    offset = progress_file.stat().st_size if progress_file.is_file() else 0
+    runs_offset = runs_file.stat().st_size if runs_file.is_file() else 0
     started = time.monotonic()
     proc = RedactedProcess([airflow_bin(), "dags", "test", dag_id, logical_date, "--dagfile-path", str(dag_file),
                             "--conf", json.dumps(conf)], env, log, redact)
     task = progress.add_task(dag_id, total=None) if progress else None
-    # progress from the project's listener (one line per task start and end), read past this offset
-    progress_file, runs_file = task_progress_file(env["CLINIC2ZOHO_HOME"]), dag_runs_file(env["CLINIC2ZOHO_HOME"])
-    offset = progress_file.stat().st_size if progress_file.is_file() else 0
-    runs_offset = runs_file.stat().st_size if runs_file.is_file() else 0
     try:
         while not _ended_within(proc, 1.0):  # its end is seen at once, not at the next second's poll
             if progress is not None and (states := _states(_progress_rows(progress_file, offset, dag_id))):
