@@ -110,20 +110,46 @@ def _done(ctx: RunContext, module: str) -> set[str]:
     return {key for key, row in ctx.journal_rows(module).items() if row.status == "done"}
 
 
-def compute(ctx: RunContext, lists: Any) -> ControlTotals:
-    """The control totals of run `ctx` (modules it did not load are left out). `lists` reads the
-    org: reports.duplicates.OrgLists, so the reads' credits count with validation's."""
-    out = ControlTotals()
+def _summed(ctx: RunContext) -> tuple[list[str], list[str]]:
+    """(the modules whose totals are summed, the clinic models missing for the others)."""
     modules = set(ctx.plan.order())
     built = {r["table_name"] for r in ctx.sql(
         "SELECT table_name FROM information_schema.tables WHERE table_schema = 'intermediate'")}
-    for wanted, needs, run in ((CLAIMS[0] in modules, "int_claims", lambda: _claims(ctx, lists, out)),
-                               (bool(modules & set(VISITS)), "int_appointments",
-                                lambda: _visits(ctx, lists, out, [m for m in VISITS if m in modules]))):
+    summed: list[str] = []
+    missing: list[str] = []
+    for wanted, needs in (([CLAIMS[0]] if CLAIMS[0] in modules else [], "int_claims"),
+                          ([m for m in VISITS if m in modules], "int_appointments")):
         if wanted and needs not in built:
-            out.unavailable.append(f"intermediate.{needs} is not in the warehouse: its totals were not summed")
-        elif wanted:
-            run()
+            missing.append(needs)
+        else:
+            summed += wanted
+    return summed, missing
+
+
+def _fields(module: str) -> list[str]:
+    """The fields a module's records are read back with."""
+    if module == CLAIMS[0]:
+        return [CLAIMS[1], "Payer", CLAIMS[2], *CLAIMS[3].values()]
+    key_field, date_field = VISITS[module]
+    return [key_field, date_field, "Visit_Outcome"]
+
+
+def reads(ctx: RunContext) -> dict[str, list[str]]:
+    """module -> the fields `compute` reads it with (for reports.org_lists.wide_reads)."""
+    return {module: _fields(module) for module in _summed(ctx)[0]}
+
+
+def compute(ctx: RunContext, lists: Any) -> ControlTotals:
+    """The control totals of run `ctx` (modules it did not load are left out). `lists` reads the
+    org: reports.org_lists.OrgLists, so the reads' credits count with validation's."""
+    out = ControlTotals()
+    summed, missing = _summed(ctx)
+    for needs in missing:
+        out.unavailable.append(f"intermediate.{needs} is not in the warehouse: its totals were not summed")
+    if CLAIMS[0] in summed:
+        _claims(ctx, lists, out)
+    if set(summed) & set(VISITS):
+        _visits(ctx, lists, out, [m for m in VISITS if m in summed])
     return out
 
 
@@ -140,7 +166,7 @@ def _claims(ctx: RunContext, lists: Any, out: ControlTotals) -> None:
             for measure in measures:
                 source[group][measure] += _money(row[measure])
     read = 0
-    for record in lists.records(module, [key_field, "Payer", date_field, *measures.values()]):
+    for record in lists.records(module, _fields(module)):
         if str(record.get(key_field) or "") in done:
             read += 1
             group = (record.get("Payer") or NO_VALUE, _month(record.get(date_field)))
@@ -163,7 +189,7 @@ def _visits(ctx: RunContext, lists: Any, out: ControlTotals, modules: list[str])
     for module in modules:
         key_field, date_field = VISITS[module]
         read = 0
-        for record in lists.records(module, [key_field, date_field, "Visit_Outcome"]):
+        for record in lists.records(module, _fields(module)):
             if str(record.get(key_field) or "") in done[module]:
                 read += 1
                 zoho[(_month(record.get(date_field)), record.get("Visit_Outcome") or NO_VALUE)] += 1

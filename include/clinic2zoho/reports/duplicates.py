@@ -1,7 +1,8 @@
 """Duplicates in Zoho: a source record, note or attachment held more than once fails validation,
 named by its source id.
 
-Read page by page, once per validation, and shared with the integrity check (`OrgLists`):
+Read page by page, once per validation, and shared with the integrity check (`OrgLists`, in
+reports/org_lists.py):
 - notes: Zoho's org-wide list (GET /Notes, 200 a page), counted by title (it carries the source
   note id and part);
 - attachments: Zoho lists them per parent only, so one list per parent the run journaled a
@@ -12,9 +13,9 @@ What the reads cost (credits, calls) goes into the reconciliation."""
 from __future__ import annotations
 
 from collections import defaultdict
-from dataclasses import asdict, dataclass, field
-from typing import Any
+from dataclasses import asdict, dataclass
 
+from clinic2zoho.reports.org_lists import NOTE_FIELDS, OrgLists
 from clinic2zoho.reports.run_context import RunContext
 
 SHOWN = 10  # source ids named in the problem line
@@ -31,50 +32,13 @@ class Duplicate:
         return asdict(self)
 
 
-@dataclass
-class OrgLists:
-    """The org's lists validation reads, each read once, with the credits and calls they cost."""
-
-    client: Any
-    credits: int = 0
-    calls: int = 0
-    read: dict[str, int] = field(default_factory=dict)  # what was read: records per module, notes, lists
-    _records: dict[tuple, list[dict]] = field(default_factory=dict, repr=False)
-    _notes: list[dict] | None = field(default=None, repr=False)
-    _attachments: dict[tuple[str, str], list[dict]] = field(default_factory=dict, repr=False)
-
-    def _measured(self, fn):
-        stats = getattr(self.client, "stats", None)
-        before = dict(stats) if stats is not None else {}
-        out = fn()
-        after = dict(stats) if stats is not None else {}
-        self.credits += after.get("credits", 0) - before.get("credits", 0)
-        self.calls += sum(v - before.get(k, 0) for k, v in after.items() if k != "credits")
-        return out
-
-    def records(self, module: str, fields: list[str]) -> list[dict]:
-        key = (module, tuple(fields))
-        if key not in self._records:
-            self._records[key] = self._measured(lambda: list(self.client.iter_records(module, fields)))
-            self.read[module] = len(self._records[key])
-        return self._records[key]
-
-    def notes(self) -> list[dict]:
-        if self._notes is None:
-            self._notes = self._measured(lambda: list(self.client.iter_records("Notes", ["Note_Title", "Parent_Id"])))
-            self.read["Notes"] = len(self._notes)
-        return self._notes
-
-    def attachments(self, parent_module: str, parent_id: str) -> list[dict]:
-        key = (parent_module, parent_id)
-        if key not in self._attachments:
-            self._attachments[key] = self._measured(lambda: self.client.attachments(parent_module, parent_id))
-            self.read["attachment lists"] = len(self._attachments)
-            self.read["Attachments"] = self.read.get("Attachments", 0) + len(self._attachments[key])
-        return self._attachments[key]
-
-    def cost(self) -> dict:
-        return {"credits": self.credits, "calls": self.calls, "read": dict(self.read)}
+def reads(ctx: RunContext) -> dict[str, list[str]]:
+    """module -> the fields `find_duplicates` reads it with (reports.org_lists.wide_reads)."""
+    specs = [ctx.plan.spec(m) for m in ctx.plan.order()]
+    out = {s.module: [s.external_id] for s in specs if s.kind == "record" and s.external_id}
+    if any(s.kind == "note" for s in specs):
+        out["Notes"] = list(NOTE_FIELDS)
+    return out
 
 
 def find_duplicates(ctx: RunContext, lists: OrgLists) -> list[Duplicate]:

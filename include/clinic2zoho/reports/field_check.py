@@ -11,7 +11,6 @@ from __future__ import annotations
 
 from dataclasses import dataclass, fields as dataclass_fields
 from functools import lru_cache
-from math import ceil
 from pathlib import Path
 from typing import Any
 
@@ -19,10 +18,11 @@ from clinic2zoho.loader import activity_links, links
 from clinic2zoho.loader.plan import ModuleSpec
 from clinic2zoho.reports import compare
 from clinic2zoho.reports.compare import MATCH, MISMATCH, MISSING_RECORD, NO_FIELD, NOT_LOADED
+from clinic2zoho.reports.read_back import (compared_columns, fetch_attachments, fetch_notes, fetch_records,
+                                           record_fields)
 from clinic2zoho.reports.run_context import RunContext
 from clinic2zoho.reports.source_values import (DERIVED, FieldRule, SourceReader, SourceRow, accepted_actuals,
                                                clinic_timezone, expected_value, with_placeholder)
-from clinic2zoho.zoho.facts import FIELDS_PER_LIST, PER_PAGE
 
 
 @dataclass(frozen=True)
@@ -88,53 +88,11 @@ def _source_rows(sources: SourceReader, spec: ModuleSpec, expected: dict[str, di
     return out
 
 
-def compared_columns(spec: ModuleSpec, row: dict) -> list[str]:
-    """The columns the loader sends as fields (loader.module_loader, ModuleLoader.resolve_payload)."""
-    if spec.kind == "note":  # the loader sends a note's title and text only
-        return [c for c in ("Note_Title", "Note_Content") if c in row]
-    skip = {spec.parent_column, spec.file_column, "Parent_Module"}
-    return [c for c in row if not c.startswith("_") and c not in skip]
-
-
-def _fetch_records(ctx: RunContext, client: Any, spec: ModuleSpec, ids: list[str], fields: list[str]) -> dict[str, dict]:
-    """Records by Zoho id: one GET each when they are few (or carry line items, which lists
-    leave out), else a paged scan of the module (200 a page) keeping the ids asked for."""
-    if not ids:
-        return {}
-    known = len([j for j in ctx.journal_rows(spec.module).values() if j.status == "done"])
-    scan_fields = sorted({f for f in fields if f != "id"})
-    if spec.subforms or len(scan_fields) > FIELDS_PER_LIST - 1 or len(ids) <= ceil(max(known, 1) / PER_PAGE):
-        found = {}
-        for zid in ids:
-            rec = client.get(spec.module, zid)
-            if rec is not None:
-                found[zid] = rec
-        return found
-    wanted = set(ids)
-    return {str(r["id"]): r for r in client.iter_records(spec.module, scan_fields or ["id"]) if str(r.get("id")) in wanted}
-
-
-def _fetch_notes(client: Any, ids: list[str]) -> dict[str, dict]:
-    wanted = set(ids)
-    if not wanted:
-        return {}
-    return {str(n["id"]): n for n in client.iter_records("Notes", ["Note_Title", "Note_Content", "Parent_Id"])
-            if str(n.get("id")) in wanted}
-
-
-def _fetch_attachments(client: Any, parent_module: str, by_parent: dict[str, list[str]]) -> dict[str, dict]:
-    found: dict[str, dict] = {}
-    for parent_id, ids in by_parent.items():
-        wanted = set(ids)
-        for a in client.attachments(parent_module, parent_id):
-            if str(a.get("id")) in wanted:
-                found[str(a["id"])] = dict(a, _parent_id=parent_id)
-    return found
-
-
 def check_records(ctx: RunContext, client: Any, spec: ModuleSpec, keys: list[str],
-                  expected: dict[str, dict], sources: SourceReader | None = None) -> list[FieldCheck]:
-    """Every compared field of the records `keys` of one module."""
+                  expected: dict[str, dict], sources: SourceReader | None = None,
+                  lists: Any = None) -> list[FieldCheck]:
+    """Every compared field of the records `keys` of one module. `lists`: validation's shared
+    reads of the org (reports/org_lists.py), which list reads go through."""
     sources = sources or source_reader(ctx)
     journal_rows = ctx.journal_rows(spec.module)
     types = ctx.field_types(client, spec.module)
@@ -150,19 +108,16 @@ def check_records(ctx: RunContext, client: Any, spec: ModuleSpec, keys: list[str
         else:
             loaded[key] = j.zoho_id
     if spec.kind == "note":
-        records = _fetch_notes(client, list(loaded.values()))
+        records = fetch_notes(client, list(loaded.values()), lists)
     elif spec.kind == "attachment":
         by_parent: dict[str, list[str]] = {}
         for key, zid in loaded.items():
             by_parent.setdefault(journal_rows[key].parent_id or "", []).append(zid)
         by_parent.pop("", None)
-        records = _fetch_attachments(client, spec.parent_module or "Contacts", by_parent)
+        records = fetch_attachments(client, spec.parent_module or "Contacts", by_parent, lists)
     else:
-        fields = sorted({("Owner" if c == spec.owner_column else c) for k in loaded for c in
-                         compared_columns(spec, expected.get(k, {}))} & (set(types) | {"Owner"}))
-        if spec.parent_column:  # an activity's patient: Who_Id (a Contact) or What_Id (a Lead)
-            fields = sorted(set(fields) | ({activity_links.WHO, activity_links.WHAT} & set(types)))
-        records = _fetch_records(ctx, client, spec, list(loaded.values()), fields)
+        fields = record_fields(spec, types, loaded, expected)
+        records = fetch_records(ctx, client, spec, list(loaded.values()), fields, lists)
     source_rows = _source_rows(sources, spec, expected, list(loaded))
     for key, zid in loaded.items():
         row = expected.get(key)

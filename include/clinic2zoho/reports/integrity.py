@@ -10,7 +10,7 @@ from typing import Any, Callable
 
 from clinic2zoho.loader import activity_links
 from clinic2zoho.loader.plan import ModuleSpec
-from clinic2zoho.reports.duplicates import OrgLists
+from clinic2zoho.reports.org_lists import OrgLists
 from clinic2zoho.reports.run_context import RunContext
 
 
@@ -56,8 +56,8 @@ def check_integrity(ctx: RunContext, client: Any, on_step: Callable[[str], None]
         spec = ctx.plan.spec(module)
         if on_step:
             on_step(f"integrity {module}")
-        if spec.kind == "record" and (spec.lookups or spec.owner_column or spec.parent_column):
-            checked[module] = _check_lookups(ctx, client, spec, ids, active, problems)
+        if _links(spec):
+            checked[module] = _check_lookups(ctx, client, lists, spec, ids, active, problems)
         elif spec.kind == "note":
             checked[module] = _check_notes(ctx, lists, spec, ids, problems)
         elif spec.kind == "attachment":
@@ -65,13 +65,37 @@ def check_integrity(ctx: RunContext, client: Any, on_step: Callable[[str], None]
     return problems, checked
 
 
+def _links(spec: ModuleSpec) -> bool:
+    """A record module whose lookups, owner or parent the check follows."""
+    return spec.kind == "record" and bool(spec.lookups or spec.owner_column or spec.parent_column)
+
+
+def _done(ctx: RunContext, spec: ModuleSpec) -> dict[str, Any]:
+    return {k: j for k, j in ctx.journal_rows(spec.module).items() if j.status == "done" and j.zoho_id}
+
+
+def _lookup_fields(ctx: RunContext, client: Any, spec: ModuleSpec) -> list[str]:
+    """The fields a module's records are read back with: its key, the lookups its Zoho module has,
+    an activity's Who_Id and What_Id, the owner."""
+    types = ctx.field_types(client, spec.module)
+    columns = [c for c in spec.lookups if c in types]
+    links = [f for f in (activity_links.WHO, activity_links.WHAT) if spec.parent_column and f in types]
+    return [spec.external_id or "id"] + columns + links + (["Owner"] if spec.owner_column else [])
+
+
+def reads(ctx: RunContext, client: Any) -> dict[str, list[str]]:
+    """module -> the fields `check_integrity` reads it with (for reports.org_lists.wide_reads)."""
+    specs = [ctx.plan.spec(m) for m in ctx.plan.order()]
+    return {s.module: _lookup_fields(ctx, client, s) for s in specs if _links(s) and _done(ctx, s)}
+
+
 def _parent_module(spec: ModuleSpec, row: dict) -> str:
     return row.get("Parent_Module") or spec.parent_module or "Contacts"
 
 
-def _check_lookups(ctx: RunContext, client: Any, spec: ModuleSpec, ids: _Ids, active: set[str],
+def _check_lookups(ctx: RunContext, client: Any, lists: OrgLists, spec: ModuleSpec, ids: _Ids, active: set[str],
                    problems: list[IntegrityProblem]) -> int:
-    done = {k: j for k, j in ctx.journal_rows(spec.module).items() if j.status == "done" and j.zoho_id}
+    done = _done(ctx, spec)
     if not done:
         return 0
     types = ctx.field_types(client, spec.module)
@@ -82,9 +106,7 @@ def _check_lookups(ctx: RunContext, client: Any, spec: ModuleSpec, ids: _Ids, ac
             if rows.get(key, {}).get(col) not in (None, ""):
                 problems.append(IntegrityProblem(spec.module, key, col, f"{spec.module} has no field {col} in Zoho:"
                                                  f" the link to {spec.lookups[col]} is lost", j.zoho_id))
-    links = [f for f in (activity_links.WHO, activity_links.WHAT) if spec.parent_column and f in types]
-    fields = [spec.external_id or "id"] + columns + links + (["Owner"] if spec.owner_column else [])
-    records = {str(r["id"]): r for r in client.iter_records(spec.module, fields)}
+    records = {str(r["id"]): r for r in lists.records(spec.module, _lookup_fields(ctx, client, spec))}
     n = 0
     for key, j in done.items():
         rec = records.get(j.zoho_id)
@@ -145,7 +167,7 @@ def _activity_parent(ctx: RunContext, spec: ModuleSpec, key: str, zoho_id: str, 
 
 
 def _check_notes(ctx: RunContext, lists: OrgLists, spec: ModuleSpec, ids: _Ids, problems: list[IntegrityProblem]) -> int:
-    done = {k: j for k, j in ctx.journal_rows(spec.module).items() if j.status == "done" and j.zoho_id}
+    done = _done(ctx, spec)
     if not done:
         return 0
     notes = {str(n["id"]): n for n in lists.notes()}
@@ -169,7 +191,7 @@ def _check_notes(ctx: RunContext, lists: OrgLists, spec: ModuleSpec, ids: _Ids, 
 
 def _check_attachments(ctx: RunContext, lists: OrgLists, spec: ModuleSpec, ids: _Ids,
                        problems: list[IntegrityProblem]) -> int:
-    done = {k: j for k, j in ctx.journal_rows(spec.module).items() if j.status == "done" and j.zoho_id}
+    done = _done(ctx, spec)
     rows = ctx.expected_rows(spec)
     by_parent: dict[tuple[str, str], list[tuple[str, str]]] = {}
     for key, j in done.items():

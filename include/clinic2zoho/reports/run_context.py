@@ -53,6 +53,7 @@ class RunContext:
     _reverse: dict[str, dict[str, str]] = field(default_factory=dict, repr=False)
     _fields: dict[str, dict[str, str]] = field(default_factory=dict, repr=False)
     _users: dict[str, str] | None = field(default=None, repr=False)
+    _user_lists: dict[str, list[dict]] = field(default_factory=dict, repr=False)
     _loading_user: str | None = field(default=None, repr=False)
     _products: dict[str, str | None] = field(default_factory=dict, repr=False)
     _docs: dict[str, dict[str, str]] | None = field(default=None, repr=False)
@@ -175,18 +176,25 @@ class RunContext:
                 self._loading_user = str((users[0] if users else {}).get("email") or "").lower()
             return self._loading_user or None
 
+    def _user_list(self, client: Any, kind: str) -> list[dict]:
+        """The org's users of one type (ActiveUsers, DeactiveUsers), read once; call with the lock."""
+        if kind not in self._user_lists:
+            self._user_lists[kind] = list(client.users(type=kind))
+        return self._user_lists[kind]
+
     def user_email(self, client: Any, user_id: str) -> str | None:
         with self._lock:
             if self._users is None:
                 self._users = {}
                 for kind in ("ActiveUsers", "DeactiveUsers"):
-                    for u in client.users(type=kind):
+                    for u in self._user_list(client, kind):
                         if u.get("id") and u.get("email"):
                             self._users[str(u["id"])] = str(u["email"]).lower()
             return self._users.get(str(user_id))
 
     def active_user_ids(self, client: Any) -> set[str]:
-        return {str(u["id"]) for u in client.users(type="ActiveUsers") if u.get("id")}
+        with self._lock:
+            return {str(u["id"]) for u in self._user_list(client, "ActiveUsers") if u.get("id")}
 
     def product_id(self, client: Any, name: str) -> str | None:
         with self._lock:

@@ -16,16 +16,18 @@ from pathlib import Path
 from typing import Any, Callable
 
 from clinic2zoho import settings as app_settings
-from clinic2zoho.reports import control_totals, html, same_person, uniqueness
+from clinic2zoho.reports import control_totals, duplicates, html, same_person, uniqueness
 from clinic2zoho.reports.compare import MATCH, MISMATCH, MISSING_RECORD, NO_FIELD
 from clinic2zoho.reports.field_check import FieldCheck, check_records
 from clinic2zoho.reports.field_diff import by_rule
 from clinic2zoho.reports.private_files import private_folder, write_private
 from clinic2zoho.reports.source_values import DERIVED
-from clinic2zoho.reports.integrity import IntegrityProblem, check_integrity
+from clinic2zoho.reports.integrity import IntegrityProblem, check_integrity, reads as integrity_reads
 from clinic2zoho.reports.reconciliation import ModuleCount, SourceCount, module_counts, source_counts
 from clinic2zoho.reports.run_context import RunContext
-from clinic2zoho.reports.duplicates import Duplicate, OrgLists, find_duplicates, problem as duplicate_problem
+from clinic2zoho.reports.duplicates import Duplicate, find_duplicates, problem as duplicate_problem
+from clinic2zoho.reports.org_lists import OrgLists, wide_reads
+from clinic2zoho.reports.read_back import list_fields
 
 log = logging.getLogger(__name__)
 
@@ -146,16 +148,19 @@ def _validate(ctx: RunContext, client: Any, step: Callable[[str], None], spot_sh
     sources = source_counts(ctx)
     modules = module_counts(ctx)
     sample = spot_sample(ctx, spot_share, min_spot, seed)
+    spot_lists = {m: f for m, keys in sample.items()
+                  if (f := list_fields(ctx, client, ctx.plan.spec(m), keys, ctx.expected_rows(ctx.plan.spec(m))))}
+    # each module listed once, with the fields of every check that reads it, shared by them all
+    lists = OrgLists(client, wide=wide_reads(duplicates.reads(ctx), integrity_reads(ctx, client),
+                                             control_totals.reads(ctx), spot_lists))
+    step("duplicates")  # first: what the lists cost is the duplicate pass's
+    found = find_duplicates(ctx, lists)
+    cost = lists.cost()  # the duplicate pass alone: the other checks' further reads are not in it
     checks: list[FieldCheck] = []
     for module, keys in sample.items():
         step(f"spot check {module}")
         spec = ctx.plan.spec(module)
-        expected = ctx.expected_rows(spec)
-        checks.extend(check_records(ctx, client, spec, keys, expected))
-    step("duplicates")
-    lists = OrgLists(client)  # read once, shared by the duplicate and the integrity checks
-    found = find_duplicates(ctx, lists)
-    cost = lists.cost()  # the duplicate pass alone: integrity's further reads (parents it did not list) are not in it
+        checks.extend(check_records(ctx, client, spec, keys, ctx.expected_rows(spec), lists=lists))
     integrity, checked = check_integrity(ctx, client, step, lists)
     problems = _problems(sources, modules, checks, integrity) + uniqueness.duplicate_problems(ctx)
     problems += duplicate_problem(found)
