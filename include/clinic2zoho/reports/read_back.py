@@ -8,6 +8,7 @@ is cut back to the fields it asked for, as its own read would have returned it."
 
 from __future__ import annotations
 
+from concurrent.futures import ThreadPoolExecutor
 from math import ceil
 from typing import Any, Iterable
 
@@ -17,6 +18,7 @@ from clinic2zoho.reports.run_context import RunContext
 from clinic2zoho.zoho.facts import FIELDS_PER_LIST, PER_PAGE
 
 NOTE_FIELDS = ["Note_Title", "Note_Content", "Parent_Id"]
+GETS_IN_FLIGHT = 4  # as the loader's record calls in flight per module (LoadSettings.record_concurrency)
 
 
 def compared_columns(spec: ModuleSpec, row: dict) -> list[str]:
@@ -80,13 +82,16 @@ def fetch_records(ctx: RunContext, client: Any, spec: ModuleSpec, ids: list[str]
         return {}
     scan_fields = _scan_fields(ctx, spec, ids, fields)
     if scan_fields is None:
-        found = {}
-        for zid in ids:
-            rec = client.get(spec.module, zid)
-            if rec is not None:
-                found[zid] = rec
-        return found
+        return _get_each(client, spec.module, ids)
     return _listed(client, lists, spec.module, scan_fields, ids)
+
+
+def _get_each(client: Any, module: str, ids: list[str]) -> dict[str, dict]:
+    """One GET per record, a few in flight (a sample's invoices are some hundred GETs, each mostly
+    waiting on Zoho); the client's throttle keeps them within the edition's concurrency."""
+    with ThreadPoolExecutor(max_workers=min(GETS_IN_FLIGHT, len(ids)), thread_name_prefix="read-back") as pool:
+        got = list(pool.map(lambda zid: client.get(module, zid), ids))
+    return {zid: rec for zid, rec in zip(ids, got) if rec is not None}
 
 
 def fetch_notes(client: Any, ids: list[str], lists: Any = None) -> dict[str, dict]:
