@@ -5,8 +5,6 @@ loaded field corrupted in the sandbox is caught by the diff and by validation's 
 from __future__ import annotations
 
 import csv
-import importlib.util
-import sys
 
 import duckdb
 import pytest
@@ -17,7 +15,7 @@ from clinic2zoho.zoho import ZohoClient
 from clinic2zoho.zoho.connection import connection_json
 from clinic2zoho.zoho_server.process import ZohoServerProcess
 from tests.conftest import ROOT
-from tests.dags.scenario import generate, local_config, propose_and_confirm
+from tests.dags.scenario import generate, load_dag_file, local_config, propose_and_confirm
 
 pytestmark = [pytest.mark.slow, pytest.mark.xdist_group("dag_clinic_sample")]
 
@@ -47,12 +45,8 @@ def sample_run(tmp_path_factory):
         mp.setenv("AIRFLOW_CONN_ZOHO_SANDBOX", connection_json(local_config(servers["sandbox"])))
         propose_and_confirm(scenario, home / "warehouse.duckdb", local_config(servers["production"]))
 
-        spec = importlib.util.spec_from_file_location("clinic_sample_under_test",
-                                                      ROOT / "dags" / "clinic_sample_migration.py")
-        module = importlib.util.module_from_spec(spec)
-        mp.setitem(sys.modules, spec.name, module)
-        spec.loader.exec_module(module)
-        run = module.dag.test(run_conf=scenario.run_conf(seed=3))
+        dag = load_dag_file(mp, ROOT / "dags" / "clinic_sample_migration.py", "clinic_sample_under_test")
+        run = dag.test(run_conf=scenario.run_conf(seed=3))
         yield run, servers, home
     finally:
         for server in servers.values():

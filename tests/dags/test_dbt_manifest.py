@@ -4,15 +4,13 @@ parsed) only while it was parsed from the project as it is now, and that render 
 
 from __future__ import annotations
 
-import importlib.util
 import json
 import shutil
-import sys
 
 import pytest
 
 from clinic2zoho.orchestration.dbt_manifest import current_manifest, project_fingerprint, write_manifest
-from tests.dags.scenario import DAGS_DIR, load_cutover_dag
+from tests.dags.scenario import DAGS_DIR, load_cutover_dag, load_dag_file
 from tests.fixtures.dbt_project import copy_dbt_project
 
 pytestmark = [pytest.mark.slow, pytest.mark.xdist_group("dbt_manifest")]
@@ -123,8 +121,5 @@ def test_only_the_tasks_that_write_the_warehouse_take_its_pool(parsed, monkeypat
     assert len(watchers) > 40 and all(t.pool != WAREHOUSE_POOL for t in watchers)
     caches = {t.cache_dir for t in dbt_tasks if getattr(t, "cache_dir", None) is not None}
     assert len(caches) == 1
-    sample = importlib.util.spec_from_file_location("clinic_sample_pool_test", DAGS_DIR / "clinic_sample_migration.py")
-    module = importlib.util.module_from_spec(sample)
-    monkeypatch.setitem(sys.modules, sample.name, module)
-    sample.loader.exec_module(module)
-    assert {t.cache_dir for t in module.dag.tasks if getattr(t, "cache_dir", None) is not None} == caches
+    sample = load_dag_file(monkeypatch, DAGS_DIR / "clinic_sample_migration.py", "clinic_sample_pool_test")
+    assert {t.cache_dir for t in sample.tasks if getattr(t, "cache_dir", None) is not None} == caches
