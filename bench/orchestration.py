@@ -13,8 +13,9 @@ Each run:
    export against the local Zoho servers, the environment the Makefile exports), its wall time.
 2. From that folder's Airflow metadata DB: each DAG run's wall time, both together, and each dbt
    task group's span (earliest start to latest end of its `dbt_mapping.*` task instances).
-3. One plain `dbt build` of the same project on the same warehouse with the cutover's dbt vars (the
-   `land` task's XCom), and the ratio `cutover dbt group span / dbt build`.
+3. A plain `dbt build` of the same project on the same warehouse with the cutover's dbt vars (the
+   `land` task's XCom), twice: parsing the project, then from dbt's saved parse (the cutover's build
+   starts from the sample's), and the ratio `cutover dbt group span / dbt build` against the second.
 4. The parse of each DAG file as Airflow's DAG processor does it (DagBag of the file, then the
    DAGs serialised) in a fresh interpreter that has already imported `airflow.sdk` and
    `airflow.models`, in the environment migrate gave Airflow; whether a dbt subprocess ran and how
@@ -263,15 +264,21 @@ def measure(work: Path, migrate: bool) -> dict:
     if cutover:
         dbt_vars = cutover_dbt_vars(db, cutover["run_id"])
         load_before = os.getloadavg()[0]
-        build = plain_dbt_build(work, dbt_vars)
-        figures["dbt_build_s"] = build["build_s"]
+        # twice: the first parses the project (as the sample's build did), the second starts from
+        # dbt's saved parse (as the cutover's build does, sharing the sample's): the ratio is taken
+        # against the second, the like-for-like and the stricter of the two
+        builds = [plain_dbt_build(work, dbt_vars) for _ in range(2)]
+        figures["dbt_build_s"], figures["dbt_build_warm_s"] = builds[0]["build_s"], builds[1]["build_s"]
         # the group ran minutes earlier: the load then and now tells how comparable the two are
-        print(f"  plain dbt build: {build['build_s']:.1f} s ({'ok' if build['ok'] else 'FAILED ' + str(build['errors'])}, "
-              f"{build['nodes']} nodes, partial parse {'warm' if build['partial_parse'] else 'cold'}; "
-              f"1-min load {load_before:.1f} before, {os.getloadavg()[0]:.1f} after)")
+        for build in builds:
+            print(f"  plain dbt build: {build['build_s']:.1f} s ({'ok' if build['ok'] else 'FAILED ' + str(build['errors'])}, "
+                  f"{build['nodes']} nodes, partial parse {'warm' if build['partial_parse'] else 'cold'}; "
+                  f"1-min load {load_before:.1f} before, {os.getloadavg()[0]:.1f} after)")
         if cutover["group_span_s"] is not None:
-            figures["group_ratio"] = cutover["group_span_s"] / build["build_s"]
-            print(f"  cutover dbt group / dbt build: {figures['group_ratio']:.2f} (target <= {TARGET_GROUP_RATIO})")
+            figures["group_ratio"] = cutover["group_span_s"] / builds[1]["build_s"]
+            figures["group_ratio_cold"] = cutover["group_span_s"] / builds[0]["build_s"]
+            print(f"  cutover dbt group / dbt build: {figures['group_ratio']:.2f} against the build from dbt's saved "
+                  f"parse, {figures['group_ratio_cold']:.2f} against the first (target <= {TARGET_GROUP_RATIO})")
     parsed = parse_dag_files(work)
     figures["parse"] = {}
     for name, result in parsed.items():
@@ -326,10 +333,12 @@ def summary(runs: list[dict], load_start: str) -> None:
                        ("clinic_cutover_producer_s", "  its dbt build (producer task)"),
                        ("clinic_cutover_test_task_s", "  its test task"),
                        ("clinic_cutover_watchers_s", "  its watching tasks and gaps"),
-                       ("dbt_build_s", "plain dbt build"),
-                       ("group_ratio", "cutover dbt group / dbt build")):
+                       ("dbt_build_s", "plain dbt build, parsing"),
+                       ("dbt_build_warm_s", "plain dbt build, from saved parse"),
+                       ("group_ratio", "cutover dbt group / dbt build"),
+                       ("group_ratio_cold", "  against the parsing build")):
         value = median(runs, key)
-        print(f"  {label:34} {'n/a' if value is None else (f'{value:.2f}' if key == 'group_ratio' else f'{value:.1f} s')}")
+        print(f"  {label:34} {'n/a' if value is None else (f'{value:.2f}' if key.startswith('group_ratio') else f'{value:.1f} s')}")
     parse = parse_medians(runs)
     for name, value in parse.items():
         print(f"  parse {name:28} {value:.2f} s")
