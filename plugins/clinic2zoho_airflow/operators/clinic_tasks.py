@@ -8,7 +8,6 @@ import hashlib
 from pathlib import Path
 from typing import Any
 
-from airflow.models.pool import Pool
 from airflow.sdk import TriggerRule
 
 from cosmos import DbtTaskGroup, ExecutionConfig, ProfileConfig, ProjectConfig, RenderConfig
@@ -29,6 +28,7 @@ from clinic2zoho.transform.dbt_runner import TELEMETRY_ENV, dbt_executable
 from clinic2zoho_airflow.operators.zoho_params import ParamZohoLoadOperator
 
 SEEDS = "resource_type:seed"
+DEFAULT_POOL = "default_pool"  # Airflow's own pool (airflow.models.pool.Pool.DEFAULT_POOL_NAME)
 
 # Cosmos keeps a copy of the build's XComs in an Airflow Variable for the build's retries (its
 # "reliable retry"): a compressed blob of compiled SQL written at every node, into the metadata DB
@@ -177,7 +177,7 @@ def watch_outside_the_pool(task: DbtConsumerWatcherSensor) -> None:
     build to end and then for the slot, one task process after another (about 2 s each on Celery).
     Only its fallback writes the warehouse (a retried or manually cleared watching task runs its
     model itself, Cosmos's retry path): that waits until no other process holds the warehouse."""
-    task.pool = Pool.DEFAULT_POOL_NAME
+    task.pool = DEFAULT_POOL
     fallback = task._fallback_to_non_watcher_run
 
     def fallback_in_turn(try_number: int, context: Any) -> bool:
