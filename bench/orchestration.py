@@ -47,7 +47,7 @@ CONFIRMATION = ROOT / "dbt_project" / "mapping" / "confirmation.yml"
 DAGS = ("clinic_sample_migration", "clinic_cutover")
 GROUP_PREFIX = "dbt_mapping."
 PRODUCER_TASK = "dbt_producer_watcher"  # cosmos.constants.PRODUCER_WATCHER_TASK_ID
-TEST_TASK = "dbt_project_test"  # the group's one test task (TestBehavior.AFTER_ALL)
+TEST_TASK = "dbt_project_test"  # the group's gate task (operators/dbt_gate.py: reads the build's test results)
 # What the Makefile exports for `make demo` (telemetry off, no Airflow examples).
 MAKE_ENV = {"DO_NOT_TRACK": "1", "SCARF_NO_ANALYTICS": "true", "DBT_SEND_ANONYMOUS_USAGE_STATS": "False",
             "AIRFLOW__COSMOS__ENABLE_TELEMETRY": "False", "AIRFLOW__CORE__LOAD_EXAMPLES": "False"}
@@ -163,8 +163,8 @@ def dag_runs(db: Path) -> dict[str, dict]:
         starts = [a for _, a, b in tasks if a and b]
         ends = [b for _, a, b in tasks if a and b]
         span = seconds_between(min(starts), max(ends)) if starts else None
-        # Where the span goes (Cosmos watcher mode): the one `dbt build` of seeds and models, the
-        # test task (the gate), and the rest, the watching tasks one after another.
+        # Where the span goes (Cosmos watcher mode): the one `dbt build` of seeds, models and tests,
+        # the gate task, and the rest, the watching tasks one after another.
         took = {t: seconds_between(a, b) for t, a, b in tasks}
         build = took.get(GROUP_PREFIX + PRODUCER_TASK)
         tests = took.get(GROUP_PREFIX + TEST_TASK)
@@ -247,7 +247,7 @@ def measure(work: Path, migrate: bool) -> dict:
         figures[f"{dag_id}_group_s"] = run["group_span_s"]
         print(f"  {dag_id} ({run['state']}): wall {fmt_s(run['wall_s'])}; dbt group span "
               f"{fmt_s(run['group_span_s'])} over {run['group_tasks_ran']} of {run['group_tasks']} tasks "
-              f"(its dbt build {fmt_s(run['producer_s'])}, test task {fmt_s(run['test_task_s'])}, "
+              f"(its dbt build {fmt_s(run['producer_s'])}, gate task {fmt_s(run['test_task_s'])}, "
               f"watching tasks and gaps {fmt_s(run['watchers_s'])})")
         figures[f"{dag_id}_producer_s"] = run["producer_s"]
         figures[f"{dag_id}_test_task_s"] = run["test_task_s"]
@@ -331,7 +331,7 @@ def summary(runs: list[dict], load_start: str) -> None:
                        ("clinic_sample_migration_group_s", "sample dbt group span"),
                        ("clinic_cutover_group_s", "cutover dbt group span"),
                        ("clinic_cutover_producer_s", "  its dbt build (producer task)"),
-                       ("clinic_cutover_test_task_s", "  its test task"),
+                       ("clinic_cutover_test_task_s", "  its gate task"),
                        ("clinic_cutover_watchers_s", "  its watching tasks and gaps"),
                        ("dbt_build_s", "plain dbt build, parsing"),
                        ("dbt_build_warm_s", "plain dbt build, from saved parse"),

@@ -22,7 +22,7 @@ CONN_TYPE = "zoho"
 HOOK_CLASS = f"{PACKAGE}.hooks.zoho.ZohoHook"
 
 OPERATOR_MODULES = [f"{PACKAGE}.operators.{name}" for name in
-                    ("mapping_gate", "validate", "zoho_load", "zoho_params", "zoho_rollback", "zoho_schema")]
+                    ("dbt_gate", "mapping_gate", "validate", "zoho_load", "zoho_params", "zoho_rollback", "zoho_schema")]
 SENSOR_MODULES = [f"{PACKAGE}.sensors.export_changes"]
 TRIGGER_MODULES = [f"{PACKAGE}.triggers.export_changes", f"{PACKAGE}.triggers.zoho_bulk_job"]
 HOOK_MODULES = [f"{PACKAGE}.hooks.zoho"]

@@ -86,8 +86,8 @@ def test_the_cutover_runs_on_two_celery_workers_with_warehouse_writers_taking_tu
     assert {host for host in hosts.values() if host} == set(airflow_cluster.worker_names)
 
     in_pool = [ti for ti in result.task_instances if ti["pool"] == WAREHOUSE_POOL]
-    writers = {"land", "quality_report", "prepare_schema", "dbt_mapping.dbt_producer_watcher",
-               "dbt_mapping.dbt_project_test", "estimate", "validate"}
+    writers = {"land", "quality_report", "prepare_schema", "dbt_mapping.dbt_producer_watcher", "estimate",
+               "validate"}
     assert writers <= {ti["task_id"] for ti in in_pool}
     assert max_overlap([_interval(ti) for ti in in_pool]) == 1
     # the tasks watching each model's result read the build's XCom, not the warehouse: outside the

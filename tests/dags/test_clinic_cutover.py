@@ -301,8 +301,14 @@ def test_a_failing_dbt_test_fails_the_run_and_leaves_every_task_after_the_group_
     assert all(states[t] == TaskInstanceState.SUCCESS for t in before), states
     failed = [t for t, s in states.items() if s == TaskInstanceState.FAILED]
     assert failed and all(t.startswith("dbt_mapping.") for t in failed), states
-    # the provider-email gate (resolves_to_zoho_user on zoho_events.Owner) fails the group's test task
+    # the provider-email gate (resolves_to_zoho_user on zoho_events.Owner) fails the group's gate
+    # task, which names the test (the line the failure listener kept for migrate)
     assert failed == ["dbt_mapping.dbt_project_test"], failed
+    from clinic2zoho.orchestration.local_airflow import task_failures_file
+
+    reasons = [json.loads(line) for line in task_failures_file(home).read_text().splitlines()]
+    gate = [r["message"] for r in reasons if r["task_id"] == "dbt_mapping.dbt_project_test"]
+    assert gate and "resolves_to_zoho_user_zoho_events_Owner" in gate[-1], reasons
     after = ["mapping_ready", "estimate", "load_report", "validate", "reports", "open_delta_window"]
     after += [t for t in states if t.startswith("load_")]
     assert "load_events" in after

@@ -72,8 +72,9 @@ def test_the_manifest_render_equals_the_dbt_ls_render(parsed, tmp_path, monkeypa
 
 def test_the_watcher_build_runs_first_and_the_tests_after_every_model(parsed, monkeypatch):
     """One dbt build is upstream of every task that shows a model's result (so `airflow dags test`
-    and every executor run it first); the gate's test task waits for all of them; the build is
-    not narrowed by the export's format (the other formats' empty staging views are built too)."""
+    and every executor run it first); the gate task waits for all of them; the build is not
+    narrowed by the export's format (the other formats' empty staging views are built too) and runs
+    the tests, as warnings, each only where every model it reads is built."""
     project, home = parsed
     dag = _cutover_dag(monkeypatch, project, home)
     producer = dag.get_task("dbt_mapping.dbt_producer_watcher")
@@ -86,8 +87,10 @@ def test_the_watcher_build_runs_first_and_the_tests_after_every_model(parsed, mo
     test_task = dag.get_task("dbt_mapping.dbt_project_test")
     assert watchers <= test_task.get_flat_relative_ids(upstream=True)
     assert producer.exclude is None
-    # the seeds are built by the build and tested by the test task, not rendered one task each
-    assert not any(t.endswith("_seed") for t in watchers) and test_task.exclude == "tag:format_synthea tag:format_fhir"
+    # seeds, models and tests in the one build; the seeds are not rendered one task each
+    assert "--resource-type" not in (producer.dbt_cmd_flags or []) and producer.indirect_selection == "cautious"
+    assert producer.vars["tests_warn_only"] is True
+    assert not any(t.endswith("_seed") for t in watchers)
     assert "mapping_ready" in test_task.downstream_task_ids
 
 
@@ -105,7 +108,7 @@ def test_the_command_parses_a_work_folder_once_and_then_finds_it_current(parsed,
 
 
 def test_only_the_tasks_that_write_the_warehouse_take_its_pool(parsed, monkeypatch):
-    """The build and the test task write the warehouse: one slot. The watching tasks only read the
+    """The build writes the warehouse: one slot. The watching tasks and the gate task only read the
     build's results, so they may follow it while it runs; the cache of dbt's parse is one folder
     for every DAG building this project (the cutover starts from the sample's parse)."""
     from cosmos.operators.watcher import DbtConsumerWatcherSensor
@@ -117,7 +120,7 @@ def test_only_the_tasks_that_write_the_warehouse_take_its_pool(parsed, monkeypat
     dbt_tasks = [t for t in dag.tasks if t.task_id.startswith("dbt_mapping.")]
     watchers = [t for t in dbt_tasks if isinstance(t, DbtConsumerWatcherSensor)]
     writers = {t.task_id for t in dbt_tasks if t.pool == WAREHOUSE_POOL}
-    assert writers == {"dbt_mapping.dbt_producer_watcher", "dbt_mapping.dbt_project_test"}
+    assert writers == {"dbt_mapping.dbt_producer_watcher"}
     assert len(watchers) > 40 and all(t.pool != WAREHOUSE_POOL for t in watchers)
     caches = {t.cache_dir for t in dbt_tasks if getattr(t, "cache_dir", None) is not None}
     assert len(caches) == 1

@@ -25,6 +25,7 @@ from clinic2zoho.orchestration.dbt_render import dbt_render_from_env
 from clinic2zoho.orchestration.plan_nodes import plan_from_nodes, upstream_modules
 from clinic2zoho.orchestration.steps import FILE_VARS
 from clinic2zoho.transform.dbt_runner import TELEMETRY_ENV, dbt_executable
+from clinic2zoho_airflow.operators.dbt_gate import GATE_TASK_ID, DbtGateOperator, build_with_tests
 from clinic2zoho_airflow.operators.zoho_params import ParamZohoLoadOperator
 
 SEEDS = "resource_type:seed"
@@ -51,16 +52,16 @@ def release_warehouse(project_dir: str, **_: Any) -> None:
 
 def dbt_mapping_group(group_id: str = "dbt_mapping", vars_from: str = "land") -> DbtTaskGroup:
     """The dbt project rendered by Cosmos in its watcher mode: one task (`dbt_producer_watcher`)
-    runs one `dbt build` of every seed and model with dbt's threads, one task per model shows that
-    model's result, then one task runs every dbt test (`dbt_project_test`), the gate: a
-    reviewer reads all failing tests in one log (under one `dbt build` a failing test would skip
-    the tests downstream of it), and nothing after the group runs unless all pass. DuckDB takes one
-    writer per file: every dbt task runs in the warehouse pool and releases the file when done.
-    `vars_from`: the task whose XCom holds the run's dbt vars (time zone, the clinic's CSV inputs).
-    What is rendered: `orchestration.dbt_render` (the export's format, a narrowing selection).
+    runs one `dbt build` of every seed, model and test with dbt's threads, the tests as warnings so
+    that a failing one skips nothing after it; one task per model shows that model's result; then
+    the gate task (`dbt_project_test`, operators.dbt_gate) fails naming every test that stops the
+    load, and nothing after the group runs unless all pass. DuckDB takes one writer per file: the
+    build runs in the warehouse pool and releases the file when done; the watching tasks only read
+    its XCom. `vars_from`: the task whose XCom holds the run's dbt vars (time zone, the clinic's CSV
+    inputs). What is rendered: `orchestration.dbt_render` (the export's format, a narrowing selection).
 
-    Speed: one dbt start for the build instead of one per node; the test task and the watching
-    tasks still add to it (bench/orchestration.py prints the group against one plain `dbt build`)."""
+    Speed: one dbt start for seeds, models and tests; the watching tasks still add to it
+    (bench/orchestration.py prints the group against one plain `dbt build`)."""
     project = dbt_project_dir()
     render = dbt_render_from_env()
     env = {**TELEMETRY_ENV, "CLINIC2ZOHO_WAREHOUSE": str(settings.warehouse_path())}
@@ -84,19 +85,18 @@ def dbt_mapping_group(group_id: str = "dbt_mapping", vars_from: str = "land") ->
                                      project_name="clinic2zoho" if manifest else None),
         profile_config=profile,
         # dbt in the task's own process (no interpreter start; the build itself runs dbt as a
-        # subprocess: watch_after_build). The test task selects a test only
-        # when all the models it reads were selected, so a narrowed render (CLINIC2ZOHO_DBT_SELECT)
-        # never tests a table it did not build.
+        # subprocess: watch_after_build). No test task from Cosmos: the build runs the tests
+        # (operators.dbt_gate), selecting a test only when all the models it reads were selected.
         execution_config=ExecutionConfig(execution_mode=ExecutionMode.WATCHER,
                                          invocation_mode=InvocationMode.DBT_RUNNER,
                                          test_indirect_selection=TestIndirectSelection.CAUTIOUS),
         render_config=RenderConfig(load_method=LoadMode.DBT_MANIFEST if manifest else LoadMode.DBT_LS,
-                                   test_behavior=TestBehavior.AFTER_ALL,
+                                   test_behavior=TestBehavior.NONE,
                                    select=render.select, exclude=[*render.other_format_tags, SEEDS],
                                    invocation_mode=InvocationMode.SUBPROCESS, dbt_executable_path=dbt_executable()),
         operator_args=common,
     )
-    watch_after_build(group, group_id, render.other_format_tags)
+    watch_after_build(group, group_id)
     share_partial_parse(group, project)
     register_run_var_macro(group)
     return group
@@ -139,7 +139,7 @@ def register_run_var_macro(group: DbtTaskGroup) -> None:
     dag.user_defined_macros = {**(dag.user_defined_macros or {}), RUN_VAR_MACRO: dbt_run_var}
 
 
-def watch_after_build(group: DbtTaskGroup, group_id: str, other_format_tags: list[str]) -> None:
+def watch_after_build(group: DbtTaskGroup, group_id: str) -> None:
     """Order the watcher group so it runs the same under every executor, `airflow dags test`
     included (one task at a time: a watching task must not wait for a build not yet started).
 
@@ -147,22 +147,25 @@ def watch_after_build(group: DbtTaskGroup, group_id: str, other_format_tags: lis
       (Cosmos does this only in a DbtDag). They run when it succeeded, or when Cosmos skipped it
       on a retry (they then run their own model, Cosmos's retry path), never after it failed.
     - The build also builds what is not rendered as a task: the seeds (the mapping's value maps:
-      a task each would cost more than building them) and the other formats' staging models
-      (empty views the intermediate models union).
-    - The test task tests the seeds too: only the other formats' staging is left out of it."""
+      a task each would cost more than building them), the other formats' staging models
+      (empty views the intermediate models union) and the tests, as a plain `dbt build` does.
+    - The gate task comes last, after every watching task."""
     producer = group.children[f"{group_id}.{PRODUCER_WATCHER_TASK_ID}"]
     producer.exclude = None
     # dbt in its own process: dbt's JSON log lines are parsed as they come, instead of each event
     # being serialised in the build's own interpreter (the in-process callback slows the build)
     producer.invocation_mode = InvocationMode.SUBPROCESS
     producer.dbt_executable_path = dbt_executable()
-    producer.doc_md = ("One `dbt build` of the seeds and models (the tests run after, in the test task); "
-                       "the tasks of each model show its result.")
-    tests = group.children.get(f"{group_id}.dbt_project_test")
-    if tests is not None:
-        tests.exclude = " ".join(other_format_tags) or None
+    producer.doc_md = ("One `dbt build` of the seeds, models and tests (as warnings; the gate task "
+                       "decides); the tasks of each model show its result.")
+    build_with_tests(producer)
+    leaves = list(group.leaves)
+    with group:
+        gate = DbtGateOperator(task_id=GATE_TASK_ID, producer_task_id=producer.task_id,
+                               doc_md="The gate: fails naming every dbt test of the build that stops the load.")
+    leaves >> gate
     for task in group.roots:
-        if task is not producer:
+        if task not in (producer, gate):
             producer >> task
             task.trigger_rule = TriggerRule.NONE_FAILED
     for task in group.children.values():

@@ -1,0 +1,99 @@
+"""The dbt group's gate: its tests run inside the group's one `dbt build`, among the models, as
+warnings (so a failing test skips nothing after it), and the gate task decides the gate from the
+build's results (clinic2zoho.transform.build_gate): it fails naming every test that stops the load,
+and nothing after the group runs. A separate `dbt test` after the build cost a second dbt start,
+parse and pass over the warehouse (about 7 s of the demo's 22 s dbt group)."""
+
+from __future__ import annotations
+
+import json
+import logging
+from pathlib import Path
+from typing import Any
+
+from airflow.sdk import BaseOperator
+from airflow.sdk.exceptions import AirflowFailException
+
+from clinic2zoho.transform.build_gate import WARN_ONLY_VAR, gate_message, read_test_outcomes, summary
+
+log = logging.getLogger(__name__)
+
+OUTCOMES_KEY = "dbt_test_outcomes"  # the build's XCom the gate task reads
+GATE_TASK_ID = "dbt_project_test"
+
+
+def build_with_tests(producer: Any) -> None:
+    """The watcher's producer builds the tests too, as warnings: Cosmos's `--resource-type` filter
+    (seeds and models only) is dropped; a test is built when every model it reads is (cautious),
+    so a narrowed render never tests a table it did not build; its results go to the gate task."""
+    flags, kept = list(producer.dbt_cmd_flags or []), []
+    while flags:
+        flag = flags.pop(0)
+        if flag == "--resource-type" and flags:
+            flags.pop(0)
+            continue
+        kept.append(flag)
+    producer.dbt_cmd_flags = kept
+    producer.indirect_selection = "cautious"
+    producer.vars = {**(producer.vars or {}), WARN_ONLY_VAR: True}
+    callbacks = producer.callback if isinstance(producer.callback, list) else [producer.callback] if producer.callback else []
+    producer.callback = [*callbacks, keep_test_outcomes]
+    parse = producer._make_parse_callable
+
+    def parse_without_tests() -> Any:
+        """Cosmos's log parser pushes four XComs per node for its watching tasks; tests have none,
+        so their lines are only logged (two hundred tests: a thousand execution-API calls saved)."""
+        inner = parse()
+
+        def parse_line(line: str, extra_kwargs: Any) -> None:
+            if '"test"' in line:
+                try:
+                    event = json.loads(line)
+                except ValueError:
+                    event = None
+                if isinstance(event, dict) and (event.get("data") or {}).get("node_info", {}).get("resource_type") == "test":
+                    message = (event.get("info") or {}).get("msg")
+                    if message:
+                        log.info("%s", message)
+                    return
+            inner(line, extra_kwargs)
+
+        return parse_line
+
+    producer._make_parse_callable = parse_without_tests
+
+
+def keep_test_outcomes(project_dir: str, context: Any = None, **_: Any) -> None:
+    """Producer callback: the tests' outcomes of the build (its run_results.json and manifest.json
+    in the temporary copy Cosmos ran it in; a passing test's stored rows counted in the warehouse,
+    which the build, in the warehouse pool, still has to itself) to the XCom the gate task reads."""
+    from clinic2zoho import settings
+
+    target = Path(project_dir) / "target"
+    if context is None or not (target / "run_results.json").is_file():
+        return
+    outcomes = read_test_outcomes(target, settings.warehouse_path())
+    context["ti"].xcom_push(key=OUTCOMES_KEY, value=summary(outcomes))
+
+
+class DbtGateOperator(BaseOperator):
+    """Fails when a test of the group's build stops the gate, listing every one; logs the warnings."""
+
+    ui_color = "#f4d06f"
+
+    def __init__(self, *, producer_task_id: str, **kwargs: Any) -> None:
+        super().__init__(**kwargs)
+        self.producer_task_id = producer_task_id
+
+    def execute(self, context: Any) -> dict[str, int]:
+        found = context["ti"].xcom_pull(task_ids=self.producer_task_id, key=OUTCOMES_KEY)
+        if not found:
+            raise AirflowFailException(f"the dbt build ({self.producer_task_id}) recorded no test results: "
+                                       "run it again before loading")
+        for warning in found.get("warnings", []):
+            log.warning("dbt test warning: %s (%s): %s row(s)", warning["name"], warning["path"], warning["failures"])
+        message = gate_message(found)
+        if message:
+            raise AirflowFailException(message)
+        log.info("the dbt gate passed: %d tests, %d warning(s)", found.get("tests", 0), len(found.get("warnings", [])))
+        return {"tests": int(found.get("tests", 0)), "warnings": len(found.get("warnings", []))}
