@@ -31,7 +31,7 @@ from typing import Any
 from clinic2zoho import settings
 from clinic2zoho.formats import FORMATS
 from clinic2zoho.mapping.files import dbt_project_dir
-from clinic2zoho.orchestration.dbt_manifest import ManifestError, manifest_folder, write_manifest
+from clinic2zoho.orchestration.dbt_manifest import ManifestError, manifest_folder, start_manifest
 # Airflow in child processes (the environment, its setup, one DAG run): orchestration.local_airflow
 from clinic2zoho.orchestration.local_airflow import (DagOutcome, MigrateError, airflow_env, failure_reason,
                                                      init_airflow, run_dag, server_secrets, undo_command,
@@ -333,16 +333,23 @@ def run(args: argparse.Namespace) -> int:
             f"({configs['sandbox'].edition}){' as given' if given else ', editions read from the orgs'}")
         with ZohoClient(configs["production"]) as client:
             ensure_mapping(inputs, settings.warehouse_path(), client, args.confirm_by, say)
-        decided = ensure_duplicate_decisions(inputs, settings.warehouse_path(), home, args.confirm_by, say)
+        # the DAG files render from the work folder's dbt manifest (no `dbt ls` at parse): its parse
+        # (the mapping as confirmed now) runs while the duplicates are decided and Airflow is prepared
         parse_started = time.monotonic()
-        write_manifest(dbt_project_dir(), home)  # the DAG files render from it: no `dbt ls` at parse
+        manifest = start_manifest(dbt_project_dir(), home)
+        try:
+            decided = ensure_duplicate_decisions(inputs, settings.warehouse_path(), home, args.confirm_by, say)
+            env = airflow_env(home, args.log_level, {"zoho_default": connection_json(configs["production"]),
+                                                     "zoho_sandbox": connection_json(configs["sandbox"])},
+                              inputs.fmt)
+            say("preparing Airflow (SQLite metadata DB, warehouse pool)")
+            redact = server_secrets(servers)
+            init_airflow(env, logs, redact)
+            manifest.wait()
+        except BaseException:
+            manifest.stop()
+            raise
         say(f"dbt manifest for the DAG files: {_rel(manifest_folder(home))} ({time.monotonic() - parse_started:.0f} s)")
-        env = airflow_env(home, args.log_level, {"zoho_default": connection_json(configs["production"]),
-                                                 "zoho_sandbox": connection_json(configs["sandbox"])},
-                          inputs.fmt)
-        say("preparing Airflow (SQLite metadata DB, warehouse pool)")
-        redact = server_secrets(servers)
-        init_airflow(env, logs, redact)
         conf: dict[str, Any] = {"source": str(inputs.source), "format": inputs.fmt}
         if inputs.overrides:
             conf["provider_email_overrides_file"] = str(inputs.overrides)

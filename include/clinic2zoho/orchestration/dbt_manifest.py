@@ -60,21 +60,48 @@ def current_manifest(project: Path, home: Path | None = None) -> Path | None:
 def write_manifest(project: Path, home: Path | None = None) -> Path:
     """`dbt parse` of `project` into the work folder (nothing is built, the warehouse is not
     opened), stamped with the project's fingerprint. Returns the manifest's path."""
-    from clinic2zoho.transform.dbt_runner import dbt_env, dbt_executable
+    return start_manifest(project, home).wait()
 
-    folder = manifest_folder(home)
-    folder.mkdir(parents=True, exist_ok=True)
-    if (found := current_manifest(project, home)) is not None:
-        return found
-    fingerprint = project_fingerprint(project)
-    target = folder / "target"
-    cmd = [dbt_executable(), "--no-use-colors", "parse", "--project-dir", str(project), "--profiles-dir",
-           str(project), "--target-path", str(target), "--log-path", str(target / "logs")]
-    env = dbt_env((home or settings.home()) / "warehouse.duckdb")
-    proc = subprocess.run(cmd, env=env, capture_output=True, text=True, check=False)
-    if proc.returncode != 0 or not (target / "manifest.json").is_file():
-        tail = "\n".join((proc.stdout + proc.stderr).splitlines()[-20:])
-        raise ManifestError(f"`dbt parse` of {project.name} failed (exit {proc.returncode}):\n{tail}")
-    (folder / "fingerprint.json").write_text(json.dumps({"project": str(project), "fingerprint": fingerprint}),
-                                             encoding="utf-8")
-    return target / "manifest.json"
+
+class ManifestParse:
+    """A `dbt parse` into the work folder running in a child process (or already current): the
+    caller does other work meanwhile (`clinic2zoho migrate` prepares Airflow) and `wait()`s."""
+
+    def __init__(self, project: Path, home: Path | None) -> None:
+        from clinic2zoho.transform.dbt_runner import dbt_env, dbt_executable
+
+        self.folder = manifest_folder(home)
+        self.folder.mkdir(parents=True, exist_ok=True)
+        self.found = current_manifest(project, home)
+        self.project, self.proc = project, None
+        if self.found is not None:
+            return
+        self.fingerprint = project_fingerprint(project)
+        self.target = self.folder / "target"
+        cmd = [dbt_executable(), "--no-use-colors", "parse", "--project-dir", str(project), "--profiles-dir",
+               str(project), "--target-path", str(self.target), "--log-path", str(self.target / "logs")]
+        env = dbt_env((home or settings.home()) / "warehouse.duckdb")
+        self.proc = subprocess.Popen(cmd, env=env, stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True)
+
+    def stop(self) -> None:
+        """The caller gave up (an error elsewhere): no parse is left running."""
+        if self.proc is not None and self.proc.poll() is None:
+            self.proc.kill()
+            self.proc.communicate()
+
+    def wait(self) -> Path:
+        if self.proc is None:
+            return self.found
+        output, _ = self.proc.communicate()
+        manifest = self.target / "manifest.json"
+        if self.proc.returncode != 0 or not manifest.is_file():
+            tail = "\n".join(output.splitlines()[-20:])
+            raise ManifestError(f"`dbt parse` of {self.project.name} failed (exit {self.proc.returncode}):\n{tail}")
+        (self.folder / "fingerprint.json").write_text(
+            json.dumps({"project": str(self.project), "fingerprint": self.fingerprint}), encoding="utf-8")
+        return manifest
+
+
+def start_manifest(project: Path, home: Path | None = None) -> ManifestParse:
+    """Start `write_manifest`'s parse; `.wait()` for its manifest path."""
+    return ManifestParse(project, home)
