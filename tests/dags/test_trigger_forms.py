@@ -33,11 +33,22 @@ WERE_REQUIRED = {"edition", "zoho_users_file", "provider_email_overrides_file", 
 
 
 @pytest.fixture(scope="module")
-def bag():
-    """Every DAG file parsed as the DAG processor does."""
+def bag(tmp_path_factory):
+    """Every DAG file parsed as the DAG processor does, in a work folder with the project's dbt
+    manifest (as a deployment or `clinic2zoho migrate` has it: no `dbt ls` at parse)."""
     from airflow.dag_processing.dagbag import DagBag
 
-    parsed = DagBag(str(ROOT / "dags"))
+    from clinic2zoho.mapping.files import dbt_project_dir
+    from clinic2zoho.orchestration.dbt_manifest import write_manifest
+
+    home = tmp_path_factory.mktemp("forms-work")
+    write_manifest(dbt_project_dir(), home)
+    mp = pytest.MonkeyPatch()
+    mp.setenv("CLINIC2ZOHO_HOME", str(home))
+    try:
+        parsed = DagBag(str(ROOT / "dags"))
+    finally:
+        mp.undo()
     assert parsed.import_errors == {}
     return parsed
 

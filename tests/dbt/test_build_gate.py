@@ -56,10 +56,12 @@ def test_the_warn_only_build_stops_on_what_dbt_fails_and_warns_on_what_dbt_warns
 
 
 def test_a_clean_warn_only_build_passes_the_gate_with_dbts_warnings(small_generic_warehouse, tmp_path):
+    """dbt's verdict here is the fixture's own plain `dbt build` of the same warehouse."""
     built = small_generic_warehouse
     copy = built.copy(tmp_path / "clean")
-    dbt = run_dbt(["test", *SELECT], copy, built.vars)
     warn_only = run_dbt(["test", *SELECT], copy, {**built.vars, WARN_ONLY_VAR: True})
     outcomes = read_test_outcomes(warn_only.target_path, copy)
-    assert dbt.success and gate_message(summary(outcomes)) is None
-    assert {w.name for w in dbt.warnings} == {o.name for o in outcomes if o.warns}
+    selected = {o.name for o in outcomes}
+    assert built.result.success and gate_message(summary(outcomes)) is None
+    assert {w.name for w in built.result.warnings if w.name in selected} == {o.name for o in outcomes if o.warns}
+    assert any(o.warns for o in outcomes)  # the comparison has warnings to compare
