@@ -445,6 +445,8 @@ class AirflowCluster:
                 "AIRFLOW__CORE__HOSTNAME_CALLABLE": "clinic2zoho.cluster.worker_identity.hostname",
                 # workers on one host each need their own log server port
                 "AIRFLOW__LOGGING__WORKER_LOG_SERVER_PORT": str(free_port()),
+                # as docker-compose.yml: the DAG files' modules loaded once per worker, not per task
+                "AIRFLOW__CELERY__CELERY_CONFIG_OPTIONS": "clinic2zoho.cluster.celery_worker.CELERY_CONFIG",
             }
             components.append((name, args, env))
         return components
