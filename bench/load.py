@@ -11,19 +11,21 @@ local server's times (estimate.LOCAL_SERVER; --server-times zoho for real Zoho's
 poll schedule; it prints its prediction next to the measured wall time, and says whether the
 throttle binds (its least time: a minute's budget at once, then more as it ages out).
 
-Measured on the 2-core development machine shared with other work (load average 4-13, so the
-times are upper bounds; the prediction is the same whatever the load):
+Measured on the idle 2-core development machine on 2026-12-05 (load about 1), with the idle
+figures of estimate.LOCAL_SERVER and LoaderTimes:
 
-    patients  credits/min  credits  wall time                  predicted  least time (throttle)
-    1,000     10,000         565    4.4 s, 5.3 s, 5.3 s        4.4 s      does not bind
-    20,000    10,000       9,028    61.7 s, 68.0 s             64.5 s     does not bind (fits a minute)
-    100,000   10,000      43,057    526 s, 580 s               495 s      240 s; the machine binds
-    1,000        300         565    63.3 s, 63.6 s (1.06)      63.4 s     60 s
-    20,000     2,500       9,026    207.7 s (1.15)             210.8 s    180 s (at its rate 217 s)
+    patients  credits/min  credits  wall time        predicted         least time (throttle)
+    1,000     10,000         565    2.7 s            2.5 s (0.95)      does not bind
+    20,000    10,000       9,027    37.8 s           37.4 s (0.99)     does not bind (fits a minute)
+    100,000   10,000      43,058    312.4 s          328.2 s (1.05)    240 s; the machine binds
+    20,000     2,500       9,027    200.8 s (1.12)   197.8 s (0.98)    180 s (at its rate 217 s)
 
-No call was refused (429) in any of them. Before the sliding minute and the estimator's model of
-the loader (same machine, load 3-10): 1,000 patients 5.9 s for 7.4 s predicted, 20,000 patients
-59.6 s and 75.2 s for 103 s predicted."""
+No call was refused (429) in any of them. Earlier, with the machine busy with other work (load
+4-13) and the busy machine's figures: 1,000 patients 4.4-5.3 s for 4.4 s predicted, 20,000
+61.7-68.0 s for 64.5 s, 100,000 526-580 s for 495 s, 20,000 under 2,500 credits a minute 207.7 s
+(1.15) for 210.8 s; the same figures predicted 4.4 s and 64.5 s for the idle 2.6 s and 36.8 s.
+Before the sliding minute and the estimator's model of the loader: 1,000 patients 5.9 s for 7.4 s
+predicted, 20,000 patients 59.6 s and 75.2 s for 103 s predicted."""
 
 from __future__ import annotations
 
