@@ -13,7 +13,7 @@ the build's own run_results.json and manifest.json, as a separate `dbt test` wou
 from __future__ import annotations
 
 import json
-from dataclasses import asdict, dataclass, replace
+from dataclasses import asdict, dataclass
 from pathlib import Path
 from typing import Any
 
@@ -54,23 +54,15 @@ def read_test_outcomes(target: Path, warehouse: Path | None = None) -> list[DbtT
     the `warehouse`, a passing test's stored failing rows are counted."""
     results = json.loads((target / "run_results.json").read_text(encoding="utf-8")).get("results", [])
     nodes = json.loads((target / "manifest.json").read_text(encoding="utf-8")).get("nodes", {})
-    outcomes, stored = [], {}
-    for result in results:
-        unique_id = result.get("unique_id", "")
-        if not unique_id.startswith("test."):
-            continue
-        node = nodes.get(unique_id, {})
-        if result.get("status") == "pass" and (node.get("config") or {}).get("store_failures") and node.get("relation_name"):
-            stored[unique_id] = node["relation_name"]
-        outcomes.append(DbtTestOutcome(
-            name=node.get("name") or unique_id.split(".")[-1], status=str(result.get("status", "")),
-            failures=int(result.get("failures") or 0), path=node.get("original_file_path", ""),
-            own_severity=own_severity(node), message=(result.get("message") or "")[:500]))
-    if warehouse is None or not stored:
-        return outcomes
-    counts = stored_rows(warehouse, stored)
-    ids = [r.get("unique_id", "") for r in results if r.get("unique_id", "").startswith("test.")]
-    return [replace(o, failures=counts.get(uid, o.failures)) for o, uid in zip(outcomes, ids)]
+    tests = [(r, nodes.get(r["unique_id"], {})) for r in results if r.get("unique_id", "").startswith("test.")]
+    stored = {r["unique_id"]: node["relation_name"] for r, node in tests
+              if r.get("status") == "pass" and (node.get("config") or {}).get("store_failures")
+              and node.get("relation_name")}
+    counts = stored_rows(warehouse, stored) if warehouse is not None and stored else {}
+    return [DbtTestOutcome(
+        name=node.get("name") or r["unique_id"].split(".")[-1], status=str(r.get("status", "")),
+        failures=counts.get(r["unique_id"], int(r.get("failures") or 0)), path=node.get("original_file_path", ""),
+        own_severity=own_severity(node), message=(r.get("message") or "")[:500]) for r, node in tests]
 
 
 def stored_rows(warehouse: Path, relations: dict[str, str]) -> dict[str, int]:

@@ -12,9 +12,8 @@ from airflow.sdk import TriggerRule
 
 from cosmos import DbtTaskGroup, ExecutionConfig, ProfileConfig, ProjectConfig, RenderConfig
 from cosmos import settings as cosmos_settings
-from cosmos.operators.watcher import DbtConsumerWatcherSensor, DbtTestWatcherOperator
-from cosmos.constants import (PRODUCER_WATCHER_TASK_ID, ExecutionMode, InvocationMode, LoadMode, TestBehavior,
-                              TestIndirectSelection)
+from cosmos.operators.watcher import DbtConsumerWatcherSensor
+from cosmos.constants import PRODUCER_WATCHER_TASK_ID, ExecutionMode, InvocationMode, LoadMode, TestBehavior
 
 from clinic2zoho import settings
 from clinic2zoho.cluster.pools import WAREHOUSE_POOL
@@ -88,8 +87,7 @@ def dbt_mapping_group(group_id: str = "dbt_mapping", vars_from: str = "land") ->
         # subprocess: watch_after_build). No test task from Cosmos: the build runs the tests
         # (operators.dbt_gate), selecting a test only when all the models it reads were selected.
         execution_config=ExecutionConfig(execution_mode=ExecutionMode.WATCHER,
-                                         invocation_mode=InvocationMode.DBT_RUNNER,
-                                         test_indirect_selection=TestIndirectSelection.CAUTIOUS),
+                                         invocation_mode=InvocationMode.DBT_RUNNER),
         render_config=RenderConfig(load_method=LoadMode.DBT_MANIFEST if manifest else LoadMode.DBT_LS,
                                    test_behavior=TestBehavior.NONE,
                                    select=render.select, exclude=[*render.other_format_tags, SEEDS],
@@ -123,8 +121,7 @@ _pulled: dict[tuple, dict[str, Any]] = {}  # the XCom one task instance's templa
 
 def dbt_run_var(ti: Any, source_task: str, key: str) -> Any:
     """One of the run's dbt vars from `source_task`'s XCom, pulled once per task instance: every
-    dbt task renders eight vars, and each pull is a call to Airflow's execution API (about a fifth
-    of a watching task's time under `airflow dags test`)."""
+    dbt task renders eight vars, and each pull is a call to Airflow's execution API."""
     token = (ti.dag_id, ti.run_id, ti.task_id, ti.map_index, ti.try_number, source_task)
     if token not in _pulled:
         _pulled.clear()
@@ -169,7 +166,7 @@ def watch_after_build(group: DbtTaskGroup, group_id: str) -> None:
             producer >> task
             task.trigger_rule = TriggerRule.NONE_FAILED
     for task in group.children.values():
-        if isinstance(task, DbtConsumerWatcherSensor) and not isinstance(task, DbtTestWatcherOperator):
+        if isinstance(task, DbtConsumerWatcherSensor):
             watch_outside_the_pool(task)
 
 

@@ -41,8 +41,8 @@ def build_with_tests(producer: Any) -> None:
     parse = producer._make_parse_callable
 
     def parse_without_tests() -> Any:
-        """Cosmos's log parser pushes four XComs per node for its watching tasks; tests have none,
-        so their lines are only logged (two hundred tests: a thousand execution-API calls saved)."""
+        """Cosmos's log parser pushes an XCom for each of a node's events (start, compiling,
+        executing, finished) for its watching tasks; tests have none, so their lines are only logged."""
         inner = parse()
 
         def parse_line(line: str, extra_kwargs: Any) -> None:
