@@ -23,7 +23,7 @@ from clinic2zoho.orchestration.dbt_manifest import current_manifest
 from clinic2zoho.orchestration.dbt_render import dbt_render_from_env
 from clinic2zoho.orchestration.plan_nodes import plan_from_nodes, upstream_modules
 from clinic2zoho.orchestration.steps import FILE_VARS
-from clinic2zoho.transform.dbt_runner import TELEMETRY_ENV, dbt_executable
+from clinic2zoho.transform.dbt_runner import TELEMETRY_ENV, dbt_executable, dbt_log_env
 from clinic2zoho_airflow.operators.dbt_gate import GATE_TASK_ID, DbtGateOperator, build_with_tests
 from clinic2zoho_airflow.operators.zoho_params import ParamZohoLoadOperator
 
@@ -63,7 +63,7 @@ def dbt_mapping_group(group_id: str = "dbt_mapping", vars_from: str = "land") ->
     (bench/orchestration.py prints the group against one plain `dbt build`)."""
     project = dbt_project_dir()
     render = dbt_render_from_env()
-    env = {**TELEMETRY_ENV, "CLINIC2ZOHO_WAREHOUSE": str(settings.warehouse_path())}
+    env = {**TELEMETRY_ENV, **dbt_log_env(), "CLINIC2ZOHO_WAREHOUSE": str(settings.warehouse_path())}
     profile = ProfileConfig(profile_name="clinic2zoho", target_name="local",
                             profiles_yml_filepath=project / "profiles.yml")
     common = {
