@@ -39,3 +39,21 @@ pytest_plugins = [
     "tests.fixtures.paths",
     "tests.fixtures.zoho",
 ]
+
+# The longest xdist groups (measured: a Celery cluster twice, the demo, the two end-to-end DAG
+# modules) start first, then the other end-to-end tests, then the rest, which fill in around them:
+# in collection order the demo came last and ran alone for minutes while the other workers idled.
+LONGEST_GROUPS = ("cluster", "demo", "dag_clinic_cutover", "dag_clinic_sample")
+
+
+def _start_rank(item) -> int:
+    marker = item.get_closest_marker("xdist_group")
+    group = (marker.args[0] if marker.args else marker.kwargs.get("name")) if marker else None
+    if group in LONGEST_GROUPS:
+        return LONGEST_GROUPS.index(group)
+    return len(LONGEST_GROUPS) + (0 if item.get_closest_marker("slow") else 1)
+
+
+def pytest_collection_modifyitems(config, items):
+    # stable: within a rank, collection order (every xdist worker must see the same order)
+    items.sort(key=_start_rank)
