@@ -12,14 +12,18 @@ poll schedule; it prints its prediction next to the measured wall time, and says
 throttle binds (its least time: a minute's budget at once, then more as it ages out).
 
 Measured on the idle 2-core development machine on 2026-12-05 (load about 1), with the idle
-figures of estimate.LOCAL_SERVER and LoaderTimes:
+figures of estimate.LOCAL_SERVER and LoaderTimes, after the journal began committing the writes of
+calls in flight together (JournalSegment._apply):
 
     patients  credits/min  credits  wall time        predicted         least time (throttle)
-    1,000     10,000         565    2.7 s            2.5 s (0.95)      does not bind
-    20,000    10,000       9,027    37.8 s           37.4 s (0.99)     does not bind (fits a minute)
-    100,000   10,000      43,058    312.4 s          328.2 s (1.05)    240 s; the machine binds
-    20,000     2,500       9,027    200.8 s (1.12)   197.8 s (0.98)    180 s (at its rate 217 s)
+    1,000     10,000           565  2.0 s            2.0 s (1.03)      does not bind
+    20,000    10,000         9,028  26.6 s           28.4 s (1.07)     does not bind (fits a minute)
+    100,000   10,000        43,058  277.3 s          296.8 s (1.07)    240 s; the machine binds
+    20,000     2,500         9,028  196.7 s (1.09)   192.1 s (0.98)    180 s (at its rate 217 s)
 
+The throttled load ran twice: 193.0 s (1.07) and 196.7 s (1.09). Before, with one transaction per
+journal write (the same day, idle): 2.7 s, 37.8 s, 312.4 s and 200.8 s (1.12); the 2,000 uploads
+spanned 35.8 s of the 20,000-patient load, 23.3 s after.
 No call was refused (429) in any of them. Earlier, with the machine busy with other work (load
 4-13) and the busy machine's figures: 1,000 patients 4.4-5.3 s for 4.4 s predicted, 20,000
 61.7-68.0 s for 64.5 s, 100,000 526-580 s for 495 s, 20,000 under 2,500 credits a minute 207.7 s

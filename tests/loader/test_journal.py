@@ -82,3 +82,43 @@ def test_a_segment_left_without_tables_by_a_killed_process_reads_as_empty(tmp_pa
         assert reader.sql("SELECT module, count(*) FROM load_journal GROUP BY 1") == [("Accounts", 3)]
     with JournalSegment(tmp_path, "run1", "Contacts") as seg:  # and the next writer sets it up
         assert seg.entries() == {}
+
+
+def test_writes_queued_while_the_connection_is_busy_commit_together_and_a_bad_one_fails_alone(tmp_path):
+    """Group commit: threads that find the segment busy wait in its queue; the next holder commits
+    them in one transaction. Each caller returns once its own rows are in, with its own path and
+    batch id; a write that cannot apply raises in its caller only, the others still land."""
+    import threading
+
+    with JournalSegment(tmp_path, "run1", "Attachments") as seg:
+        seg.intent([{"source_key": "k0", "operation": "insert"}], "upload", "a0")
+        raised: dict[str, BaseException] = {}
+
+        def upload(i: int) -> None:
+            key = f"k{i}"
+            seg.intent([{"source_key": key, "operation": "insert", "parent_id": f"p{i}"}],
+                       "link" if i % 2 else "upload", f"a{i}")
+            seg.sent([key])
+            seg.done([{"source_key": key, "zoho_id": f"z{i}", "operation": "insert"}])
+
+        def broken() -> None:
+            try:
+                seg._apply([{"source_key": "x"}], "INSERT INTO no_such_table SELECT source_key FROM _batch")
+            except Exception as exc:  # noqa: BLE001 - the test keeps what reached the caller
+                raised["broken"] = exc
+
+        threads = [threading.Thread(target=upload, args=(i,)) for i in range(1, 9)]
+        threads.append(threading.Thread(target=broken))
+        with seg._lock:  # busy: every thread's first write queues behind this holder
+            for thread in threads:
+                thread.start()
+            while True:
+                with seg._queue_lock:
+                    if len(seg._queued) == len(threads):
+                        break
+        for thread in threads:
+            thread.join()
+        rows = seg.sql("SELECT source_key, status, path, batch_id, parent_id, zoho_id FROM load_journal"
+                       " WHERE source_key <> 'k0' ORDER BY source_key")
+    assert "no_such_table" in str(raised["broken"])
+    assert rows == [(f"k{i}", "done", "link" if i % 2 else "upload", f"a{i}", f"p{i}", f"z{i}") for i in range(1, 9)]
