@@ -122,3 +122,26 @@ def test_writes_queued_while_the_connection_is_busy_commit_together_and_a_bad_on
                        " WHERE source_key <> 'k0' ORDER BY source_key")
     assert "no_such_table" in str(raised["broken"])
     assert rows == [(f"k{i}", "done", "link" if i % 2 else "upload", f"a{i}", f"p{i}", f"z{i}") for i in range(1, 9)]
+
+
+def test_a_holder_interrupted_mid_commit_leaves_no_write_it_took_passing_for_committed(tmp_path, monkeypatch):
+    """The writes a holder took from the queue are its to commit: interrupted, it marks each as
+    failed (its caller raises) instead of leaving them for callers who would find nothing queued."""
+    import pytest
+
+    from clinic2zoho.loader.journal import _Write
+
+    with JournalSegment(tmp_path, "run1", "Attachments") as seg:
+        statement = ("INSERT INTO load_journal (run_id, module, source_key, status)"
+                     " SELECT 'run1', 'A', source_key, 'intent' FROM _batch")
+        writes = [_Write(statement, [{"source_key": "k1"}]), _Write(statement, [{"source_key": "k2"}])]
+
+        def interrupted(statements):
+            raise KeyboardInterrupt
+
+        monkeypatch.setattr(seg, "_transaction", interrupted)
+        with pytest.raises(KeyboardInterrupt):
+            seg._commit(writes)
+        monkeypatch.undo()
+        assert all(w.committed and isinstance(w.error, KeyboardInterrupt) for w in writes)
+        assert seg.sql("SELECT count(*) FROM load_journal")[0][0] == 0

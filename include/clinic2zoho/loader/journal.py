@@ -201,18 +201,26 @@ class JournalSegment:
         for write in writes:
             by_statement.setdefault(write.statement, []).extend(write.rows)
         try:
-            self._transaction(list(by_statement.items()))
-        except Exception as joint:
-            if len(writes) == 1:
-                writes[0].error = joint
-            else:
-                for write in writes:
-                    try:
-                        self._transaction([(write.statement, write.rows)])
-                    except Exception as exc:
-                        write.error = exc
-        for write in writes:
-            write.committed = True
+            try:
+                self._transaction(list(by_statement.items()))
+            except Exception as joint:
+                if len(writes) == 1:
+                    writes[0].error = joint
+                else:
+                    for write in writes:
+                        try:
+                            self._transaction([(write.statement, write.rows)])
+                        except Exception as exc:
+                            write.error = exc
+        except BaseException as interrupted:
+            # the holder stopped midway (KeyboardInterrupt): a write it took from the queue is no
+            # longer there for its caller to commit, so none may pass for committed
+            for write in writes:
+                write.error = write.error or interrupted
+            raise
+        finally:
+            for write in writes:
+                write.committed = True
 
     def _transaction(self, statements: list[tuple[str, list[dict]]]) -> None:
         self._con.execute("BEGIN")
