@@ -18,7 +18,7 @@ allow, and defer while a bulk job runs."""
 from __future__ import annotations
 
 import pendulum
-from airflow.sdk import DAG, Param
+from airflow.sdk import DAG
 
 from clinic2zoho.cluster.pools import WAREHOUSE_POOL
 from clinic2zoho_airflow.operators.clinic_steps import (
@@ -37,6 +37,7 @@ from clinic2zoho_airflow.operators.mapping_gate import MappingGateOperator
 from clinic2zoho_airflow.operators.validate import ZohoValidateOperator
 from clinic2zoho_airflow.operators.zoho_load import ZohoLoadReportOperator, journal_run_id
 from clinic2zoho_airflow.operators.zoho_params import ParamZohoSchemaOperator
+from clinic2zoho_airflow.params import param
 
 with DAG(
     dag_id="clinic_cutover",
@@ -48,9 +49,9 @@ with DAG(
     max_active_runs=1,
     tags=["clinic2zoho", "cutover"],
     user_defined_macros={"journal_run_id": journal_run_id},
-    params=clinic_params("zoho_default", "production", "production org", spot_share=Param(
+    params=clinic_params("zoho_default", "production", "production org", spot_share=param(
         0.05, type="number", minimum=0, maximum=1, description="share of records spot-checked"),
-        delta_window_hours=Param(48, type="number", minimum=24, maximum=48,
+        delta_window_hours=param(48, type="number", minimum=24, maximum=48,
                                  description="hours the delta window stays open after a validated load")),
 ) as dag:
     gate = MappingGateOperator(task_id="mapping_gate", require_signoff=True)

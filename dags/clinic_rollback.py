@@ -6,9 +6,10 @@ and schema (also remove what schema preparation created for the run, once empty)
 from __future__ import annotations
 
 import pendulum
-from airflow.sdk import DAG, Param
+from airflow.sdk import DAG
 
 from clinic2zoho_airflow.operators.zoho_rollback import ZohoRollbackOperator
+from clinic2zoho_airflow.params import param
 
 with DAG(
     dag_id="clinic_rollback",
@@ -21,10 +22,10 @@ with DAG(
     render_template_as_native_obj=True,  # params arrive as a list and a bool
     tags=["clinic2zoho", "rollback"],
     params={
-        "run_id": Param(type="string", minLength=1,
+        "run_id": param(type="string", minLength=1,
                         description="the load run to undo, required (printed by the load, in the report)"),
-        "modules": Param([], type="array", description="only these modules, e.g. Notes (empty: the whole run)"),
-        "schema": Param(False, type="boolean", description="also remove the run's schema changes once empty"),
+        "modules": param([], type="array", description="only these modules, e.g. Notes (empty: the whole run)"),
+        "schema": param(False, type="boolean", description="also remove the run's schema changes once empty"),
     },
 ) as dag:
     ZohoRollbackOperator(

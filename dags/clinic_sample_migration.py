@@ -10,7 +10,7 @@ sample bounds, and the clinic's inputs for the mapping as in clinic_cutover."""
 from __future__ import annotations
 
 import pendulum
-from airflow.sdk import DAG, Param
+from airflow.sdk import DAG
 
 from clinic2zoho.cluster.pools import WAREHOUSE_POOL
 from clinic2zoho_airflow.operators.clinic_steps import (
@@ -26,6 +26,7 @@ from clinic2zoho_airflow.operators.mapping_gate import MappingGateOperator
 from clinic2zoho_airflow.operators.validate import ZohoSampleDiffOperator
 from clinic2zoho_airflow.operators.zoho_load import ZohoLoadReportOperator, journal_run_id
 from clinic2zoho_airflow.operators.zoho_params import ParamZohoSchemaOperator
+from clinic2zoho_airflow.params import param
 
 with DAG(
     dag_id="clinic_sample_migration",
@@ -39,9 +40,9 @@ with DAG(
     user_defined_macros={"journal_run_id": journal_run_id},
     params=clinic_params(
         "zoho_sandbox", "sandbox", "sandbox org",
-        seed=Param(0, type="integer", description="the same seed chooses the same patients"),
-        minimum=Param(100, type="integer", minimum=1, description="fewest patients in the sample"),
-        maximum=Param(300, type="integer", minimum=1, description="most patients in the sample")),
+        seed=param(0, type="integer", description="the same seed chooses the same patients"),
+        minimum=param(100, type="integer", minimum=1, description="fewest patients in the sample"),
+        maximum=param(300, type="integer", minimum=1, description="most patients in the sample")),
 ) as dag:
     gate = MappingGateOperator(task_id="mapping_gate")
     dbt_mapping = dbt_mapping_group()

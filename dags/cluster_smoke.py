@@ -5,11 +5,12 @@ or if only one worker took tasks. Run by tests/cluster (see docs/cluster.md)."""
 
 from __future__ import annotations
 
-from airflow.sdk import Param, dag, task
+from airflow.sdk import dag, task
 
 from clinic2zoho import settings
 from clinic2zoho.cluster import smoke
 from clinic2zoho.cluster.pools import WAREHOUSE_POOL
+from clinic2zoho_airflow.params import param
 
 
 @dag(
@@ -20,11 +21,11 @@ from clinic2zoho.cluster.pools import WAREHOUSE_POOL
     catchup=False,
     tags=["clinic2zoho", "cluster"],
     params={
-        "shards": Param(4, type="integer", minimum=1, description="shard tasks run in parallel"),
-        "hold_seconds": Param(4.0, type="number", minimum=0, description="how long each shard task holds its slot"),
-        "writer_hold_seconds": Param(1.0, type="number", minimum=0,
+        "shards": param(4, type="integer", minimum=1, description="shard tasks run in parallel"),
+        "hold_seconds": param(4.0, type="number", minimum=0, description="how long each shard task holds its slot"),
+        "writer_hold_seconds": param(1.0, type="number", minimum=0,
                                      description="how long each warehouse writer holds the pool's one slot"),
-        "min_workers": Param(2, type="integer", minimum=1, description="fewest Celery workers that must take tasks"),
+        "min_workers": param(2, type="integer", minimum=1, description="fewest Celery workers that must take tasks"),
     },
 )
 def cluster_smoke():

@@ -133,3 +133,23 @@ def test_the_rest_api_triggers_each_dag_with_only_its_required_params(api, dag_i
         assert run["state"] == "queued" and run["conf"] == {k: "x" for k in REQUIRED[dag_id]}
     finally:  # no run left queued in the session's DB for the DAG tests after this one
         assert api.delete(f"{url}/{run['dag_run_id']}").status_code == 204
+
+
+@pytest.mark.parametrize("dag_id", sorted(REQUIRED))
+def test_every_param_is_read_back_as_a_draft_7_schema(parsed, dag_id):
+    """Draft 7 (clinic2zoho_airflow.params: its metaschema is cheaper to check at every resolve),
+    as the API server and the task runner hold the params."""
+    from clinic2zoho_airflow.params import DRAFT_07
+
+    _, serialized = parsed[dag_id]
+    assert {key: serialized.params.get_param(key).schema.get("$schema") for key in serialized.params} == \
+        dict.fromkeys(serialized.params, DRAFT_07)
+
+
+@pytest.mark.parametrize("field, value", [("spot_share", 2), ("delta_window_hours", 12), ("format", "hl7"),
+                                          ("per_minute_credits", "many"), ("source", "")])
+def test_a_value_outside_its_params_schema_is_refused(api, field, value):
+    """The schemas still bound what they bound (maximum, minimum, enum, type, minLength)."""
+    conf = {"source": "x", field: value}
+    refused = api.post("/api/v2/dags/clinic_cutover/dagRuns", json={"logical_date": None, "conf": conf})
+    assert refused.status_code == 400 and field in refused.json()["detail"], refused.text

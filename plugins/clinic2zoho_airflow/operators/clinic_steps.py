@@ -12,6 +12,7 @@ from clinic2zoho.cluster.pools import WAREHOUSE_POOL
 from clinic2zoho.formats import FORMATS
 from clinic2zoho.orchestration import assets
 from clinic2zoho_airflow.operators.zoho_load import journal_run_id
+from clinic2zoho_airflow.params import param
 
 RAW = Asset(uri=assets.RAW_URI, name=assets.RAW_NAME, group=assets.GROUP)
 LOADED = Asset(uri=assets.LOADED_URI, name=assets.LOADED_NAME, group=assets.GROUP)
@@ -25,16 +26,16 @@ def clinic_params(zoho_conn_id: str, org: str, org_description: str, **extra: Pa
     applies its default when it reads an empty value (`p.get(k) or ...`)."""
     return {
         # no default: the form and the API refuse a run without it, rather than its first task
-        "source": Param(type="string", minLength=1, description="the clinic export's folder (required)"),
-        "format": Param("generic", enum=list(FORMATS), description="the export's format"),
-        "zoho_conn_id": Param(zoho_conn_id, type="string", description=f"Airflow Connection of the {org_description}"),
+        "source": param(type="string", minLength=1, description="the clinic export's folder (required)"),
+        "format": param("generic", enum=list(FORMATS), description="the export's format"),
+        "zoho_conn_id": param(zoho_conn_id, type="string", description=f"Airflow Connection of the {org_description}"),
         **extra,
         "edition": _optional("Zoho edition the estimate plans with (Free, Standard or Starter, Professional, "
                              "Enterprise, Ultimate); empty: the Connection's"),
         "per_minute_credits": _optional("per-minute credit throttle the estimate assumes; empty: the "
                                         "Connection's (none unless it sets one)", "integer"),
         "zoho_users_file": _optional("the org's users (JSON file); empty: read from Zoho through the Connection"),
-        "org_label": Param(org, type="string", description="the name the org's users are kept under in the "
+        "org_label": param(org, type="string", description="the name the org's users are kept under in the "
                            "warehouse (raw.zoho_users); a run replaces only that name's users"),
         "provider_email_overrides_file": _optional("provider_id,email CSV added to the seed; empty: no overrides"),
         "patient_merges_file": _optional("duplicate_patient_id,surviving_patient_id CSV; empty: the work "
@@ -50,7 +51,7 @@ def clinic_params(zoho_conn_id: str, org: str, org_description: str, **extra: Pa
 
 def _optional(description: str, kind: str = "string") -> Param:
     """A param the trigger form may leave empty (null): not required, its default named in its help."""
-    return Param(None, type=["null", kind], description=description)
+    return param(None, type=["null", kind], description=description)
 
 
 @task(pool=WAREHOUSE_POOL, outlets=[RAW])
