@@ -199,6 +199,12 @@ def test_the_cutover_opens_the_delta_window_and_the_delta_dag_carries_later_chan
     states = {ti.task_id: ti.state for ti in first.get_task_instances()}
     assert first.state == DagRunState.SUCCESS, states
     assert all(s == TaskInstanceState.SUCCESS for s in states.values()), states
+    # the sources came from the work folder's manifest (the project unchanged since): no `dbt parse`
+    from clinic2zoho.orchestration.dbt_manifest import manifest_folder
+
+    rebuild = next(ti for ti in first.get_task_instances() if ti.task_id == "rebuild")
+    rebuilt = rebuild.xcom_pull(task_ids="rebuild")
+    assert rebuilt["built"] and rebuilt["sources_from"] == str(manifest_folder() / "target" / "manifest.json")
 
     with ZohoClient(cutover.config()) as client:
         after = client.get_by_external("Contacts", "Clinic_Patient_Id", patient_id)
