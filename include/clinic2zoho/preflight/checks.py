@@ -18,6 +18,7 @@ from typing import Any
 import httpx
 
 from clinic2zoho.preflight import providers as prov
+from clinic2zoho.tls import tls_context
 from clinic2zoho.preflight.readiness import FAIL, OK, WARN, Readiness
 from clinic2zoho.preflight.scopes import probe_scopes
 from clinic2zoho.zoho.facts import CUSTOM_FIELDS, CUSTOM_MODULE_CREDITS, EDITIONS, MAX_CONCURRENT_BIG_WRITES, daily_credit_limit
@@ -98,7 +99,7 @@ def reachable(config: Any, r: Readiness) -> bool:
     down = []
     for role, url in (("accounts", config.accounts_base), ("API", config.api_base)):
         try:
-            httpx.get(url, timeout=15.0, follow_redirects=False)
+            httpx.get(url, timeout=15.0, follow_redirects=False, verify=tls_context())
         except httpx.HTTPError as exc:
             down.append(f"{role} host {url} ({type(exc).__name__})")
     if down:

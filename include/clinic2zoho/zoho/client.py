@@ -23,6 +23,7 @@ from typing import Any
 
 import httpx
 
+from clinic2zoho.tls import tls_context
 from clinic2zoho.zoho.auth import TokenSource
 from clinic2zoho.zoho.bulk_files import read_result_zip
 from clinic2zoho.zoho.client_bulk import BulkCalls
@@ -69,6 +70,7 @@ class ZohoClient(OrgCalls, MetadataCalls, RecordCalls, RelatedCalls, BulkCalls):
         self._sleep = sleep
         self._owns_http = http is None
         self._http = http or httpx.Client(
+            verify=tls_context(),
             timeout=httpx.Timeout(config.timeout),
             limits=httpx.Limits(max_connections=config.concurrency + 2, max_keepalive_connections=config.concurrency),
         )

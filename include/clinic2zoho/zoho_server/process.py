@@ -18,6 +18,8 @@ from typing import Any
 
 import httpx
 
+from clinic2zoho.tls import tls_context
+
 from .command import credentials_path
 
 
@@ -94,7 +96,7 @@ class ZohoServerProcess:
             if self.proc is None or self.proc.poll() is not None:
                 return False
             try:
-                if httpx.get(f"{self.base_url}/__health", timeout=1.0).status_code == 200:
+                if httpx.get(f"{self.base_url}/__health", timeout=1.0, verify=tls_context()).status_code == 200:
                     return True
             except httpx.HTTPError:
                 pass
@@ -157,7 +159,7 @@ class ZohoServerProcess:
     # ---- admin API --------------------------------------------------------------------------------------
     def _admin(self, method: str, path: str, body: Any = None) -> Any:
         resp = httpx.request(method, f"{self.base_url}{path}", json=body, headers={"X-Admin-Token": self.admin_token},
-                             timeout=60.0)
+                             timeout=60.0, verify=tls_context())
         resp.raise_for_status()
         return resp.json()
 
@@ -190,6 +192,6 @@ class ZohoServerProcess:
         """A fresh access token through the OAuth endpoint (convenience for tests)."""
         resp = httpx.post(f"{self.accounts_url}/oauth/v2/token", data={
             "grant_type": "refresh_token", "client_id": self.client_id, "client_secret": self.client_secret,
-            "refresh_token": self.refresh_token}, timeout=10.0)
+            "refresh_token": self.refresh_token}, timeout=10.0, verify=tls_context())
         resp.raise_for_status()
         return resp.json()["access_token"]
