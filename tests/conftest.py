@@ -38,11 +38,13 @@ os.environ.setdefault("DBT_SEND_ANONYMOUS_USAGE_STATS", "False")
 pytest_plugins = [
     "tests.fixtures.paths",
     "tests.fixtures.zoho",
+    "tests.fixtures.warehouses",
 ]
 
-# The longest xdist groups (measured: a Celery cluster twice, the demo, the two end-to-end DAG
-# modules) start first, then the other end-to-end tests, then the rest, which fill in around them:
-# in collection order the demo came last and ran alone for minutes while the other workers idled.
+# The longest xdist groups (measured: the Celery cluster and its two modules, the demo, the two
+# end-to-end DAG modules) start first, then the other end-to-end tests, then the rest, which fill in
+# around them: in collection order the demo came last and ran alone for minutes while the other
+# workers idled.
 LONGEST_GROUPS = ("cluster", "demo", "dag_clinic_cutover", "dag_clinic_sample")
 
 

@@ -5,95 +5,20 @@ work on a copy of the built DuckDB file, never on the shared one."""
 
 from __future__ import annotations
 
-import shutil
-from dataclasses import dataclass
 from pathlib import Path
-from typing import Any
 
 import duckdb
 import pytest
 
-from clinic2zoho.landing import land_export, land_users
-from clinic2zoho.transform import DbtRunResult, run_dbt
-from tests.conftest import ROOT
-
-DEMO = ROOT / "demo"
-
-
-@dataclass
-class BuiltWarehouse:
-    path: Path
-    result: DbtRunResult
-    vars: dict[str, Any]
-    generated: Any = None  # the GeneratedExport it was built from, for a generated export
-
-    def query(self, sql: str) -> list[tuple]:
-        with duckdb.connect(str(self.path), read_only=True) as con:
-            return con.execute(sql).fetchall()
-
-    def scalar(self, sql: str) -> Any:
-        return self.query(sql)[0][0]
-
-    def copy(self, dest_dir: Path) -> Path:
-        """A private copy of the built warehouse (and dbt's parse cache) to break on purpose."""
-        dest_dir.mkdir(parents=True, exist_ok=True)
-        dest = dest_dir / self.path.name
-        shutil.copy(self.path, dest)
-        target = self.path.parent / f"{self.path.stem}.dbt_target"
-        partial = target / "partial_parse.msgpack"
-        if partial.exists():
-            (dest_dir / f"{self.path.stem}.dbt_target").mkdir(exist_ok=True)
-            shutil.copy(partial, dest_dir / f"{self.path.stem}.dbt_target" / partial.name)
-        return dest
-
-
-def build_warehouse(
-    work: Path, source: Path, fmt: str, users: Path, dbt_vars: dict[str, Any]
-) -> BuiltWarehouse:
-    warehouse = work / "warehouse.duckdb"
-    land_export(source, fmt, warehouse=warehouse)
-    land_users(users, "production", warehouse=warehouse)
-    result = run_dbt(["build"], warehouse=warehouse, vars=dbt_vars)
-    return BuiltWarehouse(warehouse, result, dbt_vars)
-
-
-def build_generated(work: Path, generated) -> BuiltWarehouse:
-    """A generated generic export built as the clinic would: its duplicate candidates confirmed
-    (merged into their originals) and its provider e-mail overrides given."""
-    from clinic2zoho.transform.dbt_runner import export_vars
-
-    merges = work / "patient_merges.csv"
-    merges.write_text(
-        "duplicate_patient_id,surviving_patient_id\n"
-        + "".join(f"{p.duplicate_id},{p.original_id}\n" for p in generated.cases.duplicate_pairs),
-        encoding="utf-8",
-    )
-    dbt_vars = {
-        **export_vars(generated.export_dir, "generic"),
-        "provider_email_overrides_file": str(generated.overrides_path),
-        "patient_merges_file": str(merges),
-    }
-    built = build_warehouse(work, generated.export_dir, "generic", generated.zoho_users_path, dbt_vars)
-    built.generated = generated
-    return built
+# the builders and the Synthea warehouse live with the other areas' shared fixtures (the
+# end-to-end load starts from it too); the dbt modules import them from here as before
+from tests.fixtures.warehouses import DEMO, BuiltWarehouse, build_generated, build_warehouse  # noqa: F401
 
 
 def execute(warehouse: Path, *statements: str) -> None:
     with duckdb.connect(str(warehouse)) as con:
         for statement in statements:
             con.execute(statement)
-
-
-@pytest.fixture(scope="session")
-def synthea_warehouse(synthea_dir: Path, tmp_path_factory: pytest.TempPathFactory) -> BuiltWarehouse:
-    demo = DEMO / "synthea_ma27"
-    return build_warehouse(
-        tmp_path_factory.mktemp("synthea"),
-        synthea_dir,
-        "synthea",
-        demo / "zoho_users.json",
-        {"provider_email_overrides_file": str(demo / "provider_email_overrides.csv")},
-    )
 
 
 @pytest.fixture(scope="session")

@@ -1,6 +1,6 @@
-"""The shared Synthea export, end to end: land, dbt build, propose, confirm, prepare the schema,
-load in dependency order into the local Zoho server, check every module's count and lookups in
-Zoho, then `clinic2zoho rollback --schema` back to the snapshot taken before prepare-schema: the
+"""The shared Synthea export, end to end: land and dbt build (the dbt tests' build of it, copied),
+propose, confirm, prepare the schema, load in dependency order into the local Zoho server, check
+every module's count and lookups in Zoho, then `clinic2zoho rollback --schema` back to the snapshot taken before prepare-schema: the
 data hash is equal; the schema equals the one before plus exactly the custom modules the run
 created, empty and with their default fields only (Zoho's API cannot delete a module: rollback
 leaves them and names them for Setup > Modules)."""
@@ -14,7 +14,6 @@ import duckdb
 import pytest
 
 from clinic2zoho.cli import main
-from clinic2zoho.landing import land_export, land_users
 from clinic2zoho.loader.estimate import PlanLimits, estimate
 from clinic2zoho.loader.journal import AuditLog, JournalReader
 from clinic2zoho.loader.plan import plan_from_manifest
@@ -25,20 +24,22 @@ from clinic2zoho.mapping.gate import require_confirmed
 from clinic2zoho.mapping.propose_command import propose_mapping
 from clinic2zoho.mapping.schema_command import prepare_schema
 from clinic2zoho.settings import DBT_PROJECT_DIR
-from clinic2zoho.transform import run_dbt
 from clinic2zoho.zoho import ZohoClient, ZohoConfig
 from clinic2zoho.zoho_server.process import ZohoServerProcess
 from tests.conftest import ROOT
 
 DEMO = ROOT / "demo" / "synthea_ma27"
+# the worker that builds the shared Synthea warehouse for the dbt tests (tests/fixtures/warehouses.py)
+pytestmark = pytest.mark.xdist_group("dbt_synthea")
 
 
 @pytest.mark.slow
-def test_synthea_loads_in_order_with_every_lookup_resolved_and_rolls_back(synthea_dir, work_home, tmp_path, monkeypatch,
-                                                                          capsys):
-    warehouse = work_home / "warehouse.duckdb"
-    land_export(synthea_dir, "synthea", warehouse=warehouse)
-    land_users(DEMO / "zoho_users.json", "production", warehouse=warehouse)
+def test_synthea_loads_in_order_with_every_lookup_resolved_and_rolls_back(synthea_warehouse, work_home, tmp_path,
+                                                                          monkeypatch, capsys):
+    # the shared export as the dbt tests built it (landed, its users landed, `dbt build` green): a
+    # copy of the same build, not a second one
+    assert synthea_warehouse.result.success, synthea_warehouse.result.summary()
+    warehouse = synthea_warehouse.copy(work_home)
     dbt = tmp_path / "dbt_project"
     dbt.mkdir()
     for name in ("models", "seeds", "macros", "tests"):
@@ -46,9 +47,7 @@ def test_synthea_loads_in_order_with_every_lookup_resolved_and_rolls_back(synthe
             shutil.copytree(DBT_PROJECT_DIR / name, dbt / name)
     shutil.copy(DBT_PROJECT_DIR / "dbt_project.yml", dbt / "dbt_project.yml")
     monkeypatch.setenv("CLINIC2ZOHO_DBT_PROJECT", str(dbt))
-    assert run_dbt(["build"], warehouse=warehouse,
-                   vars={"provider_email_overrides_file": str(DEMO / "provider_email_overrides.csv")}).success
-    plan = plan_from_manifest(warehouse.parent / f"{warehouse.stem}.dbt_target" / "manifest.json")
+    plan = plan_from_manifest(synthea_warehouse.result.target_path / "manifest.json")
     journal = work_home / "journal"
 
     (tmp_path / "zoho").mkdir()
