@@ -6,13 +6,17 @@ Shows what `dag.test()` cannot: the run's tasks spread over both workers, every 
 the DuckDB warehouse took its turn through the one-slot `clinic_warehouse` pool (none overlapped,
 no lock error in any log), the load tasks (which write their own journal files, not the
 warehouse) and the tasks watching each dbt model's result ran beside each other, and the result in
-Zoho is the same as on one machine."""
+Zoho is the same as on one machine.
+
+Runs on the session's cluster (tests/cluster/conftest.py), shared with the smoke module; the
+scenario it starts from (`cutover_scenario`) is built there too, because it is the cluster's
+environment. A smoke run before it leaves only its own schema (`cluster_smoke`) in the warehouse
+and its own folder in the work folder, which nothing here reads."""
 
 from __future__ import annotations
 
 import json
 from datetime import datetime
-from pathlib import Path
 
 import duckdb
 import pytest
@@ -20,59 +24,22 @@ import pytest
 from clinic2zoho.cluster.pools import WAREHOUSE_POOL
 from clinic2zoho.cluster.smoke import max_overlap
 from clinic2zoho.zoho import ZohoClient
-from clinic2zoho.zoho.connection import connection_json
-from clinic2zoho.zoho_server.process import ZohoServerProcess
-from tests.cluster.harness import ROOT
-from tests.dags.scenario import generate, local_config, propose_and_confirm, share_manifest, sign_off_sample
+from tests.dags.scenario import local_config
 
-pytestmark = [pytest.mark.cluster, pytest.mark.slow, pytest.mark.xdist_group("cluster")]
+pytestmark = [pytest.mark.cluster, pytest.mark.slow, pytest.mark.xdist_group("cluster"),
+              pytest.mark.cluster_dags("clinic_cutover.py")]
 
-PATIENTS = 120
 RUN_TIMEOUT = 1500  # generous: ~80 tasks, each a fresh task process on a shared 2-core box
 LOCK_ERROR = "Could not set lock on file"
-
-
-@pytest.fixture(scope="module")
-def scenario(tmp_path_factory):
-    base = tmp_path_factory.mktemp("cluster-cutover")
-    export = generate(base, PATIENTS, seed=11)
-    (base / "zoho").mkdir()
-    server = ZohoServerProcess(state=base / "zoho" / "state.sqlite", users=export.users,
-                               workdir=base / "zoho").start()
-    try:
-        propose_and_confirm(export, base / "propose.duckdb", local_config(server))
-        sign_off_sample(base / "work", export.dbt)
-        share_manifest(export.dbt, base, base / "work")  # the workers' DAG files render from it
-        yield base, export, server
-    finally:
-        server.close()
-
-
-@pytest.fixture(scope="module")
-def cluster_dags() -> list[Path]:
-    return [ROOT / "dags" / "clinic_cutover.py"]
-
-
-@pytest.fixture(scope="module")
-def cluster_env(scenario) -> dict[str, str]:
-    base, export, server = scenario
-    return {
-        "AIRFLOW_CONN_ZOHO_DEFAULT": connection_json(local_config(server)),
-        "CLINIC2ZOHO_HOME": str(base / "work"),
-        "CLINIC2ZOHO_DBT_PROJECT": str(export.dbt),
-        "CLINIC2ZOHO_SOURCE_FORMAT": "generic",
-        # parsing renders the dbt project from the work folder's manifest; these bound a busy box
-        "AIRFLOW__CORE__DAGBAG_IMPORT_TIMEOUT": "300",
-        "AIRFLOW__DAG_PROCESSOR__DAG_FILE_PROCESSOR_TIMEOUT": "300",
-    }
 
 
 def _interval(ti: dict) -> tuple[float, float]:
     return datetime.fromisoformat(ti["start_date"]).timestamp(), datetime.fromisoformat(ti["end_date"]).timestamp()
 
 
-def test_the_cutover_runs_on_two_celery_workers_with_warehouse_writers_taking_turns(airflow_cluster, scenario):
-    base, export, server = scenario
+def test_the_cutover_runs_on_two_celery_workers_with_warehouse_writers_taking_turns(airflow_cluster,
+                                                                                      cutover_scenario):
+    base, export, server = cutover_scenario
     result = airflow_cluster.trigger_and_wait("clinic_cutover", conf=export.run_conf(), timeout=RUN_TIMEOUT)
     result.assert_success()
     print(f"\nclinic_cutover on the cluster: {len(result.task_instances)} tasks in {result.seconds:.0f} s")

@@ -2,7 +2,11 @@
 
 Shows that parallel tasks spread over both workers, that each task ran where Airflow says it did
 (its process descends from that worker's process), and that DuckDB's one-writer rule holds only
-because of the `clinic_warehouse` pool: widen the pool and writers fail on the file lock."""
+because of the `clinic_warehouse` pool: widen the pool and writers fail on the file lock.
+
+Runs on the session's cluster (tests/cluster/conftest.py), shared with the cutover module: the
+tasks write the cluster's CLINIC2ZOHO_HOME (the cutover's work folder when it is served too), and
+every read here is of this run's rows only."""
 
 from __future__ import annotations
 
@@ -14,24 +18,13 @@ import pytest
 
 from clinic2zoho.cluster.pools import REQUIRED_POOLS, WAREHOUSE_POOL
 from clinic2zoho.cluster.smoke import max_overlap
-from tests.cluster.harness import ROOT, AirflowCluster
+from tests.cluster.harness import AirflowCluster
 
-pytestmark = [pytest.mark.cluster, pytest.mark.xdist_group("cluster")]
+pytestmark = [pytest.mark.cluster, pytest.mark.xdist_group("cluster"), pytest.mark.cluster_dags("cluster_smoke.py")]
 
 LOCK_ERROR = "Could not set lock on file"
 SHARDS = 4
 RUN_TIMEOUT = 240  # generous: the machine is shared; a healthy run takes ~40 s
-
-
-@pytest.fixture(scope="module")
-def cluster_dags() -> list[Path]:
-    return [ROOT / "dags" / "cluster_smoke.py"]
-
-
-@pytest.fixture(scope="module")
-def cluster_env(tmp_path_factory) -> dict[str, str]:
-    # passed through to every component: the tasks must write their warehouse here
-    return {"CLINIC2ZOHO_HOME": str(tmp_path_factory.mktemp("smoke-work"))}
 
 
 def _stamps(home: Path, run_id: str) -> list[dict]:
@@ -50,10 +43,10 @@ def _interval(ti: dict) -> tuple[float, float]:
     return datetime.fromisoformat(ti["start_date"]).timestamp(), datetime.fromisoformat(ti["end_date"]).timestamp()
 
 
-def test_shards_run_in_parallel_on_both_workers_while_warehouse_writers_take_turns(airflow_cluster, cluster_env):
-    """One test, not two: the cluster costs a minute to start, and a test module's tests may be
-    spread over several xdist workers, each of which would start its own."""
-    _assert_smoke_run_succeeds(airflow_cluster, Path(cluster_env["CLINIC2ZOHO_HOME"]))
+def test_shards_run_in_parallel_on_both_workers_while_warehouse_writers_take_turns(airflow_cluster):
+    """One test: the negative control widens the pool the first run relies on, so it runs right
+    after it and restores the pool before any other run (the fixture also resets it per test)."""
+    _assert_smoke_run_succeeds(airflow_cluster, airflow_cluster.work_home)
     _assert_widened_pool_lets_writers_collide(airflow_cluster)
 
 
