@@ -10,8 +10,8 @@ from pathlib import Path
 import duckdb
 import pytest
 
-# the builders and the Synthea warehouse live with the other areas' shared fixtures (the
-# end-to-end load starts from it too); the dbt modules import them from here as before
+# the builders and the shared samples' warehouses (Synthea, FHIR) live with the other areas'
+# shared fixtures (the end-to-end load starts from the Synthea one); imported from here as before
 from tests.fixtures.warehouses import DEMO, BuiltWarehouse, build_generated, build_warehouse  # noqa: F401
 
 
@@ -19,19 +19,6 @@ def execute(warehouse: Path, *statements: str) -> None:
     with duckdb.connect(str(warehouse)) as con:
         for statement in statements:
             con.execute(statement)
-
-
-@pytest.fixture(scope="session")
-def fhir_warehouse(fhir_dir: Path, tmp_path_factory: pytest.TempPathFactory) -> BuiltWarehouse:
-    demo = DEMO / "fhir_bulk_ndjson_10"
-    return build_warehouse(
-        tmp_path_factory.mktemp("fhir"),
-        fhir_dir,
-        "fhir",
-        demo / "zoho_users.json",
-        # the FHIR sample's patients live in Kansas
-        {"provider_email_overrides_file": str(demo / "provider_email_overrides.csv"), "clinic_timezone": "America/Chicago"},
-    )
 
 
 GENERATED_PATIENTS = 10_000
