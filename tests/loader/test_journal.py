@@ -93,6 +93,14 @@ def test_writes_queued_while_the_connection_is_busy_commit_together_and_a_bad_on
     with JournalSegment(tmp_path, "run1", "Attachments") as seg:
         seg.intent([{"source_key": "k0", "operation": "insert"}], "upload", "a0")
         raised: dict[str, BaseException] = {}
+        transactions: list[int] = []  # rows per transaction (each write here is of one row)
+        one_transaction = seg._transaction
+
+        def counted(statements):
+            transactions.append(sum(len(rows) for _, rows in statements))
+            return one_transaction(statements)
+
+        seg._transaction = counted
 
         def upload(i: int) -> None:
             key = f"k{i}"
@@ -121,6 +129,9 @@ def test_writes_queued_while_the_connection_is_busy_commit_together_and_a_bad_on
         rows = seg.sql("SELECT source_key, status, path, batch_id, parent_id, zoho_id FROM load_journal"
                        " WHERE source_key <> 'k0' ORDER BY source_key")
     assert "no_such_table" in str(raised["broken"])
+    # the nine queued first writes went in one transaction; it failed on the bad one, so each was
+    # retried alone
+    assert transactions[:10] == [9] + [1] * 9
     assert rows == [(f"k{i}", "done", "link" if i % 2 else "upload", f"a{i}", f"p{i}", f"z{i}") for i in range(1, 9)]
 
 

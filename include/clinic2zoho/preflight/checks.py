@@ -18,9 +18,9 @@ from typing import Any
 import httpx
 
 from clinic2zoho.preflight import providers as prov
-from clinic2zoho.tls import tls_context
 from clinic2zoho.preflight.readiness import FAIL, OK, WARN, Readiness
 from clinic2zoho.preflight.scopes import probe_scopes
+from clinic2zoho.tls import tls_context
 from clinic2zoho.zoho.facts import CUSTOM_FIELDS, CUSTOM_MODULE_CREDITS, EDITIONS, MAX_CONCURRENT_BIG_WRITES, daily_credit_limit
 from clinic2zoho.zoho.edition import EditionUnknown, OrgEdition, edition_of
 from clinic2zoho.zoho.errors import ZohoAuthError, ZohoError
