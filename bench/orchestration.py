@@ -20,6 +20,11 @@ Each run:
    DAGs serialised) in a fresh interpreter that has already imported `airflow.sdk` and
    `airflow.models`, in the environment migrate gave Airflow; whether a dbt subprocess ran and how
    each dbt group was rendered (Cosmos `dbt_graph.load_method`).
+5. Airflow's own cost per task: `airflow dags test` (as migrate runs it) of a DAG of empty Python
+   tasks, as many as the cutover's dbt group runs after its build, all after one first task, in a
+   fresh Airflow home. From their start to the last one's end is the least any group of that many
+   tasks adds to its build under `dags test`, which runs one task at a time; with the plain build
+   from saved parse, it gives the lowest ratio such a group can reach on this machine.
 With --runs N the medians follow, then one summary block against the issue's targets. The machine's
 load average is printed at the start and the end: on a busy machine the figures are upper bounds.
 
@@ -98,6 +103,25 @@ print("@@RESULT@@" + json.dumps({
     "dags": sorted(bag.dags), "errors": {k: v.splitlines()[-1] if v else "" for k, v in bag.import_errors.items()},
     "dbt_subprocesses": [" ".join(c[:3]) for c in dbt_runs], "groups": groups,
 }))
+"""
+
+
+# Step 5: empty Python tasks, all after one first task (the cheapest schedule for `dags test`: every
+# one of them is ready at once), {count} of them.
+FLOOR_DAG = """
+import pendulum
+from airflow.sdk import DAG, task
+
+
+@task
+def step():
+    return None
+
+
+with DAG("airflow_task_floor", schedule=None, start_date=pendulum.datetime(2024, 1, 1), catchup=False):
+    first = step.override(task_id="first")()
+    for index in range({count}):
+        first >> step.override(task_id=f"after_{{index}}")()
 """
 
 
@@ -227,6 +251,30 @@ def parse_dag_files(work: Path) -> dict[str, dict]:
     return found
 
 
+# --------------------------------------------------------------------------------------- 5. Airflow's floor
+def airflow_task_floor(count: int, fmt: str) -> dict:
+    """`airflow dags test` of FLOOR_DAG with `count` tasks after the first, in a fresh Airflow home
+    (migrate's environment: orchestration.local_airflow); the span from the first task's end to the
+    last task's end, over `count`."""
+    from clinic2zoho.orchestration.local_airflow import airflow_env, init_airflow, run_dag
+    from clinic2zoho.orchestration.redacted_output import Redactor
+
+    with tempfile.TemporaryDirectory(prefix="bench_airflow_floor_") as scratch:
+        home, dags = Path(scratch) / "work", Path(scratch) / "dags"
+        (home / "logs").mkdir(parents=True)
+        dags.mkdir()
+        (dags / "airflow_task_floor.py").write_text(FLOOR_DAG.format(count=count))
+        env = {**airflow_env(home, "WARNING", {}, fmt), **MAKE_ENV, "AIRFLOW__CORE__DAGS_FOLDER": str(dags)}
+        init_airflow(env, home / "logs", Redactor([]))
+        outcome = run_dag("airflow_task_floor", {}, env, home / "logs", Redactor([]))
+        rows = read_db(home / "airflow" / "airflow.db", "SELECT task_id, start_date, end_date FROM task_instance "
+                       "WHERE dag_id = 'airflow_task_floor' AND run_id = ?", (outcome.run_id,))
+    ends = {task: end for task, _, end in rows}
+    after = [end for task, _, end in rows if task != "first" and end]
+    span = seconds_between(ends.get("first"), max(after)) if after and ends.get("first") else None
+    return {"state": outcome.state, "tasks": len(after), "span_s": span, "run_s": outcome.seconds}
+
+
 # --------------------------------------------------------------------------------------- one run
 def measure(work: Path, migrate: bool) -> dict:
     """Steps 1-4 on one work folder; the figures by name (None where a step could not run)."""
@@ -279,6 +327,21 @@ def measure(work: Path, migrate: bool) -> dict:
             figures["group_ratio_cold"] = cutover["group_span_s"] / builds[0]["build_s"]
             print(f"  cutover dbt group / dbt build: {figures['group_ratio']:.2f} against the build from dbt's saved "
                   f"parse, {figures['group_ratio_cold']:.2f} against the first (target <= {TARGET_GROUP_RATIO})")
+        # Airflow's floor for the tasks the group runs after its build (watching tasks, gate, marker)
+        after_build = cutover["group_tasks_ran"] - 1
+        fmt = json.loads((work / "migration.json").read_text())["format"]
+        floor = airflow_task_floor(after_build, fmt)
+        if floor["state"] == "success" and floor["span_s"] is not None:
+            figures["floor_s"] = floor["span_s"]
+            figures["floor_task_ms"] = 1000 * floor["span_s"] / floor["tasks"]
+            figures["floor_ratio"] = (builds[1]["build_s"] + floor["span_s"]) / builds[1]["build_s"]
+            print(f"  Airflow's floor: {floor['tasks']} empty tasks after a first one took {floor['span_s']:.1f} s "
+                  f"under `airflow dags test` ({figures['floor_task_ms']:.0f} ms a task; the run {floor['run_s']:.1f} s); "
+                  f"the group's watching tasks and gaps took {fmt_s(cutover['watchers_s'])}; "
+                  f"the lowest ratio a group of {after_build} tasks after its build can reach here: "
+                  f"{figures['floor_ratio']:.2f}")
+        else:
+            print(f"  Airflow's floor: the empty DAG's run ended {floor['state']}")
     parsed = parse_dag_files(work)
     figures["parse"] = {}
     for name, result in parsed.items():
@@ -336,9 +399,14 @@ def summary(runs: list[dict], load_start: str) -> None:
                        ("dbt_build_s", "plain dbt build, parsing"),
                        ("dbt_build_warm_s", "plain dbt build, from saved parse"),
                        ("group_ratio", "cutover dbt group / dbt build"),
-                       ("group_ratio_cold", "  against the parsing build")):
+                       ("group_ratio_cold", "  against the parsing build"),
+                       ("floor_s", "Airflow's floor, those tasks empty"),
+                       ("floor_task_ms", "  a task"),
+                       ("floor_ratio", "  the lowest group ratio with it")):
         value = median(runs, key)
-        print(f"  {label:34} {'n/a' if value is None else (f'{value:.2f}' if key.startswith('group_ratio') else f'{value:.1f} s')}")
+        shown = ("n/a" if value is None else f"{value:.2f}" if key.endswith(("_ratio", "_ratio_cold"))
+                 else f"{value:.0f} ms" if key.endswith("_ms") else f"{value:.1f} s")
+        print(f"  {label:34} {shown}")
     parse = parse_medians(runs)
     for name, value in parse.items():
         print(f"  parse {name:28} {value:.2f} s")
@@ -351,7 +419,8 @@ def summary(runs: list[dict], load_start: str) -> None:
     print(f"\n=== issue 17 targets ({n} run(s), medians; upper bounds on a loaded machine) ===")
     print(f"  cutover dbt group <= {TARGET_GROUP_RATIO}x one dbt build: "
           f"{'n/a' if ratio is None else f'{ratio:.2f}x'} {verdict(ratio, TARGET_GROUP_RATIO)}"
-          f" (group of {', '.join(map(str, group_tasks)) or '?'} tasks)")
+          f" (group of {', '.join(map(str, group_tasks)) or '?'} tasks; with them empty, Airflow alone "
+          f"{'n/a' if median(runs, 'floor_ratio') is None else format(median(runs, 'floor_ratio'), '.2f') + 'x'})")
     print(f"  make demo <= {TARGET_DEMO_S:.0f} s after install:      {fmt_s(demo)} {verdict(demo, TARGET_DEMO_S)}")
     print(f"  both DAG runs <= {TARGET_DAGS_S:.0f} s:              {fmt_s(dags)} {verdict(dags, TARGET_DAGS_S)}")
     print(f"  parse < {TARGET_PARSE_S:.0f} s per DAG file:             worst {fmt_s(worst_parse)} "
