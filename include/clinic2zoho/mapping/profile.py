@@ -103,24 +103,12 @@ def profile_table(con: duckdb.DuckDBPyConnection, table: str, fmt: str, light: b
 
     if view := mapped_relation(con, fmt, table.split("__", 1)[1]):
         qualified, cols = view[0], [c for c in view[1] if c not in LINEAGE_COLUMNS]
-    # Profile the latest version of each landed row only once: the raw table may hold versions,
-    # but for a profile the repeated versions do not change types or value sets much.
-    select = ["count(*)"]
-    for c in cols:
-        q = f"nullif(trim(cast({_quote(c)} as varchar)), '')"
-        select += [f"count({q})", f"approx_count_distinct({q})", f"coalesce(max(length({q})), 0)"]
-        if light or c in WHOLE_RECORD_COLUMNS:
-            select += ["1"] * len(_PATTERNS)  # not typed: every pattern counts as missed
-        else:
-            select += [f"count({q}) filter (where not regexp_full_match({q}, '{p}'))" for _, p in _PATTERNS]
-    row = con.execute(f"select {', '.join(select)} from {qualified}").fetchone()
-    rows = int(row[0])
-    per = 3 + len(_PATTERNS)
+    rows, stats = _column_stats(con, qualified, cols, typed=not light)
     profiles: list[ColumnProfile] = []
-    for i, c in enumerate(cols):
-        chunk = row[1 + i * per : 1 + (i + 1) * per]
-        non_null, distinct, max_len = int(chunk[0]), int(chunk[1]), int(chunk[2])
-        misses = chunk[3:]
+    for c in cols:
+        non_null, distinct, max_len, *misses = stats[c]
+        if light or c in WHOLE_RECORD_COLUMNS:
+            misses = [1] * len(_PATTERNS)  # not typed: every pattern counts as missed
         inferred = "text" if non_null else "empty"
         if non_null:
             # a type holds when at most 2% of values break its pattern (exports carry a few bad values;
@@ -139,8 +127,9 @@ def profile_table(con: duckdb.DuckDBPyConnection, table: str, fmt: str, light: b
         parts = []
         for i, p in enumerate(few):
             q = f"nullif(trim(cast({_quote(p.name)} as varchar)), '')"
+            # by position: an export's own column may be named v or n
             parts.append(f"(select {i} as col, {q} as v, count(*) as n from {qualified} where {q} is not null "
-                         f"group by v order by n desc, v limit {MAX_VALUES + 1})")
+                         f"group by 2 order by 3 desc, 2 limit {MAX_VALUES + 1})")
         by_col: dict[int, list[tuple[str, int]]] = {}
         for i, v, n in con.execute(" union all ".join(parts)).fetchall():
             by_col.setdefault(i, []).append((str(v), int(n)))
@@ -150,6 +139,30 @@ def profile_table(con: duckdb.DuckDBPyConnection, table: str, fmt: str, light: b
             p.values = vals if len(vals) <= MAX_VALUES else []
     entity = table.split("__", 1)[1]
     return TableProfile(f"raw.{table}", fmt, entity, rows, profiles, qualified)
+
+
+def _column_stats(con: duckdb.DuckDBPyConnection, qualified: str, cols: list[str],
+                  typed: bool) -> tuple[int, dict[str, tuple[int, ...]]]:
+    """The relation's row count, and per column: non-null count, approximate distinct count, longest
+    value, then how many values break each type pattern (only when `typed`, else none).
+
+    One aggregate per statistic over the columns unpivoted to (column, value) rows: a query with
+    one aggregate per statistic and column (13 a column) costs DuckDB far more to plan than to run
+    on a clinic's tables, 0.3 s for the 20 columns of 500 patients, where this takes 0.02 s."""
+    counted = ("count(*)",)
+    if not cols:
+        return int(con.execute(f"select {counted[0]} from {qualified}").fetchone()[0]), {}
+    values = ", ".join(f"nullif(trim(cast({_quote(c)} as varchar)), '') as {_quote(c)}" for c in cols)
+    names = ", ".join(_quote(c) for c in cols)
+    untyped = ", ".join(f"'{c}'" for c in sorted(WHOLE_RECORD_COLUMNS))
+    misses = [f"count(v) filter (where col not in ({untyped}) and not regexp_full_match(v, '{p}'))"
+              for _, p in _PATTERNS] if typed else []
+    aggregates = ", ".join([*counted, "count(v)", "approx_count_distinct(v)", "coalesce(max(length(v)), 0)", *misses])
+    found = con.execute(f"select col, {aggregates} from (select {values} from {qualified}) "
+                        f"unpivot include nulls (v for col in ({names})) group by col").fetchall()
+    if not found:  # no rows: nothing to unpivot
+        return 0, {c: (0, 0, 0, *[0] * len(misses)) for c in cols}
+    return int(found[0][1]), {r[0]: tuple(int(x) for x in r[2:]) for r in found}
 
 
 def profile_format(con: duckdb.DuckDBPyConnection, fmt: str, light: set[str] = frozenset()) -> list[TableProfile]:
