@@ -7,8 +7,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any, Protocol
 
-import yaml
-
+from clinic2zoho import yaml_docs
 from clinic2zoho.zoho.facts import FIELD_LENGTHS
 
 TARGET_MODEL = Path(__file__).with_name("target_model.yml")
@@ -97,7 +96,7 @@ def _org_field(f: dict) -> TargetField:
 
 def load_catalogue(client: MetadataClient | None, path: Path = TARGET_MODEL) -> Catalogue:
     """The design merged with the org's metadata (`client` None: the design alone, offline)."""
-    design = yaml.safe_load(path.read_text())
+    design = yaml_docs.safe_load(path.read_text())
     org_modules = {m["api_name"]: m for m in (client.modules() if client else [])}
     modules: dict[str, TargetModule] = {}
     for name, spec in design["modules"].items():

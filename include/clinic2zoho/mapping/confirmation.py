@@ -15,6 +15,7 @@ from pathlib import Path
 
 import yaml
 
+from clinic2zoho import yaml_docs
 from clinic2zoho.mapping import files, kind_check, seeds
 from clinic2zoho.mapping.source_map import read_source_map, source_map_files
 
@@ -94,7 +95,7 @@ def read_confirmation(dbt_dir: Path) -> Confirmation | None:
     path = confirmation_path(dbt_dir)
     if not path.is_file():
         return None
-    doc = yaml.safe_load(path.read_text()) or {}
+    doc = yaml_docs.safe_load(path.read_text()) or {}
     try:
         return Confirmation(str(doc["confirmed_by"]), str(doc["confirmed_at"]), str(doc["hash"]), dict(doc["files"]))
     except (KeyError, TypeError) as exc:

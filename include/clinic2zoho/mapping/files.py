@@ -10,6 +10,7 @@ from typing import Any
 import yaml
 
 from clinic2zoho import settings
+from clinic2zoho import yaml_docs
 from clinic2zoho.formats import FORMATS  # noqa: F401  (files.FORMATS: the commands' --format choices)
 
 CONFIRMATION_FILE = "confirmation.yml"
@@ -55,13 +56,9 @@ def write_mapping(mapping: dict[str, Any], path: Path) -> Path:
     return path
 
 
-# libyaml's parser when PyYAML has it: the same documents, some ten times faster on a mapping file
-_SafeLoader = getattr(yaml, "CSafeLoader", yaml.SafeLoader)
-
-
 def read_mapping(path: Path) -> dict[str, Any]:
     try:
-        doc = yaml.load(path.read_text(), Loader=_SafeLoader)
+        doc = yaml_docs.safe_load(path.read_text())
     except yaml.YAMLError as exc:
         raise ValueError(f"{path}: not valid YAML: {exc}") from exc
     if not isinstance(doc, dict) or "entities" not in doc or "format" not in doc:

@@ -11,6 +11,8 @@ from typing import Any
 
 import yaml
 
+from clinic2zoho import yaml_docs
+
 _REF = re.compile(r"ref\(\s*['\"]([A-Za-z0-9_]+)['\"]\s*\)")
 _AS = re.compile(r"(?is)([^,()]*(?:\([^()]*\)[^,()]*)*)\s+as\s+\"?([A-Za-z_][A-Za-z0-9_]*)\"?")
 _IDENT = re.compile(r"[A-Za-z_][A-Za-z0-9_]*")
@@ -29,7 +31,7 @@ def zoho_model_columns(dbt_dir: Path) -> dict[str, dict[str, Any]]:
     declared: dict[str, list[str]] = {}
     for yml in models_dir.rglob("*.yml"):
         try:
-            doc = yaml.safe_load(yml.read_text()) or {}
+            doc = yaml_docs.safe_load(yml.read_text()) or {}
         except yaml.YAMLError:
             continue
         for model in doc.get("models") or []:

@@ -16,6 +16,7 @@ from typing import Any
 
 import yaml
 
+from clinic2zoho import yaml_docs
 from clinic2zoho.landing.names import snake
 
 VERSION = 1
@@ -149,7 +150,7 @@ def new_source_map(export: str, entities: dict[str, Any], timezone_name: str | N
 
 def read_source_map(path: Path) -> dict[str, Any]:
     try:
-        doc = yaml.safe_load(Path(path).read_text(encoding="utf-8"))
+        doc = yaml_docs.safe_load(Path(path).read_text(encoding="utf-8"))
     except yaml.YAMLError as exc:
         raise SourceMapError(f"not valid YAML: {exc}", path) from exc
     except OSError as exc:

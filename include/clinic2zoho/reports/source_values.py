@@ -27,6 +27,8 @@ from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 import duckdb
 import yaml
 
+from clinic2zoho import yaml_docs
+
 COPY, CAST, VALUE_MAP, DERIVED = "copy", "cast", "value map", "derived"
 CAST_TYPES = frozenset({"date", "datetime", "integer", "bigint", "long", "double", "decimal", "currency",
                         "percent", "boolean"})
@@ -40,9 +42,6 @@ _OFFSET = re.compile(r"(Z|[+-]\d{2}:?\d{2})$")
 _TRUE = {"true", "t", "1", "yes", "y"}
 _FALSE = {"false", "f", "0", "no", "n"}
 _NORMALISE = {"lower_trim": lambda v: v.strip().lower(), "lower": lambda v: v.lower(), "none": lambda v: v}
-# libyaml's parser when PyYAML has it (as mapping.files reads the mapping): the same documents,
-# some ten times faster on a mapping file, read again by every task that diffs
-_SafeLoader = getattr(yaml, "CSafeLoader", yaml.SafeLoader)
 
 
 class SourceError(RuntimeError):
@@ -211,7 +210,7 @@ def clinic_timezone(manifest: Path | None, dbt_dir: Path, given: str | None = No
         if results.is_file():
             names.append(((json.loads(results.read_text()).get("args") or {}).get("vars") or {}).get("clinic_timezone"))
     if (dbt_dir / "dbt_project.yml").is_file():
-        project = yaml.load((dbt_dir / "dbt_project.yml").read_text(), Loader=_SafeLoader) or {}
+        project = yaml_docs.safe_load((dbt_dir / "dbt_project.yml").read_text()) or {}
         names.append((project.get("vars") or {}).get("clinic_timezone"))
     for name in names:
         if name:
@@ -249,7 +248,7 @@ class SourceReader:
             if not path.is_file():
                 continue
             try:
-                mapping = yaml.load(path.read_text(encoding="utf-8"), Loader=_SafeLoader) or {}
+                mapping = yaml_docs.safe_load(path.read_text(encoding="utf-8")) or {}
             except yaml.YAMLError as exc:
                 raise SourceError(f"{path}: not readable YAML ({exc.__class__.__name__})") from exc
             self._entities[fmt], self._rules[fmt] = read_rules(mapping, path)
