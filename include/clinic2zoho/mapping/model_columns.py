@@ -5,6 +5,7 @@ flags where it disagrees with the model."""
 
 from __future__ import annotations
 
+import functools
 import re
 from pathlib import Path
 from typing import Any
@@ -44,23 +45,37 @@ def zoho_model_columns(dbt_dir: Path) -> dict[str, dict[str, Any]]:
     return out
 
 
-def _aliases(sql: str) -> list[tuple[set[str], str]]:
+@functools.lru_cache(maxsize=512)
+def _aliases(sql: str) -> tuple[tuple[frozenset[str], str], ...]:
+    """(identifiers of the expression, alias) of each `expr as alias` in a model's SQL; cached by
+    the text itself (a proposal traces every carried column through the same models)."""
     sql = re.sub(r"--[^\n]*", "", re.sub(r"\{#.*?#\}", "", sql, flags=re.S))
-    return [({i.lower() for i in _IDENT.findall(expr)}, alias) for expr, alias in _AS.findall(sql)]
+    return tuple((frozenset(i.lower() for i in _IDENT.findall(expr)), alias) for expr, alias in _AS.findall(sql))
 
 
-def lineage(dbt_dir: Path, fmt: str, entity: str, column: str, model: str) -> set[str]:
+@functools.lru_cache(maxsize=512)
+def _refs(sql: str) -> frozenset[str]:
+    return frozenset(_REF.findall(sql))
+
+
+def model_texts(dbt_dir: Path) -> dict[str, str]:
+    """{model: its SQL} for every model of the project."""
+    return {n: p.read_text() for n, p in _sql_files(dbt_dir).items()}
+
+
+def lineage(dbt_dir: Path, fmt: str, entity: str, column: str, model: str,
+            texts: dict[str, str] | None = None) -> set[str]:
     """Columns of `model` computed from `column` of the entity's staging model, followed along
-    `ref()` edges (staging → intermediate → zoho). Empty when the chain is not found."""
-    files = _sql_files(dbt_dir)
+    `ref()` edges (staging → intermediate → zoho). Empty when the chain is not found. `texts`:
+    the project's models as model_texts read them (read here when not given)."""
+    texts = model_texts(dbt_dir) if texts is None else texts
     stg = f"stg_{fmt}__{entity}"
-    if stg not in files or model not in files:
+    if stg not in texts or model not in texts:
         return set()
-    texts = {n: p.read_text() for n, p in files.items()}
     names = {column.lower()} | {a.lower() for ids, a in _aliases(texts[stg]) if column.lower() in ids}
     frontier, seen = {stg}, {stg}
     for _ in range(4):  # staging -> intermediate (a few layers) -> zoho
-        nxt = {n for n, t in texts.items() if n not in seen and set(_REF.findall(t)) & frontier}
+        nxt = {n for n, t in texts.items() if n not in seen and _refs(t) & frontier}
         for n in nxt:
             names |= {a.lower() for ids, a in _aliases(texts[n]) if ids & names}
         if model in nxt:
@@ -84,6 +99,7 @@ def annotate(mapping: dict[str, Any], models: dict[str, dict[str, Any]], dbt_dir
     custom fields (notes, attachments) that the model does not map is skipped, the proposed
     target kept in `unmapped_target`, so nothing reaches the file that the model cannot hold."""
     modules = {m["api_name"]: m for m in mapping.get("modules", [])}
+    texts = model_texts(dbt_dir) if dbt_dir is not None else {}
     for ent in mapping.get("entities", []):
         for choice in ent.get("fields") or []:
             module = choice.get("module")
@@ -110,7 +126,7 @@ def annotate(mapping: dict[str, Any], models: dict[str, dict[str, Any]], dbt_dir
                 continue
             choice["carried_by"] = "clinic_extra_columns"  # the macro adds the column to the model
             if dbt_dir is not None:
-                mapped = lineage(dbt_dir, mapping["format"], ent["entity"], choice["column"], model)
+                mapped = lineage(dbt_dir, mapping["format"], ent["entity"], choice["column"], model, texts)
                 mapped = {m for m in mapped if m.lower() in columns} if columns else mapped
                 # flag only an unambiguous trace: the text lineage over-reaches through shared names
                 if len(mapped) == 1:
