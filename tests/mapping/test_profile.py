@@ -61,3 +61,14 @@ def test_an_empty_table_has_empty_columns(con):
     assert profile.rows == 0
     assert [(c.name, c.non_null, c.inferred_type) for c in profile.columns] == [("claim_id", 0, "empty"),
                                                                                 ("amount", 0, "empty")]
+
+
+def test_a_proposal_reads_columns_whose_names_its_queries_use_as_aliases(con):
+    """The proposer's value queries name their own columns v and n; an export's `v` column is read
+    as a column of its own, not taken for them."""
+    from clinic2zoho.mapping.catalogue import load_catalogue
+    from clinic2zoho.mapping.propose import Proposer
+
+    mapping = Proposer(con, "generic", load_catalogue(None)).propose()
+    [patients] = [e for e in mapping["entities"] if e["entity"] == "patients"]
+    assert {"v", "col", ODD_HEADER, "status"} <= {f["column"] for f in patients["fields"]}

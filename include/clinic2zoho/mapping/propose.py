@@ -147,7 +147,7 @@ class Proposer:
                 q = f'nullif(trim(cast("{col.name.replace(chr(34), chr(34) * 2)}" as varchar)), \'\')'
                 rows = self.con.execute(
                     f"select {q} v, count(*) n from {self.profiles[entity].relation} where {q} is not null "
-                    f"group by v order by n desc, v limit 4000").fetchall()
+                    f"group by 1 order by 2 desc, 1 limit 4000").fetchall()  # by position: a column may be named v
                 total = sum(n for _, n in rows) or 1
                 scale = min(1.0, VALUE_SAMPLE / total)
                 vp = profile_values([v for v, n in rows for _ in range(max(1, round(n * scale)))])
@@ -382,8 +382,9 @@ class Proposer:
 
     def _value_list(self, entity: str, column: str) -> list[tuple[str, int]]:
         table = self.profiles[entity].relation
-        rows = self.con.execute(
-            f'select cast("{column}" as varchar) v, count(*) n from {table} where "{column}" is not null group by v order by v'
+        q = '"' + column.replace('"', '""') + '"'
+        rows = self.con.execute(  # by position: the export's column may itself be named v
+            f"select cast({q} as varchar) v, count(*) n from {table} where {q} is not null group by 1 order by 1"
         ).fetchall()
         return [(str(v), int(n)) for v, n in rows]
 
