@@ -149,15 +149,14 @@ def _column_stats(con: duckdb.DuckDBPyConnection, qualified: str, cols: list[str
     One aggregate per statistic over the columns unpivoted to (column, value) rows: a query with
     one aggregate per statistic and column (13 a column) costs DuckDB far more to plan than to run
     on a clinic's tables, 0.3 s for the 20 columns of 500 patients, where this takes 0.02 s."""
-    counted = ("count(*)",)
     if not cols:
-        return int(con.execute(f"select {counted[0]} from {qualified}").fetchone()[0]), {}
+        return int(con.execute(f"select count(*) from {qualified}").fetchone()[0]), {}
     values = ", ".join(f"nullif(trim(cast({_quote(c)} as varchar)), '') as {_quote(c)}" for c in cols)
     names = ", ".join(_quote(c) for c in cols)
     untyped = ", ".join(f"'{c}'" for c in sorted(WHOLE_RECORD_COLUMNS))
     misses = [f"count(v) filter (where col not in ({untyped}) and not regexp_full_match(v, '{p}'))"
               for _, p in _PATTERNS] if typed else []
-    aggregates = ", ".join([*counted, "count(v)", "approx_count_distinct(v)", "coalesce(max(length(v)), 0)", *misses])
+    aggregates = ", ".join(["count(*)", "count(v)", "approx_count_distinct(v)", "coalesce(max(length(v)), 0)", *misses])
     found = con.execute(f"select col, {aggregates} from (select {values} from {qualified}) "
                         f"unpivot include nulls (v for col in ({names})) group by col").fetchall()
     if not found:  # no rows: nothing to unpivot
