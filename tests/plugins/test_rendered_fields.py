@@ -10,7 +10,6 @@ from airflow.sdk.execution_time import task_runner
 from pydantic import JsonValue, TypeAdapter, ValidationError
 
 import clinic2zoho_airflow.plugin  # noqa: F401  (loading the plugin shares the adapter)
-from clinic2zoho_airflow import rendered_fields
 from clinic2zoho_airflow.rendered_fields import json_value_or_new_adapter, share_json_value_adapter
 
 
@@ -22,7 +21,7 @@ class ManyFields(BaseOperator):
     def __init__(self, **kwargs):
         super().__init__(task_id="many_fields", **kwargs)
         self.select = ["model.clinic2zoho.zoho_contacts", "+zoho_leads"]
-        self.env = {"DO_NOT_TRACK": "1", "CLINIC2ZOHO_WAREHOUSE": "/work/warehouse.duckdb"}
+        self.env = {"DO_NOT_TRACK": "1", "CLINIC2ZOHO_WAREHOUSE": "work/warehouse.duckdb"}
         self.vars = {"clinic_timezone": "America/New_York", "tests_warn_only": True, "nested": [1, 2.5, None]}
         self.flags = ("--indirect-selection", "cautious")
         self.model = "model.clinic2zoho.zoho_contacts"
@@ -86,8 +85,8 @@ def test_every_other_adapter_is_built_as_before():
     assert json_value_or_new_adapter(JsonValue) is json_value_or_new_adapter(JsonValue)
     as_int = json_value_or_new_adapter(int)
     assert as_int is not json_value_or_new_adapter(int) and as_int.validate_python("3") == 3
-    strict = json_value_or_new_adapter(JsonValue, config=None)
-    assert strict is not json_value_or_new_adapter(JsonValue)
+    configured = json_value_or_new_adapter(JsonValue, config=None)  # any argument: a new one, as asked
+    assert configured is not json_value_or_new_adapter(JsonValue)
 
 
 def test_a_task_runner_that_builds_its_adapters_otherwise_is_left_alone(monkeypatch):
@@ -97,4 +96,3 @@ def test_a_task_runner_that_builds_its_adapters_otherwise_is_left_alone(monkeypa
     monkeypatch.setattr(task_runner, "TypeAdapter", its_own)
     assert share_json_value_adapter() is False
     assert task_runner.TypeAdapter is its_own
-    assert rendered_fields.json_value_or_new_adapter(JsonValue) is json_value_or_new_adapter(JsonValue)
