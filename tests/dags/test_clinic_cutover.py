@@ -144,6 +144,46 @@ def test_the_cutover_lands_gates_builds_loads_in_order_validates_and_reports(cut
     assert [o.uri for o in dag.get_task("load_report").outlets] == ["clinic2zoho://zoho/loaded"]
 
 
+def test_a_cleared_model_task_runs_its_model_itself_with_the_runs_vars(cutover, cutover_run):
+    """Cosmos's retry path: a watching task cleared after the build (as from Airflow's UI) runs dbt
+    for its own model. Its dbt vars are rendered only then (operators/dbt_watch.py): the rebuilt
+    merges table must hold the pairs of the run's merges file, which only its var names."""
+    import csv
+
+    from airflow.models.dagrun import DagRun
+    from airflow.models.taskinstance import TaskInstance, clear_task_instances
+    from airflow.sdk.definitions.dag import _run_task
+    from airflow.utils.session import create_session
+    from airflow.utils.state import TaskInstanceState
+    from sqlalchemy import select
+
+    dag, run, home = cutover_run
+    task_id = "dbt_mapping.int_patient_merges_run"
+    assert {"env", "vars"}.isdisjoint(dag.get_task(task_id).template_fields)  # not rendered to watch
+    with cutover.scenario.merges.open(newline="", encoding="utf-8") as fh:
+        pairs = sorted((row["duplicate_patient_id"], row["surviving_patient_id"]) for row in csv.DictReader(fh))
+    assert pairs  # the scenario's confirmed merges, in the file the run's conf names
+    warehouse = home / "warehouse.duckdb"
+    with duckdb.connect(str(warehouse)) as con:
+        con.execute("DROP TABLE intermediate.int_patient_merges")  # only the task's own dbt run brings it back
+
+    with create_session() as session:  # cleared, then scheduled as Airflow's scheduler does it
+        ti = session.scalar(select(TaskInstance).where(
+            TaskInstance.dag_id == dag.dag_id, TaskInstance.run_id == run.run_id, TaskInstance.task_id == task_id))
+        clear_task_instances([ti], session, dag_run_state=False)
+        session.scalar(select(DagRun).where(DagRun.run_id == run.run_id)).schedule_tis([ti], session=session)
+        session.flush()
+        session.refresh(ti)
+    assert ti.try_number == 2
+    result = _run_task(ti=ti, task=dag.get_task(task_id))
+
+    assert result is not None and result.ti.state == TaskInstanceState.SUCCESS
+    with duckdb.connect(str(warehouse), read_only=True) as con:
+        rebuilt = con.execute("SELECT duplicate_patient_id, surviving_patient_id FROM intermediate.int_patient_merges"
+                              " ORDER BY 1, 2").fetchall()
+    assert rebuilt == pairs
+
+
 def test_the_cutover_opens_the_delta_window_and_the_delta_dag_carries_later_changes(cutover, cutover_run,
                                                                                     monkeypatch):
     """Nothing called by hand: the cutover opened the window (48 h by default); the clinic adds a

@@ -26,10 +26,10 @@ from clinic2zoho.orchestration.plan_nodes import plan_from_nodes, upstream_modul
 from clinic2zoho.orchestration.steps import FILE_VARS
 from clinic2zoho.transform.dbt_runner import TELEMETRY_ENV, dbt_executable, dbt_log_env
 from clinic2zoho_airflow.operators.dbt_gate import GATE_TASK_ID, DbtGateOperator, build_with_tests
+from clinic2zoho_airflow.operators.dbt_watch import lineage_only_where_emitted, watch_lightly
 from clinic2zoho_airflow.operators.zoho_params import ParamZohoLoadOperator
 
 SEEDS = "resource_type:seed"
-DEFAULT_POOL = "default_pool"  # Airflow's own pool (airflow.models.pool.Pool.DEFAULT_POOL_NAME)
 
 # Cosmos keeps a copy of the build's XComs in an Airflow Variable for the build's retries (its
 # "reliable retry"): a compressed blob of compiled SQL written at every node, into the metadata DB
@@ -170,28 +170,10 @@ def watch_after_build(group: DbtTaskGroup, group_id: str) -> None:
         if task not in (producer, gate):
             producer >> task
             task.trigger_rule = TriggerRule.NONE_FAILED
+    lineage_only_where_emitted(producer)
     for task in group.children.values():
         if isinstance(task, DbtConsumerWatcherSensor):
-            watch_outside_the_pool(task)
-
-
-def watch_outside_the_pool(task: DbtConsumerWatcherSensor) -> None:
-    """A watching task reads its model's result from the build's XCom and never opens the
-    warehouse, so it leaves the one-slot warehouse pool: under a parallel executor (Local, Celery)
-    the watching tasks follow the build while it runs, where in the pool each waited for the
-    build to end and then for the slot, one task process after another (about 2 s each on Celery).
-    Only its fallback writes the warehouse (a retried or manually cleared watching task runs its
-    model itself, Cosmos's retry path): that waits until no other process holds the warehouse."""
-    task.pool = DEFAULT_POOL
-    fallback = task._fallback_to_non_watcher_run
-
-    def fallback_in_turn(try_number: int, context: Any) -> bool:
-        from clinic2zoho.cluster.warehouse_turn import wait_for_warehouse
-
-        wait_for_warehouse(settings.warehouse_path())
-        return fallback(try_number, context)
-
-    task._fallback_to_non_watcher_run = fallback_in_turn
+            watch_lightly(task)
 
 
 def render_time_plan(group: DbtTaskGroup) -> LoadPlan:

@@ -1,0 +1,111 @@
+"""What the dbt group's watching tasks and its build do beyond Cosmos's defaults, and what they
+leave out. A watching task only reads its model's result from the build's XCom; it runs dbt itself
+only in Cosmos's fallback (a retried or manually cleared task, or a build Cosmos skipped on a
+retry). Each of its steps is paid once per model in every run (56 in the demo's cutover), so each
+one left out is the run's time (bench/orchestration.py prints the group against a plain build)."""
+
+from __future__ import annotations
+
+import logging
+from typing import Any
+
+from cosmos.operators.local import AbstractDbtLocalBase
+from cosmos.operators.watcher import DbtConsumerWatcherSensor
+
+from clinic2zoho import settings
+
+DEFAULT_POOL = "default_pool"  # Airflow's own pool (airflow.models.pool.Pool.DEFAULT_POOL_NAME)
+# Fields only a dbt run reads (its environment and --vars): a watching task renders them when it
+# falls back to running dbt, not before every watch.
+DBT_RUN_FIELDS = ("env", "vars")
+
+
+def watch_lightly(task: DbtConsumerWatcherSensor) -> None:
+    """A watching task as the group runs it: outside the warehouse pool, rendering dbt's vars only
+    when it runs dbt, and asking for nothing it does not use."""
+    watch_outside_the_pool(task)
+    render_dbt_fields_to_run_dbt(task)
+    read_startup_events_only_to_log_them(task)
+    ask_for_the_build_state_when_needed(task)
+
+
+def watch_outside_the_pool(task: DbtConsumerWatcherSensor) -> None:
+    """A watching task reads its model's result from the build's XCom and never opens the
+    warehouse, so it leaves the one-slot warehouse pool: under a parallel executor (Local, Celery)
+    the watching tasks follow the build while it runs, where in the pool each waited for the
+    build to end and then for the slot, one task process after another (about 2 s each on Celery).
+    Only its fallback writes the warehouse: that waits until no other process holds the warehouse."""
+    task.pool = DEFAULT_POOL
+    fallback = task._fallback_to_non_watcher_run
+
+    def fallback_in_turn(try_number: int, context: Any) -> bool:
+        from clinic2zoho.cluster.warehouse_turn import wait_for_warehouse
+
+        wait_for_warehouse(settings.warehouse_path())
+        return fallback(try_number, context)
+
+    task._fallback_to_non_watcher_run = fallback_in_turn
+
+
+def render_dbt_fields_to_run_dbt(task: DbtConsumerWatcherSensor) -> None:
+    """The dbt environment and vars stop being rendered before every watch, and are rendered
+    as Airflow would, with the task's own context, just before its fallback runs dbt. Before, Airflow
+    compiled each of their ten strings as a Jinja template and pulled the run's vars from XCom
+    (an execution-API call) in every watching task, to use them only in a fallback."""
+    deferred = tuple(name for name in DBT_RUN_FIELDS if name in task.template_fields)
+    task.template_fields = tuple(name for name in task.template_fields if name not in deferred)
+    fallback = task._fallback_to_non_watcher_run
+
+    def fallback_rendered(try_number: int, context: Any) -> bool:
+        jinja_env = task.get_template_env()
+        for name in deferred:
+            setattr(task, name, task.render_template(getattr(task, name), context, jinja_env, set()))
+        return fallback(try_number, context)
+
+    task._fallback_to_non_watcher_run = fallback_rendered
+
+
+def read_startup_events_only_to_log_them(task: DbtConsumerWatcherSensor) -> None:
+    """Cosmos reads dbt's start-up events from the build's XCom in every watch only to log them
+    at DEBUG: the read (an execution-API call) is left out unless that level is logged."""
+    read_and_log = task._log_startup_events
+
+    def at_debug_only(ti: Any) -> None:
+        if logging.getLogger("cosmos.operators._watcher.base").isEnabledFor(logging.DEBUG):
+            read_and_log(ti)
+
+    task._log_startup_events = at_debug_only
+
+
+class _NotAsked:
+    """The build's state, not asked for yet (see ask_for_the_build_state_when_needed)."""
+
+
+def ask_for_the_build_state_when_needed(task: DbtConsumerWatcherSensor) -> None:
+    """Cosmos asks Airflow for the build's state at the start of every watch (an execution-API
+    call), but on a first try reads it only when the model has no result yet (to tell a build
+    still running from one that failed or was skipped). On a first try it is now asked for then;
+    a retry, which decides between watching and running dbt by it, still asks first."""
+    ask = task._get_producer_task_status
+    no_result = task._handle_no_dbt_node_status
+
+    def state_or_later(context: Any) -> Any:
+        return ask(context) if context["ti"].try_number > 1 else _NotAsked
+
+    def no_result_with_state(producer_task_state: Any, try_number: int, context: Any) -> bool:
+        if producer_task_state is _NotAsked:
+            producer_task_state = ask(context)
+        return no_result(producer_task_state, try_number, context)
+
+    task._get_producer_task_status = state_or_later
+    task._handle_no_dbt_node_status = no_result_with_state
+
+
+def lineage_only_where_emitted(task: AbstractDbtLocalBase) -> None:
+    """Cosmos turns a dbt run's artifacts into OpenLineage events after every run (0.3 s of the
+    build, and the import of the OpenLineage client). Only Airflow's OpenLineage provider reads
+    them; without it installed nothing is emitted, so nothing is computed."""
+    try:
+        import airflow.providers.openlineage  # noqa: F401
+    except ImportError:
+        task.calculate_openlineage_events_completes = lambda *args, **kwargs: False

@@ -1,0 +1,132 @@
+"""A watching dbt task asks Airflow only for what it uses: its model's result, compiled SQL and dbt
+event from the build's XCom; the build's state only when it has no result yet or on a retry;
+dbt's start-up events only when DEBUG is logged. The end-to-end retry, where it renders the run's
+vars and runs its own model, is tests/dags/test_clinic_cutover.py's."""
+
+from __future__ import annotations
+
+import logging
+from dataclasses import dataclass, field
+from pathlib import Path
+
+import pytest
+from airflow.exceptions import AirflowException
+from cosmos.config import ProfileConfig
+from cosmos.operators.watcher import DbtRunWatcherOperator
+
+from clinic2zoho_airflow.operators.dbt_watch import lineage_only_where_emitted, watch_lightly
+
+PROJECT = Path(__file__).resolve().parents[2] / "dbt_project"
+MODEL = "model.clinic2zoho.zoho_contacts"
+STATUS_KEY = "model__clinic2zoho__zoho_contacts_status"
+STARTUP_KEY = "dbt_startup_events"  # cosmos.constants._DBT_STARTUP_EVENTS_XCOM_KEY
+VAR_TEMPLATE = "{{ ti.xcom_pull(task_ids='land')['clinic_timezone'] }}"  # as the run's vars are read
+LANDED = {"clinic_timezone": "Europe/Berlin"}
+
+
+@dataclass
+class TaskInstanceReads:
+    """The build's XComs as a task instance reads them, and which keys it asked for."""
+
+    try_number: int = 1
+    xcoms: dict = field(default_factory=dict)
+    asked: list = field(default_factory=list)
+
+    def xcom_pull(self, task_ids=None, key="return_value"):
+        self.asked.append(key)
+        return self.xcoms.get(key)
+
+
+class BuildState:
+    """Airflow's answer for the build's state (an execution-API call), counted."""
+
+    def __init__(self, state: str):
+        self.state, self.calls = state, 0
+
+    def __call__(self, context):
+        self.calls += 1
+        return self.state
+
+
+def watcher(build_state: BuildState) -> tuple[DbtRunWatcherOperator, list]:
+    task = DbtRunWatcherOperator(
+        task_id="zoho_contacts_run", project_dir=str(PROJECT),
+        profile_config=ProfileConfig(profile_name="clinic2zoho", target_name="local",
+                                     profiles_yml_filepath=PROJECT / "profiles.yml"),
+        extra_context={"dbt_node_config": {"unique_id": MODEL}},
+        env={"CLINIC2ZOHO_WAREHOUSE": "warehouse.duckdb"},
+        vars={"clinic_timezone": VAR_TEMPLATE})
+    task._get_producer_task_status = build_state  # what Cosmos asks Airflow through
+    fallbacks = []
+    task._fallback_to_non_watcher_run = lambda try_number, context: fallbacks.append(try_number) or True
+    watch_lightly(task)
+    return task, fallbacks
+
+
+def test_a_first_watch_with_a_result_asks_for_nothing_else():
+    state = BuildState("success")
+    task, fallbacks = watcher(state)
+    ti = TaskInstanceReads(xcoms={STATUS_KEY: {"status": "success", "outlet_uris": []}})
+    assert task.poke({"ti": ti, "run_id": "manual__1"}) is True
+    assert state.calls == 0 and fallbacks == []
+    assert STARTUP_KEY not in ti.asked and STATUS_KEY in ti.asked
+
+
+def test_a_first_watch_without_a_result_asks_for_the_builds_state_and_acts_on_it():
+    running = BuildState("running")
+    task, fallbacks = watcher(running)
+    assert task.poke({"ti": TaskInstanceReads(), "run_id": "manual__1"}) is False  # watch again later
+    assert running.calls == 1 and fallbacks == []
+
+    skipped = BuildState("skipped")  # Cosmos skipped the build: the task runs its model itself
+    task, fallbacks = watcher(skipped)
+    assert task.poke({"ti": TaskInstanceReads(xcoms={"return_value": LANDED}), "run_id": "manual__1"}) is True
+    assert skipped.calls == 1 and fallbacks == [1]
+    assert task.vars == LANDED  # rendered for its dbt run
+
+    failed = BuildState("failed")  # the build failed after a first watch: the task fails
+    task, fallbacks = watcher(failed)
+    task.poke_retry_number = 1
+    with pytest.raises(AirflowException, match="dbt build command failed"):
+        task.poke({"ti": TaskInstanceReads(), "run_id": "manual__1"})
+    assert failed.calls == 1 and fallbacks == []
+
+
+def test_a_retry_asks_for_the_builds_state_first_and_runs_its_model_once_the_build_ended():
+    state = BuildState("success")
+    task, fallbacks = watcher(state)
+    ti = TaskInstanceReads(try_number=2, xcoms={STATUS_KEY: {"status": "success", "outlet_uris": []},
+                                                "return_value": LANDED})
+    assert task.poke({"ti": ti, "run_id": "manual__1"}) is True
+    assert state.calls == 1 and fallbacks == [2]
+    assert ti.asked == ["return_value"]  # decided by the state alone: the one read is the run's vars
+    assert task.vars == LANDED and task.env == {"CLINIC2ZOHO_WAREHOUSE": "warehouse.duckdb"}
+
+
+def test_startup_events_are_read_when_debug_is_logged(caplog):
+    task, _ = watcher(BuildState("success"))
+    ti = TaskInstanceReads(xcoms={STATUS_KEY: {"status": "success", "outlet_uris": []},
+                                  STARTUP_KEY: [{"name": "MainReportVersion", "msg": "Running with dbt=1.11"}]})
+    with caplog.at_level(logging.DEBUG, logger="cosmos.operators._watcher.base"):
+        assert task.poke({"ti": ti, "run_id": "manual__1"}) is True
+    assert STARTUP_KEY in ti.asked
+    assert "Running with dbt=1.11" in caplog.text
+
+
+def test_the_dbt_fields_are_left_to_the_fallback():
+    task, _ = watcher(BuildState("success"))
+    assert {"env", "vars"}.isdisjoint(task.template_fields)
+    assert {"model_unique_id", "compiled_sql"} <= set(task.template_fields)  # still shown per model
+    assert task.vars == {"clinic_timezone": VAR_TEMPLATE}  # until a fallback renders it
+
+
+def test_no_lineage_is_computed_without_airflows_openlineage_provider():
+    pytest.importorskip("openlineage.common.provider.dbt.local")  # Cosmos's own dependency
+    try:
+        import airflow.providers.openlineage  # noqa: F401
+        pytest.skip("the OpenLineage provider is installed: Cosmos computes lineage for it")
+    except ImportError:
+        pass
+    task, _ = watcher(BuildState("success"))
+    lineage_only_where_emitted(task)
+    assert task.calculate_openlineage_events_completes({}, PROJECT, ["dbt", "build"]) is False
