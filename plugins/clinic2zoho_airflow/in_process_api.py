@@ -50,7 +50,7 @@ def one_version_api_server() -> Any:
 def build_for_the_sdks_version(api: Any) -> None:
     """Build `api.app` (Airflow's own recipe, InProcessExecutionAPI.app) with a version bundle
     holding only the SDK's version, when that is the newest version the server knows."""
-    from airflow.api_fastapi.execution_api import versions
+    import airflow.api_fastapi.execution_api.versions as versions
     from airflow.sdk.api.datamodels._generated import API_VERSION
     from cadwyn import HeadVersion, Version, VersionBundle
     from cadwyn.route_generation import _DELETED_ROUTE_TAG

@@ -144,6 +144,9 @@ def test_no_plugin_module_raises_a_deprecation_warning_when_imported():
 # Airflow 3's public interface for DAG and operator authors is airflow.sdk (and providers);
 # airflow.triggers.base has no airflow.sdk counterpart in 3.3 (the standard provider imports it too).
 _ALLOWED = ("airflow.sdk", "airflow.providers", "airflow.triggers.base")
+# One module changes how Airflow core builds the execution API a `dags test` process serves to
+# itself, which no SDK interface reaches; it leaves Airflow's own build on any mismatch.
+_CORE_ALLOWED = {"plugins/clinic2zoho_airflow/in_process_api.py": ("airflow.api_fastapi.execution_api.versions",)}
 
 
 def test_plugins_dags_and_include_import_airflow_only_through_the_sdk():
@@ -153,6 +156,7 @@ def test_plugins_dags_and_include_import_airflow_only_through_the_sdk():
             for node in ast.walk(ast.parse(path.read_text(), str(path))):
                 names = ([node.module or ""] if isinstance(node, ast.ImportFrom)
                          else [a.name for a in node.names] if isinstance(node, ast.Import) else [])
+                allowed = _ALLOWED + _CORE_ALLOWED.get(path.relative_to(ROOT).as_posix(), ())
                 offending += [f"{path.relative_to(ROOT)}:{node.lineno} {name}" for name in names
-                              if (name == "airflow" or name.startswith("airflow.")) and not name.startswith(_ALLOWED)]
+                              if (name == "airflow" or name.startswith("airflow.")) and not name.startswith(allowed)]
     assert offending == []
