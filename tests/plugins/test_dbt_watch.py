@@ -14,7 +14,8 @@ from airflow.exceptions import AirflowException
 from cosmos.config import ProfileConfig
 from cosmos.operators.watcher import DbtRunWatcherOperator
 
-from clinic2zoho_airflow.operators.dbt_watch import lineage_only_where_emitted, watch_lightly
+from clinic2zoho_airflow.operators.dbt_watch import (lineage_only_where_emitted, no_log_file_left_in_the_temporary_project,
+                                                     watch_lightly)
 
 PROJECT = Path(__file__).resolve().parents[2] / "dbt_project"
 MODEL = "model.clinic2zoho.zoho_contacts"
@@ -130,3 +131,18 @@ def test_no_lineage_is_computed_without_airflows_openlineage_provider():
     task, _ = watcher(BuildState("success"))
     lineage_only_where_emitted(task)
     assert task.calculate_openlineage_events_completes({}, PROJECT, ["dbt", "build"]) is False
+
+
+def test_the_build_writes_no_log_file_into_its_temporary_project_unless_a_log_path_is_given(monkeypatch):
+    monkeypatch.delenv("DBT_LOG_PATH", raising=False)
+    task, _ = watcher(BuildState("success"))
+    shared = {"CLINIC2ZOHO_WAREHOUSE": "warehouse.duckdb", "DBT_LOG_LEVEL_FILE": "info"}
+    task.env = shared
+    no_log_file_left_in_the_temporary_project(task)
+    assert task.env == {"CLINIC2ZOHO_WAREHOUSE": "warehouse.duckdb", "DBT_LOG_LEVEL_FILE": "none"}
+    assert shared["DBT_LOG_LEVEL_FILE"] == "info"  # the other tasks' environment is not this one
+
+    monkeypatch.setenv("DBT_LOG_PATH", "/var/log/dbt")  # a folder that outlives the build: its file is kept
+    task.env = dict(shared)
+    no_log_file_left_in_the_temporary_project(task)
+    assert task.env["DBT_LOG_LEVEL_FILE"] == "info"

@@ -26,7 +26,8 @@ from clinic2zoho.orchestration.plan_nodes import plan_from_nodes, upstream_modul
 from clinic2zoho.orchestration.steps import FILE_VARS
 from clinic2zoho.transform.dbt_runner import TELEMETRY_ENV, dbt_executable, dbt_log_env
 from clinic2zoho_airflow.operators.dbt_gate import GATE_TASK_ID, DbtGateOperator, build_with_tests
-from clinic2zoho_airflow.operators.dbt_watch import lineage_only_where_emitted, watch_lightly
+from clinic2zoho_airflow.operators.dbt_watch import (lineage_only_where_emitted, no_log_file_left_in_the_temporary_project,
+                                                     watch_lightly)
 from clinic2zoho_airflow.operators.zoho_params import ParamZohoLoadOperator
 
 SEEDS = "resource_type:seed"
@@ -171,6 +172,7 @@ def watch_after_build(group: DbtTaskGroup, group_id: str) -> None:
             producer >> task
             task.trigger_rule = TriggerRule.NONE_FAILED
     lineage_only_where_emitted(producer)
+    no_log_file_left_in_the_temporary_project(producer)
     for task in group.children.values():
         if isinstance(task, DbtConsumerWatcherSensor):
             watch_lightly(task)

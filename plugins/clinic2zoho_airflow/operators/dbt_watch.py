@@ -7,6 +7,7 @@ one left out is the run's time (bench/orchestration.py prints the group against 
 from __future__ import annotations
 
 import logging
+import os
 from typing import Any
 
 from cosmos.operators.local import AbstractDbtLocalBase
@@ -109,3 +110,14 @@ def lineage_only_where_emitted(task: AbstractDbtLocalBase) -> None:
         import airflow.providers.openlineage  # noqa: F401
     except ImportError:
         task.calculate_openlineage_events_completes = lambda *args, **kwargs: False
+
+
+def no_log_file_left_in_the_temporary_project(task: AbstractDbtLocalBase) -> None:
+    """Cosmos runs the build in a temporary copy of the project, and dbt writes its log file into
+    that copy's `logs` folder, removed with it once the build ends; the log's lines are the
+    task's log already. Writing that file cost a build of the demo's warehouse about 1 s (JSON
+    lines at info). So the build writes none, unless DBT_LOG_PATH names a folder that outlives it."""
+    env = dict(task.env or {})
+    if not (os.environ.get("DBT_LOG_PATH") or env.get("DBT_LOG_PATH")):
+        env["DBT_LOG_LEVEL_FILE"] = "none"
+    task.env = env
