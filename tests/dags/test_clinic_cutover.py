@@ -49,9 +49,9 @@ class Cutover:
 
     def use_home(self, name: str, signed_off: bool = True) -> Path:
         """A work folder (warehouse, reports, journal) of its own for the next run. The warehouse
-        is named too: Cosmos copies its tasks' environment into os.environ for good (for its
-        OpenLineage parsing), so after one dag.test() the previous run's CLINIC2ZOHO_WAREHOUSE
-        would still be set in this process. The sample is signed off there unless `signed_off` is
+        is named too: Cosmos copies a dbt task's environment into os.environ for good (for its
+        OpenLineage parsing, which a watching task's fallback still does), so after one dag.test()
+        the previous run's CLINIC2ZOHO_WAREHOUSE could still be set in this process. The sample is signed off there unless `signed_off` is
         False."""
         home = self.base / name
         home.mkdir(exist_ok=True)

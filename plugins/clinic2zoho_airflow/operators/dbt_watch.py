@@ -115,8 +115,9 @@ def lineage_only_where_emitted(task: AbstractDbtLocalBase) -> None:
 def no_log_file_left_in_the_temporary_project(task: AbstractDbtLocalBase) -> None:
     """Cosmos runs the build in a temporary copy of the project, and dbt writes its log file into
     that copy's `logs` folder, removed with it once the build ends; the log's lines are the
-    task's log already. Writing that file cost a build of the demo's warehouse about 1 s (JSON
-    lines at info). So the build writes none, unless DBT_LOG_PATH names a folder that outlives it."""
+    task's log already. Writing that file cost a plain build of the demo's warehouse about 1 s,
+    and the cutover's build about 2 s. So the build writes none, unless DBT_LOG_PATH names a folder
+    that outlives it."""
     env = dict(task.env or {})
     if not (os.environ.get("DBT_LOG_PATH") or env.get("DBT_LOG_PATH")):
         env["DBT_LOG_LEVEL_FILE"] = "none"
