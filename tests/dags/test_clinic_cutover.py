@@ -51,8 +51,8 @@ class Cutover:
         """A work folder (warehouse, reports, journal) of its own for the next run. The warehouse
         is named too: Cosmos copies a dbt task's environment into os.environ for good (for its
         OpenLineage parsing, which a watching task's fallback still does), so after one dag.test()
-        the previous run's CLINIC2ZOHO_WAREHOUSE could still be set in this process. The sample is signed off there unless `signed_off` is
-        False."""
+        the previous run's CLINIC2ZOHO_WAREHOUSE could still be set in this process. The sample
+        is signed off there unless `signed_off` is False."""
         home = self.base / name
         home.mkdir(exist_ok=True)
         self.mp.setenv("CLINIC2ZOHO_HOME", str(home))
