@@ -14,14 +14,17 @@ from __future__ import annotations
 
 import functools
 import logging
+from collections.abc import Callable
 from typing import Any
 
 log = logging.getLogger(__name__)
+_airflows_server: Callable[[], Any] | None = None  # the supervisor's own, once replaced
 
 
 def serve_the_sdks_version_only() -> bool:
     """Point the supervisor's in-process API server at `one_version_api_server` (idempotent).
     False, and nothing changed, when this Airflow builds it another way."""
+    global _airflows_server
     from airflow.sdk.execution_time import supervisor
 
     current = getattr(supervisor, "in_process_api_server", None)
@@ -29,7 +32,7 @@ def serve_the_sdks_version_only() -> bool:
         return True
     if current is None or not hasattr(current, "__wrapped__"):
         return False
-    one_version_api_server.__dict__["full_version_server"] = current
+    _airflows_server = current
     supervisor.in_process_api_server = one_version_api_server
     return True
 
@@ -38,7 +41,7 @@ def serve_the_sdks_version_only() -> bool:
 def one_version_api_server() -> Any:
     """Airflow's in-process API server, its app built for the task SDK's API version only; the
     server as Airflow builds it when that cannot be done (another Cadwyn, another SDK version)."""
-    api = one_version_api_server.__dict__["full_version_server"]()
+    api = _airflows_server()
     if getattr(api, "_app", None) is None:  # not built yet
         try:
             build_for_the_sdks_version(api)

@@ -18,8 +18,8 @@ from __future__ import annotations
 
 from airflow.providers.common.compat.sdk import AirflowPlugin
 
-from clinic2zoho_airflow.listeners import dag_runs, task_failures, task_progress
 from clinic2zoho_airflow.in_process_api import serve_the_sdks_version_only
+from clinic2zoho_airflow.listeners import dag_runs, task_failures, task_progress
 from clinic2zoho_airflow.rendered_fields import share_json_value_adapter
 
 share_json_value_adapter()

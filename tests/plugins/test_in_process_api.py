@@ -11,6 +11,7 @@ from airflow.sdk.execution_time import supervisor
 from fastapi.openapi.utils import get_openapi
 
 import clinic2zoho_airflow.plugin  # noqa: F401  (loading the plugin points the supervisor at it)
+from clinic2zoho_airflow import in_process_api
 from clinic2zoho_airflow.in_process_api import build_for_the_sdks_version, one_version_api_server, serve_the_sdks_version_only
 
 
@@ -19,7 +20,9 @@ def openapi(routes) -> dict:
 
 
 @pytest.fixture
-def server():
+def server(monkeypatch):
+    """The one-version server over a new Airflow server (this process's own may already be built)."""
+    monkeypatch.setattr(in_process_api, "_airflows_server", InProcessExecutionAPI)
     one_version_api_server.cache_clear()
     yield one_version_api_server()
     one_version_api_server.cache_clear()

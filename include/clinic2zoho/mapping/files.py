@@ -9,8 +9,7 @@ from typing import Any
 
 import yaml
 
-from clinic2zoho import settings
-from clinic2zoho import yaml_docs
+from clinic2zoho import settings, yaml_docs
 from clinic2zoho.formats import FORMATS  # noqa: F401  (files.FORMATS: the commands' --format choices)
 
 CONFIRMATION_FILE = "confirmation.yml"

@@ -11,13 +11,15 @@ from typing import Any
 import duckdb
 from rapidfuzz import fuzz
 
+from clinic2zoho.landing.names import quote_ident
 from clinic2zoho.mapping import model_columns
 from clinic2zoho.mapping.catalogue import Catalogue, TargetField, TargetModule, custom_module
 from clinic2zoho.mapping.detectors import ValueProfile, profile_values
 from clinic2zoho.mapping.field_kinds import column_kind, evidence
 from clinic2zoho.mapping.header_words import normal
 from clinic2zoho.mapping.naming import api_name, singular, words
-from clinic2zoho.mapping.profile import WHOLE_RECORD_COLUMNS, ColumnProfile, TableProfile, key_overlap, profile_format, raw_tables
+from clinic2zoho.mapping.profile import (WHOLE_RECORD_COLUMNS, ColumnProfile, TableProfile, key_overlap, profile_format,
+                                        raw_tables, trimmed)
 from clinic2zoho.mapping.scoring import fit, value_map
 from clinic2zoho.zoho.facts import FIELD_LENGTHS
 
@@ -144,7 +146,7 @@ class Proposer:
         if (entity, col.name) not in self._value_profiles:
             vp = None
             if col.non_null and col.name not in WHOLE_RECORD_COLUMNS:
-                q = f'nullif(trim(cast("{col.name.replace(chr(34), chr(34) * 2)}" as varchar)), \'\')'
+                q = trimmed(col.name)
                 rows = self.con.execute(
                     f"select {q} v, count(*) n from {self.profiles[entity].relation} where {q} is not null "
                     f"group by 1 order by 2 desc, 1 limit 4000").fetchall()  # by position: a column may be named v
@@ -382,7 +384,7 @@ class Proposer:
 
     def _value_list(self, entity: str, column: str) -> list[tuple[str, int]]:
         table = self.profiles[entity].relation
-        q = '"' + column.replace('"', '""') + '"'
+        q = quote_ident(column)
         rows = self.con.execute(  # by position: the export's column may itself be named v
             f"select cast({q} as varchar) v, count(*) n from {table} where {q} is not null group by 1 order by 1"
         ).fetchall()
