@@ -11,7 +11,8 @@ import pytest
 from clinic2zoho.formats import FORMATS
 from clinic2zoho.orchestration.dbt_render import RenderConfigError, dbt_render_from_env
 from clinic2zoho.settings import DBT_PROJECT_DIR
-from clinic2zoho.transform.dbt_runner import TELEMETRY_ENV, dbt_executable
+from clinic2zoho.transform.dbt_process import dbt_executable
+from clinic2zoho.transform.dbt_runner import TELEMETRY_ENV
 
 
 def test_unset_renders_every_format(monkeypatch):

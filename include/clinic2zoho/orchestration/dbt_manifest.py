@@ -68,7 +68,8 @@ class ManifestParse:
     caller does other work meanwhile (`clinic2zoho migrate` prepares Airflow) and `wait()`s."""
 
     def __init__(self, project: Path, home: Path | None) -> None:
-        from clinic2zoho.transform.dbt_runner import dbt_env, dbt_executable
+        from clinic2zoho.transform.dbt_process import dbt_executable
+        from clinic2zoho.transform.dbt_runner import dbt_env
 
         self.folder = manifest_folder(home)
         self.folder.mkdir(parents=True, exist_ok=True)

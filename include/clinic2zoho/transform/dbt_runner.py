@@ -1,15 +1,14 @@
-"""Run dbt on the mapping project as a subprocess and read its outcome.
+"""Run dbt on the mapping project in a child process and read its outcome.
 
-A subprocess (not dbt's in-process runner) because DuckDB takes one writer per file: the dbt
-process opens the warehouse, writes, and is gone when we read the results. Each warehouse gets
-its own dbt target folder, so runs on different warehouses can go side by side."""
+A child process (not dbt's in-process runner) because DuckDB takes one writer per file: the dbt
+process opens the warehouse, writes, and is gone when we read the results; it is forked from a
+server that imported dbt once (dbt_process). Each warehouse gets its own dbt target folder, so
+runs on different warehouses can go side by side."""
 
 from __future__ import annotations
 
 import json
 import os
-import subprocess
-import sys
 import time
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
@@ -19,6 +18,8 @@ from typing import Any
 import duckdb
 
 from clinic2zoho import settings
+from clinic2zoho.transform import dbt_parse_cache
+from clinic2zoho.transform.dbt_process import run_dbt_command
 
 # Usage reporting off in every entry point (see STACK.md).
 TELEMETRY_ENV = {
@@ -92,11 +93,6 @@ def target_dir(warehouse: str | Path | None = None) -> Path:
     return warehouse_file.parent / f"{warehouse_file.stem}.dbt_target"
 
 
-def dbt_executable() -> str:
-    candidate = Path(sys.executable).with_name("dbt")
-    return str(candidate) if candidate.exists() else "dbt"
-
-
 def dbt_env(warehouse: Path) -> dict[str, str]:
     """The environment dbt runs in: the warehouse file, the profile, no telemetry."""
     env = dict(os.environ)
@@ -149,7 +145,6 @@ def run_dbt(
     project = Path(project_dir or settings.DBT_PROJECT_DIR).resolve()
     target_path = target_dir(warehouse_file)
     cmd = [
-        dbt_executable(),
         "--no-use-colors",
         *command_args,
         "--project-dir",
@@ -161,23 +156,29 @@ def run_dbt(
         "--log-path",
         str(target_path / "logs"),
     ]
-    if vars:
-        cmd += ["--vars", json.dumps(_absolute_file_vars(vars))]
+    # dbt runs in the warehouse's folder and opens it by its name: then warehouses of one name
+    # share a profile, and a new one (a copy) starts from the saved parse of another under the
+    # same vars (dbt_parse_cache)
+    env = {**dbt_env(warehouse_file), "CLINIC2ZOHO_WAREHOUSE": warehouse_file.name}
+    given = _absolute_file_vars(vars or {})
+    if given:
+        cmd += ["--vars", json.dumps(given, sort_keys=True)]
+    shared = dbt_parse_cache.shared_parse(project, env, given)
+    saved_before = dbt_parse_cache.start_from_shared(target_path, shared)
     (target_path / "run_results.json").unlink(missing_ok=True)  # never read a previous run's outcome
     started = time.perf_counter()
-    proc = subprocess.run(
-        cmd, env=dbt_env(warehouse_file), capture_output=True, text=True, timeout=timeout_s, check=False
-    )
+    returncode, output = run_dbt_command(cmd, env, warehouse_file.parent, target_path, timeout_s)
     elapsed = time.perf_counter() - started
+    dbt_parse_cache.share(target_path, shared, saved_before)
     node_status, errors, warnings = _read_run_results(target_path / "run_results.json", warehouse_file)
-    if proc.returncode != 0 and not errors:
+    if returncode != 0 and not errors:
         # dbt failed before running any node (bad project, bad vars): keep its own words
-        errors.append(GateFailure("dbt", "", "error", 0, _tail(proc.stdout + proc.stderr)))
+        errors.append(GateFailure("dbt", "", "error", 0, _tail(output)))
     return DbtRunResult(
         command=list(command_args),
-        returncode=proc.returncode,
+        returncode=returncode,
         elapsed_s=elapsed,
-        stdout=proc.stdout,
+        stdout=output,
         node_status=node_status,
         errors=errors,
         warnings=warnings,
@@ -186,8 +187,9 @@ def run_dbt(
 
 
 def _absolute_file_vars(vars: Mapping[str, Any]) -> dict[str, Any]:
-    """File vars (`*_file`) as absolute paths: dbt may run in another folder (Cosmos copies the
-    project to a temporary one)."""
+    """File vars (`*_file`) as absolute paths: dbt runs in another folder (the warehouse's; Cosmos
+    in a temporary copy of the project), and a view reading a file reads it from wherever it is
+    queried."""
     return {
         key: str(Path(value).resolve()) if key.endswith("_file") and value else value
         for key, value in vars.items()

@@ -24,7 +24,8 @@ from clinic2zoho.orchestration.dbt_manifest import current_manifest
 from clinic2zoho.orchestration.dbt_render import dbt_render_from_env
 from clinic2zoho.orchestration.plan_nodes import plan_from_nodes, upstream_modules
 from clinic2zoho.orchestration.steps import FILE_VARS
-from clinic2zoho.transform.dbt_runner import TELEMETRY_ENV, dbt_executable, dbt_log_env
+from clinic2zoho.transform.dbt_process import dbt_executable
+from clinic2zoho.transform.dbt_runner import TELEMETRY_ENV, dbt_log_env
 from clinic2zoho_airflow.operators.dbt_gate import GATE_TASK_ID, DbtGateOperator, build_with_tests
 from clinic2zoho_airflow.operators.dbt_watch import (lineage_only_where_emitted, no_log_file_left_in_the_temporary_project,
                                                      watch_lightly)

@@ -1,0 +1,71 @@
+"""The fork server of dbt_process: imports dbt once, then forks one child per command.
+
+Requests come one JSON line at a time on stdin (args, env, cwd, output file, umask); for each the
+server answers `{"pid": ...}` when the child started and `{"returncode": ...}` when it ended. It
+ends when its stdin closes (the process that started it ended)."""
+
+from __future__ import annotations
+
+import json
+import os
+import sys
+
+# what every dbt command imports first: dbt's command line, the adapter and the project's plugin
+import dbt.adapters.duckdb  # noqa: F401
+import dbt.cli.main  # noqa: F401
+
+import clinic2zoho.transform.duckdb_plugin  # noqa: F401
+
+
+def serve() -> None:
+    for line in sys.stdin:
+        request = json.loads(line)
+        pid = os.fork()
+        if pid == 0:
+            # the child ends as a dbt process ends, not with os._exit: DuckDB writes its last
+            # changes into the warehouse file (a checkpoint) when its database object is finalised
+            sys.exit(_run(request))
+        _answer({"pid": pid})
+        _, status = os.waitpid(pid, 0)
+        _answer({"returncode": os.waitstatus_to_exitcode(status)})
+
+
+def _run(request: dict) -> int:
+    """In the child: the command's output file on stdout and stderr, no stdin, its folder, umask
+    and environment; then dbt's command line. Returns dbt's exit code."""
+    code = 1
+    try:
+        fd = os.open(request["output"], os.O_WRONLY | os.O_CREAT | os.O_TRUNC, 0o600)
+        null = os.open(os.devnull, os.O_RDONLY)
+        os.dup2(null, 0)
+        os.dup2(fd, 1)
+        os.dup2(fd, 2)
+        os.close(fd)
+        os.close(null)
+        os.umask(request["umask"])
+        os.chdir(request["cwd"])
+        os.environ.clear()
+        os.environ.update(request["env"])
+        sys.argv = ["dbt", *request["args"]]
+        try:
+            dbt.cli.main.cli()
+            code = 0
+        except SystemExit as exit_:
+            code = exit_.code if isinstance(exit_.code, int) else (0 if exit_.code is None else 1)
+    except BaseException:  # noqa: BLE001 - the child reports every failure as its exit code
+        import traceback
+
+        traceback.print_exc()
+    finally:
+        sys.stdout.flush()
+        sys.stderr.flush()
+    return code
+
+
+def _answer(message: dict) -> None:
+    sys.stdout.write(json.dumps(message) + "\n")
+    sys.stdout.flush()
+
+
+if __name__ == "__main__":
+    serve()

@@ -1,0 +1,113 @@
+"""dbt commands forked from the fork server run as the `dbt` executable runs them: the same exit
+code and output for the same command, the caller's environment, folder and umask, a timeout that
+ends the command, and a server that ended replaced by a new one."""
+
+from __future__ import annotations
+
+import os
+import re
+import subprocess
+import shutil
+from pathlib import Path
+
+import duckdb
+import pytest
+
+from clinic2zoho.transform import dbt_process
+
+MACROS = """
+{% macro show_call() %}
+  {{ print("env " ~ env_var("CLINIC2ZOHO_PROBE", "unset")) }}
+{% endmacro %}
+{% macro fail_call() %}
+  {{ exceptions.raise_compiler_error("planted failure " ~ env_var("CLINIC2ZOHO_PROBE", "unset")) }}
+{% endmacro %}
+{% macro wait_call() %}
+  {% do run_query("select sum(hash(a)) from range(200000000000) t(a)") %}
+{% endmacro %}
+"""
+
+
+@pytest.fixture()
+def project(tmp_path: Path) -> Path:
+    folder = tmp_path / "project"
+    (folder / "macros").mkdir(parents=True)
+    (folder / "dbt_project.yml").write_text("name: probe\nversion: '1.0'\nconfig-version: 2\nprofile: probe\n")
+    (folder / "profiles.yml").write_text(
+        "probe:\n  target: local\n  outputs:\n    local:\n      type: duckdb\n      path: probe.duckdb\n")
+    (folder / "macros" / "probe.sql").write_text(MACROS)
+    (folder / "models").mkdir()
+    (folder / "models" / "built.sql").write_text("{{ config(materialized='table') }} select 42 as answer")
+    return folder
+
+
+def command(project: Path, macro: str, target_name: str = "target") -> list[str]:
+    target = project / target_name
+    return ["--no-use-colors", "run-operation", macro, "--project-dir", str(project), "--profiles-dir", str(project),
+            "--target-path", str(target), "--log-path", str(target / "logs")]
+
+
+def env(**extra: str) -> dict[str, str]:
+    return {"PATH": os.environ.get("PATH", ""), "DO_NOT_TRACK": "1", "DBT_SEND_ANONYMOUS_USAGE_STATS": "False", **extra}
+
+
+def lines(output: str) -> list[str]:
+    """dbt's printed lines without their time stamps and timings."""
+    return [re.sub(r"\d{2}:\d{2}:\d{2}|\d+\.\d+s", "", line).strip() for line in output.splitlines() if line.strip()]
+
+
+@pytest.mark.parametrize("macro", ["show_call", "fail_call"])
+def test_a_forked_command_answers_as_the_dbt_executable(project: Path, tmp_path: Path, macro: str):
+    cwd = tmp_path / "cwd"
+    cwd.mkdir()
+    environment = env(CLINIC2ZOHO_PROBE="from-the-caller")
+    forked = dbt_process.run_dbt_command(command(project, macro, "forked"), environment, cwd, tmp_path / "out")
+    executable = dbt_process._run_executable(command(project, macro, "executable"), environment, cwd, None)
+    assert forked[0] == executable[0] == (0 if macro == "show_call" else 1)
+    assert lines(forked[1]) == lines(executable[1])
+    assert "from-the-caller" in forked[1]
+    # the warehouse opened by its relative path in the caller's folder, as the executable opened it
+    assert (cwd / "probe.duckdb").is_file()
+    assert not (tmp_path / "out" / dbt_process.OUTPUT_FILE).exists()
+
+
+def test_the_child_takes_only_the_given_environment_and_the_callers_umask(project: Path, tmp_path: Path, monkeypatch):
+    monkeypatch.setenv("CLINIC2ZOHO_PROBE", "set-in-the-caller-only")
+    dbt_process._stop_server()  # a server started now sees the variable in its own environment
+    code, output = dbt_process.run_dbt_command(command(project, "show_call"), env(), tmp_path, tmp_path)
+    assert code == 0 and "env unset" in output
+    old = os.umask(0o027)
+    try:
+        dbt_process.run_dbt_command(command(project, "show_call", "umask"), env(), tmp_path, tmp_path)
+    finally:
+        os.umask(old)
+    assert (project / "umask" / "manifest.json").stat().st_mode & 0o777 == 0o640
+
+
+def test_a_timeout_ends_the_command_and_the_server_serves_the_next(project: Path, tmp_path: Path):
+    with pytest.raises(subprocess.TimeoutExpired):
+        dbt_process.run_dbt_command(command(project, "wait_call"), env(), tmp_path, tmp_path, timeout_s=6)
+    assert dbt_process._server is not None and dbt_process._server.poll() is None
+    assert dbt_process.run_dbt_command(command(project, "show_call"), env(), tmp_path, tmp_path)[0] == 0
+
+
+def test_a_server_that_ended_is_replaced(project: Path, tmp_path: Path):
+    assert dbt_process.run_dbt_command(command(project, "show_call"), env(), tmp_path, tmp_path)[0] == 0
+    first = dbt_process._server
+    first.kill()
+    first.wait()
+    assert dbt_process.run_dbt_command(command(project, "show_call"), env(), tmp_path, tmp_path)[0] == 0
+    assert dbt_process._server is not first and dbt_process._server.poll() is None
+
+
+def test_the_warehouse_file_alone_holds_what_a_forked_command_built(project: Path, tmp_path: Path):
+    """The child ends as the dbt executable does: DuckDB writes its changes into the file (a
+    checkpoint) when it is closed, so a copy of the file alone (as tests and backups copy it) holds
+    them; a child ended by os._exit left them in the write-ahead log beside it."""
+    args = ["--no-use-colors", "run", "--project-dir", str(project), "--profiles-dir", str(project),
+            "--target-path", str(project / "target"), "--log-path", str(project / "target" / "logs")]
+    assert dbt_process.run_dbt_command(args, env(), tmp_path, tmp_path)[0] == 0
+    assert not (tmp_path / "probe.duckdb.wal").exists()
+    shutil.copy(tmp_path / "probe.duckdb", tmp_path / "copy.duckdb")
+    with duckdb.connect(str(tmp_path / "copy.duckdb"), read_only=True) as con:
+        assert con.execute("select answer from built").fetchall() == [(42,)]
