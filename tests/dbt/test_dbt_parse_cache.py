@@ -4,12 +4,14 @@ model is parsed again and built as edited."""
 
 from __future__ import annotations
 
+import os
 from pathlib import Path
 
 import duckdb
 import pytest
 
 from clinic2zoho.transform import run_dbt
+from clinic2zoho.transform import dbt_parse_cache
 from clinic2zoho.transform.dbt_parse_cache import PARSE_FILE
 
 PROFILE = """probe:
@@ -71,3 +73,18 @@ def test_a_new_warehouse_starts_from_the_shared_parse_and_dbt_still_checks_it(pr
     fourth = warehouse_with_labels(tmp_path / "clinic_d")
     result = run_dbt(["run"], warehouse=fourth, vars={**vars_a, "label": "y"}, project_dir=project)
     assert result.success and parsed_afresh(result.stdout) and built(fourth) == [("Y", 2)]
+
+
+def test_only_the_most_recent_parses_are_kept(tmp_path: Path):
+    project, target = tmp_path / "project", tmp_path / "warehouse.dbt_target"
+    target.mkdir(parents=True)
+    written = []
+    for index in range(dbt_parse_cache.KEPT + 3):
+        (target / PARSE_FILE).write_bytes(f"parse {index}".encode())
+        shared = dbt_parse_cache.shared_parse(project, {}, {"label": str(index)})
+        dbt_parse_cache.share(target, shared, None)
+        os.utime(shared, (index, index))  # written in this order
+        written.append(shared)
+    kept = sorted((project / "target" / "shared_parse").iterdir())
+    assert kept == sorted(written[-dbt_parse_cache.KEPT:])
+    assert written[-1].read_bytes() == f"parse {dbt_parse_cache.KEPT + 2}".encode()

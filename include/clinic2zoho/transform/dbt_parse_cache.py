@@ -11,7 +11,7 @@ copy of a warehouse to break on purpose, or a warehouse built again from scratch
 to be the same, run_dbt opens the warehouse by its file name from the warehouse's folder.
 
 The parses are kept in the project's own target folder (`target/shared_parse/`), one per vars and
-profile; a project folder that cannot be written to keeps none."""
+profile, the KEPT most recent; a project folder that cannot be written to keeps none."""
 
 from __future__ import annotations
 
@@ -25,6 +25,7 @@ from typing import Any
 
 PARSE_FILE = "partial_parse.msgpack"
 PROFILE_ENV = ("CLINIC2ZOHO_WAREHOUSE", "CLINIC2ZOHO_DUCKDB_MEMORY_LIMIT")  # what profiles.yml reads
+KEPT = 24  # parses kept per project, the most recently written (about 1.5 MB each)
 
 
 def shared_parse(project: Path, env: Mapping[str, str], vars: Mapping[str, Any]) -> Path:
@@ -58,5 +59,13 @@ def share(target: Path, shared: Path, before: float | None) -> None:
         partial = shared.with_name(f"{shared.name}.{os.getpid()}")
         shutil.copyfile(saved, partial)
         os.replace(partial, shared)
+        _keep_recent(shared.parent)
     except OSError:
         pass
+
+
+def _keep_recent(folder: Path) -> None:
+    """Only the KEPT most recently written parses (every test run's vars name new files)."""
+    parses = sorted(folder.glob("*.msgpack"), key=lambda path: path.stat().st_mtime, reverse=True)
+    for old in parses[KEPT:]:
+        old.unlink(missing_ok=True)
