@@ -29,7 +29,7 @@ demo: $(BIN)/.installed
 	$(BIN)/clinic2zoho migrate $(if $(SOURCE),--source $(SOURCE),) $(if $(FORMAT),--format $(FORMAT),) $(if $(USERS),--users $(USERS),) $(if $(OVERRIDES),--overrides $(OVERRIDES),) $(if $(WORK),--work $(WORK),)
 
 test: $(BIN)/.installed
-	$(BIN)/python -m pytest -n 3 --dist loadgroup -q
+	$(BIN)/python -m pytest -n 3 --dist loadgroup --no-loadscope-reorder -q
 
 lint: $(BIN)/.installed
 	cd dbt_project && ../$(BIN)/sqlfluff lint models

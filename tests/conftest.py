@@ -44,7 +44,9 @@ pytest_plugins = [
 # The longest xdist groups (measured: the Celery cluster and its two modules, the demo, the two
 # end-to-end DAG modules) start first, then the other end-to-end tests, then the rest, which fill in
 # around them: in collection order the demo came last and ran alone for minutes while the other
-# workers idled.
+# workers idled. `make test` passes --no-loadscope-reorder: by default pytest-xdist orders the groups
+# by their number of tests, which put the demo's one test after every larger group (it started
+# eight minutes in and the suite ended with it alone).
 LONGEST_GROUPS = ("cluster", "demo", "dag_clinic_cutover", "dag_clinic_sample")
 
 
