@@ -46,7 +46,7 @@ pytest_plugins = [
 # around them: in collection order the demo came last and ran alone for minutes while the other
 # workers idled. `make test` passes --no-loadscope-reorder: by default pytest-xdist orders the groups
 # by their number of tests, which put the demo's one test after every larger group (it started
-# eight minutes in and the suite ended with it alone).
+# eight minutes in).
 LONGEST_GROUPS = ("cluster", "demo", "dag_clinic_cutover", "dag_clinic_sample")
 
 

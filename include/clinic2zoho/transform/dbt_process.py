@@ -27,6 +27,7 @@ from pathlib import Path
 
 OUTPUT_FILE = "dbt_output.log"  # in the target folder while the command runs
 _server: subprocess.Popen[str] | None = None
+_pending = b""  # what was read from the server's answers past the last whole line
 _lock = threading.Lock()
 
 
@@ -53,7 +54,7 @@ def run_dbt_command(args: Sequence[str], env: Mapping[str, str], cwd: Path, outp
         try:
             server.stdin.write(json.dumps(request) + "\n")
             server.stdin.flush()
-            pid = _reply(server, 60)["pid"]
+            pid = (_reply(server, 60) or {})["pid"]
             reply = _reply(server, timeout_s)
         except (OSError, ValueError, KeyError):
             _stop_server()
@@ -72,9 +73,10 @@ def run_dbt_command(args: Sequence[str], env: Mapping[str, str], cwd: Path, outp
 
 
 def _running_server() -> subprocess.Popen[str] | None:
-    global _server
+    global _server, _pending
     if _server is not None and _server.poll() is None:
         return _server
+    _pending = b""
     try:
         _server = subprocess.Popen([sys.executable, "-m", "clinic2zoho.transform.dbt_fork_server"],
                                    stdin=subprocess.PIPE, stdout=subprocess.PIPE, stderr=subprocess.DEVNULL,
@@ -85,22 +87,26 @@ def _running_server() -> subprocess.Popen[str] | None:
 
 
 def _reply(server: subprocess.Popen[str], timeout_s: float | None) -> dict | None:
-    """The server's next line, or None when `timeout_s` passed first."""
+    """The server's next line, or None when `timeout_s` passed first. Read from the pipe itself:
+    a buffered readline could take both answers at once and leave select waiting for the second."""
+    global _pending
     deadline = None if timeout_s is None else time.monotonic() + timeout_s
-    while True:
+    while b"\n" not in _pending:
         left = None if deadline is None else max(0.0, deadline - time.monotonic())
         ready, _, _ = select.select([server.stdout], [], [], left)
-        if ready:
-            line = server.stdout.readline()
-            if not line:
-                raise OSError("the dbt fork server ended")
-            return json.loads(line)
-        if deadline is not None and time.monotonic() >= deadline:
+        if not ready:
             return None
+        chunk = os.read(server.stdout.fileno(), 4096)
+        if not chunk:
+            raise OSError("the dbt fork server ended")
+        _pending += chunk
+    line, _pending = _pending.split(b"\n", 1)
+    return json.loads(line)
 
 
 def _stop_server() -> None:
-    global _server
+    global _server, _pending
+    _pending = b""
     if _server is not None:
         _server.kill()
         _server.wait()
