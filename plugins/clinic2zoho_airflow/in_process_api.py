@@ -80,3 +80,13 @@ def build_for_the_sdks_version(api: Any) -> None:
         except AttributeError:
             pass
         raise
+
+
+def serves_itself() -> bool:
+    """Whether this process serves Airflow's execution API to itself: it runs a DAG run's tasks
+    one after another in-process (`airflow dags test`, `dag.test()`), not one task for an executor."""
+    from airflow.sdk.execution_time import supervisor
+
+    server = getattr(supervisor, "in_process_api_server", None)
+    info = getattr(server, "cache_info", None)
+    return bool(info and info().currsize)

@@ -1,7 +1,8 @@
 """The project's Airflow plugin: Airflow loads it from the plugins folder (AIRFLOW__CORE__PLUGINS_FOLDER)
 in every process, the task runner of `airflow dags test` among them. It registers the listeners
 that record, for `clinic2zoho migrate`, failed tasks (listeners.task_failures), every task's
-start and end (listeners.task_progress) and each finished run's outcome (listeners.dag_runs). The
+start and end (listeners.task_progress) and each finished run's outcome (listeners.dag_runs), and
+starts dbt's fork server ahead of a build that runs in the same process (listeners.dbt_server). The
 `zoho` connection type and its form come from the provider entry point (provider_info), not from
 here.
 
@@ -19,7 +20,7 @@ from __future__ import annotations
 from airflow.providers.common.compat.sdk import AirflowPlugin
 
 from clinic2zoho_airflow.in_process_api import serve_the_sdks_version_only
-from clinic2zoho_airflow.listeners import dag_runs, task_failures, task_progress
+from clinic2zoho_airflow.listeners import dag_runs, dbt_server, task_failures, task_progress
 from clinic2zoho_airflow.rendered_fields import share_json_value_adapter
 
 share_json_value_adapter()
@@ -28,4 +29,4 @@ serve_the_sdks_version_only()
 
 class Clinic2ZohoPlugin(AirflowPlugin):
     name = "clinic2zoho"
-    listeners = [task_failures, task_progress, dag_runs]
+    listeners = [task_failures, task_progress, dag_runs, dbt_server]

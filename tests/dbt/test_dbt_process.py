@@ -6,8 +6,9 @@ from __future__ import annotations
 
 import os
 import re
-import subprocess
 import shutil
+import subprocess
+import time
 from pathlib import Path
 
 import duckdb
@@ -111,3 +112,84 @@ def test_the_warehouse_file_alone_holds_what_a_forked_command_built(project: Pat
     shutil.copy(tmp_path / "probe.duckdb", tmp_path / "copy.duckdb")
     with duckdb.connect(str(tmp_path / "copy.duckdb"), read_only=True) as con:
         assert con.execute("select answer from built").fetchall() == [(42,)]
+
+
+def _stat(pid: int) -> list[str]:
+    """The process's state and parent id (from /proc), or [] when it is gone."""
+    try:
+        return Path(f"/proc/{pid}/stat").read_text().split(") ", 1)[1].split()[:2]
+    except (FileNotFoundError, IndexError):
+        return []
+
+
+def _running(pid: int) -> bool:
+    return _stat(pid)[:1] not in ([], ["Z"])
+
+
+@pytest.mark.parametrize("server_busy", [False, True], ids=["forked", "executable"])
+def test_a_streamed_command_gives_each_line_while_dbt_runs(project: Path, tmp_path: Path, server_busy: bool):
+    """The dbt group's build reads its lines as dbt prints them (Cosmos pushes each model's result
+    from its line): each arrives while the command still runs, the same lines as the whole
+    output, from a forked child or, when the server is serving another thread, the executable."""
+    seen: list[tuple[str, bool]] = []
+    pids: list[int] = []
+    parents: list[str] = []
+    environment = env(CLINIC2ZOHO_PROBE="streamed")
+
+    def on_line(line: str) -> None:
+        seen.append((line, _running(pids[0])))
+        parents.append((_stat(pids[0]) + ["", ""])[1])
+
+    def stream() -> int:
+        return dbt_process.stream_dbt_command(command(project, "show_call", "streamed"), environment, tmp_path,
+                                              on_line, on_start=pids.append)
+
+    if server_busy:
+        with dbt_process._lock:
+            code = stream()
+    else:
+        code = stream()
+    whole = dbt_process._run_executable(command(project, "show_call", "whole"), environment, tmp_path, None)
+    assert code == whole[0] == 0
+    assert lines("\n".join(line for line, _ in seen)) == lines(whole[1])
+    assert any("env streamed" in line for line, _ in seen)
+    assert seen[0][1]  # the first line came while dbt was still running
+    # run by a child of the fork server, or by this process's own child
+    assert parents[0] == str(os.getpid() if server_busy else dbt_process._server.pid)
+
+
+def test_the_build_hook_forks_dbt_and_relays_each_line_to_cosmos(project: Path, tmp_path: Path):
+    from clinic2zoho_airflow.hooks.dbt_forked import ForkedDbtSubprocessHook
+
+    hook = ForkedDbtSubprocessHook()
+    relayed: list[tuple[str, dict]] = []
+    result = hook.run_command([dbt_process.dbt_executable(), *command(project, "fail_call")], env=env(),
+                              cwd=str(tmp_path), process_log_line=lambda line, kw: relayed.append((line, kw)),
+                              context="the task's")
+    assert result.exit_code == 1 and result.full_output == [line for line, _ in relayed]
+    assert any("planted failure" in line for line in result.full_output)
+    assert all(kw == {"context": "the task's", "project_dir": str(tmp_path)} for _, kw in relayed)
+    assert dbt_process._server is not None and dbt_process._server.poll() is None  # it was forked
+    # another program runs as Cosmos runs it
+    assert hook.run_command(["echo", "not dbt"], env=env(), cwd=str(tmp_path)).full_output == ["not dbt"]
+
+
+def test_killing_the_build_ends_its_dbt_process(project: Path, tmp_path: Path):
+    """Airflow's on_kill (a task timed out or marked failed) reaches the forked dbt process."""
+    import threading
+
+    from clinic2zoho_airflow.hooks.dbt_forked import ForkedDbtSubprocessHook
+
+    hook = ForkedDbtSubprocessHook()
+    results = []
+    runner = threading.Thread(target=lambda: results.append(hook.run_command(
+        [dbt_process.dbt_executable(), *command(project, "wait_call")], env=env(), cwd=str(tmp_path))))
+    runner.start()
+    deadline = time.monotonic() + 60
+    while hook.pid is None and time.monotonic() < deadline:
+        time.sleep(0.05)
+    pid = hook.pid
+    assert pid is not None and _running(pid)
+    hook.send_sigterm()
+    runner.join(60)
+    assert not runner.is_alive() and results[0].exit_code != 0 and not _running(pid)

@@ -56,7 +56,7 @@ def watcher(build_state: BuildState) -> tuple[DbtRunWatcherOperator, list]:
                                      profiles_yml_filepath=PROJECT / "profiles.yml"),
         extra_context={"dbt_node_config": {"unique_id": MODEL}},
         env={"CLINIC2ZOHO_WAREHOUSE": "warehouse.duckdb"},
-        vars={"clinic_timezone": VAR_TEMPLATE})
+        vars={"clinic_timezone": VAR_TEMPLATE}, dbt_cmd_flags=["--threads", "{{ 1 + 1 }}"])
     task._get_producer_task_status = build_state  # what Cosmos asks Airflow through
     fallbacks = []
     task._fallback_to_non_watcher_run = lambda try_number, context: fallbacks.append(try_number) or True
@@ -83,7 +83,7 @@ def test_a_first_watch_without_a_result_asks_for_the_builds_state_and_acts_on_it
     task, fallbacks = watcher(skipped)
     assert task.poke({"ti": TaskInstanceReads(xcoms={"return_value": LANDED}), "run_id": "manual__1"}) is True
     assert skipped.calls == 1 and fallbacks == [1]
-    assert task.vars == LANDED  # rendered for its dbt run
+    assert task.vars == LANDED and task.dbt_cmd_flags == ["--threads", "2"]  # rendered for its dbt run
 
     failed = BuildState("failed")  # the build failed after a first watch: the task fails
     task, fallbacks = watcher(failed)
@@ -116,9 +116,11 @@ def test_startup_events_are_read_when_debug_is_logged(caplog):
 
 def test_the_dbt_fields_are_left_to_the_fallback():
     task, _ = watcher(BuildState("success"))
-    assert {"env", "vars"}.isdisjoint(task.template_fields)
-    assert {"model_unique_id", "compiled_sql"} <= set(task.template_fields)  # still shown per model
+    # what Airflow renders and stores for every watch: what the task shows of its model
+    assert task.template_fields == ("model_unique_id", "compiled_sql")
+    assert {"env", "vars", "select", "dbt_cmd_flags"} <= set(DbtRunWatcherOperator.template_fields)  # Cosmos's
     assert task.vars == {"clinic_timezone": VAR_TEMPLATE}  # until a fallback renders it
+    assert task.dbt_cmd_flags == ["--threads", "{{ 1 + 1 }}"]
 
 
 def test_no_lineage_is_computed_without_airflows_openlineage_provider():

@@ -77,12 +77,15 @@ def test_the_plugin_registers_the_listener_with_airflow():
 
     from clinic2zoho_airflow.plugin import Clinic2ZohoPlugin
 
-    assert Clinic2ZohoPlugin.listeners == [task_failures, task_progress, dag_runs]
+    from clinic2zoho_airflow.listeners import dbt_server
+
+    assert Clinic2ZohoPlugin.listeners == [task_failures, task_progress, dag_runs, dbt_server]
     for manager in (task_listeners(), core_listeners()):
         assert manager.pm.is_registered(task_failures) and manager.pm.is_registered(task_progress)
         impls = [impl.plugin for impl in manager.pm.hook.on_task_instance_failed.get_hookimpls()]
         assert task_failures in impls and task_progress in impls
-        assert task_progress in [impl.plugin for impl in manager.pm.hook.on_task_instance_running.get_hookimpls()]
+        running = [impl.plugin for impl in manager.pm.hook.on_task_instance_running.get_hookimpls()]
+        assert task_progress in running and dbt_server in running
     # A run's end is reported by core's manager (DagRun.update_state, in `dags test`'s own process).
     for hook in (core_listeners().pm.hook.on_dag_run_success, core_listeners().pm.hook.on_dag_run_failed):
         assert dag_runs in [impl.plugin for impl in hook.get_hookimpls()]

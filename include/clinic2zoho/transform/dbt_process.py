@@ -10,7 +10,12 @@ command is a child forked from it that takes the command's environment, folder a
 before dbt starts, and ends as dbt ends: it runs as the `dbt` executable would. multiprocessing's
 own fork server is not used: each of its children imports the caller's main script again. Where
 the server cannot serve (it is serving another thread's command, or it ended), the `dbt`
-executable runs as before."""
+executable runs as before.
+
+Two ways to take a command's output: whole once it ended (`run_dbt_command`, through a file), or
+line by line as it is printed (`stream_dbt_command`, through a named pipe: the dbt group's build,
+whose lines Cosmos reads the models' results from while it runs). `start_server` starts the
+server ahead of the first command, so that its imports overlap other work."""
 
 from __future__ import annotations
 
@@ -20,9 +25,10 @@ import select
 import signal
 import subprocess
 import sys
+import tempfile
 import threading
 import time
-from collections.abc import Mapping, Sequence
+from collections.abc import Callable, Mapping, Sequence
 from pathlib import Path
 
 OUTPUT_FILE = "dbt_output.log"  # in the target folder while the command runs
@@ -49,11 +55,8 @@ def run_dbt_command(args: Sequence[str], env: Mapping[str, str], cwd: Path, outp
             return _run_executable(args, env, cwd, timeout_s)
         output_dir.mkdir(parents=True, exist_ok=True)
         output = output_dir / OUTPUT_FILE
-        request = {"args": list(args), "env": dict(env), "cwd": str(cwd), "output": str(output),
-                   "umask": _current_umask()}
         try:
-            server.stdin.write(json.dumps(request) + "\n")
-            server.stdin.flush()
+            _request(server, args, env, cwd, output)
             pid = (_reply(server, 60) or {})["pid"]
             reply = _reply(server, timeout_s)
         except (OSError, ValueError, KeyError):
@@ -70,6 +73,118 @@ def run_dbt_command(args: Sequence[str], env: Mapping[str, str], cwd: Path, outp
             output.unlink(missing_ok=True)
     finally:
         _lock.release()
+
+
+def stream_dbt_command(args: Sequence[str], env: Mapping[str, str], cwd: Path, on_line: Callable[[str], None],
+                       on_start: Callable[[int], None] | None = None) -> int:
+    """`dbt <args>` in `cwd` with exactly `env`, each line it prints (stdout and stderr, in order,
+    without its newline) given to `on_line` as it comes; `on_start` gets the process id that
+    runs it. Returns dbt's exit code."""
+    if not _lock.acquire(blocking=False):
+        return _stream_executable(args, env, cwd, on_line, on_start)
+    try:
+        server = _running_server()
+        if server is None:
+            return _stream_executable(args, env, cwd, on_line, on_start)
+        with tempfile.TemporaryDirectory(prefix="dbt-output-") as folder:
+            fifo = Path(folder) / "output"
+            os.mkfifo(fifo, 0o600)
+            # open for reading and writing: the child's open never waits for a reader, and no end
+            # of file comes before the child writes; the command's end is the server's answer
+            fd = os.open(fifo, os.O_RDWR | os.O_NONBLOCK)
+            try:
+                try:
+                    _request(server, args, env, cwd, fifo)
+                    pid = (_reply(server, 60) or {})["pid"]
+                except (OSError, ValueError, KeyError):
+                    _stop_server()
+                    return _stream_executable(args, env, cwd, on_line, on_start)
+                if on_start is not None:
+                    on_start(pid)
+                return _relay_until_exit(server, fd, _LineSplitter(on_line))
+            finally:
+                os.close(fd)
+    finally:
+        _lock.release()
+
+
+def start_server() -> None:
+    """Start the fork server now, if it is not running, without waiting for its imports (a command
+    running in another thread has it running already)."""
+    if _lock.acquire(blocking=False):
+        try:
+            _running_server()
+        finally:
+            _lock.release()
+
+
+class _LineSplitter:
+    def __init__(self, on_line: Callable[[str], None]) -> None:
+        self._on_line = on_line
+        self._partial = b""
+
+    def feed(self, chunk: bytes) -> None:
+        *whole, self._partial = (self._partial + chunk).split(b"\n")
+        for line in whole:
+            self._on_line(line.decode("utf-8", errors="backslashreplace"))
+
+    def close(self) -> None:
+        if self._partial:
+            self._on_line(self._partial.decode("utf-8", errors="backslashreplace"))
+            self._partial = b""
+
+
+def _relay_until_exit(server: subprocess.Popen[str], fd: int, lines: _LineSplitter) -> int:
+    """Relay what the child writes to `fd` until the server answers that it ended; then what is
+    left in the pipe (all of it: the child has ended). Returns the child's exit code."""
+    while b"\n" not in _pending:
+        ready, _, _ = select.select([fd, server.stdout], [], [])
+        if fd in ready:
+            lines.feed(_read_available(fd))
+        if server.stdout in ready:
+            break
+    try:
+        reply = _reply(server, None) or {}
+    except (OSError, ValueError):
+        _stop_server()
+        raise RuntimeError("the dbt fork server ended while a command ran") from None
+    lines.feed(_read_available(fd))
+    lines.close()
+    return int(reply["returncode"])
+
+
+def _read_available(fd: int) -> bytes:
+    chunks = []
+    while True:
+        try:
+            chunk = os.read(fd, 65536)
+        except BlockingIOError:
+            break
+        if not chunk:
+            break
+        chunks.append(chunk)
+    return b"".join(chunks)
+
+
+def _stream_executable(args: Sequence[str], env: Mapping[str, str], cwd: Path, on_line: Callable[[str], None],
+                       on_start: Callable[[int], None] | None) -> int:
+    with subprocess.Popen([dbt_executable(), *args], env=dict(env), cwd=cwd, stdin=subprocess.DEVNULL,
+                          stdout=subprocess.PIPE, stderr=subprocess.STDOUT) as proc:
+        if on_start is not None:
+            on_start(proc.pid)
+        lines = _LineSplitter(on_line)
+        for chunk in iter(lambda: proc.stdout.read1(65536), b""):
+            lines.feed(chunk)
+        lines.close()
+        return proc.wait()
+
+
+def _request(server: subprocess.Popen[str], args: Sequence[str], env: Mapping[str, str], cwd: Path,
+             output: Path) -> None:
+    request = {"args": list(args), "env": dict(env), "cwd": str(cwd), "output": str(output),
+               "umask": _current_umask()}
+    server.stdin.write(json.dumps(request) + "\n")
+    server.stdin.flush()
 
 
 def _running_server() -> subprocess.Popen[str] | None:

@@ -26,6 +26,7 @@ from clinic2zoho.orchestration.plan_nodes import plan_from_nodes, upstream_modul
 from clinic2zoho.orchestration.steps import FILE_VARS
 from clinic2zoho.transform.dbt_process import dbt_executable
 from clinic2zoho.transform.dbt_runner import TELEMETRY_ENV, dbt_log_env
+from clinic2zoho_airflow.hooks.dbt_forked import ForkedDbtSubprocessHook
 from clinic2zoho_airflow.operators.dbt_gate import GATE_TASK_ID, DbtGateOperator, build_with_tests
 from clinic2zoho_airflow.operators.dbt_watch import (lineage_only_where_emitted, no_log_file_left_in_the_temporary_project,
                                                      watch_lightly)
@@ -157,9 +158,11 @@ def watch_after_build(group: DbtTaskGroup, group_id: str) -> None:
     producer = group.children[f"{group_id}.{PRODUCER_WATCHER_TASK_ID}"]
     producer.exclude = None
     # dbt in its own process: dbt's JSON log lines are parsed as they come, instead of each event
-    # being serialised in the build's own interpreter (the in-process callback slows the build)
+    # being serialised in the build's own interpreter (the in-process callback slows the build);
+    # that process forked from the dbt fork server, which imported dbt already (hooks.dbt_forked)
     producer.invocation_mode = InvocationMode.SUBPROCESS
     producer.dbt_executable_path = dbt_executable()
+    producer.subprocess_hook = ForkedDbtSubprocessHook()
     producer.doc_md = ("One `dbt build` of the seeds, models and tests (as warnings; the gate task "
                        "decides); the tasks of each model show its result.")
     build_with_tests(producer)

@@ -10,15 +10,17 @@ import logging
 import os
 from typing import Any
 
+from cosmos.operators._watcher.base import BaseConsumerSensor
 from cosmos.operators.local import AbstractDbtLocalBase
 from cosmos.operators.watcher import DbtConsumerWatcherSensor
 
 from clinic2zoho import settings
 
 DEFAULT_POOL = "default_pool"  # Airflow's own pool (airflow.models.pool.Pool.DEFAULT_POOL_NAME)
-# Fields only a dbt run reads (its environment and --vars): a watching task renders them when it
-# falls back to running dbt, not before every watch.
-DBT_RUN_FIELDS = ("env", "vars")
+# What a watching task shows of its model (its id and compiled SQL), rendered in every watch; the
+# other fields (dbt's environment, --vars, selection, flags) only a dbt run reads: a watching task
+# renders them when it falls back to running dbt.
+WATCH_FIELDS = BaseConsumerSensor.template_fields
 
 
 def watch_lightly(task: DbtConsumerWatcherSensor) -> None:
@@ -49,12 +51,13 @@ def watch_outside_the_pool(task: DbtConsumerWatcherSensor) -> None:
 
 
 def render_dbt_fields_to_run_dbt(task: DbtConsumerWatcherSensor) -> None:
-    """The dbt environment and vars stop being rendered before every watch, and are rendered
-    as Airflow would, with the task's own context, just before its fallback runs dbt. Before, Airflow
-    compiled each of their ten strings as a Jinja template and pulled the run's vars from XCom
-    (an execution-API call) in every watching task, to use them only in a fallback."""
-    deferred = tuple(name for name in DBT_RUN_FIELDS if name in task.template_fields)
-    task.template_fields = tuple(name for name in task.template_fields if name not in deferred)
+    """dbt's fields stop being rendered before every watch, and are rendered as Airflow would,
+    with the task's own context, just before its fallback runs dbt. Before, Airflow compiled each
+    string of the environment and vars as a Jinja template and pulled the run's vars from XCom (an
+    execution-API call) in every watching task, and sent all twelve fields to the metadata DB twice
+    (before the watch, and after it with the compiled SQL), to use them only in a fallback."""
+    deferred = tuple(dict.fromkeys(name for name in task.template_fields if name not in WATCH_FIELDS))
+    task.template_fields = tuple(dict.fromkeys(name for name in task.template_fields if name in WATCH_FIELDS))
     fallback = task._fallback_to_non_watcher_run
 
     def fallback_rendered(try_number: int, context: Any) -> bool:
