@@ -193,3 +193,22 @@ def test_killing_the_build_ends_its_dbt_process(project: Path, tmp_path: Path):
     hook.send_sigterm()
     runner.join(60)
     assert not runner.is_alive() and results[0].exit_code != 0 and not _running(pid)
+
+
+def test_a_caller_that_gives_up_ends_the_command_and_the_server_serves_the_next(project: Path, tmp_path: Path):
+    """A line callback that raises (or a task timeout raised inside it) ends the dbt child; the
+    server then answers the next command as its own, forked as before."""
+    pids: list[int] = []
+
+    def give_up(line: str) -> None:
+        raise KeyboardInterrupt("the caller gave up")
+
+    with pytest.raises(KeyboardInterrupt):
+        dbt_process.stream_dbt_command(command(project, "wait_call"), env(), tmp_path, give_up, on_start=pids.append)
+    assert not _running(pids[0])
+    server = dbt_process._server
+    parents: list[str] = []
+    code = dbt_process.stream_dbt_command(command(project, "show_call"), env(), tmp_path,
+                                          lambda line: parents.append((_stat(pids[-1]) + ["", ""])[1]),
+                                          on_start=pids.append)
+    assert code == 0 and dbt_process._server is server and parents[0] == str(server.pid)

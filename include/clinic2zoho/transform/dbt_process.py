@@ -99,9 +99,15 @@ def stream_dbt_command(args: Sequence[str], env: Mapping[str, str], cwd: Path, o
                 except (OSError, ValueError, KeyError):
                     _stop_server()
                     return _stream_executable(args, env, cwd, on_line, on_start)
-                if on_start is not None:
-                    on_start(pid)
-                return _relay_until_exit(server, fd, _LineSplitter(on_line))
+                try:
+                    if on_start is not None:
+                        on_start(pid)
+                    return _relay_until_exit(server, fd, _LineSplitter(on_line))
+                except BaseException:
+                    # the caller gave up (its line callback raised, a task timed out): the child
+                    # ends, and its answer is read, so the server's next answer is the next command's
+                    _end_abandoned(server, pid)
+                    raise
             finally:
                 os.close(fd)
     finally:
@@ -151,6 +157,18 @@ def _relay_until_exit(server: subprocess.Popen[str], fd: int, lines: _LineSplitt
     lines.feed(_read_available(fd))
     lines.close()
     return int(reply["returncode"])
+
+
+def _end_abandoned(server: subprocess.Popen[str], pid: int) -> None:
+    try:
+        os.kill(pid, signal.SIGKILL)
+    except ProcessLookupError:
+        pass
+    try:
+        if _reply(server, 60) is None:
+            _stop_server()
+    except (OSError, ValueError):
+        _stop_server()
 
 
 def _read_available(fd: int) -> bytes:
