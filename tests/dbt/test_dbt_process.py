@@ -52,6 +52,13 @@ def env(**extra: str) -> dict[str, str]:
     return {"PATH": os.environ.get("PATH", ""), "DO_NOT_TRACK": "1", "DBT_SEND_ANONYMOUS_USAGE_STATS": "False", **extra}
 
 
+def executable(args: list[str], environment: dict[str, str], cwd: Path) -> tuple[int, str]:
+    """The `dbt` executable run as a plain subprocess: what a forked command must answer like."""
+    proc = subprocess.run([dbt_process.dbt_executable(), *args], env=environment, cwd=cwd, stdout=subprocess.PIPE,
+                          stderr=subprocess.STDOUT, text=True, check=False)
+    return proc.returncode, proc.stdout
+
+
 def lines(output: str) -> list[str]:
     """dbt's printed lines without their time stamps and timings."""
     return [re.sub(r"\d{2}:\d{2}:\d{2}|\d+\.\d+s", "", line).strip() for line in output.splitlines() if line.strip()]
@@ -62,24 +69,23 @@ def test_a_forked_command_answers_as_the_dbt_executable(project: Path, tmp_path:
     cwd = tmp_path / "cwd"
     cwd.mkdir()
     environment = env(CLINIC2ZOHO_PROBE="from-the-caller")
-    forked = dbt_process.run_dbt_command(command(project, macro, "forked"), environment, cwd, tmp_path / "out")
-    executable = dbt_process._run_executable(command(project, macro, "executable"), environment, cwd, None)
-    assert forked[0] == executable[0] == (0 if macro == "show_call" else 1)
-    assert lines(forked[1]) == lines(executable[1])
+    forked = dbt_process.run_dbt_command(command(project, macro, "forked"), environment, cwd)
+    plain = executable(command(project, macro, "executable"), environment, cwd)
+    assert forked[0] == plain[0] == (0 if macro == "show_call" else 1)
+    assert lines(forked[1]) == lines(plain[1])
     assert "from-the-caller" in forked[1]
     # the warehouse opened by its relative path in the caller's folder, as the executable opened it
     assert (cwd / "probe.duckdb").is_file()
-    assert not (tmp_path / "out" / dbt_process.OUTPUT_FILE).exists()
 
 
 def test_the_child_takes_only_the_given_environment_and_the_callers_umask(project: Path, tmp_path: Path, monkeypatch):
     monkeypatch.setenv("CLINIC2ZOHO_PROBE", "set-in-the-caller-only")
     dbt_process._stop_server()  # a server started now sees the variable in its own environment
-    code, output = dbt_process.run_dbt_command(command(project, "show_call"), env(), tmp_path, tmp_path)
+    code, output = dbt_process.run_dbt_command(command(project, "show_call"), env(), tmp_path)
     assert code == 0 and "env unset" in output
     old = os.umask(0o027)
     try:
-        dbt_process.run_dbt_command(command(project, "show_call", "umask"), env(), tmp_path, tmp_path)
+        dbt_process.run_dbt_command(command(project, "show_call", "umask"), env(), tmp_path)
     finally:
         os.umask(old)
     assert (project / "umask" / "manifest.json").stat().st_mode & 0o777 == 0o640
@@ -87,17 +93,22 @@ def test_the_child_takes_only_the_given_environment_and_the_callers_umask(projec
 
 def test_a_timeout_ends_the_command_and_the_server_serves_the_next(project: Path, tmp_path: Path):
     with pytest.raises(subprocess.TimeoutExpired):
-        dbt_process.run_dbt_command(command(project, "wait_call"), env(), tmp_path, tmp_path, timeout_s=6)
+        dbt_process.run_dbt_command(command(project, "wait_call"), env(), tmp_path, timeout_s=6)
     assert dbt_process._server is not None and dbt_process._server.poll() is None
-    assert dbt_process.run_dbt_command(command(project, "show_call"), env(), tmp_path, tmp_path)[0] == 0
+    assert dbt_process.run_dbt_command(command(project, "show_call"), env(), tmp_path)[0] == 0
+    pids: list[int] = []
+    with dbt_process._lock, pytest.raises(subprocess.TimeoutExpired):  # the server busy: the executable
+        dbt_process.stream_dbt_command(command(project, "wait_call"), env(), tmp_path, lambda line: None,
+                                       on_start=pids.append, timeout_s=6)
+    assert pids and not _running(pids[0])
 
 
 def test_a_server_that_ended_is_replaced(project: Path, tmp_path: Path):
-    assert dbt_process.run_dbt_command(command(project, "show_call"), env(), tmp_path, tmp_path)[0] == 0
+    assert dbt_process.run_dbt_command(command(project, "show_call"), env(), tmp_path)[0] == 0
     first = dbt_process._server
     first.kill()
     first.wait()
-    assert dbt_process.run_dbt_command(command(project, "show_call"), env(), tmp_path, tmp_path)[0] == 0
+    assert dbt_process.run_dbt_command(command(project, "show_call"), env(), tmp_path)[0] == 0
     assert dbt_process._server is not first and dbt_process._server.poll() is None
 
 
@@ -107,7 +118,7 @@ def test_the_warehouse_file_alone_holds_what_a_forked_command_built(project: Pat
     them; a child ended by os._exit left them in the write-ahead log beside it."""
     args = ["--no-use-colors", "run", "--project-dir", str(project), "--profiles-dir", str(project),
             "--target-path", str(project / "target"), "--log-path", str(project / "target" / "logs")]
-    assert dbt_process.run_dbt_command(args, env(), tmp_path, tmp_path)[0] == 0
+    assert dbt_process.run_dbt_command(args, env(), tmp_path)[0] == 0
     assert not (tmp_path / "probe.duckdb.wal").exists()
     shutil.copy(tmp_path / "probe.duckdb", tmp_path / "copy.duckdb")
     with duckdb.connect(str(tmp_path / "copy.duckdb"), read_only=True) as con:
@@ -149,7 +160,7 @@ def test_a_streamed_command_gives_each_line_while_dbt_runs(project: Path, tmp_pa
             code = stream()
     else:
         code = stream()
-    whole = dbt_process._run_executable(command(project, "show_call", "whole"), environment, tmp_path, None)
+    whole = executable(command(project, "show_call", "whole"), environment, tmp_path)
     assert code == whole[0] == 0
     assert lines("\n".join(line for line, _ in seen)) == lines(whole[1])
     assert any("env streamed" in line for line, _ in seen)
@@ -163,13 +174,18 @@ def test_the_build_hook_forks_dbt_and_relays_each_line_to_cosmos(project: Path, 
 
     hook = ForkedDbtSubprocessHook()
     relayed: list[tuple[str, dict]] = []
+    parents: list[str] = []
+
+    def relay(line: str, kw: dict) -> None:
+        relayed.append((line, kw))
+        parents.append((_stat(hook.pid) + ["", ""])[1])
+
     result = hook.run_command([dbt_process.dbt_executable(), *command(project, "fail_call")], env=env(),
-                              cwd=str(tmp_path), process_log_line=lambda line, kw: relayed.append((line, kw)),
-                              context="the task's")
+                              cwd=str(tmp_path), process_log_line=relay, context="the task's")
     assert result.exit_code == 1 and result.full_output == [line for line, _ in relayed]
     assert any("planted failure" in line for line in result.full_output)
     assert all(kw == {"context": "the task's", "project_dir": str(tmp_path)} for _, kw in relayed)
-    assert dbt_process._server is not None and dbt_process._server.poll() is None  # it was forked
+    assert parents[0] == str(dbt_process._server.pid)  # run by a child of the fork server
     # another program runs as Cosmos runs it
     assert hook.run_command(["echo", "not dbt"], env=env(), cwd=str(tmp_path)).full_output == ["not dbt"]
 

@@ -1,6 +1,6 @@
 """The fork server of dbt_process: imports dbt once, then forks one child per command.
 
-Requests come one JSON line at a time on stdin (args, env, cwd, output file, umask); for each the
+Requests come one JSON line at a time on stdin (args, env, cwd, output pipe, umask); for each the
 server answers `{"pid": ...}` when the child started and `{"returncode": ...}` when it ended. It
 ends when its stdin closes (the process that started it ended)."""
 
@@ -31,11 +31,11 @@ def serve() -> None:
 
 
 def _run(request: dict) -> int:
-    """In the child: the command's output file on stdout and stderr, no stdin, its folder, umask
+    """In the child: the command's output pipe (the caller's) on stdout and stderr, no stdin, its folder, umask
     and environment; then dbt's command line. Returns dbt's exit code."""
     code = 1
     try:
-        fd = os.open(request["output"], os.O_WRONLY | os.O_CREAT | os.O_TRUNC, 0o600)
+        fd = os.open(request["output"], os.O_WRONLY)
         null = os.open(os.devnull, os.O_RDONLY)
         os.dup2(null, 0)
         os.dup2(fd, 1)

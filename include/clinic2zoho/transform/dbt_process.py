@@ -6,16 +6,16 @@ DuckDB adapter and the project's DuckDB plugin again: about 2 s of CPU per comma
 third of a small one (a `dbt run` of one model with a saved parse: 4.9 s of CPU as a new
 interpreter, 2.9 s forked; bench/dbt_start.py). So the first command of a process starts a fork
 server (`python -m clinic2zoho.transform.dbt_fork_server`) that imports them once, and each
-command is a child forked from it that takes the command's environment, folder and output file
-before dbt starts, and ends as dbt ends: it runs as the `dbt` executable would. multiprocessing's
+command is a child forked from it that takes the command's environment, folder and output (a
+named pipe the caller reads) before dbt starts, and ends as dbt ends: it runs as the `dbt` executable would. multiprocessing's
 own fork server is not used: each of its children imports the caller's main script again. Where
 the server cannot serve (it is serving another thread's command, or it ended), the `dbt`
 executable runs as before.
 
-Two ways to take a command's output: whole once it ended (`run_dbt_command`, through a file), or
-line by line as it is printed (`stream_dbt_command`, through a named pipe: the dbt group's build,
-whose lines Cosmos reads the models' results from while it runs). `start_server` starts the
-server ahead of the first command, so that its imports overlap other work."""
+A command's output comes line by line as it is printed (`stream_dbt_command`: the dbt group's
+build, whose lines Cosmos reads the models' results from while it runs), or whole once it ended
+(`run_dbt_command`). `start_server` starts the server ahead of the first command, so that its
+imports overlap other work."""
 
 from __future__ import annotations
 
@@ -31,7 +31,6 @@ import time
 from collections.abc import Callable, Mapping, Sequence
 from pathlib import Path
 
-OUTPUT_FILE = "dbt_output.log"  # in the target folder while the command runs
 _server: subprocess.Popen[str] | None = None
 _pending = b""  # what was read from the server's answers past the last whole line
 _lock = threading.Lock()
@@ -43,49 +42,27 @@ def dbt_executable() -> str:
     return str(candidate) if candidate.exists() else "dbt"
 
 
-def run_dbt_command(args: Sequence[str], env: Mapping[str, str], cwd: Path, output_dir: Path,
+def run_dbt_command(args: Sequence[str], env: Mapping[str, str], cwd: Path,
                     timeout_s: float | None = None) -> tuple[int, str]:
     """`dbt <args>` in `cwd` with exactly `env`: its exit code and what it printed (stdout and
     stderr, in order). A timeout ends the command and raises subprocess.TimeoutExpired."""
-    if not _lock.acquire(blocking=False):
-        return _run_executable(args, env, cwd, timeout_s)
-    try:
-        server = _running_server()
-        if server is None:
-            return _run_executable(args, env, cwd, timeout_s)
-        output_dir.mkdir(parents=True, exist_ok=True)
-        output = output_dir / OUTPUT_FILE
-        try:
-            _request(server, args, env, cwd, output)
-            pid = (_reply(server, 60) or {})["pid"]
-            reply = _reply(server, timeout_s)
-        except (OSError, ValueError, KeyError):
-            _stop_server()
-            return _run_executable(args, env, cwd, timeout_s)
-        if reply is None:  # timed out: the command ends as subprocess.run's would
-            os.kill(pid, signal.SIGKILL)
-            _reply(server, 60)
-            output.unlink(missing_ok=True)
-            raise subprocess.TimeoutExpired(["dbt", *args], timeout_s or 0)
-        try:
-            return int(reply["returncode"]), output.read_text(encoding="utf-8", errors="replace")
-        finally:
-            output.unlink(missing_ok=True)
-    finally:
-        _lock.release()
+    lines: list[str] = []
+    code = stream_dbt_command(args, env, cwd, lines.append, timeout_s=timeout_s)
+    return code, "".join(line + "\n" for line in lines)
 
 
 def stream_dbt_command(args: Sequence[str], env: Mapping[str, str], cwd: Path, on_line: Callable[[str], None],
-                       on_start: Callable[[int], None] | None = None) -> int:
+                       on_start: Callable[[int], None] | None = None, timeout_s: float | None = None) -> int:
     """`dbt <args>` in `cwd` with exactly `env`, each line it prints (stdout and stderr, in order,
     without its newline) given to `on_line` as it comes; `on_start` gets the process id that
-    runs it. Returns dbt's exit code."""
+    runs it. Returns dbt's exit code; a timeout ends the command and raises
+    subprocess.TimeoutExpired."""
     if not _lock.acquire(blocking=False):
-        return _stream_executable(args, env, cwd, on_line, on_start)
+        return _stream_executable(args, env, cwd, on_line, on_start, timeout_s)
     try:
         server = _running_server()
         if server is None:
-            return _stream_executable(args, env, cwd, on_line, on_start)
+            return _stream_executable(args, env, cwd, on_line, on_start, timeout_s)
         with tempfile.TemporaryDirectory(prefix="dbt-output-") as folder:
             fifo = Path(folder) / "output"
             os.mkfifo(fifo, 0o600)
@@ -98,14 +75,18 @@ def stream_dbt_command(args: Sequence[str], env: Mapping[str, str], cwd: Path, o
                     pid = (_reply(server, 60) or {})["pid"]
                 except (OSError, ValueError, KeyError):
                     _stop_server()
-                    return _stream_executable(args, env, cwd, on_line, on_start)
+                    return _stream_executable(args, env, cwd, on_line, on_start, timeout_s)
                 try:
                     if on_start is not None:
                         on_start(pid)
-                    return _relay_until_exit(server, fd, _LineSplitter(on_line))
+                    code = _relay_until_exit(server, fd, _LineSplitter(on_line), timeout_s)
+                    if code is None:
+                        raise subprocess.TimeoutExpired(["dbt", *args], timeout_s or 0)
+                    return code
                 except BaseException:
-                    # the caller gave up (its line callback raised, a task timed out): the child
-                    # ends, and its answer is read, so the server's next answer is the next command's
+                    # timed out, or the caller gave up (its line callback raised, a task timed
+                    # out): the child ends, and its answer is read, so the server's next answer is
+                    # the next command's
                     _end_abandoned(server, pid)
                     raise
             finally:
@@ -140,11 +121,17 @@ class _LineSplitter:
             self._partial = b""
 
 
-def _relay_until_exit(server: subprocess.Popen[str], fd: int, lines: _LineSplitter) -> int:
+def _relay_until_exit(server: subprocess.Popen[str], fd: int, lines: _LineSplitter,
+                      timeout_s: float | None) -> int | None:
     """Relay what the child writes to `fd` until the server answers that it ended; then what is
-    left in the pipe (all of it: the child has ended). Returns the child's exit code."""
+    left in the pipe (all of it: the child has ended). Returns the child's exit code, or None
+    when `timeout_s` passed first."""
+    deadline = None if timeout_s is None else time.monotonic() + timeout_s
     while b"\n" not in _pending:
-        ready, _, _ = select.select([fd, server.stdout], [], [])
+        left = None if deadline is None else deadline - time.monotonic()
+        if left is not None and left <= 0:
+            return None
+        ready, _, _ = select.select([fd, server.stdout], [], [], left)
         if fd in ready:
             lines.feed(_read_available(fd))
         if server.stdout in ready:
@@ -185,16 +172,32 @@ def _read_available(fd: int) -> bytes:
 
 
 def _stream_executable(args: Sequence[str], env: Mapping[str, str], cwd: Path, on_line: Callable[[str], None],
-                       on_start: Callable[[int], None] | None) -> int:
+                       on_start: Callable[[int], None] | None, timeout_s: float | None) -> int:
     with subprocess.Popen([dbt_executable(), *args], env=dict(env), cwd=cwd, stdin=subprocess.DEVNULL,
                           stdout=subprocess.PIPE, stderr=subprocess.STDOUT) as proc:
         if on_start is not None:
             on_start(proc.pid)
-        lines = _LineSplitter(on_line)
-        for chunk in iter(lambda: proc.stdout.read1(65536), b""):
-            lines.feed(chunk)
-        lines.close()
-        return proc.wait()
+        timed_out = threading.Event()
+
+        def end_on_timeout() -> None:  # killing the process ends its output
+            timed_out.set()
+            proc.kill()
+
+        timer = threading.Timer(timeout_s, end_on_timeout) if timeout_s is not None else None
+        if timer is not None:
+            timer.start()
+        try:
+            lines = _LineSplitter(on_line)
+            for chunk in iter(lambda: proc.stdout.read1(65536), b""):
+                lines.feed(chunk)
+            lines.close()
+            code = proc.wait()
+        finally:
+            if timer is not None:
+                timer.cancel()
+        if timed_out.is_set():
+            raise subprocess.TimeoutExpired([dbt_executable(), *args], timeout_s)
+        return code
 
 
 def _request(server: subprocess.Popen[str], args: Sequence[str], env: Mapping[str, str], cwd: Path,
@@ -244,12 +247,6 @@ def _stop_server() -> None:
         _server.kill()
         _server.wait()
         _server = None
-
-
-def _run_executable(args: Sequence[str], env: Mapping[str, str], cwd: Path, timeout_s: float | None) -> tuple[int, str]:
-    proc = subprocess.run([dbt_executable(), *args], env=dict(env), cwd=cwd, stdout=subprocess.PIPE,
-                          stderr=subprocess.STDOUT, text=True, timeout=timeout_s, check=False)
-    return proc.returncode, proc.stdout
 
 
 def _current_umask() -> int:

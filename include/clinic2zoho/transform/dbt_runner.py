@@ -167,7 +167,7 @@ def run_dbt(
     saved_before = dbt_parse_cache.start_from_shared(target_path, shared)
     (target_path / "run_results.json").unlink(missing_ok=True)  # never read a previous run's outcome
     started = time.perf_counter()
-    returncode, output = run_dbt_command(cmd, env, warehouse_file.parent, target_path, timeout_s)
+    returncode, output = run_dbt_command(cmd, env, warehouse_file.parent, timeout_s)
     elapsed = time.perf_counter() - started
     dbt_parse_cache.share(target_path, shared, saved_before)
     node_status, errors, warnings = _read_run_results(target_path / "run_results.json", warehouse_file)
