@@ -6,6 +6,9 @@ dbt gives is a warning of the gate, never a stop."""
 
 from __future__ import annotations
 
+import json
+from pathlib import Path
+
 import duckdb
 import pytest
 
@@ -49,6 +52,11 @@ def test_the_warn_only_build_stops_on_what_dbt_fails_and_warns_on_what_dbt_warns
     assert stops == failed
     assert {w.name for w in dbt.warnings} <= warns and not warns & failed
     assert "zoho_shape_zoho_insurance_Termination_Date__date" in warns  # below its threshold
+    # a passing test's failures are the rows its table holds, each table counted here on its own
+    counted = stored_failure_rows(warn_only.target_path, copy)
+    passed = {o.name: o.failures for o in outcomes if o.status == "pass" and o.name in counted}
+    assert passed == {name: rows for name, rows in counted.items() if name in passed}
+    assert len(passed) > 10 and any(passed.values()) and not all(passed.values())  # both kinds compared
     found = summary(outcomes)
     message = gate_message(found)
     assert message is not None and all(name in message for name in failed)
@@ -65,3 +73,13 @@ def test_a_clean_warn_only_build_passes_the_gate_with_dbts_warnings(small_generi
     assert built.result.success and gate_message(summary(outcomes)) is None
     assert {w.name for w in built.result.warnings if w.name in selected} == {o.name for o in outcomes if o.warns}
     assert any(o.warns for o in outcomes)  # the comparison has warnings to compare
+
+
+def stored_failure_rows(target: Path, warehouse: Path) -> dict[str, int]:
+    """Each test of the run that stored its failing rows: the rows its table holds."""
+    nodes = json.loads((target / "manifest.json").read_text())["nodes"]
+    ran = {r["unique_id"] for r in json.loads((target / "run_results.json").read_text())["results"]}
+    with duckdb.connect(str(warehouse), read_only=True) as con:
+        return {node["name"]: con.execute(f"SELECT count(*) FROM {node['relation_name']}").fetchone()[0]
+                for uid, node in nodes.items()
+                if uid in ran and node.get("relation_name") and node["config"].get("store_failures")}
