@@ -140,6 +140,15 @@ def test_the_cutover_lands_gates_builds_loads_in_order_validates_and_reports(cut
     load_report = json.loads((reports / f"load_{run_id}.json").read_text())
     assert load_report["predicted"]["credits"] > 0 and load_report["credits_spent"] > 0  # estimate vs actual
 
+    # a watching task shows its model's compiled SQL (stored once, after its watch): the model's file
+    # with its Jinja compiled away
+    from airflow.models.renderedtifields import RenderedTaskInstanceFields
+
+    shown = RenderedTaskInstanceFields.get_templated_fields(tis["dbt_mapping.zoho_contacts_run"])
+    source = (cutover.dbt / "models" / "zoho" / "zoho_contacts.sql").read_text(encoding="utf-8")
+    assert shown["model_unique_id"] == "model.clinic2zoho.zoho_contacts"
+    assert source.splitlines()[0] in shown["compiled_sql"] and "{{" in source and "{{" not in shown["compiled_sql"]
+
     assert [o.uri for o in dag.get_task("land").outlets] == ["clinic2zoho://warehouse/raw"]
     assert [o.uri for o in dag.get_task("load_report").outlets] == ["clinic2zoho://zoho/loaded"]
 

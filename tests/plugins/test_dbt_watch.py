@@ -1,10 +1,12 @@
-"""A watching dbt task asks Airflow only for what it uses: its model's result, compiled SQL and dbt
-event from the build's XCom; the build's state only when it has no result yet or on a retry;
-dbt's start-up events only when DEBUG is logged. The end-to-end retry, where it renders the run's
+"""A watching dbt task asks Airflow only for what it uses: its model's result and compiled SQL from
+the build's XCom, its dbt event only where the build pushed one (a node that did not succeed, or
+dbt at its debug level); the build's state only when it has no result yet or on a retry; dbt's
+start-up events only when DEBUG is logged. It stores its rendered fields once, after the watch. The end-to-end retry, where it renders the run's
 vars and runs its own model, is tests/dags/test_clinic_cutover.py's."""
 
 from __future__ import annotations
 
+import copy
 import logging
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -20,6 +22,9 @@ from clinic2zoho_airflow.operators.dbt_watch import (lineage_only_where_emitted,
 PROJECT = Path(__file__).resolve().parents[2] / "dbt_project"
 MODEL = "model.clinic2zoho.zoho_contacts"
 STATUS_KEY = "model__clinic2zoho__zoho_contacts_status"
+SQL_KEY = "model__clinic2zoho__zoho_contacts_compiled_sql"
+EVENT_KEY = "model__clinic2zoho__zoho_contacts_dbt_event"  # cosmos.operators._watcher.xcom's keys
+COMPILED = "select 1 as compiled"
 STARTUP_KEY = "dbt_startup_events"  # cosmos.constants._DBT_STARTUP_EVENTS_XCOM_KEY
 VAR_TEMPLATE = "{{ ti.xcom_pull(task_ids='land')['clinic_timezone'] }}"  # as the run's vars are read
 LANDED = {"clinic_timezone": "Europe/Berlin"}
@@ -64,13 +69,43 @@ def watcher(build_state: BuildState) -> tuple[DbtRunWatcherOperator, list]:
     return task, fallbacks
 
 
-def test_a_first_watch_with_a_result_asks_for_nothing_else():
+def test_a_first_watch_with_a_result_asks_for_nothing_else(monkeypatch):
+    monkeypatch.delenv("DBT_LOG_LEVEL", raising=False)
+    monkeypatch.delenv("DBT_DEBUG", raising=False)
     state = BuildState("success")
     task, fallbacks = watcher(state)
-    ti = TaskInstanceReads(xcoms={STATUS_KEY: {"status": "success", "outlet_uris": []}})
+    ti = TaskInstanceReads(xcoms={STATUS_KEY: {"status": "success", "outlet_uris": []}, SQL_KEY: COMPILED})
     assert task.poke({"ti": ti, "run_id": "manual__1"}) is True
     assert state.calls == 0 and fallbacks == []
-    assert STARTUP_KEY not in ti.asked and STATUS_KEY in ti.asked
+    assert ti.asked == [STATUS_KEY, SQL_KEY]  # no start-up events, no dbt event (dbt printed none)
+
+
+def test_the_rendered_fields_are_stored_once_after_the_watch_with_the_compiled_sql():
+    task, _ = watcher(BuildState("success"))
+    assert task.template_fields == ()  # nothing rendered or stored before the watch
+    running = copy.copy(task)  # as Airflow runs it: a copy of the parsed task (prepare_for_execution)
+    ti = TaskInstanceReads(xcoms={STATUS_KEY: {"status": "success", "outlet_uris": []}, SQL_KEY: COMPILED})
+    assert task.poke({"ti": ti, "run_id": "manual__1", "task": running}) is True
+    # what Airflow's task runner stores after the task: the fields it names, as they are then
+    assert running.template_fields == ("model_unique_id", "compiled_sql") and running.overwrite_rtif_after_execution
+    assert (running.model_unique_id, running.compiled_sql) == (MODEL, COMPILED)
+
+
+def test_a_model_that_failed_or_dbt_at_debug_has_its_dbt_event_read_and_logged(monkeypatch, caplog):
+    event = {"status": "error", "msg": "Runtime Error in model zoho_contacts", "start_time": None, "finish_time": None}
+    task, _ = watcher(BuildState("success"))
+    ti = TaskInstanceReads(xcoms={STATUS_KEY: {"status": "error", "outlet_uris": []}, SQL_KEY: COMPILED,
+                                  EVENT_KEY: event})
+    with caplog.at_level(logging.INFO), pytest.raises(AirflowException, match="finished with status 'error'"):
+        task.poke({"ti": ti, "run_id": "manual__1"})
+    assert EVENT_KEY in ti.asked and "Runtime Error in model zoho_contacts" in caplog.text
+
+    monkeypatch.setenv("DBT_LOG_LEVEL", "debug")  # dbt prints its node events: the build pushed one
+    task, _ = watcher(BuildState("success"))
+    ti = TaskInstanceReads(xcoms={STATUS_KEY: {"status": "success", "outlet_uris": []}, SQL_KEY: COMPILED,
+                                  EVENT_KEY: {**event, "status": "success", "msg": None}})
+    assert task.poke({"ti": ti, "run_id": "manual__1"}) is True
+    assert EVENT_KEY in ti.asked
 
 
 def test_a_first_watch_without_a_result_asks_for_the_builds_state_and_acts_on_it():
@@ -116,8 +151,8 @@ def test_startup_events_are_read_when_debug_is_logged(caplog):
 
 def test_the_dbt_fields_are_left_to_the_fallback():
     task, _ = watcher(BuildState("success"))
-    # what Airflow renders and stores for every watch: what the task shows of its model
-    assert task.template_fields == ("model_unique_id", "compiled_sql")
+    # what Airflow renders before a watch: nothing (what it shows is stored after the watch)
+    assert task.template_fields == ()
     assert {"env", "vars", "select", "dbt_cmd_flags"} <= set(DbtRunWatcherOperator.template_fields)  # Cosmos's
     assert task.vars == {"clinic_timezone": VAR_TEMPLATE}  # until a fallback renders it
     assert task.dbt_cmd_flags == ["--threads", "{{ 1 + 1 }}"]

@@ -16,8 +16,10 @@ from cosmos.operators.watcher import DbtConsumerWatcherSensor
 
 from clinic2zoho import settings
 
+log = logging.getLogger(__name__)
+
 DEFAULT_POOL = "default_pool"  # Airflow's own pool (airflow.models.pool.Pool.DEFAULT_POOL_NAME)
-# What a watching task shows of its model (its id and compiled SQL), rendered in every watch; the
+# What a watching task shows of its model (its id and compiled SQL), stored once its watch ends; the
 # other fields (dbt's environment, --vars, selection, flags) only a dbt run reads: a watching task
 # renders them when it falls back to running dbt.
 WATCH_FIELDS = BaseConsumerSensor.template_fields
@@ -25,11 +27,13 @@ WATCH_FIELDS = BaseConsumerSensor.template_fields
 
 def watch_lightly(task: DbtConsumerWatcherSensor) -> None:
     """A watching task as the group runs it: outside the warehouse pool, rendering dbt's vars only
-    when it runs dbt, and asking for nothing it does not use."""
+    when it runs dbt, storing what it shows once, and asking for nothing it does not use."""
     watch_outside_the_pool(task)
     render_dbt_fields_to_run_dbt(task)
     read_startup_events_only_to_log_them(task)
     ask_for_the_build_state_when_needed(task)
+    read_the_node_event_only_where_the_build_pushed_one(task)
+    store_what_it_shows_once_with_the_compiled_sql(task)  # around every watch: applied last
 
 
 def watch_outside_the_pool(task: DbtConsumerWatcherSensor) -> None:
@@ -103,6 +107,59 @@ def ask_for_the_build_state_when_needed(task: DbtConsumerWatcherSensor) -> None:
 
     task._get_producer_task_status = state_or_later
     task._handle_no_dbt_node_status = no_result_with_state
+
+
+def store_what_it_shows_once_with_the_compiled_sql(task: DbtConsumerWatcherSensor) -> None:
+    """Airflow stores a task's rendered fields before it runs and, when the task asks (Cosmos does,
+    to show the compiled SQL it reads from the build), again after: two calls to the metadata DB in
+    every watch, the first holding an empty compiled SQL. A watching task has nothing to render
+    (its model's id is a literal, the compiled SQL is read in the watch), so it starts with no
+    template field, and stores its model's id and compiled SQL once, when the watch ends."""
+    poke = task.poke
+
+    def poke_then_store(context: Any) -> bool:
+        running = context.get("task", task)  # the task instance's own copy of the task
+        running.template_fields = WATCH_FIELDS
+        running.overwrite_rtif_after_execution = True
+        return poke(context)
+
+    task.template_fields = ()
+    task.poke = poke_then_store
+
+
+def dbt_prints_node_events(task: Any) -> bool:
+    """Whether the build's dbt prints its debug-level node events (NodeStart, NodeFinished): only
+    at its debug log level, set by DBT_LOG_LEVEL or DBT_DEBUG in the build's environment."""
+    env = {**os.environ, **(getattr(task, "env", None) or {})}
+    return (str(env.get("DBT_LOG_LEVEL", "")).lower() == "debug"
+            or str(env.get("DBT_DEBUG", "")).lower() in ("1", "true", "yes"))
+
+
+def read_the_node_event_only_where_the_build_pushed_one(task: DbtConsumerWatcherSensor) -> None:
+    """Cosmos reads the model's dbt event (its start, finish and message) in every watch to log it.
+    The build pushes one from dbt's node events, which dbt prints only at its debug level, and from
+    its error events, which only a node that did not succeed has. So a first watch of a model that
+    succeeded, with dbt at another level, ends after its status and compiled SQL, and logs its
+    result itself; any other watch is Cosmos's."""
+    from cosmos.operators._watcher.state import is_dbt_node_status_success
+
+    poke = task.poke
+
+    def poke_success_directly(context: Any) -> bool:
+        running = context.get("task", task)
+        ti = context["ti"]
+        if ti.try_number > 1 or running.is_test_sensor or dbt_prints_node_events(running):
+            return poke(context)
+        status = running._get_node_status(ti, context)
+        if status is None or not is_dbt_node_status_success(status):
+            return poke(context)
+        running._log_startup_events(ti)
+        running._cache_compiled_sql(ti, context)
+        log.info("dbt %s '%s': %s in the build of task '%s'", running._resource_label.lower(),
+                 running.model_unique_id, status, running.producer_task_id)
+        return True
+
+    task.poke = poke_success_directly
 
 
 def lineage_only_where_emitted(task: AbstractDbtLocalBase) -> None:
