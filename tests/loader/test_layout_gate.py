@@ -82,6 +82,22 @@ def test_load_stops_before_any_write(leads_org, clinic):
     assert companies == {"Individual (patient)"}
 
 
+def test_the_checks_before_a_load_open_the_warehouse_once(leads_org, clinic, monkeypatch):
+    """Every table's columns, rows and empty fields read over one read-only connection."""
+    from clinic2zoho.loader import source
+
+    _leads(clinic, "CASE WHEN i = 3 THEN NULL ELSE 'Individual (patient)' END")
+    opened: list[bool] = []
+    connect = source.duckdb.connect
+    monkeypatch.setattr(source.duckdb, "connect", lambda *a, **kw: opened.append(kw.get("read_only")) or connect(*a, **kw))
+    with leads_org.client() as client:
+        loader = Loader(PLAN, client, run_id="one-look", root=clinic.journal, source=TableSource(clinic.warehouse),
+                        settings=settings_for(clinic))
+        with pytest.raises(LayoutGapsFound, match="Leads.Company"):  # read both tables, found the gap
+            loader.run()
+    assert opened == [True]
+
+
 def test_table_not_built_is_named(leads_org, clinic):
     con = duckdb.connect(str(clinic.warehouse))
     con.execute("DROP TABLE IF EXISTS zoho.zoho_leads")
