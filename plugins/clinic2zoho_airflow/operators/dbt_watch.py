@@ -39,8 +39,8 @@ def watch_lightly(task: DbtConsumerWatcherSensor) -> None:
 def watch_outside_the_pool(task: DbtConsumerWatcherSensor) -> None:
     """A watching task reads its model's result from the build's XCom and never opens the
     warehouse, so it leaves the one-slot warehouse pool: under a parallel executor (Local, Celery)
-    the watching tasks follow the build while it runs, where in the pool each waited for the
-    build to end and then for the slot, one task process after another (about 2 s each on Celery).
+    the watching tasks run side by side once the build is done, where in the pool each waited for
+    the slot, one task process after another (about 2 s each on Celery).
     Only its fallback writes the warehouse: that waits until no other process holds the warehouse."""
     task.pool = DEFAULT_POOL
     fallback = task._fallback_to_non_watcher_run
