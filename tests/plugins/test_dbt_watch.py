@@ -1,8 +1,9 @@
 """A watching dbt task asks Airflow only for what it uses: its model's result and compiled SQL from
 the build's XCom, its dbt event only where the build pushed one (a node that did not succeed, or
 dbt at its debug level); the build's state only when it has no result yet or on a retry; dbt's
-start-up events only when DEBUG is logged. It stores its rendered fields once, after the watch. The end-to-end retry, where it renders the run's
-vars and runs its own model, is tests/dags/test_clinic_cutover.py's."""
+start-up events only when DEBUG is logged. It stores its rendered fields once, after the watch.
+The end-to-end retry, where it renders the run's vars and runs its own model, is
+tests/dags/test_clinic_cutover.py's."""
 
 from __future__ import annotations
 
@@ -81,14 +82,17 @@ def test_a_first_watch_with_a_result_asks_for_nothing_else(monkeypatch):
 
 
 def test_the_rendered_fields_are_stored_once_after_the_watch_with_the_compiled_sql():
+    # what Airflow's task runner sends to the metadata DB: before the task, these fields when there
+    # are any; after it, these again when the task asks
+    from airflow.sdk.execution_time.task_runner import _serialize_rendered_fields
+
     task, _ = watcher(BuildState("success"))
-    assert task.template_fields == ()  # nothing rendered or stored before the watch
     running = copy.copy(task)  # as Airflow runs it: a copy of the parsed task (prepare_for_execution)
+    assert _serialize_rendered_fields(running) == {}  # nothing stored before the watch
     ti = TaskInstanceReads(xcoms={STATUS_KEY: {"status": "success", "outlet_uris": []}, SQL_KEY: COMPILED})
     assert task.poke({"ti": ti, "run_id": "manual__1", "task": running}) is True
-    # what Airflow's task runner stores after the task: the fields it names, as they are then
-    assert running.template_fields == ("model_unique_id", "compiled_sql") and running.overwrite_rtif_after_execution
-    assert (running.model_unique_id, running.compiled_sql) == (MODEL, COMPILED)
+    assert running.overwrite_rtif_after_execution
+    assert _serialize_rendered_fields(running) == {"model_unique_id": MODEL, "compiled_sql": COMPILED}
 
 
 def test_a_model_that_failed_or_dbt_at_debug_has_its_dbt_event_read_and_logged(monkeypatch, caplog):

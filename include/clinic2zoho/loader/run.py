@@ -123,11 +123,7 @@ class Loader:
         empty fields; the prediction's counts), where each read opened the warehouse file on its
         own: about 25 ms apiece on the demo's warehouse, three or more in every load task. A
         warehouse not there yet is left to those reads to name."""
-        held = getattr(self.source, "held", None)
-        warehouse = getattr(self.source, "warehouse", None)
-        if held is None or warehouse is None or not Path(warehouse).is_file():
-            return nullcontext()
-        return held()
+        return self.source.held() if self.source.warehouse.is_file() else nullcontext()
 
     def _layouts_filled(self, wanted: set[str] | None) -> None:
         try:

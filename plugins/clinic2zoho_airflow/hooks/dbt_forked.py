@@ -2,8 +2,8 @@
 (clinic2zoho.transform.dbt_process) instead of started as a new `dbt` interpreter: the dbt
 group's build then skips dbt's imports (about 1.5 s of the build's start, bench/dbt_start.py),
 and more when the server was started ahead of it (listeners.dbt_server). Its lines reach Cosmos
-as they are printed, as from the interpreter's pipe, so the watching tasks follow the build live
-under a parallel executor. A command that is not the project's `dbt`, or given no folder, runs
+as they are printed, as from the interpreter's pipe: Cosmos pushes each model's result to XCom as
+its line comes. A command that is not the project's `dbt`, or given no folder, runs
 as Cosmos runs it."""
 
 from __future__ import annotations
@@ -44,7 +44,7 @@ class ForkedDbtSubprocessHook(FullOutputSubprocessHook):
         def on_start(pid: int) -> None:
             self.pid = pid
 
-        code = stream_dbt_command(command[1:], env if env or env == {} else dict(os.environ), Path(cwd), on_line,
+        code = stream_dbt_command(command[1:], dict(os.environ) if env is None else env, Path(cwd), on_line,
                                   on_start)
         self.pid = None
         log.info("Command exited with return code %s", code)

@@ -55,13 +55,13 @@ def watch_outside_the_pool(task: DbtConsumerWatcherSensor) -> None:
 
 
 def render_dbt_fields_to_run_dbt(task: DbtConsumerWatcherSensor) -> None:
-    """dbt's fields stop being rendered before every watch, and are rendered as Airflow would,
-    with the task's own context, just before its fallback runs dbt. Before, Airflow compiled each
-    string of the environment and vars as a Jinja template and pulled the run's vars from XCom (an
-    execution-API call) in every watching task, and sent all twelve fields to the metadata DB twice
-    (before the watch, and after it with the compiled SQL), to use them only in a fallback."""
+    """dbt's fields are rendered as Airflow would, with the task's own context, just before the
+    fallback runs dbt; they stop being template fields (store_what_it_shows_once_with_the_compiled_sql
+    leaves a watching task none before its watch, WATCH_FIELDS after it). Before, Airflow compiled
+    each string of the environment and vars as a Jinja template and pulled the run's vars from XCom
+    (an execution-API call) in every watching task, and sent all twelve fields to the metadata DB
+    twice, to use them only in a fallback."""
     deferred = tuple(dict.fromkeys(name for name in task.template_fields if name not in WATCH_FIELDS))
-    task.template_fields = tuple(dict.fromkeys(name for name in task.template_fields if name in WATCH_FIELDS))
     fallback = task._fallback_to_non_watcher_run
 
     def fallback_rendered(try_number: int, context: Any) -> bool:
@@ -110,11 +110,13 @@ def ask_for_the_build_state_when_needed(task: DbtConsumerWatcherSensor) -> None:
 
 
 def store_what_it_shows_once_with_the_compiled_sql(task: DbtConsumerWatcherSensor) -> None:
-    """Airflow stores a task's rendered fields before it runs and, when the task asks (Cosmos does,
-    to show the compiled SQL it reads from the build), again after: two calls to the metadata DB in
-    every watch, the first holding an empty compiled SQL. A watching task has nothing to render
-    (its model's id is a literal, the compiled SQL is read in the watch), so it starts with no
-    template field, and stores its model's id and compiled SQL once, when the watch ends."""
+    """Airflow stores a task's rendered fields before it runs (when it has template fields) and,
+    when the task asks (Cosmos does, to show the compiled SQL it reads from the build), again after:
+    two calls to the metadata DB in every watch, the first holding an empty compiled SQL. A
+    watching task has nothing to render (its model's id is a literal, the compiled SQL is read in
+    the watch), so it starts with no template field, and stores its model's id and compiled SQL
+    once, when the watch ends. Applied after render_dbt_fields_to_run_dbt, which reads dbt's
+    fields from the template fields Cosmos gave."""
     poke = task.poke
 
     def poke_then_store(context: Any) -> bool:
