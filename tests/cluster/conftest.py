@@ -129,7 +129,9 @@ def _session_cluster(request, tmp_path_factory):
     last_user = [item for item in items if "airflow_cluster" in item.fixturenames][-1].nodeid
     # requested here, not as an argument, so a session without the cutover prepares no scenario
     env = _cutover_env(request.getfixturevalue("cutover_scenario")) if CUTOVER_DAG in files else {}
-    cluster = AirflowCluster(tmp_path_factory.mktemp("cluster"), dags=[ROOT / "dags" / n for n in files], env=env)
+    # memory figures come from `python -m tests.cluster.harness`, not from the suite
+    cluster = AirflowCluster(tmp_path_factory.mktemp("cluster"), dags=[ROOT / "dags" / n for n in files], env=env,
+                             sample_memory=False)
     try:
         cluster.start()
         # every served file parsed before the first test, so no test's run timeout pays for

@@ -192,7 +192,10 @@ class AirflowCluster:
     `dags`: DAG files to serve (linked into a private DAGs folder, so only they are parsed); None
     serves the repository's dags/ folder. `env`: extra environment for every component, applied
     last (Connections as `AIRFLOW_CONN_*`, `CLINIC2ZOHO_HOME`, any `AIRFLOW__SECTION__KEY`).
-    `pools`: pools to create, name -> (slots, description); default the project's REQUIRED_POOLS."""
+    `pools`: pools to create, name -> (slots, description); default the project's REQUIRED_POOLS.
+    `sample_memory`: sample the components' PSS every 2 s for `memory_report()` (the harness's
+    figures); reading every process's smaps costs about 1% of the whole suite's CPU, and no test
+    asserts on it."""
 
     def __init__(
         self,
@@ -203,8 +206,10 @@ class AirflowCluster:
         concurrency: int = 2,
         parallelism: int = 4,
         pools: Mapping[str, tuple[int, str]] | None = None,
+        sample_memory: bool = True,
     ):
         self.root = Path(root)
+        self.sample_memory = sample_memory
         self.token = secrets.token_hex(4)
         self.database = f"airflow_it_{self.token}"
         self.queue = f"clinic2zoho_it_{self.token}"
@@ -250,8 +255,9 @@ class AirflowCluster:
         self._run_once("db-migrate", [AIRFLOW_BIN, *MIGRATE_ARGS], timeout=180)
         self.timings["migrate_s"] = time.monotonic() - started
         self._start_components()
-        self._sampler = MemorySampler(self.components)
-        self._sampler.start()
+        if self.sample_memory:
+            self._sampler = MemorySampler(self.components)
+            self._sampler.start()
         self._wait_healthy(timeout)
         for name, (slots, description) in self.pools.items():
             self.set_pool(name, slots, description)

@@ -98,5 +98,8 @@ def run(args: argparse.Namespace) -> int:
     app = build_app(server)
     print(f"zoho-server: org {store.kv['org_id']} listening on {base_url}; state {state}; "
           f"credentials in {credentials_path(state)}", flush=True)
-    uvicorn.run(app, host=args.host, port=args.port, log_level=args.log_level, access_log=False, lifespan="on")
+    # ws="none": the API has no WebSocket route, and uvicorn's default imports a WebSocket library
+    # at every start (about 25 ms of CPU; the tests start dozens of servers)
+    uvicorn.run(app, host=args.host, port=args.port, log_level=args.log_level, access_log=False, lifespan="on",
+                ws="none")
     return 0
