@@ -75,10 +75,14 @@ class Planted:
                                      max_attempts=3))
 
     def raw_patient(self, patient_id: str) -> dict:
-        with duckdb.connect(str(self.warehouse), read_only=True) as con:
-            cur = con.execute("SELECT * FROM raw.generic__patients WHERE patient_id = ?"
-                              " ORDER BY _loaded_at DESC LIMIT 1", [patient_id])
-            return dict(zip([d[0] for d in cur.description], cur.fetchone()))
+        """The patient's last landed row (the tests ask for one per mismatch: all read at once)."""
+        if not hasattr(self, "_raw_patients"):
+            with duckdb.connect(str(self.warehouse), read_only=True) as con:
+                cur = con.execute("SELECT * FROM raw.generic__patients"
+                                  " QUALIFY row_number() OVER (PARTITION BY patient_id ORDER BY _loaded_at DESC) = 1")
+                names = [d[0] for d in cur.description]
+                self._raw_patients = {row["patient_id"]: row for row in (dict(zip(names, r)) for r in cur.fetchall())}
+        return self._raw_patients[patient_id]
 
 
 @pytest.fixture(scope="module")
