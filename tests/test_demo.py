@@ -100,17 +100,17 @@ def test_the_demo_migrates_and_logs_no_patient_data(tmp_path, monkeypatch, capsy
     logs = [p for p in work.rglob("*") if p.is_file() and p.suffix in {".log", ".txt", ""}
             and reports not in p.parents and "generated" not in p.parts and p.stat().st_size < 200_000_000]
     assert any(p.name == "clinic_cutover.log" for p in logs)
-    debug_lines = 0
+    debug_seen = False
     leaks: list[str] = []
     for path in logs + [None]:
         text = out if path is None else path.read_text(encoding="utf-8", errors="replace")
-        debug_lines += text.lower().count("debug")
+        debug_seen = debug_seen or "debug" in text.lower()
         in_text = [v for v in secrets if v in text]  # the whole text first; its lines only if it holds any
         for line in text.splitlines() if in_text else ():
             found = [v for v in in_text if v in line]
             if found:
                 leaks.append(f"{path or 'stdout'}: {len(found)} value(s)")
-    assert debug_lines > 0  # DEBUG really was on
+    assert debug_seen  # DEBUG really was on
     assert not leaks, leaks[:10]
 
     credentials = org_credentials(work)

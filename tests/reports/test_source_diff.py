@@ -13,6 +13,7 @@ import json
 import os
 import shutil
 import stat
+from functools import cached_property
 from pathlib import Path
 from typing import Iterator
 
@@ -75,14 +76,17 @@ class Planted:
                                      max_attempts=3))
 
     def raw_patient(self, patient_id: str) -> dict:
-        """The patient's last landed row (the tests ask for one per mismatch: all read at once)."""
-        if not hasattr(self, "_raw_patients"):
-            with duckdb.connect(str(self.warehouse), read_only=True) as con:
-                cur = con.execute("SELECT * FROM raw.generic__patients"
-                                  " QUALIFY row_number() OVER (PARTITION BY patient_id ORDER BY _loaded_at DESC) = 1")
-                names = [d[0] for d in cur.description]
-                self._raw_patients = {row["patient_id"]: row for row in (dict(zip(names, r)) for r in cur.fetchall())}
+        """The patient's last landed row."""
         return self._raw_patients[patient_id]
+
+    @cached_property
+    def _raw_patients(self) -> dict[str, dict]:
+        """Every patient's last landed row, read once (the tests ask for one per mismatch)."""
+        with duckdb.connect(str(self.warehouse), read_only=True) as con:
+            cur = con.execute("SELECT * FROM raw.generic__patients"
+                              " QUALIFY row_number() OVER (PARTITION BY patient_id ORDER BY _loaded_at DESC) = 1")
+            names = [d[0] for d in cur.description]
+            return {row["patient_id"]: row for row in (dict(zip(names, r)) for r in cur.fetchall())}
 
 
 @pytest.fixture(scope="module")

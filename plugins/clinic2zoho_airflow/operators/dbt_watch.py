@@ -129,10 +129,10 @@ def store_what_it_shows_once_with_the_compiled_sql(task: DbtConsumerWatcherSenso
     task.poke = poke_then_store
 
 
-def dbt_prints_node_events(task: Any) -> bool:
+def dbt_prints_node_events(task: DbtConsumerWatcherSensor) -> bool:
     """Whether the build's dbt prints its debug-level node events (NodeStart, NodeFinished): only
     at its debug log level, set by DBT_LOG_LEVEL or DBT_DEBUG in the build's environment."""
-    env = {**os.environ, **(getattr(task, "env", None) or {})}
+    env = {**os.environ, **(task.env or {})}
     return (str(env.get("DBT_LOG_LEVEL", "")).lower() == "debug"
             or str(env.get("DBT_DEBUG", "")).lower() in ("1", "true", "yes"))
 
