@@ -111,6 +111,7 @@ def test_only_the_tasks_that_write_the_warehouse_take_its_pool(parsed, monkeypat
     """The build writes the warehouse: one slot. The watching tasks and the gate task only read the
     build's results, so they may follow it while it runs; the cache of dbt's parse is one folder
     for every DAG building this project (the cutover starts from the sample's parse)."""
+    from cosmos.operators.local import AbstractDbtLocalBase
     from cosmos.operators.watcher import DbtConsumerWatcherSensor
 
     from clinic2zoho.cluster.pools import WAREHOUSE_POOL
@@ -124,5 +125,9 @@ def test_only_the_tasks_that_write_the_warehouse_take_its_pool(parsed, monkeypat
     assert len(watchers) > 40 and all(t.pool != WAREHOUSE_POOL for t in watchers)
     caches = {t.cache_dir for t in dbt_tasks if getattr(t, "cache_dir", None) is not None}
     assert len(caches) == 1
+    # and one set of vars: a watching task's fallback `dbt run` starts from the build's saved parse,
+    # which dbt accepts only under the same vars
+    assert {json.dumps(t.vars, sort_keys=True) for t in dbt_tasks if isinstance(t, AbstractDbtLocalBase)} == \
+        {json.dumps(dag.get_task("dbt_mapping.dbt_producer_watcher").vars, sort_keys=True)}
     sample = load_dag_file(monkeypatch, DAGS_DIR / "clinic_sample_migration.py", "clinic_sample_pool_test")
     assert {t.cache_dir for t in sample.tasks if getattr(t, "cache_dir", None) is not None} == caches

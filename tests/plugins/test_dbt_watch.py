@@ -17,7 +17,6 @@ from airflow.exceptions import AirflowException
 from cosmos.config import ProfileConfig
 from cosmos.operators.watcher import DbtRunWatcherOperator
 
-from clinic2zoho.transform.build_gate import WARN_ONLY_VAR
 from clinic2zoho_airflow.operators.dbt_watch import (lineage_only_where_emitted, no_log_file_left_in_the_temporary_project,
                                                      watch_lightly)
 
@@ -123,8 +122,7 @@ def test_a_first_watch_without_a_result_asks_for_the_builds_state_and_acts_on_it
     task, fallbacks = watcher(skipped)
     assert task.poke({"ti": TaskInstanceReads(xcoms={"return_value": LANDED}), "run_id": "manual__1"}) is True
     assert skipped.calls == 1 and fallbacks == [1]
-    # rendered for its dbt run, under the build's vars (dbt then starts from the build's saved parse)
-    assert task.vars == {**LANDED, WARN_ONLY_VAR: True} and task.dbt_cmd_flags == ["--threads", "2"]
+    assert task.vars == LANDED and task.dbt_cmd_flags == ["--threads", "2"]  # rendered for its dbt run
 
     failed = BuildState("failed")  # the build failed after a first watch: the task fails
     task, fallbacks = watcher(failed)
@@ -142,7 +140,7 @@ def test_a_retry_asks_for_the_builds_state_first_and_runs_its_model_once_the_bui
     assert task.poke({"ti": ti, "run_id": "manual__1"}) is True
     assert state.calls == 1 and fallbacks == [2]
     assert ti.asked == ["return_value"]  # decided by the state alone: the one read is the run's vars
-    assert task.vars == {**LANDED, WARN_ONLY_VAR: True} and task.env == {"CLINIC2ZOHO_WAREHOUSE": "warehouse.duckdb"}
+    assert task.vars == LANDED and task.env == {"CLINIC2ZOHO_WAREHOUSE": "warehouse.duckdb"}
 
 
 def test_startup_events_are_read_when_debug_is_logged(caplog):
@@ -160,7 +158,7 @@ def test_the_dbt_fields_are_left_to_the_fallback():
     # what Airflow renders before a watch: nothing (what it shows is stored after the watch)
     assert task.template_fields == ()
     assert {"env", "vars", "select", "dbt_cmd_flags"} <= set(DbtRunWatcherOperator.template_fields)  # Cosmos's
-    assert task.vars == {"clinic_timezone": VAR_TEMPLATE, WARN_ONLY_VAR: True}  # until a fallback renders it
+    assert task.vars == {"clinic_timezone": VAR_TEMPLATE}  # until a fallback renders it
     assert task.dbt_cmd_flags == ["--threads", "{{ 1 + 1 }}"]
 
 

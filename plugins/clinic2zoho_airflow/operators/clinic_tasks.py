@@ -24,6 +24,7 @@ from clinic2zoho.orchestration.dbt_manifest import current_manifest
 from clinic2zoho.orchestration.dbt_render import dbt_render_from_env
 from clinic2zoho.orchestration.plan_nodes import plan_from_nodes, upstream_modules
 from clinic2zoho.orchestration.steps import FILE_VARS
+from clinic2zoho.transform.build_gate import WARN_ONLY_VAR
 from clinic2zoho.transform.dbt_process import dbt_executable
 from clinic2zoho.transform.dbt_runner import TELEMETRY_ENV, dbt_log_env
 from clinic2zoho_airflow.hooks.dbt_forked import ForkedDbtSubprocessHook
@@ -80,8 +81,11 @@ def dbt_mapping_group(group_id: str = "dbt_mapping", vars_from: str = "land") ->
         # no Airflow asset per dbt model: nothing is scheduled on them (the DAGs' own assets are
         # the landed export and the loaded org), and computing them costs every task time
         "emit_datasets": False,
-        "vars": {key: "{{ " + f"{RUN_VAR_MACRO}(ti, '{vars_from}', '{key}')" + " }}"
-                 for key in ("clinic_timezone", "document_url_base", *FILE_VARS)},
+        # the run's vars, and the tests as warnings (the build's gate decides: dbt_gate), in every
+        # dbt task of the group: a watching task's fallback `dbt run` (no test) then starts from the
+        # parse the build left in the shared cache, where one var more made dbt parse it all again
+        "vars": {**{key: "{{ " + f"{RUN_VAR_MACRO}(ti, '{vars_from}', '{key}')" + " }}"
+                    for key in ("clinic_timezone", "document_url_base", *FILE_VARS)}, WARN_ONLY_VAR: True},
     }
     # the work folder's manifest when it was parsed from the project as it is now: no `dbt ls` at parse
     manifest = current_manifest(project)

@@ -14,7 +14,7 @@ from typing import Any
 from airflow.sdk import BaseOperator
 from airflow.sdk.exceptions import AirflowFailException
 
-from clinic2zoho.transform.build_gate import WARN_ONLY_VAR, gate_message, read_test_outcomes, summary
+from clinic2zoho.transform.build_gate import gate_message, read_test_outcomes, summary
 
 log = logging.getLogger(__name__)
 
@@ -23,9 +23,11 @@ GATE_TASK_ID = "dbt_project_test"
 
 
 def build_with_tests(producer: Any) -> None:
-    """The watcher's producer builds the tests too, as warnings: Cosmos's `--resource-type` filter
-    (seeds and models only) is dropped; a test is built when every model it reads is (cautious),
-    so a narrowed render never tests a table it did not build; its results go to the gate task."""
+    """The watcher's producer builds the tests too, as warnings (the group's vars set
+    `tests_warn_only` for each of its dbt tasks: operators.clinic_tasks): Cosmos's
+    `--resource-type` filter (seeds and models only) is dropped; a test is built when every model
+    it reads is (cautious), so a narrowed render never tests a table it did not build; its
+    results go to the gate task."""
     flags, kept = list(producer.dbt_cmd_flags or []), []
     while flags:
         flag = flags.pop(0)
@@ -35,7 +37,6 @@ def build_with_tests(producer: Any) -> None:
         kept.append(flag)
     producer.dbt_cmd_flags = kept
     producer.indirect_selection = "cautious"
-    producer.vars = {**(producer.vars or {}), WARN_ONLY_VAR: True}
     callbacks = producer.callback if isinstance(producer.callback, list) else [producer.callback] if producer.callback else []
     producer.callback = [*callbacks, keep_test_outcomes]
     parse = producer._make_parse_callable

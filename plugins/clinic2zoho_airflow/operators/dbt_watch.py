@@ -15,7 +15,6 @@ from cosmos.operators.local import AbstractDbtLocalBase
 from cosmos.operators.watcher import DbtConsumerWatcherSensor
 
 from clinic2zoho import settings
-from clinic2zoho.transform.build_gate import WARN_ONLY_VAR
 
 log = logging.getLogger(__name__)
 
@@ -30,7 +29,6 @@ def watch_lightly(task: DbtConsumerWatcherSensor) -> None:
     """A watching task as the group runs it: outside the warehouse pool, rendering dbt's vars only
     when it runs dbt, storing what it shows once, and asking for nothing it does not use."""
     watch_outside_the_pool(task)
-    parse_under_the_builds_vars(task)
     render_dbt_fields_to_run_dbt(task)
     read_startup_events_only_to_log_them(task)
     ask_for_the_build_state_when_needed(task)
@@ -54,14 +52,6 @@ def watch_outside_the_pool(task: DbtConsumerWatcherSensor) -> None:
         return fallback(try_number, context)
 
     task._fallback_to_non_watcher_run = fallback_in_turn
-
-
-def parse_under_the_builds_vars(task: DbtConsumerWatcherSensor) -> None:
-    """The fallback's `dbt run` gets the build's vars, its tests-as-warnings var included: dbt
-    starts from the saved parse (Cosmos's cache, which the build left) only under the same vars,
-    and parsed the whole project again for that one var (the cleared-task test's call: 8.8 s, 7.0 s
-    under the build's vars). A `dbt run` runs no test, so the var changes nothing it does."""
-    task.vars = {**(task.vars or {}), WARN_ONLY_VAR: True}
 
 
 def render_dbt_fields_to_run_dbt(task: DbtConsumerWatcherSensor) -> None:
