@@ -230,3 +230,11 @@ def test_a_caller_that_gives_up_ends_the_command_and_the_server_serves_the_next(
                                           lambda line: parents.append((_stat(pids[-1]) + ["", ""])[1]),
                                           on_start=pids.append)
     assert code == 0 and dbt_process._server is server and parents[0] == str(server.pid)
+
+
+def test_the_schemas_the_server_builds_ahead_are_all_in_the_installed_dbt():
+    """Every class the fork server builds the validation schema of before forking exists in the
+    installed dbt (a dbt upgrade that moved one would quietly make each command build it again)."""
+    from clinic2zoho.transform.dbt_fork_server import VALIDATED, build_validation_schemas
+
+    assert build_validation_schemas() == sum(len(names) for names in VALIDATED.values())
