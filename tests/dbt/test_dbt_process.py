@@ -4,6 +4,7 @@ ends the command, and a server that ended replaced by a new one."""
 
 from __future__ import annotations
 
+import importlib
 import os
 import re
 import shutil
@@ -232,9 +233,15 @@ def test_a_caller_that_gives_up_ends_the_command_and_the_server_serves_the_next(
     assert code == 0 and dbt_process._server is server and parents[0] == str(server.pid)
 
 
-def test_the_schemas_the_server_builds_ahead_are_all_in_the_installed_dbt():
-    """Every class the fork server builds the validation schema of before forking exists in the
-    installed dbt (a dbt upgrade that moved one would quietly make each command build it again)."""
-    from clinic2zoho.transform.dbt_fork_server import VALIDATED, build_validation_schemas
 
-    assert build_validation_schemas() == sum(len(names) for names in VALIDATED.values())
+def test_what_the_server_warms_up_is_all_in_the_installed_dbt():
+    """Every class the fork server builds the validation schema of, and every module whose
+    dataclasses it compiles the serializers of, exists in the installed dbt (a dbt upgrade that
+    moved one would quietly make each command build it again)."""
+    from clinic2zoho.transform.dbt_warm_up import SERIALIZED_IN, VALIDATED, warm_up
+
+    warmed = warm_up()
+    assert warmed["schemas"] == sum(len(names) for names in VALIDATED.values())
+    assert warmed["serialized"] >= 2 * len(SERIALIZED_IN)  # each module defines some
+    for name in SERIALIZED_IN:
+        assert importlib.import_module(name)

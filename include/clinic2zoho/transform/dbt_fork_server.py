@@ -15,46 +15,10 @@ import dbt.adapters.duckdb  # noqa: F401
 import dbt.cli.main  # noqa: F401
 
 import clinic2zoho.transform.duckdb_plugin  # noqa: F401
-
-# The classes whose JSON schema dbt builds to validate what it reads (project, profile, and on a
-# full parse each kind of node and config), measured in a `dbt parse` and a `dbt build`. dbt
-# builds each once per process (an lru_cache): built here, every forked command inherits them
-# instead of building them again, about 0.2 s of each command and 0.7 s of a full parse.
-VALIDATED = {
-    "dbt.contracts.project": ("Project", "ProjectFlags", "Configuration", "PackageConfig", "ProfileConfig"),
-    "dbt.adapters.duckdb.credentials": ("DuckDBCredentials",),
-    "dbt.contracts.selection": ("SelectorFile",),
-    "dbt.contracts.graph.nodes": ("ModelNode", "SeedNode", "GenericTestNode", "SingularTestNode"),
-    "dbt.contracts.graph.unparsed": ("UnparsedSourceDefinition", "UnparsedModelUpdate", "UnparsedNodeUpdate"),
-    "dbt.artifacts.resources.v1.model": ("ModelConfig",),
-    "dbt.artifacts.resources.v1.seed": ("SeedConfig",),
-    "dbt.artifacts.resources.v1.config": ("TestConfig",),
-    "dbt.artifacts.resources.v1.source_definition": ("SourceConfig",),
-    "dbt.artifacts.resources.v1.components": ("Contract",),
-    "dbt.task.test": ("TestResultData",),
-}
-
-
-def build_validation_schemas() -> int:
-    """Build the schemas of VALIDATED; returns how many were built. A class a later dbt moved or
-    renamed is only not built ahead: dbt still builds it when it needs it."""
-    import importlib
-
-    built = 0
-    for module_name, names in VALIDATED.items():
-        try:
-            module = importlib.import_module(module_name)
-        except ImportError:
-            continue
-        for name in names:
-            cls = getattr(module, name, None)
-            if cls is not None and hasattr(cls, "json_schema"):
-                cls.json_schema()
-                built += 1
-    return built
-
+from clinic2zoho.transform.dbt_warm_up import warm_up
 
 def serve() -> None:
+    warm = False
     for line in sys.stdin:
         request = json.loads(line)
         pid = os.fork()
@@ -63,6 +27,9 @@ def serve() -> None:
             # changes into the warehouse file (a checkpoint) when its database object is finalised
             sys.exit(_run(request))
         _answer({"pid": pid})
+        if not warm:  # while the first command runs, not before it: the next ones start warm
+            warm_up()
+            warm = True
         _, status = os.waitpid(pid, 0)
         _answer({"returncode": os.waitstatus_to_exitcode(status)})
 
@@ -105,5 +72,4 @@ def _answer(message: dict) -> None:
 
 
 if __name__ == "__main__":
-    build_validation_schemas()
     serve()
