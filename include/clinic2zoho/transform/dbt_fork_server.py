@@ -2,7 +2,11 @@
 
 Requests come one JSON line at a time on stdin (args, env, cwd, output pipe, umask); for each the
 server answers `{"pid": ...}` when the child started and `{"returncode": ...}` when it ended. It
-ends when its stdin closes (the process that started it ended)."""
+ends when its stdin closes (the process that started it ended).
+
+At its second request the server warms up (dbt_warm_up) before forking: what dbt builds on first
+use is then built once for every later command, not once in each. Not at its start: a server that
+an Airflow task starts for its one dbt command would build it for no other."""
 
 from __future__ import annotations
 
@@ -18,18 +22,18 @@ import clinic2zoho.transform.duckdb_plugin  # noqa: F401
 from clinic2zoho.transform.dbt_warm_up import warm_up
 
 def serve() -> None:
-    warm = False
+    served = 0
     for line in sys.stdin:
         request = json.loads(line)
+        served += 1
+        if served == 2:
+            warm_up()
         pid = os.fork()
         if pid == 0:
             # the child ends as a dbt process ends, not with os._exit: DuckDB writes its last
             # changes into the warehouse file (a checkpoint) when its database object is finalised
             sys.exit(_run(request))
         _answer({"pid": pid})
-        if not warm:  # while the first command runs, not before it: the next ones start warm
-            warm_up()
-            warm = True
         _, status = os.waitpid(pid, 0)
         _answer({"returncode": os.waitstatus_to_exitcode(status)})
 
