@@ -9,7 +9,7 @@ import shutil
 
 import pytest
 
-from clinic2zoho.orchestration.dbt_manifest import current_manifest, project_fingerprint, write_manifest
+from clinic2zoho.orchestration.dbt_manifest import ManifestError, current_manifest, project_fingerprint, write_manifest
 from tests.dags.scenario import DAGS_DIR, load_cutover_dag, load_dag_file
 from tests.fixtures.dbt_project import copy_dbt_project
 
@@ -131,3 +131,18 @@ def test_only_the_tasks_that_write_the_warehouse_take_its_pool(parsed, monkeypat
         {json.dumps(dag.get_task("dbt_mapping.dbt_producer_watcher").vars, sort_keys=True)}
     sample = load_dag_file(monkeypatch, DAGS_DIR / "clinic_sample_migration.py", "clinic_sample_pool_test")
     assert {t.cache_dir for t in sample.tasks if getattr(t, "cache_dir", None) is not None} == caches
+
+
+def test_a_project_dbt_cannot_parse_is_named_with_dbts_words_and_leaves_no_manifest(tmp_path):
+    project = tmp_path / "broken"
+    (project / "models").mkdir(parents=True)
+    (project / "dbt_project.yml").write_text("name: broken\nversion: '1.0'\nconfig-version: 2\nprofile: broken\n")
+    (project / "profiles.yml").write_text(
+        "broken:\n  target: local\n  outputs:\n    local:\n      type: duckdb\n      path: broken.duckdb\n")
+    (project / "models" / "unclosed.sql").write_text("select {{ 1 + }} as answer\n")
+    home = tmp_path / "work"
+    with pytest.raises(ManifestError) as raised:
+        write_manifest(project, home)
+    assert "`dbt parse` of broken failed (exit 2)" in str(raised.value)
+    assert "unclosed.sql" in str(raised.value)  # dbt's own error names the model's file
+    assert current_manifest(project, home) is None

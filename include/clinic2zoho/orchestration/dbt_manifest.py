@@ -59,15 +59,22 @@ def current_manifest(project: Path, home: Path | None = None) -> Path | None:
 
 def write_manifest(project: Path, home: Path | None = None) -> Path:
     """`dbt parse` of `project` into the work folder (nothing is built, the warehouse is not
-    opened), stamped with the project's fingerprint. Returns the manifest's path."""
-    return start_manifest(project, home).wait()
+    opened), stamped with the project's fingerprint. Returns the manifest's path. Forked from this
+    process's dbt fork server (dbt_process): no new interpreter importing dbt for one command."""
+    parse = ManifestParse(project, home, start=False)
+    if parse.found is not None:
+        return parse.found
+    from clinic2zoho.transform.dbt_process import run_dbt_command
+
+    returncode, output = run_dbt_command(parse.args, parse.env, parse.folder)
+    return parse.finish(returncode, output)
 
 
 class ManifestParse:
     """A `dbt parse` into the work folder running in a child process (or already current): the
     caller does other work meanwhile (`clinic2zoho migrate` prepares Airflow) and `wait()`s."""
 
-    def __init__(self, project: Path, home: Path | None) -> None:
+    def __init__(self, project: Path, home: Path | None, start: bool = True) -> None:
         from clinic2zoho.transform.dbt_process import dbt_executable
         from clinic2zoho.transform.dbt_runner import dbt_env
 
@@ -79,10 +86,12 @@ class ManifestParse:
             return
         self.fingerprint = project_fingerprint(project)
         self.target = self.folder / "target"
-        cmd = [dbt_executable(), "--no-use-colors", "parse", "--project-dir", str(project), "--profiles-dir",
-               str(project), "--target-path", str(self.target), "--log-path", str(self.target / "logs")]
-        env = dbt_env((home or settings.home()) / "warehouse.duckdb")
-        self.proc = subprocess.Popen(cmd, env=env, stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True)
+        self.args = ["--no-use-colors", "parse", "--project-dir", str(project), "--profiles-dir", str(project),
+                     "--target-path", str(self.target), "--log-path", str(self.target / "logs")]
+        self.env = dbt_env((home or settings.home()) / "warehouse.duckdb")
+        if start:
+            self.proc = subprocess.Popen([dbt_executable(), *self.args], env=self.env, stdout=subprocess.PIPE,
+                                         stderr=subprocess.STDOUT, text=True)
 
     def stop(self) -> None:
         """The caller gave up (an error elsewhere): no parse is left running."""
@@ -94,10 +103,14 @@ class ManifestParse:
         if self.proc is None:
             return self.found
         output, _ = self.proc.communicate()
+        return self.finish(self.proc.returncode, output)
+
+    def finish(self, returncode: int, output: str) -> Path:
+        """The parse's manifest, stamped with the fingerprint the project had when it started."""
         manifest = self.target / "manifest.json"
-        if self.proc.returncode != 0 or not manifest.is_file():
+        if returncode != 0 or not manifest.is_file():
             tail = "\n".join(output.splitlines()[-20:])
-            raise ManifestError(f"`dbt parse` of {self.project.name} failed (exit {self.proc.returncode}):\n{tail}")
+            raise ManifestError(f"`dbt parse` of {self.project.name} failed (exit {returncode}):\n{tail}")
         (self.folder / "fingerprint.json").write_text(
             json.dumps({"project": str(self.project), "fingerprint": self.fingerprint}), encoding="utf-8")
         return manifest
