@@ -4,14 +4,13 @@ other formats' staging models out of the task list, and a wrong format is named.
 from __future__ import annotations
 
 import json
-import subprocess
 
 import pytest
 
 from clinic2zoho.formats import FORMATS
 from clinic2zoho.orchestration.dbt_render import RenderConfigError, dbt_render_from_env
 from clinic2zoho.settings import DBT_PROJECT_DIR
-from clinic2zoho.transform.dbt_process import dbt_executable
+from clinic2zoho.transform.dbt_process import run_dbt_command
 from clinic2zoho.transform.dbt_runner import TELEMETRY_ENV
 
 
@@ -42,12 +41,12 @@ def format_tagged_models(tmp_path_factory) -> dict[str, list[str]]:
     parse each), every model listed with its tags."""
     tmp = tmp_path_factory.mktemp("dbt_ls")
     env = {**TELEMETRY_ENV, "CLINIC2ZOHO_WAREHOUSE": str(tmp / "w.duckdb"), "PATH": "/usr/bin:/bin"}
-    out = subprocess.run(
-        [dbt_executable(), "ls", "--project-dir", str(DBT_PROJECT_DIR), "--profiles-dir", str(DBT_PROJECT_DIR),
+    code, out = run_dbt_command(
+        ["ls", "--project-dir", str(DBT_PROJECT_DIR), "--profiles-dir", str(DBT_PROJECT_DIR),
          "--target-path", str(tmp / "target"), "--log-path", str(tmp / "logs"), "--resource-type", "model",
          "--select", *(f"tag:format_{fmt}" for fmt in FORMATS), "--output", "json", "--output-keys", "name tags",
-         "--quiet"],
-        env=env, capture_output=True, text=True, check=True).stdout
+         "--quiet"], env, tmp)
+    assert code == 0, out
     models = [json.loads(line) for line in out.splitlines() if line.startswith("{")]
     return {fmt: sorted(m["name"] for m in models if f"format_{fmt}" in m["tags"]) for fmt in FORMATS}
 
