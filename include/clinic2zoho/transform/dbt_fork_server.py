@@ -21,13 +21,17 @@ import dbt.cli.main  # noqa: F401
 import clinic2zoho.transform.duckdb_plugin  # noqa: F401
 from clinic2zoho.transform.dbt_warm_up import warm_up
 
+
 def serve() -> None:
     served = 0
     for line in sys.stdin:
         request = json.loads(line)
         served += 1
         if served == 2:
-            warm_up()
+            try:
+                warm_up()
+            except Exception:  # noqa: BLE001 - only a head start: each command builds what it lacks
+                pass
         pid = os.fork()
         if pid == 0:
             # the child ends as a dbt process ends, not with os._exit: DuckDB writes its last
