@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import httpx
+import pytest
 
 from tests.fixtures.zoho import DEFAULT_ZOHO_USERS
 
@@ -79,3 +80,12 @@ def test_user_ids_given_in_the_file_are_kept_and_missing_ones_are_stable(zoho_se
     token2 = grant(second).json()["access_token"]
     got2 = httpx.get(f"{second.api_url}/crm/v8/users", headers={"Authorization": f"Zoho-oauthtoken {token2}"}).json()["users"]
     assert got2[1]["id"] == got[1]["id"]
+
+
+def test_a_server_whose_port_another_org_holds_does_not_start_as_that_org(zoho_server_factory):
+    """Two servers that picked the same free port: the one that could not bind must not take the
+    other's answer for its own (its credentials would reach another org)."""
+    holder = zoho_server_factory("holder")
+    with pytest.raises(RuntimeError, match=f"did not start on 127.0.0.1:{holder.port}"):
+        zoho_server_factory("late", port=holder.port)
+    assert httpx.get(f"{holder.base_url}/__health").json()["org_id"] == holder.org_id

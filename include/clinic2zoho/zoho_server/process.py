@@ -96,12 +96,24 @@ class ZohoServerProcess:
             if self.proc is None or self.proc.poll() is not None:
                 return False
             try:
-                if httpx.get(f"{self.base_url}/__health", timeout=1.0, verify=tls_context()).status_code == 200:
+                if self._answers_as_this_org(httpx.get(f"{self.base_url}/__health", timeout=1.0, verify=tls_context())):
                     return True
             except httpx.HTTPError:
                 pass
             time.sleep(0.05)
         return False
+
+    def _answers_as_this_org(self, health: httpx.Response) -> bool:
+        """The server on the port is this process's: the org it names is the one whose credentials
+        this process wrote before listening. Another process may have taken the free port first
+        (two started at once); ours then fails to bind and ends, and start() tries another port."""
+        if health.status_code != 200:
+            return False
+        try:
+            written = json.loads(credentials_path(self.state).read_text(encoding="utf-8"))
+            return str(health.json().get("org_id")) == str(written.get("org_id"))
+        except (OSError, ValueError):
+            return False
 
     def _log_tail(self) -> str:
         try:
