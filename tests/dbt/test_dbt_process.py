@@ -232,7 +232,6 @@ def test_a_caller_that_gives_up_ends_the_command_and_the_server_serves_the_next(
     assert code == 0 and dbt_process._server is server and parents[0] == str(server.pid)
 
 
-
 def test_what_the_server_warms_up_is_all_in_the_installed_dbt():
     """Every class the fork server builds the validation schema or compiles the serializers of
     exists in the installed dbt (a dbt upgrade that moved one would quietly make each command

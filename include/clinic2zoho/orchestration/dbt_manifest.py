@@ -61,21 +61,15 @@ def write_manifest(project: Path, home: Path | None = None) -> Path:
     """`dbt parse` of `project` into the work folder (nothing is built, the warehouse is not
     opened), stamped with the project's fingerprint. Returns the manifest's path. Forked from this
     process's dbt fork server (dbt_process): no new interpreter importing dbt for one command."""
-    parse = ManifestParse(project, home, start=False)
-    if parse.found is not None:
-        return parse.found
-    from clinic2zoho.transform.dbt_process import run_dbt_command
-
-    returncode, output = run_dbt_command(parse.args, parse.env, parse.folder)
-    return parse.finish(returncode, output)
+    return ManifestParse(project, home).forked()
 
 
 class ManifestParse:
-    """A `dbt parse` into the work folder running in a child process (or already current): the
-    caller does other work meanwhile (`clinic2zoho migrate` prepares Airflow) and `wait()`s."""
+    """A `dbt parse` into the work folder (or none, the manifest being current): forked and waited
+    for (`write_manifest`), or started in a child process while the caller does other work
+    (`clinic2zoho migrate` prepares Airflow) and `wait()`s."""
 
-    def __init__(self, project: Path, home: Path | None, start: bool = True) -> None:
-        from clinic2zoho.transform.dbt_process import dbt_executable
+    def __init__(self, project: Path, home: Path | None) -> None:
         from clinic2zoho.transform.dbt_runner import dbt_env
 
         self.folder = manifest_folder(home)
@@ -89,9 +83,21 @@ class ManifestParse:
         self.args = ["--no-use-colors", "parse", "--project-dir", str(project), "--profiles-dir", str(project),
                      "--target-path", str(self.target), "--log-path", str(self.target / "logs")]
         self.env = dbt_env((home or settings.home()) / "warehouse.duckdb")
-        if start:
+
+    def forked(self) -> Path:
+        if self.found is not None:
+            return self.found
+        from clinic2zoho.transform.dbt_process import run_dbt_command
+
+        return self.finish(*run_dbt_command(self.args, self.env, self.folder))
+
+    def start(self) -> "ManifestParse":
+        from clinic2zoho.transform.dbt_process import dbt_executable
+
+        if self.found is None:
             self.proc = subprocess.Popen([dbt_executable(), *self.args], env=self.env, stdout=subprocess.PIPE,
                                          stderr=subprocess.STDOUT, text=True)
+        return self
 
     def stop(self) -> None:
         """The caller gave up (an error elsewhere): no parse is left running."""
@@ -118,4 +124,4 @@ class ManifestParse:
 
 def start_manifest(project: Path, home: Path | None = None) -> ManifestParse:
     """Start `write_manifest`'s parse; `.wait()` for its manifest path."""
-    return ManifestParse(project, home)
+    return ManifestParse(project, home).start()
