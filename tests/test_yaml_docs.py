@@ -30,3 +30,20 @@ def test_bad_or_unsafe_yaml_is_refused_as_pyyaml_refuses_it(text):
         yaml.safe_load(text)
     with pytest.raises(yaml.YAMLError):
         yaml_docs.safe_load(text)
+
+
+def test_a_text_read_again_gives_an_equal_document_of_its_own():
+    text = (ROOT / "dbt_project" / "mapping" / "generic.yml").read_text(encoding="utf-8")
+    first, again = yaml_docs.safe_load(text), yaml_docs.safe_load(text)
+    assert again == first == yaml.safe_load(text) and again is not first
+    again["entities"][0]["fields"].clear()  # a caller changing its document changes no later one
+    assert yaml_docs.safe_load(text) == first
+
+
+def test_an_edited_text_is_parsed_afresh():
+    assert yaml_docs.safe_load("format: generic\nentities: []\n") == {"format": "generic", "entities": []}
+    assert yaml_docs.safe_load("format: fhir\nentities: []\n") == {"format": "fhir", "entities": []}
+    with pytest.raises(yaml.YAMLError):  # an error is never kept as a document
+        yaml_docs.safe_load("format: [fhir\n")
+    with pytest.raises(yaml.YAMLError):
+        yaml_docs.safe_load("format: [fhir\n")

@@ -233,10 +233,11 @@ def test_a_caller_that_gives_up_ends_the_command_and_the_server_serves_the_next(
 
 
 def test_what_the_server_warms_up_is_all_in_the_installed_dbt():
-    """Every class the fork server builds the validation schema or compiles the serializers of
-    exists in the installed dbt (a dbt upgrade that moved one would quietly make each command
-    build it again)."""
-    from clinic2zoho.transform.dbt_warm_up import SERIALIZED, VALIDATED, warm_up
+    """Every class the fork server builds the validation schema or compiles the serializers of,
+    and every module it imports, exists in the installed dbt (a dbt upgrade that moved one would
+    quietly make each command build or import it again)."""
+    from clinic2zoho.transform.dbt_warm_up import IMPORTED, SERIALIZED, VALIDATED, warm_up
 
     assert warm_up() == {"schemas": sum(len(names) for names in VALIDATED.values()),
-                         "serialized": sum(len(names) for names in SERIALIZED.values())}
+                         "serialized": sum(len(names) for names in SERIALIZED.values()),
+                         "imported": len(IMPORTED)}
