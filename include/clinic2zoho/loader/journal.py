@@ -17,6 +17,7 @@ from __future__ import annotations
 
 import functools
 import json
+import os
 import re
 import threading
 import uuid
@@ -436,17 +437,52 @@ def _columns() -> dict[str, list[tuple[str, str]]]:
         con.close()
 
 
+_reading_database: duckdb.DuckDBPyConnection | None = None
+_reading_lock = threading.Lock()
+
+
+def _reading_connection() -> duckdb.DuckDBPyConnection:
+    """A connection of its own to the process's in-memory database for reading journals. Starting
+    a DuckDB database costs some 15 ms of CPU (its catalogue of built-in functions), a new
+    connection to a running one almost nothing; a process reads the journal hundreds of times
+    in a load (each module's crosswalk and pending keys)."""
+    global _reading_database
+    with _reading_lock:
+        if _reading_database is None:
+            _reading_database = duckdb.connect()
+        return _reading_database.cursor()
+
+
+def _forget_reading_database() -> None:
+    global _reading_database, _reading_lock
+    # a forked child starts its own: the parent's DuckDB threads, and a thread holding the lock,
+    # are not in it
+    _reading_database, _reading_lock = None, threading.Lock()
+
+
+os.register_at_fork(after_in_child=_forget_reading_database)
+
+
 class JournalReader:
     """Read-only SQL over every segment under the journal root: views load_journal, load_rejects,
     bulk_jobs, rollback_journal and audit_log union all the runs (or the runs given)."""
 
     def __init__(self, root: Path, runs: list[str] | None = None, modules: list[str] | None = None):
         self.root = Path(root)
-        self.con = duckdb.connect()
+        self.con = _reading_connection()
+        self._attached: list[str] = []
+        try:
+            self._attach(runs, modules)
+        except BaseException:
+            self.close()
+            raise
+
+    def _attach(self, runs: list[str] | None, modules: list[str] | None) -> None:
         segs: dict[str, list[str]] = {t: [] for t in SEGMENT_TABLES + ("audit_log",)}
         # runs=[] reads no run (a list of one org's runs may be empty), runs=None every run
         run_dirs = ([run_dir(self.root, r) for r in runs] if runs is not None
                     else sorted(p for p in self.root.glob("*") if p.is_dir()))
+        prefix = f"r{uuid.uuid4().hex[:12]}"  # the process's readers share one database's names
         for i, d in enumerate(run_dirs):
             for j, f in enumerate(sorted(d.glob("*.duckdb"))):
                 is_audit = f.stem.startswith("audit-")
@@ -454,8 +490,9 @@ class JournalReader:
                 # in this very process) stay out.
                 if modules is not None and (is_audit or f.stem not in modules):
                     continue
-                alias = f"s{i}_{j}"
+                alias = f"{prefix}_{i}_{j}"
                 self.con.execute(f"ATTACH '{f}' AS {alias} (READ_ONLY)")
+                self._attached.append(alias)
                 # A process killed right after creating its file leaves it without tables: empty.
                 present = {r[0] for r in self.con.execute(
                     "SELECT table_name FROM duckdb_tables() WHERE database_name = ?", [alias]).fetchall()}
@@ -465,7 +502,8 @@ class JournalReader:
         for t, parts in segs.items():
             if not parts:  # an empty view with the right columns
                 parts = ["SELECT " + ", ".join(f"NULL::{ty} AS {name}" for name, ty in _columns()[t]) + " WHERE false"]
-            self.con.execute(f"CREATE VIEW {t} AS " + " UNION ALL BY NAME ".join(parts))
+            # a temporary view is this reader's connection's own
+            self.con.execute(f"CREATE TEMP VIEW {t} AS " + " UNION ALL BY NAME ".join(parts))
 
     def sql(self, query: str, params: list | None = None) -> list[tuple]:
         return self.con.execute(query, params or []).fetchall()
@@ -476,7 +514,12 @@ class JournalReader:
         return [dict(zip(cols, r)) for r in cur.fetchall()]
 
     def close(self) -> None:
-        self.con.close()
+        try:
+            for alias in self._attached:
+                self.con.execute(f"DETACH {alias}")
+        finally:
+            self._attached = []
+            self.con.close()
 
     def __enter__(self) -> "JournalReader":
         return self
