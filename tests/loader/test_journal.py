@@ -159,24 +159,28 @@ def test_a_holder_interrupted_mid_commit_leaves_no_write_it_took_passing_for_com
         assert seg.sql("SELECT count(*) FROM load_journal")[0][0] == 0
 
 
-def test_readers_open_at_once_each_read_their_own_runs_and_leave_nothing_attached(tmp_path):
-    """Readers of one process share one in-memory database (starting one per reader cost more
-    than the reads): each keeps its own views and files, and closing it detaches its files."""
+def test_readers_sharing_a_database_each_read_their_own_runs_and_leave_nothing_attached(tmp_path):
+    """Readers opened inside shared_reading() share one in-memory database (starting one per
+    reader cost more than the reads): each keeps its own views and files, closing it detaches its
+    files, and the database is let go with the block."""
     from clinic2zoho.loader import journal
 
     for run, keys in (("run1", ["a"]), ("run2", ["b", "c"])):
         with JournalSegment(tmp_path, run, "Contacts") as seg:
             seg.intent([{"source_key": k, "operation": "insert"} for k in keys], "record", "b1")
-    first, second = JournalReader(tmp_path, runs=["run1"]), JournalReader(tmp_path, runs=["run2"])
-    with first, second:
-        assert first.sql("SELECT source_key FROM load_journal") == [("a",)]
-        assert sorted(second.sql("SELECT source_key FROM load_journal")) == [("b",), ("c",)]
-        with JournalReader(tmp_path, runs=[]) as none:  # no run: empty views, still its own
-            assert none.sql("SELECT count(*) FROM load_journal") == [(0,)]
-        assert first.sql("SELECT count(*) FROM load_journal") == [(1,)]
-    (tmp_path / "run2" / "Broken.duckdb").write_bytes(b"not a database")
-    with pytest.raises(duckdb.Error):  # a reader failing at a file leaves none it attached before
-        JournalReader(tmp_path, runs=["run1", "run2"])
-    databases = journal._reading_connection().execute("SELECT database_name FROM duckdb_databases()"
-                                                      " WHERE NOT internal").fetchall()
-    assert databases == [("memory",)]
+    with journal.shared_reading():
+        first, second = JournalReader(tmp_path, runs=["run1"]), JournalReader(tmp_path, runs=["run2"])
+        with first, second:
+            assert first.sql("SELECT source_key FROM load_journal") == [("a",)]
+            assert sorted(second.sql("SELECT source_key FROM load_journal")) == [("b",), ("c",)]
+            with JournalReader(tmp_path, runs=[]) as none:  # no run: empty views, still its own
+                assert none.sql("SELECT count(*) FROM load_journal") == [(0,)]
+            assert first.sql("SELECT count(*) FROM load_journal") == [(1,)]
+            # one database: the in-memory one and both readers' files
+            assert first.sql("SELECT count(*) FROM duckdb_databases() WHERE NOT internal") == [(3,)]
+        (tmp_path / "run2" / "Broken.duckdb").write_bytes(b"not a database")
+        with pytest.raises(duckdb.Error):  # a reader failing at a file leaves none it attached before
+            JournalReader(tmp_path, runs=["run1", "run2"])
+        with JournalReader(tmp_path, runs=[]) as after:
+            assert after.sql("SELECT database_name FROM duckdb_databases() WHERE NOT internal") == [("memory",)]
+    assert journal._shared_database is None

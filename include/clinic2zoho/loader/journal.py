@@ -17,10 +17,10 @@ from __future__ import annotations
 
 import functools
 import json
-import os
 import re
 import threading
 import uuid
+from contextlib import contextmanager
 from dataclasses import dataclass
 from datetime import datetime, timezone
 from pathlib import Path
@@ -437,30 +437,40 @@ def _columns() -> dict[str, list[tuple[str, str]]]:
         con.close()
 
 
-_reading_database: duckdb.DuckDBPyConnection | None = None
-_reading_lock = threading.Lock()
+_shared_database: duckdb.DuckDBPyConnection | None = None  # while a shared_reading() block runs
+_sharing_blocks = 0
+_sharing_lock = threading.Lock()
+
+
+@contextmanager
+def shared_reading() -> Iterator[None]:
+    """Journal readers opened inside the block, in any thread, share one in-memory DuckDB database
+    (a connection each): starting a database costs some 15 ms of CPU, a connection to a running
+    one almost nothing, and a load reads the journal for each module's crosswalk and pending keys.
+    The database is let go when the last block ends, so none outlives the work (a process forked
+    later would inherit a DuckDB database whose threads are not in it)."""
+    global _shared_database, _sharing_blocks
+    with _sharing_lock:
+        if _sharing_blocks == 0:
+            _shared_database = duckdb.connect()
+        _sharing_blocks += 1
+    try:
+        yield
+    finally:
+        with _sharing_lock:
+            _sharing_blocks -= 1
+            if _sharing_blocks == 0:
+                # not closed: a reader still open keeps its connection, and the database closes
+                # with the last of them
+                _shared_database = None
 
 
 def _reading_connection() -> duckdb.DuckDBPyConnection:
-    """A connection of its own to the process's in-memory database for reading journals. Starting
-    a DuckDB database costs some 15 ms of CPU (its catalogue of built-in functions), a new
-    connection to a running one almost nothing; a process reads the journal hundreds of times
-    in a load (each module's crosswalk and pending keys)."""
-    global _reading_database
-    with _reading_lock:
-        if _reading_database is None:
-            _reading_database = duckdb.connect()
-        return _reading_database.cursor()
-
-
-def _forget_reading_database() -> None:
-    global _reading_database, _reading_lock
-    # a forked child starts its own: the parent's DuckDB threads, and a thread holding the lock,
-    # are not in it
-    _reading_database, _reading_lock = None, threading.Lock()
-
-
-os.register_at_fork(after_in_child=_forget_reading_database)
+    """A connection to the shared database inside shared_reading(), else a database of its own."""
+    with _sharing_lock:
+        if _shared_database is not None:
+            return _shared_database.cursor()
+    return duckdb.connect()
 
 
 class JournalReader:

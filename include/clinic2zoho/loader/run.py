@@ -153,27 +153,29 @@ class Loader:
             owners=OwnerResolver(self.client), products=ProductResolver(self.client), org_id=org_id,
         )
         results: list[dict] = []
-        for group in self.plan.groups():
-            group = [m for m in group if wanted is None or m in wanted]
-            if not group:
-                continue
-            with ThreadPoolExecutor(max_workers=len(group), thread_name_prefix="load-group") as pool:
-                futures = {m: pool.submit(ModuleLoader(ctx, self.plan.spec(m)).run) for m in group}
-                errors = []
-                for m, fut in futures.items():
-                    try:
-                        results.append(fut.result())
-                    except Exception as exc:  # finish the group's other modules, then stop
-                        errors.append((m, exc))
-                if errors:
-                    m, exc = errors[0]
-                    for _, err in errors:
-                        if isinstance(err, BulkJobStarted):
-                            raise err  # a deferrable caller waits for the job, then runs again
-                    for m_stop, err in errors:
-                        if refusals.stops_work(err):
-                            raise LoadStopped(self.run_id, m_stop, err) from err
-                    raise RuntimeError(f"loading {m} failed: {exc}; rerun with --run {self.run_id} to resume") from exc
+        # every module's crosswalk and pending keys read the journal: one reading database for all
+        with journal.shared_reading():
+            for group in self.plan.groups():
+                group = [m for m in group if wanted is None or m in wanted]
+                if not group:
+                    continue
+                with ThreadPoolExecutor(max_workers=len(group), thread_name_prefix="load-group") as pool:
+                    futures = {m: pool.submit(ModuleLoader(ctx, self.plan.spec(m)).run) for m in group}
+                    errors = []
+                    for m, fut in futures.items():
+                        try:
+                            results.append(fut.result())
+                        except Exception as exc:  # finish the group's other modules, then stop
+                            errors.append((m, exc))
+                    if errors:
+                        m, exc = errors[0]
+                        for _, err in errors:
+                            if isinstance(err, BulkJobStarted):
+                                raise err  # a deferrable caller waits for the job, then runs again
+                        for m_stop, err in errors:
+                            if refusals.stops_work(err):
+                                raise LoadStopped(self.run_id, m_stop, err) from err
+                        raise RuntimeError(f"loading {m} failed: {exc}; rerun with --run {self.run_id} to resume") from exc
         elapsed = time.monotonic() - started
         return RunResult(self.run_id, results, elapsed)
 

@@ -16,6 +16,7 @@ from pathlib import Path
 from typing import Any, Callable
 
 from clinic2zoho import settings as app_settings
+from clinic2zoho.loader import journal
 from clinic2zoho.reports import control_totals, duplicates, html, same_person, uniqueness
 from clinic2zoho.reports.compare import MATCH, MISMATCH, MISSING_RECORD, NO_FIELD
 from clinic2zoho.reports.field_check import FieldCheck, check_records
@@ -134,7 +135,8 @@ def validate_run(run_id: str, client: Any, *, warehouse: Path | None = None, jou
     step = on_step or (lambda _s: None)
     ctx = RunContext.open(run_id, warehouse, journal_root, manifest)
     seed = seed if seed is not None else secrets.randbelow(2**31)
-    with ctx.held():  # the warehouse opened once for the many reads below
+    # the warehouse opened once for the many reads below, the journal's readers sharing a database
+    with ctx.held(), journal.shared_reading():
         result = _validate(ctx, client, step, spot_share, min_spot, seed)
     write_reports(result, reports_dir or app_settings.reports_dir())
     log.info("validation of run %s %s: %d problem(s)", run_id, "passed" if result.ok else "failed",
