@@ -157,27 +157,32 @@ class Loader:
         with journal.shared_reading():
             for group in self.plan.groups():
                 group = [m for m in group if wanted is None or m in wanted]
-                if not group:
-                    continue
-                with ThreadPoolExecutor(max_workers=len(group), thread_name_prefix="load-group") as pool:
-                    futures = {m: pool.submit(ModuleLoader(ctx, self.plan.spec(m)).run) for m in group}
-                    errors = []
-                    for m, fut in futures.items():
-                        try:
-                            results.append(fut.result())
-                        except Exception as exc:  # finish the group's other modules, then stop
-                            errors.append((m, exc))
-                    if errors:
-                        m, exc = errors[0]
-                        for _, err in errors:
-                            if isinstance(err, BulkJobStarted):
-                                raise err  # a deferrable caller waits for the job, then runs again
-                        for m_stop, err in errors:
-                            if refusals.stops_work(err):
-                                raise LoadStopped(self.run_id, m_stop, err) from err
-                        raise RuntimeError(f"loading {m} failed: {exc}; rerun with --run {self.run_id} to resume") from exc
+                if group:
+                    results += self._load_group(ctx, group)
         elapsed = time.monotonic() - started
         return RunResult(self.run_id, results, elapsed)
+
+    def _load_group(self, ctx: LoadContext, group: list[str]) -> list[dict]:
+        """The group's modules side by side; after a failure the others finish, then the load stops."""
+        results: list[dict] = []
+        errors: list[tuple[str, Exception]] = []
+        with ThreadPoolExecutor(max_workers=len(group), thread_name_prefix="load-group") as pool:
+            futures = {m: pool.submit(ModuleLoader(ctx, self.plan.spec(m)).run) for m in group}
+            for m, fut in futures.items():
+                try:
+                    results.append(fut.result())
+                except Exception as exc:
+                    errors.append((m, exc))
+        if not errors:
+            return results
+        for _, err in errors:
+            if isinstance(err, BulkJobStarted):
+                raise err  # a deferrable caller waits for the job, then runs again
+        for m_stop, err in errors:
+            if refusals.stops_work(err):
+                raise LoadStopped(self.run_id, m_stop, err) from err
+        m, exc = errors[0]
+        raise RuntimeError(f"loading {m} failed: {exc}; rerun with --run {self.run_id} to resume") from exc
 
 
 def run_summary(root: Path, run_id: str) -> dict:
