@@ -21,6 +21,13 @@ def execute(warehouse: Path, *statements: str) -> None:
             con.execute(statement)
 
 
+def patient_modules(warehouse: BuiltWarehouse) -> dict[str, str]:
+    """Patient id -> the Zoho module its record went to (Contacts or Leads)."""
+    module = {r[0]: "Contacts" for r in warehouse.query("select Clinic_Patient_Id from zoho.zoho_contacts")}
+    module.update({r[0]: "Leads" for r in warehouse.query("select Clinic_Patient_Id from zoho.zoho_leads")})
+    return module
+
+
 GENERATED_PATIENTS = 10_000
 
 

@@ -1,4 +1,5 @@
-"""The mapping on the shared FHIR Bulk export: DocumentReference notes become Zoho notes."""
+"""The mapping on the shared FHIR Bulk export (with the Communication resources planted beside its
+patients, `fhir_export`): DocumentReference notes become Zoho notes."""
 
 from __future__ import annotations
 
