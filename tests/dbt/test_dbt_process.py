@@ -8,6 +8,7 @@ import os
 import re
 import shutil
 import subprocess
+import sys
 import time
 from pathlib import Path
 
@@ -241,3 +242,34 @@ def test_what_the_server_warms_up_is_all_in_the_installed_dbt():
     assert warm_up() == {"schemas": sum(len(names) for names in VALIDATED.values()),
                          "serialized": sum(len(names) for names in SERIALIZED.values()),
                          "imported": len(IMPORTED)}
+
+
+# The server as `python -m clinic2zoho.transform.dbt_fork_server` runs it, with dbt's command line
+# replaced by a probe that reports the child's garbage collector.
+GC_PROBE = """
+import gc, json, sys
+import dbt.cli.main
+import clinic2zoho.transform.dbt_fork_server as server
+def probe():
+    print(json.dumps({"enabled": gc.isenabled(), "frozen": gc.get_freeze_count()}))
+dbt.cli.main.cli = probe
+print(json.dumps({"server_enabled": gc.isenabled()}), flush=True)
+server.serve()
+"""
+
+
+def test_the_server_collects_nothing_and_its_children_collect_without_walking_its_heap(tmp_path: Path):
+    """gc's recipe for fork without exec: collection off in the server, its objects frozen before
+    each fork (a child's collections never walk them), collection back on in each child."""
+    import json
+
+    output = tmp_path / "output"
+    output.touch()  # the caller's pipe, in the real server
+    request = {"args": [], "env": env(), "cwd": str(tmp_path), "output": str(output), "umask": 0o077}
+    done = subprocess.run([sys.executable, "-c", GC_PROBE], input=json.dumps(request) + "\n", text=True,
+                          capture_output=True, check=True, timeout=120)
+    said = [json.loads(line) for line in done.stdout.splitlines()]
+    assert said[0] == {"server_enabled": False} and said[-1] == {"returncode": 0}
+    child = json.loads(output.read_text())
+    assert child["enabled"] is True
+    assert child["frozen"] > 100_000  # dbt's modules and objects, frozen in the server before the fork

@@ -10,9 +10,18 @@ an Airflow task starts for its one dbt command would build it for no other."""
 
 from __future__ import annotations
 
+import gc
 import json
 import os
 import sys
+
+# Python's recipe for a process that forks without exec (the gc module's docs, gc.freeze): no
+# collection in the server, its objects frozen before each fork and collection back on in the
+# child. A child's collections then never walk the server's heap (dbt and what the warm-up built)
+# nor touch its pages, which fork shares copy-on-write. Measured on 2026-12-06 (600 patients,
+# `dbt build` of the project, two rounds of four commands each way, interleaved): 17.9 s of CPU
+# per warm command against 20.9 s without.
+gc.disable()
 
 # what every dbt command imports first: dbt's command line, the adapter and the project's plugin
 import dbt.adapters.duckdb  # noqa: F401
@@ -32,8 +41,10 @@ def serve() -> None:
                 warm_up()
             except Exception:  # noqa: BLE001 - only a head start: each command builds what it lacks
                 pass
+        gc.freeze()
         pid = os.fork()
         if pid == 0:
+            gc.enable()
             # the child ends as a dbt process ends, not with os._exit: DuckDB writes its last
             # changes into the warehouse file (a checkpoint) when its database object is finalised
             sys.exit(_run(request))
