@@ -19,8 +19,8 @@ import sys
 # collection in the server, its objects frozen before each fork and collection back on in the
 # child. A child's collections then never walk the server's heap (dbt and what the warm-up built)
 # nor touch its pages, which fork shares copy-on-write. Measured on 2026-12-06 (600 patients,
-# `dbt build` of the project, two rounds of four commands each way, interleaved): 17.9 s of CPU
-# per warm command against 20.9 s without.
+# `dbt build` of the project, two interleaved rounds of four commands each way): 17.9 s of CPU per
+# warm command against 20.9 s without.
 gc.disable()
 
 # what every dbt command imports first: dbt's command line, the adapter and the project's plugin
