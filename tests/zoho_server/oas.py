@@ -161,23 +161,28 @@ class Conformance:
         self.folder = folder
         self.specs: dict[str, OpenAPI] = {}
         self._files: dict[str, Any] = {}
+        self._digests: dict[str, str] = {}
 
     def spec(self, name: str) -> OpenAPI:
         if name not in self.specs:
-            path = self.folder / name
+            uri = (self.folder / name).as_uri()
             # openapi-core's default reads a referenced file again, with PyYAML's pure-Python
             # parser, each time a check resolves a reference into it: read each file once, as JSON
-            digest = hashlib.sha256(path.read_bytes()).hexdigest()
+            doc = self._read(uri)
+            digest = self._digests[uri]
             config = Config(spec_validator_cls=None) if digest in _SPEC_CHECKED else None
-            self.specs[name] = OpenAPI(SchemaPath.from_dict(self._read(path.as_uri()), base_uri=path.as_uri(),
-                                                            handlers={"file": self._read}), config=config)
+            self.specs[name] = OpenAPI(SchemaPath.from_dict(doc, base_uri=uri, handlers={"file": self._read}),
+                                       config=config)
             _SPEC_CHECKED.add(digest)
         return self.specs[name]
 
     def _read(self, uri: str) -> Any:
-        """A prepared file by its file:// URI, parsed once (the checks only read it)."""
+        """A prepared file by its file:// URI, parsed once (the checks only read it); the digest of
+        its bytes kept beside it."""
         if uri not in self._files:
-            self._files[uri] = json.loads(Path(url2pathname(urlparse(uri).path)).read_text(encoding="utf-8"))
+            data = Path(url2pathname(urlparse(uri).path)).read_bytes()
+            self._files[uri] = json.loads(data)
+            self._digests[uri] = hashlib.sha256(data).hexdigest()
         return self._files[uri]
 
     def declared_status(self, name: str, method: str, template: str, status: int) -> int:
