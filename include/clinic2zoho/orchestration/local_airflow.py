@@ -171,6 +171,7 @@ def server_secrets(servers: dict[str, Any]) -> Redactor:
 FAILURE_EVENTS = ("Task failed with exception", "[DAG TEST] Error running task")
 LOG_LINE = re.compile(r"^\d{4}-\d\d-\d\dT\d\d:\d\d:\d\d(\.\d+)?Z \[")  # a new event in Airflow's console log
 TASK_START = re.compile(r"\[DAG TEST\] starting task_id=(\S+) map_index=(-?\d+)")
+NO_SUCH_DAG = "does not exist in 'dag' table"  # what `airflow dags list-runs` says of a DAG never parsed
 
 
 class _AirflowQuery:
@@ -178,12 +179,20 @@ class _AirflowQuery:
 
     def __init__(self, args: list[str], env: dict[str, str]):
         self._out = tempfile.TemporaryFile()  # a pipe could fill while the caller is elsewhere
+        self._err = tempfile.TemporaryFile()  # searched for Airflow's "no such DAG", never shown
         self.proc = subprocess.Popen([airflow_bin(), *args, "-o", "json"], stdout=self._out,
-                                     stderr=subprocess.DEVNULL, stdin=subprocess.DEVNULL,
+                                     stderr=self._err, stdin=subprocess.DEVNULL,
                                      env={**env, "AIRFLOW__LOGGING__LOGGING_LEVEL": "ERROR"})
 
     def failed(self) -> bool:
         return self.proc.wait() != 0
+
+    def no_such_dag(self) -> bool:
+        """Whether it failed because the metadata DB holds no such DAG (its file never parsed):
+        asking again cannot change that."""
+        self.proc.wait()
+        self._err.seek(0)
+        return NO_SUCH_DAG in self._err.read().decode("utf-8", errors="replace")
 
     def rows(self) -> list[dict[str, Any]]:
         """The rows Airflow printed ([] when it found none or failed: no run yet, no such DAG)."""
@@ -191,6 +200,7 @@ class _AirflowQuery:
         self._out.seek(0)
         text = self._out.read().decode("utf-8", errors="replace")
         self._out.close()
+        self._err.close()
         for line in reversed(text.splitlines()):  # the JSON is one line, after any warning
             if line.startswith("["):
                 try:
@@ -218,7 +228,7 @@ def _queried_run(dag_id: str, logical_date: str, env: dict[str, str]) -> tuple[d
     """The run (None: there is none) and its task states, asked of Airflow's CLI (two children)."""
     runs, states = _runs_since(dag_id, logical_date, env), _task_states(dag_id, logical_date, env)
     for _ in range(2):  # a CLI that failed (a locked DB, a busy box) is asked again before "did not start"
-        if not runs.failed():
+        if not runs.failed() or runs.no_such_dag():
             break
         runs.rows()
         runs = _runs_since(dag_id, logical_date, env)
