@@ -107,6 +107,28 @@ def test_the_command_parses_a_work_folder_once_and_then_finds_it_current(parsed,
     assert current_manifest(broken, tmp_path / "work") is None
 
 
+def test_a_new_work_folder_parses_from_where_another_left_and_still_reads_an_edit(parsed, tmp_path):
+    """The second work folder of a project (another export, a folder purged and begun again) starts
+    its `dbt parse` from the one the first left (dbt_parse_cache): dbt then parses only the files
+    changed since, here one model a reviewer edited, and says nothing of a full parse."""
+    from clinic2zoho.orchestration.dbt_manifest import ManifestParse
+
+    project, home = parsed
+    model = project / "models" / "zoho" / "zoho_accounts.sql"
+    original = model.read_text()
+    model.write_text(original + "\n-- a reviewer's edit\n")
+    try:
+        parse = ManifestParse(project, tmp_path / "second")
+        assert (parse.target / "partial_parse.msgpack").is_file()  # the first folder's parse, to start from
+        manifest = json.loads(parse.forked().read_text())
+    finally:
+        model.write_text(original)
+    log = (parse.target / "logs" / "dbt.log").read_text()
+    assert "Unable to do partial parsing" not in log, log[-2000:]
+    assert "a reviewer's edit" in manifest["nodes"]["model.clinic2zoho.zoho_accounts"]["raw_code"]
+    assert not list((tmp_path / "second").rglob("*.duckdb"))  # the parse never opened a warehouse
+
+
 def test_only_the_tasks_that_write_the_warehouse_take_its_pool(parsed, monkeypatch):
     """The build writes the warehouse: one slot. The watching tasks and the gate task only read the
     build's results, so they may follow it while it runs; the cache of dbt's parse is one folder

@@ -70,6 +70,7 @@ class ManifestParse:
     (`clinic2zoho migrate` prepares Airflow) and `wait()`s."""
 
     def __init__(self, project: Path, home: Path | None) -> None:
+        from clinic2zoho.transform import dbt_parse_cache
         from clinic2zoho.transform.dbt_runner import dbt_env
 
         self.folder = manifest_folder(home)
@@ -82,7 +83,12 @@ class ManifestParse:
         self.target = self.folder / "target"
         self.args = ["--no-use-colors", "parse", "--project-dir", str(project), "--profiles-dir", str(project),
                      "--target-path", str(self.target), "--log-path", str(self.target / "logs")]
-        self.env = dbt_env((home or settings.home()) / "warehouse.duckdb")
+        # the warehouse by its name, as run_dbt names it (the parse never opens it): the profile is
+        # then every work folder's, and a new work folder starts from the parse another one left
+        # (dbt_parse_cache; dbt checks the project's files itself)
+        self.env = {**dbt_env((home or settings.home()) / "warehouse.duckdb"), "CLINIC2ZOHO_WAREHOUSE": "warehouse.duckdb"}
+        self.shared = dbt_parse_cache.shared_parse(project, self.env, {})
+        self.saved_before = dbt_parse_cache.start_from_shared(self.target, self.shared)
 
     def forked(self) -> Path:
         if self.found is not None:
@@ -95,8 +101,8 @@ class ManifestParse:
         from clinic2zoho.transform.dbt_process import dbt_executable
 
         if self.found is None:
-            self.proc = subprocess.Popen([dbt_executable(), *self.args], env=self.env, stdout=subprocess.PIPE,
-                                         stderr=subprocess.STDOUT, text=True)
+            self.proc = subprocess.Popen([dbt_executable(), *self.args], env=self.env, cwd=self.folder,
+                                         stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True)
         return self
 
     def stop(self) -> None:
@@ -119,6 +125,9 @@ class ManifestParse:
             raise ManifestError(f"`dbt parse` of {self.project.name} failed (exit {returncode}):\n{tail}")
         (self.folder / "fingerprint.json").write_text(
             json.dumps({"project": str(self.project), "fingerprint": self.fingerprint}), encoding="utf-8")
+        from clinic2zoho.transform import dbt_parse_cache
+
+        dbt_parse_cache.share(self.target, self.shared, self.saved_before)
         return manifest
 
 
