@@ -71,7 +71,7 @@ class ManifestParse:
 
     def __init__(self, project: Path, home: Path | None) -> None:
         from clinic2zoho.transform import dbt_parse_cache
-        from clinic2zoho.transform.dbt_runner import dbt_env
+        from clinic2zoho.transform.dbt_runner import dbt_env_by_name
 
         self.folder = manifest_folder(home)
         self.folder.mkdir(parents=True, exist_ok=True)
@@ -83,10 +83,10 @@ class ManifestParse:
         self.target = self.folder / "target"
         self.args = ["--no-use-colors", "parse", "--project-dir", str(project), "--profiles-dir", str(project),
                      "--target-path", str(self.target), "--log-path", str(self.target / "logs")]
-        # the warehouse by its name, as run_dbt names it (the parse never opens it): the profile is
-        # then every work folder's, and a new work folder starts from the parse another one left
-        # (dbt_parse_cache; dbt checks the project's files itself)
-        self.env = {**dbt_env((home or settings.home()) / "warehouse.duckdb"), "CLINIC2ZOHO_WAREHOUSE": "warehouse.duckdb"}
+        # the parse never opens the warehouse; named as run_dbt names it, the profile is every work
+        # folder's, and a new work folder starts from the parse another one left (dbt checks the
+        # project's files itself)
+        self.env = dbt_env_by_name((home or settings.home()) / "warehouse.duckdb")
         self.shared = dbt_parse_cache.shared_parse(project, self.env, {})
         self.saved_before = dbt_parse_cache.start_from_shared(self.target, self.shared)
 

@@ -103,6 +103,14 @@ def dbt_env(warehouse: Path) -> dict[str, str]:
     return env
 
 
+def dbt_env_by_name(warehouse: Path) -> dict[str, str]:
+    """dbt_env with the warehouse named by its file name, for dbt run in the warehouse's folder (or
+    not opening it): then warehouses of one name share a profile, and a new target folder (a copy of
+    a warehouse, a new work folder's manifest) starts from the saved parse of another under the same
+    vars (dbt_parse_cache)."""
+    return {**dbt_env(warehouse), "CLINIC2ZOHO_WAREHOUSE": warehouse.name}
+
+
 def export_vars(source: str | Path, fmt: str, warehouse: str | Path | None = None) -> dict[str, Any]:
     """dbt vars that come with an export, from a generic manifest or its source map (whose zone wins,
     as a person confirmed it): the clinic's time zone, and where
@@ -156,10 +164,7 @@ def run_dbt(
         "--log-path",
         str(target_path / "logs"),
     ]
-    # dbt runs in the warehouse's folder and opens it by its name: then warehouses of one name
-    # share a profile, and a new one (a copy) starts from the saved parse of another under the
-    # same vars (dbt_parse_cache)
-    env = {**dbt_env(warehouse_file), "CLINIC2ZOHO_WAREHOUSE": warehouse_file.name}
+    env = dbt_env_by_name(warehouse_file)
     given = _absolute_file_vars(vars or {})
     if given:
         cmd += ["--vars", json.dumps(given, sort_keys=True)]
