@@ -273,3 +273,47 @@ def test_the_server_collects_nothing_and_its_children_collect_without_walking_it
     child = json.loads(output.read_text())
     assert child["enabled"] is True
     assert child["frozen"] > 100_000  # dbt's modules and objects, frozen in the server before the fork
+
+
+# The server as `python -m clinic2zoho.transform.dbt_fork_server [--warm-up-first]` runs it, with
+# dbt's command line replaced by a probe that reports whether the child inherited the warm-up (the
+# build task's module is imported by the warm-up, or by a build command itself).
+WARM_PROBE = """
+import json, sys
+import dbt.cli.main
+import clinic2zoho.transform.dbt_fork_server as server
+dbt.cli.main.cli = lambda: print(json.dumps({"warm": "dbt.task.build" in sys.modules}))
+server.main(sys.argv[1:])
+"""
+
+
+@pytest.mark.parametrize("flags", [[], [dbt_process.WARM_UP_FIRST]])
+def test_a_server_started_ahead_forks_its_first_command_warm(tmp_path: Path, flags: list[str]):
+    """A server started ahead of the commands (dbt_process.start_server: the DAG run's first task,
+    listeners/dbt_server.py) warms up at its start, so the run's build is forked warm; one started
+    for a command warms up at its second request, as a task's one command needs no warm-up."""
+    import json
+
+    outputs = [tmp_path / "first", tmp_path / "second"]
+    requests = ""
+    for output in outputs:
+        output.touch()  # the caller's pipe, in the real server
+        requests += json.dumps({"args": [], "env": env(), "cwd": str(tmp_path), "output": str(output),
+                                "umask": 0o077}) + "\n"
+    subprocess.run([sys.executable, "-c", WARM_PROBE, *flags], input=requests, text=True, capture_output=True,
+                   check=True, timeout=120)
+    warm = [json.loads(output.read_text())["warm"] for output in outputs]
+    assert warm == ([True, True] if flags else [False, True])
+
+
+def test_start_server_starts_a_server_that_warms_up_first(tmp_path: Path):
+    dbt_process._stop_server()
+    try:
+        dbt_process.start_server()
+        assert dbt_process._server.args[-1] == dbt_process.WARM_UP_FIRST
+        code, output = dbt_process.run_dbt_command(["--version"], env(), tmp_path)
+        assert code == 0 and "dbt" in output.lower()
+    finally:
+        dbt_process._stop_server()
+    code, _ = dbt_process.run_dbt_command(["--version"], env(), tmp_path)  # started for a command
+    assert code == 0 and dbt_process.WARM_UP_FIRST not in dbt_process._server.args

@@ -6,7 +6,10 @@ ends when its stdin closes (the process that started it ended).
 
 At its second request the server warms up (dbt_warm_up) before forking: what dbt builds on first
 use is then built once for every later command, not once in each. Not at its start: a server that
-an Airflow task starts for its one dbt command would build it for no other."""
+an Airflow task starts for its one dbt command would build it for no other. A server started ahead
+of the commands (`--warm-up-first`, dbt_process.start_server) warms up at its start instead: its
+first command, the DAG run's build, is then forked warm, and the warm-up overlapped the tasks
+before it."""
 
 from __future__ import annotations
 
@@ -28,19 +31,19 @@ import dbt.adapters.duckdb  # noqa: F401
 import dbt.cli.main  # noqa: F401
 
 import clinic2zoho.transform.duckdb_plugin  # noqa: F401
+from clinic2zoho.transform.dbt_process import WARM_UP_FIRST
 from clinic2zoho.transform.dbt_warm_up import warm_up
 
 
-def serve() -> None:
+def serve(warm_first: bool = False) -> None:
+    if warm_first:
+        _warm_up()
     served = 0
     for line in sys.stdin:
         request = json.loads(line)
         served += 1
-        if served == 2:
-            try:
-                warm_up()
-            except Exception:  # noqa: BLE001 - only a head start: each command builds what it lacks
-                pass
+        if served == 2 and not warm_first:
+            _warm_up()
         gc.freeze()
         pid = os.fork()
         if pid == 0:
@@ -51,6 +54,13 @@ def serve() -> None:
         _answer({"pid": pid})
         _, status = os.waitpid(pid, 0)
         _answer({"returncode": os.waitstatus_to_exitcode(status)})
+
+
+def _warm_up() -> None:
+    try:
+        warm_up()
+    except Exception:  # noqa: BLE001 - only a head start: each command builds what it lacks
+        pass
 
 
 def _run(request: dict) -> int:
@@ -90,5 +100,9 @@ def _answer(message: dict) -> None:
     sys.stdout.flush()
 
 
+def main(argv: list[str]) -> None:
+    serve(warm_first=WARM_UP_FIRST in argv)
+
+
 if __name__ == "__main__":
-    serve()
+    main(sys.argv[1:])

@@ -31,6 +31,8 @@ import time
 from collections.abc import Callable, Mapping, Sequence
 from pathlib import Path
 
+# the server's flag to warm up at its start, not at its second request (dbt_fork_server)
+WARM_UP_FIRST = "--warm-up-first"
 _server: subprocess.Popen[str] | None = None
 _pending = b""  # what was read from the server's answers past the last whole line
 _lock = threading.Lock()
@@ -97,10 +99,12 @@ def stream_dbt_command(args: Sequence[str], env: Mapping[str, str], cwd: Path, o
 
 def start_server() -> None:
     """Start the fork server now, if it is not running, without waiting for its imports (a command
-    running in another thread has it running already)."""
+    running in another thread has it running already). Started ahead of the commands, it warms up
+    before its first one (dbt_fork_server): that first command is then forked warm, while the
+    warm-up overlapped the caller's work before it."""
     if _lock.acquire(blocking=False):
         try:
-            _running_server()
+            _running_server(warm_first=True)
         finally:
             _lock.release()
 
@@ -208,15 +212,17 @@ def _request(server: subprocess.Popen[str], args: Sequence[str], env: Mapping[st
     server.stdin.flush()
 
 
-def _running_server() -> subprocess.Popen[str] | None:
+def _running_server(warm_first: bool = False) -> subprocess.Popen[str] | None:
     global _server, _pending
     if _server is not None and _server.poll() is None:
         return _server
     _pending = b""
+    command = [sys.executable, "-m", "clinic2zoho.transform.dbt_fork_server"]
+    if warm_first:
+        command.append(WARM_UP_FIRST)
     try:
-        _server = subprocess.Popen([sys.executable, "-m", "clinic2zoho.transform.dbt_fork_server"],
-                                   stdin=subprocess.PIPE, stdout=subprocess.PIPE, stderr=subprocess.DEVNULL,
-                                   text=True)
+        _server = subprocess.Popen(command, stdin=subprocess.PIPE, stdout=subprocess.PIPE,
+                                   stderr=subprocess.DEVNULL, text=True)
     except OSError:
         _server = None
     return _server
