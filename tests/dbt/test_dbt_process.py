@@ -258,15 +258,23 @@ server.serve()
 """
 
 
+def probe_request(output: Path) -> str:
+    """One request line to a probed server, its child's output to `output` (the caller's pipe in the
+    real server), run in the output's folder."""
+    import json
+
+    output.touch()
+    return json.dumps({"args": [], "env": env(), "cwd": str(output.parent), "output": str(output),
+                       "umask": 0o077}) + "\n"
+
+
 def test_the_server_collects_nothing_and_its_children_collect_without_walking_its_heap(tmp_path: Path):
     """gc's recipe for fork without exec: collection off in the server, its objects frozen before
     each fork (a child's collections never walk them), collection back on in each child."""
     import json
 
     output = tmp_path / "output"
-    output.touch()  # the caller's pipe, in the real server
-    request = {"args": [], "env": env(), "cwd": str(tmp_path), "output": str(output), "umask": 0o077}
-    done = subprocess.run([sys.executable, "-c", GC_PROBE], input=json.dumps(request) + "\n", text=True,
+    done = subprocess.run([sys.executable, "-c", GC_PROBE], input=probe_request(output), text=True,
                           capture_output=True, check=True, timeout=120)
     said = [json.loads(line) for line in done.stdout.splitlines()]
     assert said[0] == {"server_enabled": False} and said[-1] == {"returncode": 0}
@@ -295,13 +303,8 @@ def test_a_server_started_ahead_forks_its_first_command_warm(tmp_path: Path, fla
     import json
 
     outputs = [tmp_path / "first", tmp_path / "second"]
-    requests = ""
-    for output in outputs:
-        output.touch()  # the caller's pipe, in the real server
-        requests += json.dumps({"args": [], "env": env(), "cwd": str(tmp_path), "output": str(output),
-                                "umask": 0o077}) + "\n"
-    subprocess.run([sys.executable, "-c", WARM_PROBE, *flags], input=requests, text=True, capture_output=True,
-                   check=True, timeout=120)
+    subprocess.run([sys.executable, "-c", WARM_PROBE, *flags], input="".join(map(probe_request, outputs)),
+                   text=True, capture_output=True, check=True, timeout=120)
     warm = [json.loads(output.read_text())["warm"] for output in outputs]
     assert warm == ([True, True] if flags else [False, True])
 

@@ -16,6 +16,7 @@ import subprocess
 from pathlib import Path
 
 from clinic2zoho import settings
+from clinic2zoho.transform import dbt_parse_cache
 
 # What dbt reads when it parses: an edit to any of these may change the graph or a model's meta.
 PARSED_ENTRIES = ("models", "macros", "seeds", "tests", "snapshots", "analyses", "mapping",
@@ -70,7 +71,6 @@ class ManifestParse:
     (`clinic2zoho migrate` prepares Airflow) and `wait()`s."""
 
     def __init__(self, project: Path, home: Path | None) -> None:
-        from clinic2zoho.transform import dbt_parse_cache
         from clinic2zoho.transform.dbt_runner import dbt_env_by_name
 
         self.folder = manifest_folder(home)
@@ -125,8 +125,6 @@ class ManifestParse:
             raise ManifestError(f"`dbt parse` of {self.project.name} failed (exit {returncode}):\n{tail}")
         (self.folder / "fingerprint.json").write_text(
             json.dumps({"project": str(self.project), "fingerprint": self.fingerprint}), encoding="utf-8")
-        from clinic2zoho.transform import dbt_parse_cache
-
         dbt_parse_cache.share(self.target, self.shared, self.saved_before)
         return manifest
 
