@@ -169,7 +169,8 @@ def watch_after_build(group: DbtTaskGroup, group_id: str) -> None:
     producer.subprocess_hook = ForkedDbtSubprocessHook()
     producer.doc_md = ("One `dbt build` of the seeds, models and tests (as warnings; the gate task "
                        "decides); the tasks of each model show its result.")
-    build_with_tests(producer)
+    watchers = [task for task in group.children.values() if isinstance(task, DbtConsumerWatcherSensor)]
+    build_with_tests(producer, watched={task.model_unique_id for task in watchers})
     leaves = list(group.leaves)
     with group:
         gate = DbtGateOperator(task_id=GATE_TASK_ID, producer_task_id=producer.task_id,
@@ -181,9 +182,8 @@ def watch_after_build(group: DbtTaskGroup, group_id: str) -> None:
             task.trigger_rule = TriggerRule.NONE_FAILED
     lineage_only_where_emitted(producer)
     no_log_file_left_in_the_temporary_project(producer)
-    for task in group.children.values():
-        if isinstance(task, DbtConsumerWatcherSensor):
-            watch_lightly(task)
+    for task in watchers:
+        watch_lightly(task)
 
 
 def render_time_plan(group: DbtTaskGroup) -> LoadPlan:
