@@ -149,6 +149,25 @@ def test_the_cutover_lands_gates_builds_loads_in_order_validates_and_reports(cut
     assert shown["model_unique_id"] == "model.clinic2zoho.zoho_contacts"
     assert source.splitlines()[0] in shown["compiled_sql"] and "{{" in source and "{{" not in shown["compiled_sql"]
 
+    # the build's real dbt lines reached XCom for the watched models only: none for its seeds or
+    # the other formats' staging models, which it built too (operators/dbt_watch.py)
+    from airflow.models.xcom import XComModel
+    from airflow.utils.session import create_session
+    from cosmos.operators._watcher.state import get_status_xcom_key
+    from cosmos.operators.watcher import DbtConsumerWatcherSensor
+    from sqlalchemy import select
+
+    with create_session() as session:
+        pushed = set(session.scalars(select(XComModel.key).where(
+            XComModel.dag_id == run.dag_id, XComModel.run_id == run.run_id,
+            XComModel.task_id == "dbt_mapping.dbt_producer_watcher")))
+    watched = {t.model_unique_id for t in dag.tasks if isinstance(t, DbtConsumerWatcherSensor)}
+    built = ({f"seed.clinic2zoho.{path.stem}" for path in (cutover.dbt / "seeds").glob("*.csv")}
+             | {f"model.clinic2zoho.{path.stem}" for path in (cutover.dbt / "models" / "staging" / "fhir").glob("*.sql")})
+    assert watched and built and not watched & built
+    assert {get_status_xcom_key(u) for u in watched} <= pushed
+    assert not {get_status_xcom_key(u) for u in built} & pushed
+
     assert [o.uri for o in dag.get_task("land").outlets] == ["clinic2zoho://warehouse/raw"]
     assert [o.uri for o in dag.get_task("load_report").outlets] == ["clinic2zoho://zoho/loaded"]
 

@@ -1,4 +1,6 @@
-"""A watching dbt task asks Airflow only for what it uses: its model's result and compiled SQL from
+"""The build hands XCom only what a watching task reads: a watched model's status and compiled SQL;
+the lines of the nodes no task watches are only logged.
+A watching dbt task asks Airflow only for what it uses: its model's result and compiled SQL from
 the build's XCom, its dbt event only where the build pushed one (a node that did not succeed, or
 dbt at its debug level); the build's state only when it has no result yet or on a retry; dbt's
 start-up events only when DEBUG is logged. It stores its rendered fields once, after the watch.
@@ -8,6 +10,7 @@ tests/dags/test_clinic_cutover.py's."""
 from __future__ import annotations
 
 import copy
+import json
 import logging
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -15,13 +18,16 @@ from pathlib import Path
 import pytest
 from airflow.exceptions import AirflowException
 from cosmos.config import ProfileConfig
-from cosmos.operators.watcher import DbtRunWatcherOperator
+from cosmos.operators.watcher import DbtProducerWatcherOperator, DbtRunWatcherOperator
 
 from clinic2zoho_airflow.operators.dbt_watch import (lineage_only_where_emitted, no_log_file_left_in_the_temporary_project,
-                                                     watch_lightly)
+                                                     only_watched_nodes_to_xcom, watch_lightly)
 
 PROJECT = Path(__file__).resolve().parents[2] / "dbt_project"
+PROFILE = ProfileConfig(profile_name="clinic2zoho", target_name="local", profiles_yml_filepath=PROJECT / "profiles.yml")
 MODEL = "model.clinic2zoho.zoho_contacts"
+UNWATCHED = "model.clinic2zoho.stg_fhir__patient"  # another format's staging model
+TEST = "test.clinic2zoho.not_null_zoho_contacts_Last_Name.5f2b9c1e2a"
 STATUS_KEY = "model__clinic2zoho__zoho_contacts_status"
 SQL_KEY = "model__clinic2zoho__zoho_contacts_compiled_sql"
 EVENT_KEY = "model__clinic2zoho__zoho_contacts_dbt_event"  # cosmos.operators._watcher.xcom's keys
@@ -33,7 +39,8 @@ LANDED = {"clinic_timezone": "Europe/Berlin"}
 
 @dataclass
 class TaskInstanceReads:
-    """The build's XComs as a task instance reads them, and which keys it asked for."""
+    """The build's XComs as a task instance reads them (and as the build's own pushes them), and
+    which keys it asked for."""
 
     try_number: int = 1
     xcoms: dict = field(default_factory=dict)
@@ -42,6 +49,9 @@ class TaskInstanceReads:
     def xcom_pull(self, task_ids=None, key="return_value"):
         self.asked.append(key)
         return self.xcoms.get(key)
+
+    def xcom_push(self, key, value):
+        self.xcoms[key] = value
 
 
 class BuildState:
@@ -58,8 +68,7 @@ class BuildState:
 def watcher(build_state: BuildState) -> tuple[DbtRunWatcherOperator, list]:
     task = DbtRunWatcherOperator(
         task_id="zoho_contacts_run", project_dir=str(PROJECT),
-        profile_config=ProfileConfig(profile_name="clinic2zoho", target_name="local",
-                                     profiles_yml_filepath=PROJECT / "profiles.yml"),
+        profile_config=PROFILE,
         extra_context={"dbt_node_config": {"unique_id": MODEL}},
         env={"CLINIC2ZOHO_WAREHOUSE": "warehouse.duckdb"},
         vars={"clinic_timezone": VAR_TEMPLATE}, dbt_cmd_flags=["--threads", "{{ 1 + 1 }}"])
@@ -187,3 +196,38 @@ def test_the_build_writes_no_log_file_into_its_temporary_project_unless_a_log_pa
     task.env = dict(shared)
     no_log_file_left_in_the_temporary_project(task)
     assert task.env["DBT_LOG_LEVEL_FILE"] == "info"
+
+
+def finished(unique_id: str, resource_type: str, node_path: str, msg: str) -> str:
+    """A node's result line, as dbt prints it in its JSON log format."""
+    return json.dumps({
+        "info": {"name": "LogModelResult" if resource_type == "model" else "LogTestResult", "level": "info",
+                 "msg": msg, "ts": "2026-12-07T05:00:00.000000Z"},
+        "data": {"node_info": {"unique_id": unique_id, "resource_type": resource_type, "node_path": node_path,
+                               "node_status": "success" if resource_type == "model" else "pass",
+                               "node_started_at": "2026-12-07T04:59:59", "node_finished_at": "2026-12-07T05:00:00"}},
+    })
+
+
+def test_only_a_watched_models_result_reaches_xcom_and_every_line_is_logged(tmp_path, caplog):
+    producer = DbtProducerWatcherOperator(project_dir=str(PROJECT), emit_datasets=False, profile_config=PROFILE)
+    only_watched_nodes_to_xcom(producer, {MODEL})
+    compiled = tmp_path / "target" / "compiled" / "clinic2zoho" / "models"
+    for path in ("zoho/zoho_contacts.sql", "staging/fhir/stg_fhir__patient.sql"):
+        (compiled / path).parent.mkdir(parents=True, exist_ok=True)
+        (compiled / path).write_text(f"select 1 as compiled -- {path}\n")
+    ti = TaskInstanceReads()
+    parse = producer._make_parse_callable()
+    lines = [finished(MODEL, "model", "zoho/zoho_contacts.sql", "1 of 3 OK created sql table model zoho.zoho_contacts"),
+             finished(UNWATCHED, "model", "staging/fhir/stg_fhir__patient.sql", "2 of 3 OK created sql view model stg_fhir__patient"),
+             finished(TEST, "test", "not_null_zoho_contacts_Last_Name.sql", "3 of 3 PASS not_null_zoho_contacts_Last_Name")]
+    with caplog.at_level(logging.INFO):
+        for line in lines:
+            parse(line, {"context": {"ti": ti}, "project_dir": str(tmp_path)})
+
+    assert ti.xcoms[STATUS_KEY]["status"] == "success"
+    assert "zoho/zoho_contacts.sql" in ti.xcoms[SQL_KEY]
+    assert not [key for key in ti.xcoms if "stg_fhir__patient" in key or "not_null" in key], sorted(ti.xcoms)
+    for message in ("OK created sql table model zoho.zoho_contacts", "OK created sql view model stg_fhir__patient",
+                    "PASS not_null_zoho_contacts_Last_Name"):
+        assert message in caplog.text

@@ -30,7 +30,7 @@ from clinic2zoho.transform.dbt_runner import TELEMETRY_ENV, dbt_log_env
 from clinic2zoho_airflow.hooks.dbt_forked import ForkedDbtSubprocessHook
 from clinic2zoho_airflow.operators.dbt_gate import GATE_TASK_ID, DbtGateOperator, build_with_tests
 from clinic2zoho_airflow.operators.dbt_watch import (lineage_only_where_emitted, no_log_file_left_in_the_temporary_project,
-                                                     watch_lightly)
+                                                     only_watched_nodes_to_xcom, watch_lightly)
 from clinic2zoho_airflow.operators.zoho_params import ParamZohoLoadOperator
 
 SEEDS = "resource_type:seed"
@@ -169,8 +169,9 @@ def watch_after_build(group: DbtTaskGroup, group_id: str) -> None:
     producer.subprocess_hook = ForkedDbtSubprocessHook()
     producer.doc_md = ("One `dbt build` of the seeds, models and tests (as warnings; the gate task "
                        "decides); the tasks of each model show its result.")
+    build_with_tests(producer)
     watchers = [task for task in group.children.values() if isinstance(task, DbtConsumerWatcherSensor)]
-    build_with_tests(producer, watched={task.model_unique_id for task in watchers})
+    only_watched_nodes_to_xcom(producer, {task.model_unique_id for task in watchers})
     leaves = list(group.leaves)
     with group:
         gate = DbtGateOperator(task_id=GATE_TASK_ID, producer_task_id=producer.task_id,

@@ -6,9 +6,7 @@ parse and pass over the warehouse (about 7 s of the demo's 22 s dbt group)."""
 
 from __future__ import annotations
 
-import json
 import logging
-from collections.abc import Collection
 from pathlib import Path
 from typing import Any
 
@@ -23,13 +21,13 @@ OUTCOMES_KEY = "dbt_test_outcomes"  # the build's XCom the gate task reads
 GATE_TASK_ID = "dbt_project_test"
 
 
-def build_with_tests(producer: Any, watched: Collection[str]) -> None:
+def build_with_tests(producer: Any) -> None:
     """The watcher's producer builds the tests too, as warnings (the group's vars set
     `tests_warn_only` for each of its dbt tasks: operators.clinic_tasks): Cosmos's
     `--resource-type` filter (seeds and models only) is dropped; a test is built when every model
     it reads is (cautious), so a narrowed render never tests a table it did not build; its
-    results go to the gate task. `watched`: the unique ids of the nodes a task of the group
-    watches (only_watched_nodes_to_xcom)."""
+    results go to the gate task (its lines are only logged: operators.dbt_watch,
+    only_watched_nodes_to_xcom)."""
     flags, kept = list(producer.dbt_cmd_flags or []), []
     while flags:
         flag = flags.pop(0)
@@ -41,37 +39,6 @@ def build_with_tests(producer: Any, watched: Collection[str]) -> None:
     producer.indirect_selection = "cautious"
     callbacks = producer.callback if isinstance(producer.callback, list) else [producer.callback] if producer.callback else []
     producer.callback = [*callbacks, keep_test_outcomes]
-    only_watched_nodes_to_xcom(producer, frozenset(watched))
-
-
-def only_watched_nodes_to_xcom(producer: Any, watched: frozenset[str]) -> None:
-    """Cosmos's log parser pushes a node's status, compiled SQL and error events to XCom for the
-    task watching it: two execution-API calls or more per node, beside the build. The build also
-    builds nodes no task watches: the tests (the gate task reads their outcomes from the build's
-    results), the seeds (16 in the demo) and the other formats' staging models (17 of its 71
-    models): 50 of the 158 pushes the demo's cutover made. Their lines are only logged."""
-    parse = producer._make_parse_callable
-
-    def parse_watched_only() -> Any:
-        inner = parse()
-
-        def parse_line(line: str, extra_kwargs: Any) -> None:
-            if '"unique_id"' in line:
-                try:
-                    event = json.loads(line)
-                except ValueError:
-                    event = None
-                node = ((event.get("data") or {}).get("node_info") or {}) if isinstance(event, dict) else {}
-                if node.get("unique_id") and node["unique_id"] not in watched:
-                    message = (event.get("info") or {}).get("msg")
-                    if message:
-                        log.info("%s", message)
-                    return
-            inner(line, extra_kwargs)
-
-        return parse_line
-
-    producer._make_parse_callable = parse_watched_only
 
 
 def keep_test_outcomes(project_dir: str, context: Any = None, **_: Any) -> None:
