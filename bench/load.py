@@ -11,6 +11,13 @@ local server's times (estimate.LOCAL_SERVER; --server-times zoho for real Zoho's
 poll schedule; it prints its prediction next to the measured wall time, and says whether the
 throttle binds (its least time: a minute's budget at once, then more as it ages out).
 
+Those times are one machine's (2026-12-05). First, in a process of its own, the benchmark loads
+--calibrate patients (2,000; 0 to skip) and divides that load's wall time by its prediction: how
+many times as slow this machine is. The measured load is then predicted with the local server's and
+the loader's times scaled by that (estimate.on_machine; waits such as a bulk job's start delay and
+the poll schedule stay as they are). The prediction of the measured load is made from another,
+smaller load, never fitted to itself.
+
 Measured on the idle 2-core development machine on 2026-12-05 (load about 1), with the idle
 figures of estimate.LOCAL_SERVER and LoaderTimes, after the journal began committing the writes of
 calls in flight together (JournalSegment._apply):
@@ -35,18 +42,20 @@ predicted, 20,000 patients 59.6 s and 75.2 s for 103 s predicted."""
 from __future__ import annotations
 
 import argparse
+import multiprocessing
 import shutil
 import sys
 import tempfile
 import time
-from dataclasses import replace
+from dataclasses import dataclass, replace
 from pathlib import Path
 
 ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT))
 
 from clinic2zoho.loader import costs  # noqa: E402
-from clinic2zoho.loader.estimate import LOCAL_SERVER, PlanLimits, ServerTimes, estimate, throttle_bound_seconds  # noqa: E402
+from clinic2zoho.loader.estimate import (LOCAL_SERVER, LoaderTimes, PlanLimits, ServerTimes, estimate,  # noqa: E402
+                                         on_machine, throttle_bound_seconds)
 from clinic2zoho.loader.journal import AuditLog, JournalReader  # noqa: E402
 from clinic2zoho.loader.run import Loader  # noqa: E402
 from clinic2zoho.loader.source import TableSource  # noqa: E402
@@ -55,28 +64,38 @@ from clinic2zoho.zoho_server.process import ZohoServerProcess  # noqa: E402
 from tests.loader.conftest import PLAN, PROVIDERS, Clinic, Org, build_clinic, prepare_schema, settings_for  # noqa: E402
 
 
+# The calibration load: small enough to cost seconds, large enough that its bulk jobs and module
+# setups are not most of it; of another size than the loads the targets name (1,000 to 100,000).
+CALIBRATION_PATIENTS = 2_000
+
+
 def minimum_for(spec, rows: int) -> int:
     if spec.kind == "attachment":
         return rows  # one upload call per file
     return costs.minimum_credits(rows, spec.bulk_allowed)
 
 
-def main() -> int:
-    parser = argparse.ArgumentParser(description=__doc__)
-    parser.add_argument("--patients", type=int, default=1000)
-    parser.add_argument("--edition", default="Enterprise")
-    parser.add_argument("--users", type=int, default=10, help="licensed users (the real plan's daily credits)")
-    parser.add_argument("--per-minute", type=int, default=None, help="default: the plan's figure for the edition")
-    parser.add_argument("--concurrency", type=int, default=None)
-    parser.add_argument("--server-times", choices=("local", "zoho"), default="local",
-                        help="estimator: the local server's round trips (estimate.LOCAL_SERVER) or real Zoho's")
-    parser.add_argument("--modules", default=None,
-                        help="comma-separated subset, e.g. Accounts,Contacts,Insurance to see full bulk jobs")
-    parser.add_argument("--keep-journal", type=Path, default=None, help="copy the run's journal here to study it")
-    args = parser.parse_args()
-    plan = PLAN.select(args.modules.split(",")) if args.modules else PLAN
-    per_minute = args.per_minute or facts.PLAN_PER_MINUTE.get(facts.canonical_edition(args.edition))
+@dataclass
+class Measured:
+    """One load into a fresh local server, what it spent and what the estimator predicted for it."""
+    patients: int
+    wall: float
+    counts: dict
+    limits: PlanLimits
+    predicted: object  # estimate.Estimate with the given figures
+    unthrottled: float
+    throttled: float
+    server_used: int
+    spent: dict
+    calls: dict
+    status: dict
+    refused: int
+    paths: dict
+    spans: list
 
+
+def load_once(args, plan, per_minute: int | None, patients: int, server_times: ServerTimes,
+              loader_times: LoaderTimes) -> Measured:
     with tempfile.TemporaryDirectory(prefix="bench-load-") as tmp:
         home = Path(tmp)
         (home / "zoho").mkdir()
@@ -89,7 +108,7 @@ def main() -> int:
             server.settings(per_minute_credits=per_minute)
             server.advance_clock(61)
             clinic = Clinic(home / "warehouse.duckdb", home / "journal", home / "files")
-            n = args.patients
+            n = patients
             build_clinic(clinic.warehouse, clinic.files, patients=n, appointments=2 * n, notes=n,
                          documents=max(6, n // 10))
             clinic.plan = plan
@@ -98,9 +117,8 @@ def main() -> int:
             # Zoho's attachment limit, not the tests' 2,000 bytes: every generated document is sent
             settings = settings_for(clinic, record_concurrency=min(concurrency, facts.MAX_CONCURRENT_BIG_WRITES),
                                     attachment_max_bytes=facts.ATTACHMENT_MAX_BYTES)
-            limits = PlanLimits(args.edition, args.users, per_minute, args.concurrency,
-                                server=LOCAL_SERVER if args.server_times == "local" else ServerTimes(),
-                                poll_initial=settings.poll_initial, poll_max=settings.poll_max)
+            limits = PlanLimits(args.edition, args.users, per_minute, args.concurrency, server=server_times,
+                                loader=loader_times, poll_initial=settings.poll_initial, poll_max=settings.poll_max)
             predicted = estimate(plan, counts, limits)
             unthrottled = estimate(plan, counts, replace(limits, per_minute_credits=None)).seconds
             used_before = server.credits().get("used", 0)
@@ -130,6 +148,45 @@ def main() -> int:
                               " sum(duration_ms) / 1000, count(*), sum(credits), string_agg(DISTINCT method || ' ' ||"
                               " regexp_replace(path, '[0-9]{6,}', 'N', 'g'), ' | ')"
                               " FROM audit_log GROUP BY 1 ORDER BY 2")
+    return Measured(patients, wall, counts, limits, predicted, unthrottled, throttled, server_used, spent, calls,
+                    status, refused, paths, spans)
+
+
+def main() -> int:
+    parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
+    parser.add_argument("--patients", type=int, default=1000)
+    parser.add_argument("--edition", default="Enterprise")
+    parser.add_argument("--users", type=int, default=10, help="licensed users (the real plan's daily credits)")
+    parser.add_argument("--per-minute", type=int, default=None, help="default: the plan's figure for the edition")
+    parser.add_argument("--concurrency", type=int, default=None)
+    parser.add_argument("--server-times", choices=("local", "zoho"), default="local",
+                        help="estimator: the local server's round trips (estimate.LOCAL_SERVER) or real Zoho's")
+    parser.add_argument("--calibrate", type=int, default=CALIBRATION_PATIENTS, metavar="PATIENTS",
+                        help="first load this many patients to measure how slow this machine is against the one "
+                             "estimate.py's figures come from, and predict with its figures (0: estimate.py's as "
+                             "they are; only with --server-times local)")
+    parser.add_argument("--modules", default=None,
+                        help="comma-separated subset, e.g. Accounts,Contacts,Insurance to see full bulk jobs")
+    parser.add_argument("--keep-journal", type=Path, default=None, help="copy the run's journal here to study it")
+    args = parser.parse_args()
+    plan = PLAN.select(args.modules.split(",")) if args.modules else PLAN
+    per_minute = args.per_minute or facts.PLAN_PER_MINUTE.get(facts.canonical_edition(args.edition))
+    server_times = LOCAL_SERVER if args.server_times == "local" else ServerTimes()
+    loader_times = LoaderTimes()
+    figures = "estimate.py's figures"
+    if args.calibrate and args.server_times == "local":
+        # in a process of its own, so that both loads start cold, as a cutover's load does
+        with multiprocessing.get_context("spawn").Pool(1) as pool:
+            probe = pool.apply(load_once, (args, plan, per_minute, args.calibrate, server_times, loader_times))
+        slower = probe.wall / probe.predicted.seconds
+        server_times, loader_times = on_machine(server_times, loader_times, slower)
+        figures = f"this machine's figures ({slower:.2f}x estimate.py's)"
+        print(f"calibration: {args.calibrate} patients loaded in {probe.wall:.1f} s, {probe.predicted.seconds:.1f} s "
+              f"predicted with estimate.py's figures: this machine is {slower:.2f} times as slow")
+    run = load_once(args, plan, per_minute, args.patients, server_times, loader_times)
+    n, wall, counts, limits, predicted = run.patients, run.wall, run.counts, run.limits, run.predicted
+    spent, calls, status, paths, spans = run.spent, run.calls, run.status, run.paths, run.spans
+    refused, throttled, server_used, unthrottled = run.refused, run.throttled, run.server_used, run.unthrottled
 
     t0 = min(r[1] for r in spans)
     own = {m.module: m.seconds for m in predicted.modules}
@@ -176,7 +233,7 @@ def main() -> int:
         print(f"wall time {wall:.1f} s; the throttle does not bind ({tot_spent} credits fit in one minute's "
               f"{per_minute}; at its rate they would take {tot_spent / per_minute * 60 if per_minute else 0:.1f} s)")
     print(f"estimator predicted {predicted.seconds:.1f} s for {wall:.1f} s measured (ratio "
-          f"{predicted.seconds / wall:.2f}, target 0.9-1.1), {args.server_times} server times")
+          f"{predicted.seconds / wall:.2f}, target 0.9-1.1), {args.server_times} server times, {figures}")
     print(f"estimator: {predicted.credits} credits predicted vs {tot_spent} spent "
           f"({(predicted.credits - tot_spent) / tot_spent * 100:+.1f}%); the full migration needs "
           f"{predicted.days_of_daily_credits:.3f} days of the plan's {limits.daily_credits} daily credits")

@@ -8,7 +8,7 @@ from pathlib import Path
 import pytest
 
 from clinic2zoho.loader import bulk_steps, load_bulk, module_loader
-from clinic2zoho.loader.estimate import LOCAL_SERVER, PlanLimits, ServerTimes, estimate, paced_seconds
+from clinic2zoho.loader.estimate import LOCAL_SERVER, LoaderTimes, PlanLimits, ServerTimes, estimate, on_machine, paced_seconds
 from clinic2zoho.loader.module_loader import LoadContext, LoadSettings
 
 from tests.loader.conftest import PLAN
@@ -71,6 +71,26 @@ def test_a_group_takes_turns_on_one_machine_with_a_local_server_and_overlaps_on_
             assert both >= 0.9 * sum(alone)
         else:
             assert both <= 1.1 * max(alone)
+
+
+def test_a_slower_machine_slows_the_machines_work_and_not_the_waits():
+    counts = {"Accounts": 2, "Contacts": 20_000, "Events": 40_000, "Insurance": 10_000, "Notes": 20_000,
+              "Attachments": 2_000}
+    twice = on_machine(LOCAL_SERVER, LoaderTimes(), 2.0)
+    local = PlanLimits("Enterprise", 10, server=LOCAL_SERVER)
+    slower = PlanLimits("Enterprise", 10, server=twice[0], loader=twice[1])
+    # calls only, to a server on the loader's machine: all of it is the machine's work
+    assert estimate(PLAN, counts, slower, force_path="record").seconds == pytest.approx(
+        2 * estimate(PLAN, counts, local, force_path="record").seconds)
+    # bulk jobs: their start delay and the poll schedule are waits, the same on any machine
+    with_bulk = estimate(PLAN, counts, local)
+    assert with_bulk.seconds < estimate(PLAN, counts, slower).seconds < 2 * with_bulk.seconds
+    # real Zoho answers as fast whatever the loader's machine: only the loader's share grows
+    zoho, zoho_twice = ServerTimes(), on_machine(ServerTimes(), LoaderTimes(), 2.0)
+    assert zoho_twice[0] == zoho
+    on_zoho = estimate(PLAN, counts, PlanLimits("Enterprise", 10, server=zoho)).seconds
+    assert on_zoho < estimate(PLAN, counts, PlanLimits("Enterprise", 10, server=zoho, loader=zoho_twice[1])).seconds \
+        < 2 * on_zoho
 
 
 def test_a_bulk_job_is_seen_finished_when_the_loader_polls_it(monkeypatch):

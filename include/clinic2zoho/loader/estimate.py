@@ -5,7 +5,7 @@ from __future__ import annotations
 
 import math
 from collections import deque
-from dataclasses import asdict, dataclass, field
+from dataclasses import asdict, dataclass, field, fields, replace
 
 from clinic2zoho.loader import bulk_steps, costs
 from clinic2zoho.loader.plan import LoadPlan
@@ -44,7 +44,8 @@ class ServerTimes:
 # machine busy with other work (load 4-13), then scaled by 0.58 for the machine idle: the ratio of
 # an idle load's wall time to what the busy figures predicted (1,000 and 20,000 patients, both
 # 0.58-0.59 on 2026-12-05), as the issue's targets are idle.
-# Another machine: pass its own figures.
+# Another machine: these times its slowness (on_machine), which bench/load.py measures first with a
+# smaller load (--calibrate).
 LOCAL_SERVER = ServerTimes(record_call_seconds=0.0058, upload_seconds=0.0029, read_call_seconds=0.0017,
                            bulk_job_seconds=0.25, bulk_rows_per_second=27_600.0, shares_machine=True,
                            slowdown_per_call=5.8e-7)
@@ -70,6 +71,19 @@ class LoaderTimes:
     journal_row_seconds: float = 2.7e-7
     module_seconds: float = 0.174  # per module: opening its journal segment and its table (overlaps the others')
     run_seconds: float = 0.232  # once: the run's files, the org claimed, the layouts checked
+
+
+def on_machine(server: ServerTimes, loader: LoaderTimes, slower: float) -> tuple[ServerTimes, LoaderTimes]:
+    """The figures for a machine `slower` times as slow as the one they were measured on (see
+    bench/load.py --calibrate): the loader's work scales, and so does a server that shares its
+    machine; waits do not (a bulk job's start delay, the poll schedule), nor real Zoho's round trips."""
+    if server.shares_machine:
+        server = replace(server, record_call_seconds=server.record_call_seconds * slower,
+                         upload_seconds=server.upload_seconds * slower,
+                         read_call_seconds=server.read_call_seconds * slower,
+                         bulk_rows_per_second=server.bulk_rows_per_second and server.bulk_rows_per_second / slower,
+                         slowdown_per_call=server.slowdown_per_call * slower)
+    return server, LoaderTimes(**{f.name: getattr(loader, f.name) * slower for f in fields(LoaderTimes)})
 
 
 @dataclass(frozen=True)
