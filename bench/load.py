@@ -109,7 +109,7 @@ class Measured:
 
 
 def load_once(args, plan, per_minute: int | None, patients: int, server_times: ServerTimes,
-              loader_times: LoaderTimes) -> Measured:
+              loader_times: LoaderTimes, keep_journal: Path | None = None) -> Measured:
     with tempfile.TemporaryDirectory(prefix="bench-load-") as tmp:
         home = Path(tmp)
         (home / "zoho").mkdir()
@@ -147,8 +147,8 @@ def load_once(args, plan, per_minute: int | None, patients: int, server_times: S
             client.close()
             audit.close()
             server_used = server.credits().get("used", 0) - used_before
-            if args.keep_journal:
-                shutil.copytree(clinic.journal, args.keep_journal, dirs_exist_ok=True)
+            if keep_journal:
+                shutil.copytree(clinic.journal, keep_journal, dirs_exist_ok=True)
             # Read the journal while the temporary folder still exists.
             with JournalReader(clinic.journal) as q:
                 spent = {m or "(org: users, metadata)": int(c or 0)
@@ -201,7 +201,7 @@ def main() -> int:
         print(f"calibration: {args.calibrate} patients loaded in {', '.join(f'{p.wall:.1f}' for p in probes)} s, "
               f"{probe.predicted.seconds:.1f} s predicted with estimate.py's figures: this machine is {slower:.2f} "
               f"times as slow (the median)")
-    run = load_once(args, plan, per_minute, args.patients, server_times, loader_times)
+    run = load_once(args, plan, per_minute, args.patients, server_times, loader_times, args.keep_journal)
     n, wall, counts, limits, predicted = run.patients, run.wall, run.counts, run.limits, run.predicted
     spent, calls, status, paths, spans = run.spent, run.calls, run.status, run.paths, run.spans
     refused, throttled, server_used, unthrottled = run.refused, run.throttled, run.server_used, run.unthrottled
