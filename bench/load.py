@@ -13,22 +13,22 @@ throttle binds (its least time: a minute's budget at once, then more as it ages 
 
 Those times are one machine's (2026-12-05). First, three times, each in a process of its own, the
 benchmark loads --calibrate patients (2,000; 0 to skip) and divides that load's wall time by its
-prediction: the median is how many times as slow this machine is. The measured load is then predicted with the local server's and
-the loader's times scaled by that (estimate.on_machine; waits such as a bulk job's start delay and
-the poll schedule stay as they are). The prediction of the measured load is made from another,
-smaller load, never fitted to itself. It also prints the prediction with estimate.py's figures.
+prediction: the median is how many times as slow this machine is. The measured load is then
+predicted with the local server's and the loader's times scaled by that (estimate.on_machine;
+waits such as a bulk job's start delay and the poll schedule stay as they are): from another,
+smaller load, never fitted to itself. The prediction with estimate.py's figures is printed too.
 
-On 2026-12-07, on a machine about twice as slow as that one (the first runs with one calibration
-load, not three): 1,000 patients 4.0 s for 4.1 s predicted (1.03) and 3.8 s for 3.8 s (1.01),
-where estimate.py's figures predict 2.0 s (0.5); 20,000 patients 53.0 s for 53.2 s (1.00), 64.1 s
-for 61.9 s (0.97) and 41.7 s for 47.0 s (1.13); 100,000 patients 428.0 s for 680.7 s (1.59; its one
-calibration load took 9.2 s, the others 5 to 7.5 s) and 367.5 s for 510.6 s (1.39); 20,000 under
-2,500 credits a minute 226.5 s for 204.8 s (0.90), the throttle's least time 180 s (1.26). One
-factor fits 1,000 and mostly 20,000 patients, not 100,000: there this machine took 1.24 and 1.44
-times the 2026-12-05 machine's time where 2,000 patients took 1.7 to 2.8 times it, so what grows
-with the load's size
-(the journal's writes against the rows it holds) did not slow as the rest did. The same
-20,000-patient load took 41.7 to 64.1 s in four runs.
+On 2026-12-07, on a machine about twice as slow as that one, with one calibration load (the first
+version): 1,000 patients 3.8 s for 4.0 s predicted (1.07), 20,000 patients 53.0 s for 53.2 s (1.00)
+and 64.1 s for 61.9 s (0.97), 100,000 patients 428.0 s for 680.7 s (1.59; its calibration load
+took 9.2 s, the others 5 to 7.5 s), 20,000 under 2,500 credits a minute 226.5 s for 204.8 s (0.90;
+the throttle's least time 180 s, 1.26); with three: 1,000 patients 4.0 s for 4.1 s (1.03) and
+3.8 s for 3.8 s (1.01), where estimate.py's figures predict 2.0 s (0.5), 20,000 patients 41.7 s for
+47.0 s (1.13), 100,000 patients 367.5 s for 510.6 s (1.39). One factor fits 1,000 and mostly
+20,000 patients, not 100,000: there this machine took 1.24 and 1.44 times the 2026-12-05 machine's
+time where 2,000 patients took 1.7 to 2.8 times it: what grows with the load's size (the
+journal's writes against the rows it holds) may slow less than the rest. The same 20,000-patient
+load took 41.7 to 64.1 s in four runs.
 
 Measured on the idle 2-core development machine on 2026-12-05 (load about 1), with the idle
 figures of estimate.LOCAL_SERVER and LoaderTimes, after the journal began committing the writes of
@@ -66,8 +66,8 @@ ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT))
 
 from clinic2zoho.loader import costs  # noqa: E402
-from clinic2zoho.loader.estimate import (LOCAL_SERVER, LoaderTimes, PlanLimits, ServerTimes, estimate,  # noqa: E402
-                                         on_machine, throttle_bound_seconds)
+from clinic2zoho.loader.estimate import (LOCAL_SERVER, Estimate, LoaderTimes, PlanLimits, ServerTimes,  # noqa: E402
+                                         estimate, on_machine, throttle_bound_seconds)
 from clinic2zoho.loader.journal import AuditLog, JournalReader  # noqa: E402
 from clinic2zoho.loader.run import Loader  # noqa: E402
 from clinic2zoho.loader.source import TableSource  # noqa: E402
@@ -96,7 +96,7 @@ class Measured:
     wall: float
     counts: dict
     limits: PlanLimits
-    predicted: object  # estimate.Estimate with the given figures
+    predicted: Estimate  # with the figures it was given
     unthrottled: float
     throttled: float
     server_used: int
