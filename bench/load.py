@@ -24,11 +24,11 @@ and 64.1 s for 61.9 s (0.97), 100,000 patients 428.0 s for 680.7 s (1.59; its ca
 took 9.2 s, the others 5 to 7.5 s), 20,000 under 2,500 credits a minute 226.5 s for 204.8 s (0.90;
 the throttle's least time 180 s, 1.26); with three: 1,000 patients 4.0 s for 4.1 s (1.03) and
 3.8 s for 3.8 s (1.01), where estimate.py's figures predict 2.0 s (0.5), 20,000 patients 41.7 s for
-47.0 s (1.13), 100,000 patients 367.5 s for 510.6 s (1.39). One factor fits 1,000 and mostly
+47.0 s (1.13), 45.9 s for 52.9 s (1.15) and 49.2 s for 48.7 s (0.99), 100,000 patients 367.5 s for 510.6 s (1.39). One factor fits 1,000 and mostly
 20,000 patients, not 100,000: there this machine took 1.24 and 1.44 times the 2026-12-05 machine's
 time where 2,000 patients took 1.7 to 2.8 times it: what grows with the load's size (the
 journal's writes against the rows it holds) may slow less than the rest. The same 20,000-patient
-load took 41.7 to 64.1 s in four runs.
+load took 41.5 to 64.1 s in seven runs.
 
 Measured on the idle 2-core development machine on 2026-12-05 (load about 1), with the idle
 figures of estimate.LOCAL_SERVER and LoaderTimes, after the journal began committing the writes of
