@@ -36,10 +36,11 @@ Later that day, on a machine about as fast as the 2026-12-05 one (calibration lo
 3.3 s predicted), with the median of three: 1,000 patients 2.0 s for 2.4 s (1.19), 20,000 patients
 30.1 s for 30.3 s (1.01), 100,000 patients 273.8 s for 303.5 s (1.11), 20,000 under 2,500 credits a
 minute 195.0 s for 191.8 s (0.98; 1.08 the throttle's least time); estimate.py's figures as they
-are: 1.02, 0.94, 1.08 and 0.98. With the fastest of three: 1,000 patients 2.3 s for 2.2 s (0.97),
-20,000 patients 31.3 s for 32.1 s (1.03), 100,000 patients 279.1 s for 307.8 s (1.10; estimate.py's
-figures 1.06): on both fast machines estimate.py's own figures put 100,000 patients 6 to 8% above
-the measured time, and any calibration above 1 adds to that.
+are: 1.02, 0.94, 1.08 and 0.98. With the fastest of three: 1,000 patients 2.3 s for 2.2 s (0.97)
+and 2.4 s for 2.0 s (0.82), 20,000 patients 31.3 s for 32.1 s (1.03) and 35.3 s for 34.0 s (0.96),
+100,000 patients 279.1 s for 307.8 s (1.10; estimate.py's figures 1.06): on both fast machines
+estimate.py's own figures put 100,000 patients 6 to 8% above the measured time, and any calibration
+above 1 adds to that. At 1,000 patients this machine's own spread (2.0 to 2.4 s) is about the 10%.
 
 Measured on the idle 2-core development machine on 2026-12-05 (load about 1), with the idle
 figures of estimate.LOCAL_SERVER and LoaderTimes, after the journal began committing the writes of
