@@ -40,8 +40,10 @@ def check_each_schema_once() -> None:
             key = json.dumps(schema, sort_keys=True)
         except (TypeError, ValueError):  # not JSON: checked every time, as before
             return original(cls, schema, *args, **kwargs)
-        if key not in _passed or args or kwargs:
-            original(cls, schema, *args, **kwargs)  # raises SchemaError for a schema that fails
+        if args or kwargs:  # another format checker: its verdict is not the default one's
+            return original(cls, schema, *args, **kwargs)
+        if key not in _passed:
+            original(cls, schema)  # raises SchemaError for a schema that fails
             _passed.add(key)
 
     check_schema.remembers_passed_schemas = True  # type: ignore[attr-defined]
