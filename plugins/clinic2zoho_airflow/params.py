@@ -36,11 +36,10 @@ def check_each_schema_once() -> None:
     original = check.__func__
 
     def check_schema(cls: type, schema: Any, *args: Any, **kwargs: Any) -> None:
-        try:
-            key = json.dumps(schema, sort_keys=True)
-        except (TypeError, ValueError):  # not JSON: checked every time, as before
-            return original(cls, schema, *args, **kwargs)
-        if args or kwargs:  # another format checker: its verdict is not the default one's
+        # checked every time, as before: with another format checker (its verdict is not the
+        # default one's), or a schema that is not JSON
+        key = None if args or kwargs else _canonical(schema)
+        if key is None:
             return original(cls, schema, *args, **kwargs)
         if key not in _passed:
             original(cls, schema)  # raises SchemaError for a schema that fails
@@ -48,6 +47,13 @@ def check_each_schema_once() -> None:
 
     check_schema.remembers_passed_schemas = True  # type: ignore[attr-defined]
     Draft7Validator.check_schema = classmethod(check_schema)  # type: ignore[method-assign]
+
+
+def _canonical(schema: Any) -> str | None:
+    try:
+        return json.dumps(schema, sort_keys=True)
+    except (TypeError, ValueError):
+        return None
 
 
 check_each_schema_once()

@@ -65,7 +65,18 @@ def test_the_values_accepted_are_jsonschemas_own(metaschema_checks):
     assert len(metaschema_checks) == 1
 
 
-def test_installing_it_again_changes_nothing():
+def test_installing_it_again_changes_nothing(monkeypatch):
     installed = validators.Draft7Validator.check_schema
+    # put back after the test whatever this call leaves (were it not installed, it would install it)
+    monkeypatch.setattr(validators.Draft7Validator, "check_schema", installed)
     check_each_schema_once()
     assert validators.Draft7Validator.check_schema.__func__ is installed.__func__
+
+
+def test_a_check_with_another_format_checker_is_made_every_time(metaschema_checks):
+    schema = {"$schema": DRAFT_07, "type": "string", "description": str(uuid.uuid4())}
+    for _ in range(2):
+        validators.Draft7Validator.check_schema(schema, format_checker=None)
+    validators.Draft7Validator.check_schema(schema)  # the default checker's verdict: not remembered yet
+    validators.Draft7Validator.check_schema(schema)
+    assert len(metaschema_checks) == 3
