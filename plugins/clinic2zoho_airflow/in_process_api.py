@@ -40,7 +40,11 @@ def serve_the_sdks_version_only() -> bool:
 @functools.lru_cache(maxsize=1)
 def one_version_api_server() -> Any:
     """Airflow's in-process API server, its app built for the task SDK's API version only; the
-    server as Airflow builds it when that cannot be done (another Cadwyn, another SDK version)."""
+    server as Airflow builds it when that cannot be done (another Cadwyn, another SDK version).
+    Either way its requests reuse the dependants they build (request_dependants)."""
+    from clinic2zoho_airflow.request_dependants import build_each_dependant_once
+
+    build_each_dependant_once()
     api = _airflows_server()
     if getattr(api, "_app", None) is None:  # not built yet
         try:

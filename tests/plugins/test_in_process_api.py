@@ -1,8 +1,10 @@
 """The execution API a `dags test` process serves to itself is built for the task SDK's version
-only, and serves that version as Airflow's own app, built with every version, does."""
+only, and serves that version as Airflow's own app, built with every version, does; its requests
+build each FastAPI dependant once (request_dependants)."""
 
 from __future__ import annotations
 
+import fastapi.dependencies.utils as fastapi_dependencies
 import httpx
 import pytest
 from airflow.api_fastapi.execution_api.app import InProcessExecutionAPI, create_task_execution_api_app
@@ -36,6 +38,7 @@ def test_the_plugin_points_the_supervisor_at_the_one_version_server():
 
 def test_it_serves_the_sdks_version_as_airflows_app_of_every_version_does(server):
     assert sorted(server.app.router.versioned_routers) == [API_VERSION]
+    assert getattr(fastapi_dependencies.get_dependant, "built_by", None)  # its requests build each dependant once
     with httpx.Client(transport=server.transport, base_url="http://in-process.invalid.") as client:
         response = client.get("/health/ping", headers={"airflow-api-version": API_VERSION})
     assert response.status_code == 200
