@@ -9,7 +9,13 @@ of a DAG run (200 empty tasks under `airflow dags test`, a probe outside the rep
 11.6 s before, 10.0 to 10.3 s after). `build_each_dependant_once` makes `get_dependant` return the dependant it built before for
 the same arguments: the same function, path, name, scopes and cache setting give the same
 dependant, which FastAPI only reads once built, as it reads a route's own dependant, built once,
-at every request. A function that cannot be a dict key is built every time."""
+at every request.
+
+Built every time, as before: a dependency that cannot be a dict key, and a closure. Airflow's
+supervisor overrides the DAG bag dependency with a new closure over a new DAG bag for every task
+(`InProcessTestSupervisor._api_client`); remembering it would keep every task's DAG bag, and the
+DAGs it loaded, for the life of the process. A closure's own dependant is small; the dependencies
+it declares are still built once."""
 
 from __future__ import annotations
 
@@ -32,6 +38,8 @@ def _built_once(build: Callable[..., Any]) -> Callable[..., Any]:
                       use_cache: bool = True, scope: str | None = None) -> Any:
         arguments = dict(path=path, call=call, name=name, own_oauth_scopes=own_oauth_scopes,
                          parent_oauth_scopes=parent_oauth_scopes, use_cache=use_cache, scope=scope)
+        if getattr(call, "__closure__", None):
+            return build(**arguments)
         key = (path, call, name, _scopes(own_oauth_scopes), _scopes(parent_oauth_scopes), use_cache, scope)
         try:
             built = _BUILT.get(key)

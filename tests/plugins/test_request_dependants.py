@@ -117,3 +117,26 @@ def test_installing_it_again_changes_nothing(builds):
     installed = fastapi_dependencies.get_dependant
     assert build_each_dependant_once() is True
     assert fastapi_dependencies.get_dependant is installed
+
+
+def test_a_closure_is_built_every_time_and_not_kept(builds):
+    import gc
+    import weakref
+
+    class DagBag:  # what Airflow's supervisor closes over, new for every task
+        pass
+
+    def override_for_a_task():
+        bag = DagBag()
+        return (lambda: bag), weakref.ref(bag)
+
+    build_each_dependant_once()
+    dependency, bag = override_for_a_task()
+    first = fastapi_dependencies.get_dependant(path="/task-instances/{id}/run", call=dependency)
+    second = fastapi_dependencies.get_dependant(path="/task-instances/{id}/run", call=dependency)
+    assert first is not second and first.call is second.call is dependency
+    assert builds.count(dependency) == 2
+    builds.clear()  # the test's own count held it
+    del dependency, first, second
+    gc.collect()
+    assert bag() is None  # nothing remembered holds the task's DAG bag
