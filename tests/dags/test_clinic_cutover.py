@@ -150,10 +150,11 @@ def test_the_cutover_lands_gates_builds_loads_in_order_validates_and_reports(cut
     assert source.splitlines()[0] in shown["compiled_sql"] and "{{" in source and "{{" not in shown["compiled_sql"]
 
     # the build's real dbt lines reached XCom for the watched models only: none for its seeds or
-    # the other formats' staging models, which it built too (operators/dbt_watch.py)
+    # the other formats' staging models, which it built too; a model's compiled SQL rode in its
+    # status, one push each (operators/dbt_watch.py)
     from airflow.models.xcom import XComModel
     from airflow.utils.session import create_session
-    from cosmos.operators._watcher.state import get_status_xcom_key
+    from cosmos.operators._watcher.state import get_compiled_sql_xcom_key, get_status_xcom_key
     from cosmos.operators.watcher import DbtConsumerWatcherSensor
     from sqlalchemy import select
 
@@ -167,6 +168,7 @@ def test_the_cutover_lands_gates_builds_loads_in_order_validates_and_reports(cut
     assert watched and built and not watched & built
     assert {get_status_xcom_key(u) for u in watched} <= pushed
     assert not {get_status_xcom_key(u) for u in built} & pushed
+    assert not {get_compiled_sql_xcom_key(u) for u in watched | built} & pushed
 
     assert [o.uri for o in dag.get_task("land").outlets] == ["clinic2zoho://warehouse/raw"]
     assert [o.uri for o in dag.get_task("load_report").outlets] == ["clinic2zoho://zoho/loaded"]

@@ -1,7 +1,7 @@
-"""The build hands XCom only what a watching task reads: a watched model's status and compiled SQL;
-the lines of the nodes no task watches are only logged.
+"""The build hands XCom only what a watching task reads: a watched model's status with its compiled
+SQL, in one push; the lines of the nodes no task watches are only logged.
 A watching dbt task asks Airflow only for what it uses: its model's result and compiled SQL from
-the build's XCom, its dbt event only where the build pushed one (a node that did not succeed, or
+the build's XCom (one read; two for a build that pushed the SQL apart), its dbt event only where the build pushed one (a node that did not succeed, or
 dbt at its debug level); the build's state only when it has no result yet or on a retry; dbt's
 start-up events only when DEBUG is logged. It stores its rendered fields once, after the watch.
 The end-to-end retry, where it renders the run's vars and runs its own model, is
@@ -43,6 +43,7 @@ class TaskInstanceReads:
     which keys it asked for."""
 
     try_number: int = 1
+    map_index: int = -1
     xcoms: dict = field(default_factory=dict)
     asked: list = field(default_factory=list)
 
@@ -84,10 +85,44 @@ def test_a_first_watch_with_a_result_asks_for_nothing_else(monkeypatch):
     monkeypatch.delenv("DBT_DEBUG", raising=False)
     state = BuildState("success")
     task, fallbacks = watcher(state)
-    ti = TaskInstanceReads(xcoms={STATUS_KEY: {"status": "success", "outlet_uris": []}, SQL_KEY: COMPILED})
-    assert task.poke({"ti": ti, "run_id": "manual__1"}) is True
+    running = copy.copy(task)
+    ti = TaskInstanceReads(xcoms={STATUS_KEY: {"status": "success", "outlet_uris": [], "compiled_sql": COMPILED}})
+    assert task.poke({"ti": ti, "run_id": "manual__1", "task": running}) is True
     assert state.calls == 0 and fallbacks == []
-    assert ti.asked == [STATUS_KEY, SQL_KEY]  # no start-up events, no dbt event (dbt printed none)
+    assert ti.asked == [STATUS_KEY]  # no start-up events, no dbt event (dbt printed none), the SQL came with it
+    assert running.compiled_sql == COMPILED
+
+
+def test_a_build_that_pushed_the_compiled_sql_apart_has_it_read_from_cosmoss_key():
+    task, _ = watcher(BuildState("success"))
+    running = copy.copy(task)
+    ti = TaskInstanceReads(xcoms={STATUS_KEY: {"status": "success", "outlet_uris": []}, SQL_KEY: COMPILED})
+    assert task.poke({"ti": ti, "run_id": "manual__1", "task": running}) is True
+    assert ti.asked == [STATUS_KEY, SQL_KEY]
+    assert running.compiled_sql == COMPILED
+
+
+def test_a_watch_resumed_from_cosmoss_trigger_reads_the_compiled_sql_from_the_status():
+    from airflow.sdk.exceptions import TaskDeferred
+
+    task, _ = watcher(BuildState("running"))
+    waiting = copy.copy(task)
+    with pytest.raises(TaskDeferred) as deferred:  # no result yet, the build still running: it defers
+        waiting.execute({"ti": TaskInstanceReads(), "run_id": "manual__1", "task": waiting,
+                         "task_instance": TaskInstanceReads()})
+    assert deferred.value.method_name == "execute_complete"  # what the resumed task is called by
+
+    # Cosmos's trigger (another process) reads only Cosmos's SQL key: its event has none
+    running = copy.copy(task)
+    ti = TaskInstanceReads(xcoms={STATUS_KEY: {"status": "success", "outlet_uris": [], "compiled_sql": COMPILED}})
+    running.execute_complete({"ti": ti, "run_id": "manual__1", "task": running}, {"status": "success"})
+    assert running.compiled_sql == COMPILED
+    assert STATUS_KEY in ti.asked
+
+    failed = copy.copy(task)  # a failed node is still Cosmos's to fail
+    with pytest.raises(AirflowException, match="failed"):
+        failed.execute_complete({"ti": TaskInstanceReads(), "run_id": "manual__1", "task": failed},
+                                {"status": "failed", "reason": "node_failed"})
 
 
 def test_the_rendered_fields_are_stored_once_after_the_watch_with_the_compiled_sql():
@@ -226,8 +261,16 @@ def test_only_a_watched_models_result_reaches_xcom_and_every_line_is_logged(tmp_
             parse(line, {"context": {"ti": ti}, "project_dir": str(tmp_path)})
 
     assert ti.xcoms[STATUS_KEY]["status"] == "success"
-    assert "zoho/zoho_contacts.sql" in ti.xcoms[SQL_KEY]
-    assert not [key for key in ti.xcoms if "stg_fhir__patient" in key or "not_null" in key], sorted(ti.xcoms)
+    assert "zoho/zoho_contacts.sql" in ti.xcoms[STATUS_KEY]["compiled_sql"]
+    assert sorted(ti.xcoms) == [STATUS_KEY], sorted(ti.xcoms)  # one push: the SQL rides with the status
     for message in ("OK created sql table model zoho.zoho_contacts", "OK created sql view model stg_fhir__patient",
                     "PASS not_null_zoho_contacts_Last_Name"):
         assert message in caplog.text
+
+    # what the watching task then shows, with one read
+    task, _ = watcher(BuildState("success"))
+    running = copy.copy(task)
+    ti.asked.clear()
+    assert task.poke({"ti": ti, "run_id": "manual__1", "task": running}) is True
+    assert ti.asked == [STATUS_KEY]
+    assert running.compiled_sql == "select 1 as compiled -- zoho/zoho_contacts.sql"

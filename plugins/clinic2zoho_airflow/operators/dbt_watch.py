@@ -6,6 +6,7 @@ one left out is the run's time (bench/orchestration.py prints the group against 
 
 from __future__ import annotations
 
+import functools
 import json
 import logging
 import os
@@ -13,6 +14,7 @@ from collections.abc import Collection
 from typing import Any
 
 from cosmos.operators._watcher.base import BaseConsumerSensor
+from cosmos.operators._watcher.state import get_compiled_sql_xcom_key, get_status_xcom_key, get_xcom_val, safe_xcom_push
 from cosmos.operators.local import AbstractDbtLocalBase
 from cosmos.operators.watcher import DbtConsumerWatcherSensor, DbtProducerWatcherOperator
 
@@ -21,6 +23,7 @@ from clinic2zoho import settings
 log = logging.getLogger(__name__)
 
 DEFAULT_POOL = "default_pool"  # Airflow's own pool (airflow.models.pool.Pool.DEFAULT_POOL_NAME)
+COMPILED_SQL = "compiled_sql"  # the model's compiled SQL, in its status XCom (only_watched_nodes_to_xcom)
 # What a watching task shows of its model (its id and compiled SQL), stored once its watch ends; the
 # other fields (dbt's environment, --vars, selection, flags) only a dbt run reads: a watching task
 # renders them when it falls back to running dbt.
@@ -35,6 +38,7 @@ def watch_lightly(task: DbtConsumerWatcherSensor) -> None:
     read_startup_events_only_to_log_them(task)
     ask_for_the_build_state_when_needed(task)
     read_the_node_event_only_where_the_build_pushed_one(task)
+    read_the_compiled_sql_with_the_status(task)
     store_what_it_shows_once_with_the_compiled_sql(task)  # around every watch: applied last
 
 
@@ -131,6 +135,48 @@ def store_what_it_shows_once_with_the_compiled_sql(task: DbtConsumerWatcherSenso
     task.poke = poke_then_store
 
 
+def read_the_compiled_sql_with_the_status(task: DbtConsumerWatcherSensor) -> None:
+    """A model's compiled SQL comes in its status XCom (only_watched_nodes_to_xcom): the watch that
+    reads the status keeps it, so showing it asks Airflow for nothing more (Cosmos asks for it apart,
+    one execution-API call per watch). A watch resumed from Cosmos's trigger, which reads only
+    Cosmos's own key, has it read from the status. A status without it (a build that pushed it apart)
+    has it read from Cosmos's key, as before. Tests of a model (Cosmos's test sensors) are Cosmos's."""
+    if task.is_test_sensor:
+        return
+
+    def status_keeping_the_compiled_sql(ti: Any, context: Any) -> Any:
+        running = context.get("task", task)
+        value = get_xcom_val(ti, running.producer_task_id, get_status_xcom_key(running.model_unique_id))
+        running._compiled_sql_read = value.get(COMPILED_SQL) if isinstance(value, dict) else None
+        if value is None:
+            return None
+        running._outlet_uris = value.get("outlet_uris", [])
+        return value.get("status")
+
+    def compiled_sql_read_with_the_status(ti: Any, context: Any) -> None:
+        running = context.get("task", task)
+        if not hasattr(running, "_compiled_sql_read"):  # the status not read by this watch yet
+            running._get_node_status(ti, context)
+        compiled_sql = getattr(running, "_compiled_sql_read", None)
+        if not compiled_sql:
+            type(running)._cache_compiled_sql(running, ti, context)  # Cosmos's own key
+            return
+        running.compiled_sql = compiled_sql
+        if hasattr(running, "_override_rtif"):
+            running._override_rtif(context)
+
+    @functools.wraps(type(task).execute_complete)  # its name: the method a deferral resumes by
+    def complete_with_the_compiled_sql(context: Any, event: dict[str, Any]) -> None:
+        running = context.get("task", task)
+        if isinstance(event, dict) and not event.get(COMPILED_SQL) and event.get("status") == "success":
+            running._cache_compiled_sql(context["ti"], context)
+        return type(running).execute_complete(running, context, event)  # Cosmos's, on the running task
+
+    task._get_node_status = status_keeping_the_compiled_sql
+    task._cache_compiled_sql = compiled_sql_read_with_the_status
+    task.execute_complete = complete_with_the_compiled_sql
+
+
 def dbt_prints_node_events(task: DbtConsumerWatcherSensor) -> bool:
     """Whether the build's dbt prints its debug-level node events (NodeStart, NodeFinished): only
     at its debug log level, set by DBT_LOG_LEVEL or DBT_DEBUG in the build's environment."""
@@ -168,10 +214,12 @@ def read_the_node_event_only_where_the_build_pushed_one(task: DbtConsumerWatcher
 
 def only_watched_nodes_to_xcom(producer: DbtProducerWatcherOperator, watched: Collection[str]) -> None:
     """Cosmos's log parser pushes a node's status, compiled SQL and error events to XCom for the
-    task watching it: two execution-API calls or more per node, beside the build. The build also
-    builds nodes no task watches: the tests (the gate task reads their outcomes from the build's
-    results), the seeds (16 in the demo) and the other formats' staging models (17 of its 71
-    models): 50 of the 158 pushes the demo's cutover made. Their lines are only logged."""
+    task watching it, each an execution-API call, beside the build. Here:
+    - The build also builds nodes no task watches: the tests (the gate task reads their outcomes
+      from the build's results), the seeds (16 in the demo) and the other formats' staging models
+      (17 of its 71 models): 50 of the 158 pushes the demo's cutover made. Their lines are only logged.
+    - A watched model's compiled SQL goes into its status XCom (`COMPILED_SQL`), one push where
+      Cosmos makes two; its watching task reads both with one call (read_the_compiled_sql_with_the_status)."""
     ids = frozenset(watched)
     parse = producer._make_parse_callable
 
@@ -185,16 +233,53 @@ def only_watched_nodes_to_xcom(producer: DbtProducerWatcherOperator, watched: Co
                 except ValueError:
                     event = None
                 node = ((event.get("data") or {}).get("node_info") or {}) if isinstance(event, dict) else {}
-                if node.get("unique_id") and node["unique_id"] not in ids:
+                unique_id = node.get("unique_id")
+                if unique_id and unique_id not in ids:
                     message = (event.get("info") or {}).get("msg")
                     if message:
                         log.info("%s", message)
+                    return
+                context = (extra_kwargs or {}).get("context")
+                if unique_id and context and context.get("ti") is not None:
+                    one_push = StatusWithCompiledSql(context["ti"], unique_id)
+                    try:
+                        inner(line, {**extra_kwargs, "context": {**context, "ti": one_push}})
+                    finally:
+                        one_push.push_status()
                     return
             inner(line, extra_kwargs)
 
         return parse_line
 
     producer._make_parse_callable = parse_watched_only
+
+
+class StatusWithCompiledSql:
+    """The build's task instance as Cosmos's log parser sees it for one line of a watched model: the
+    model's status push is held, its compiled SQL added to it, and the two pushed as one when the
+    line is parsed (`push_status`). Every other push, pull and attribute is the task instance's."""
+
+    def __init__(self, ti: Any, unique_id: str):
+        self._ti = ti
+        self._status_key = get_status_xcom_key(unique_id)
+        self._sql_key = get_compiled_sql_xcom_key(unique_id)
+        self._status: dict[str, Any] | None = None
+
+    def xcom_push(self, key: str, value: Any, **kwargs: Any) -> None:
+        if key == self._status_key and isinstance(value, dict) and not kwargs:
+            self._status = dict(value)
+        elif key == self._sql_key and self._status is not None and not kwargs:
+            self._status[COMPILED_SQL] = value
+        else:
+            self._ti.xcom_push(key=key, value=value, **kwargs)
+
+    def push_status(self) -> None:
+        if self._status is not None:
+            status, self._status = self._status, None
+            safe_xcom_push(task_instance=self._ti, key=self._status_key, value=status)
+
+    def __getattr__(self, name: str) -> Any:
+        return getattr(self._ti, name)
 
 
 def lineage_only_where_emitted(task: AbstractDbtLocalBase) -> None:
