@@ -11,7 +11,8 @@ the same arguments: the same function, path, name, scopes and cache setting give
 dependant, which FastAPI only reads once built, as it reads a route's own dependant, built once,
 at every request.
 
-Built every time, as before: a dependency that cannot be a dict key, and a closure. Airflow's
+Built every time, as before: a dependency that cannot be a dict key, a call with arguments
+other than FastAPI 0.136's, and a closure. Airflow's
 supervisor overrides the DAG bag dependency with a new closure over a new DAG bag for every task
 (`InProcessTestSupervisor._api_client`); remembering it would keep every task's DAG bag, and the
 DAGs it loaded, for the life of the process. A closure's own dependant is small; the dependencies
@@ -28,19 +29,21 @@ _BUILT: dict[tuple, Any] = {}
 _MAX_BUILT = 4096  # the execution API has a few hundred (route, dependency) pairs
 
 
-def _scopes(scopes: list[str] | None) -> tuple[str, ...] | None:
-    return None if scopes is None else tuple(scopes)
+# get_dependant's keyword arguments (FastAPI 0.136) and their defaults: a call with any other is built
+_ARGUMENTS = {"path": None, "call": None, "name": None, "own_oauth_scopes": None, "parent_oauth_scopes": None,
+              "use_cache": True, "scope": None}
+
+
+def _key_part(value: Any) -> Any:
+    return tuple(value) if isinstance(value, list) else value  # scopes come as lists
 
 
 def _built_once(build: Callable[..., Any]) -> Callable[..., Any]:
-    def get_dependant(*, path: str, call: Callable[..., Any], name: str | None = None,
-                      own_oauth_scopes: list[str] | None = None, parent_oauth_scopes: list[str] | None = None,
-                      use_cache: bool = True, scope: str | None = None) -> Any:
-        arguments = dict(path=path, call=call, name=name, own_oauth_scopes=own_oauth_scopes,
-                         parent_oauth_scopes=parent_oauth_scopes, use_cache=use_cache, scope=scope)
-        if getattr(call, "__closure__", None):
-            return build(**arguments)
-        key = (path, call, name, _scopes(own_oauth_scopes), _scopes(parent_oauth_scopes), use_cache, scope)
+    def get_dependant(*args: Any, **arguments: Any) -> Any:
+        call = arguments.get("call")
+        if args or not _ARGUMENTS.keys() >= arguments.keys() or getattr(call, "__closure__", None):
+            return build(*args, **arguments)  # a call this cache does not know how to key
+        key = tuple(_key_part(arguments.get(name, default)) for name, default in _ARGUMENTS.items())
         try:
             built = _BUILT.get(key)
         except TypeError:  # an unhashable dependency (an instance defining __eq__ only)

@@ -140,3 +140,19 @@ def test_a_closure_is_built_every_time_and_not_kept(builds):
     del dependency, first, second
     gc.collect()
     assert bag() is None  # nothing remembered holds the task's DAG bag
+
+
+def test_a_call_with_arguments_it_does_not_know_is_built_every_time(builds):
+    # a later FastAPI may give get_dependant another argument: such calls are passed on, never keyed
+    made = []
+
+    def later_fastapi(**arguments):
+        made.append(arguments)
+        return object()
+
+    get = request_dependants._built_once(later_fastapi)
+    first = get(path="/records", call=allowed_caller, name="caller", new_option=True)
+    second = get(path="/records", call=allowed_caller, name="caller", new_option=True)
+    assert first is not second and len(made) == 2 and made[0]["new_option"] is True
+    assert get(path="/records", call=allowed_caller) is get(path="/records", call=allowed_caller)
+    assert len(made) == 3
