@@ -4,18 +4,18 @@ The execution API a `dags test` process serves to itself (in_process_api) replac
 dependencies through FastAPI's `dependency_overrides`. With any override in place, FastAPI's
 `solve_dependencies` (0.136) rebuilds every sub-dependency of the route at every request with
 `get_dependant`, reading each function's signature again, and Cadwyn solves a route's
-dependencies twice. That was about a third of the in-process server's CPU: some 6 ms of every task
+dependencies twice. That was about a third of the in-process server's CPU: some 5 ms of every task
 of a DAG run (200 empty tasks under `airflow dags test`, a probe outside the repository: 11.0 to
-11.6 s before, 10.0 to 10.3 s after). `build_each_dependant_once` makes `get_dependant` return the dependant it built before for
-the same arguments: the same function, path, name, scopes and cache setting give the same
-dependant, which FastAPI only reads once built, as it reads a route's own dependant, built once,
-at every request.
+11.6 s before, 10.1 to 10.5 s after). `build_each_dependant_once` makes `get_dependant` return
+the dependant it built before for the same arguments: the same function, path, name, scopes and
+cache setting give the same dependant, which FastAPI only reads once built, as it reads a route's
+own dependant, built once, at every request.
 
 Built every time, as before: a dependency that cannot be a dict key, a call with arguments
-other than FastAPI 0.136's, and a closure. Airflow's
-supervisor overrides the DAG bag dependency with a new closure over a new DAG bag for every task
-(`InProcessTestSupervisor._api_client`); remembering it would keep every task's DAG bag, and the
-DAGs it loaded, for the life of the process. A closure's own dependant is small; the dependencies
+other than FastAPI 0.136's, and a closure. Airflow's supervisor overrides the DAG bag dependency
+with a new closure over a new DAG bag for every task (`InProcessTestSupervisor._api_client`);
+remembering it would keep every task's DAG bag, and the DAGs it loaded, for the life of the
+process. A closure's own dependant is small; the dependencies
 it declares are still built once."""
 
 from __future__ import annotations

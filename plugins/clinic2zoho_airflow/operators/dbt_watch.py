@@ -13,6 +13,7 @@ import os
 from collections.abc import Collection
 from typing import Any
 
+from cosmos.listeners.dag_run_listener import EventStatus
 from cosmos.operators._watcher.base import BaseConsumerSensor
 from cosmos.operators._watcher.state import get_compiled_sql_xcom_key, get_status_xcom_key, get_xcom_val, safe_xcom_push
 from cosmos.operators.local import AbstractDbtLocalBase
@@ -168,7 +169,7 @@ def read_the_compiled_sql_with_the_status(task: DbtConsumerWatcherSensor) -> Non
     @functools.wraps(type(task).execute_complete)  # its name: the method a deferral resumes by
     def complete_with_the_compiled_sql(context: Any, event: dict[str, Any]) -> None:
         running = context.get("task", task)
-        if isinstance(event, dict) and not event.get(COMPILED_SQL) and event.get("status") == "success":
+        if isinstance(event, dict) and not event.get(COMPILED_SQL) and event.get("status") == EventStatus.SUCCESS:
             running._cache_compiled_sql(context["ti"], context)
         return type(running).execute_complete(running, context, event)  # Cosmos's, on the running task
 
@@ -227,31 +228,39 @@ def only_watched_nodes_to_xcom(producer: DbtProducerWatcherOperator, watched: Co
         inner = parse()
 
         def parse_line(line: str, extra_kwargs: Any) -> None:
-            if '"unique_id"' in line:
-                try:
-                    event = json.loads(line)
-                except ValueError:
-                    event = None
-                node = ((event.get("data") or {}).get("node_info") or {}) if isinstance(event, dict) else {}
-                unique_id = node.get("unique_id")
-                if unique_id and unique_id not in ids:
-                    message = (event.get("info") or {}).get("msg")
-                    if message:
-                        log.info("%s", message)
-                    return
-                context = (extra_kwargs or {}).get("context")
-                if unique_id and context and context.get("ti") is not None:
-                    one_push = StatusWithCompiledSql(context["ti"], unique_id)
-                    try:
-                        inner(line, {**extra_kwargs, "context": {**context, "ti": one_push}})
-                    finally:
-                        one_push.push_status()
-                    return
-            inner(line, extra_kwargs)
+            event, unique_id = node_event(line)
+            if unique_id and unique_id not in ids:
+                message = (event.get("info") or {}).get("msg")
+                if message:
+                    log.info("%s", message)
+                return
+            context = (extra_kwargs or {}).get("context")
+            if not (unique_id and context and context.get("ti") is not None):
+                inner(line, extra_kwargs)
+                return
+            one_push = StatusWithCompiledSql(context["ti"], unique_id)
+            try:
+                inner(line, {**extra_kwargs, "context": {**context, "ti": one_push}})
+            finally:
+                one_push.push_status()
 
         return parse_line
 
     producer._make_parse_callable = parse_watched_only
+
+
+def node_event(line: str) -> tuple[dict[str, Any], str | None]:
+    """A dbt JSON log line and the unique id of the node it is about (None: no node, not JSON)."""
+    if '"unique_id"' not in line:
+        return {}, None
+    try:
+        event = json.loads(line)
+    except ValueError:
+        return {}, None
+    if not isinstance(event, dict):
+        return {}, None
+    node = (event.get("data") or {}).get("node_info") or {}
+    return event, node.get("unique_id")
 
 
 class StatusWithCompiledSql:
