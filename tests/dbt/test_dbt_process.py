@@ -4,6 +4,7 @@ ends the command, and a server that ended replaced by a new one."""
 
 from __future__ import annotations
 
+import json
 import os
 import re
 import shutil
@@ -67,6 +68,12 @@ def lines(output: str) -> list[str]:
     return [re.sub(r"\d{2}:\d{2}:\d{2}|\d+\.\d+s", "", line).strip() for line in output.splitlines() if line.strip()]
 
 
+def events(output: str) -> list[tuple[str, str]]:
+    """The level and name of each event dbt printed as JSON."""
+    return [(event["info"]["level"], event["info"]["name"])
+            for event in map(json.loads, filter(None, output.splitlines()))]
+
+
 @pytest.mark.parametrize("macro", ["show_call", "fail_call"])
 def test_a_forked_command_answers_as_the_dbt_executable(project: Path, tmp_path: Path, macro: str):
     cwd = tmp_path / "cwd"
@@ -79,6 +86,28 @@ def test_a_forked_command_answers_as_the_dbt_executable(project: Path, tmp_path:
     assert "from-the-caller" in forked[1]
     # the warehouse opened by its relative path in the caller's folder, as the executable opened it
     assert (cwd / "probe.duckdb").is_file()
+
+
+def test_a_forked_command_prints_the_executables_events_at_info_and_at_debug(project: Path, tmp_path: Path):
+    """The server's children format only the events a logger writes (dbt_event_lines): in JSON,
+    the format Cosmos reads, they print what the executable prints, at info (the messages too)
+    and at debug (every event dbt fires)."""
+    json_lines = ["--log-format", "json"]
+    forked = dbt_process.run_dbt_command([*command(project, "show_call", "forked"), *json_lines], env(), tmp_path)
+    plain = executable([*command(project, "show_call", "executable"), *json_lines], env(), tmp_path)
+    assert forked[0] == plain[0] == 0
+    assert lines(messages(forked[1])) == lines(messages(plain[1])) and "env unset" in messages(forked[1])
+    at_info = events(forked[1])
+    debug = [*json_lines, "--log-level", "debug"]
+    forked = dbt_process.run_dbt_command([*command(project, "show_call", "forked"), *debug], env(), tmp_path)
+    plain = executable([*command(project, "show_call", "executable"), *debug], env(), tmp_path)
+    assert forked[0] == plain[0] == 0
+    assert events(forked[1]) == events(plain[1])
+    assert ("debug", "SQLQuery") in events(forked[1]) and len(events(forked[1])) > len(at_info)
+
+
+def messages(output: str) -> str:
+    return "\n".join(json.loads(line)["info"]["msg"] for line in output.splitlines() if line.strip())
 
 
 def test_the_child_takes_only_the_given_environment_and_the_callers_umask(project: Path, tmp_path: Path, monkeypatch):

@@ -31,11 +31,13 @@ import dbt.adapters.duckdb  # noqa: F401
 import dbt.cli.main  # noqa: F401
 
 import clinic2zoho.transform.duckdb_plugin  # noqa: F401
+from clinic2zoho.transform.dbt_event_lines import format_only_logged_events
 from clinic2zoho.transform.dbt_process import WARM_UP_FIRST
 from clinic2zoho.transform.dbt_warm_up import warm_up
 
 
 def serve(warm_first: bool = False) -> None:
+    format_only_logged_events()  # in the server: every command forked from it has it
     if warm_first:
         _warm_up()
     served = 0

@@ -1,0 +1,126 @@
+"""dbt's loggers, with the level checked before an event is formatted, write exactly the lines
+they wrote before, and format only those (transform/dbt_event_lines.py). Real dbt_common loggers
+and events; the forked commands' output against the `dbt` executable's is in test_dbt_process.py."""
+
+from __future__ import annotations
+
+import io
+import json
+import re
+import subprocess
+import sys
+
+import pytest
+from dbt_common.events import logger as dbt_logger
+from dbt_common.events.base_types import EventLevel
+from dbt_common.events.event_manager import EventManager
+from dbt_common.events.logger import LineFormat, LoggerConfig
+from dbt_common.events.types import Note, PrintEvent
+
+from clinic2zoho.transform.dbt_event_lines import format_only_logged_events
+
+# (event, the level it is fired at): what a build fires, print events included
+EVENTS = [
+    (Note(msg="statement one"), EventLevel.DEBUG),
+    (Note(msg="a model started"), EventLevel.INFO),
+    (Note(msg="connection closed"), EventLevel.DEBUG),
+    (Note(msg="a test failed"), EventLevel.WARN),
+    (PrintEvent(msg="printed by a macro"), None),
+    (Note(msg="a test result"), EventLevel.TEST),
+    (Note(msg="the build failed"), EventLevel.ERROR),
+]
+
+
+@pytest.fixture()
+def restore_write_line(monkeypatch: pytest.MonkeyPatch) -> None:
+    """dbt's own write_line is put back after the test."""
+    monkeypatch.setattr(dbt_logger._Logger, "write_line", dbt_logger._Logger.write_line)
+
+
+def fire(line_format: LineFormat, level: EventLevel) -> tuple[list[str], int]:
+    """The lines one logger of `level` writes for EVENTS, without their time stamps, and how many
+    lines it formatted."""
+    stream = io.StringIO()
+    manager = EventManager()
+    manager.add_logger(LoggerConfig(name=f"probe_{line_format.name}_{level.value}", level=level,
+                                    line_format=line_format, output_stream=stream))
+    logger = manager.loggers[0]
+    formatted = []
+    create_line = logger.create_line
+
+    def counted(msg):
+        formatted.append(msg.info.name)
+        return create_line(msg)
+
+    logger.create_line = counted
+    for event, fired_at in EVENTS:
+        manager.fire_event(event, level=fired_at)
+    return [without_time(line) for line in stream.getvalue().splitlines()], len(formatted)
+
+
+def without_time(line: str) -> str:
+    if line.startswith("{"):
+        event = json.loads(line)
+        return json.dumps({"level": event["info"]["level"], "msg": event["info"]["msg"], "data": event["data"]})
+    return re.sub(r"^\d{2}:\d{2}:\d{2}(\.\d+)?\s+", "", line)
+
+
+@pytest.mark.parametrize("line_format", [LineFormat.Json, LineFormat.PlainText, LineFormat.DebugText],
+                         ids=["json", "text", "debug-text"])
+@pytest.mark.parametrize("level", [EventLevel.DEBUG, EventLevel.INFO, EventLevel.ERROR], ids=["debug", "info", "quiet"])
+def test_each_logger_writes_the_same_lines_and_formats_only_those(restore_write_line, line_format, level):
+    before, formatted_before = fire(line_format, level)
+    assert format_only_logged_events()
+    after, formatted_after = fire(line_format, level)
+    assert after == before
+    assert formatted_before == len(EVENTS)  # dbt formats every event
+    assert formatted_after == len(after)  # now only what the logger writes
+    expected = {EventLevel.DEBUG: 7, EventLevel.INFO: 4, EventLevel.ERROR: 2}[level]  # a print event always goes out
+    assert len(after) == expected
+    assert any("printed by a macro" in line for line in after)
+
+
+def test_a_logger_given_without_a_level_check_gets_every_line_as_before(restore_write_line):
+    """dbt takes any object with .debug/.info/... as a logger (LoggerConfig.logger)."""
+    class Collecting:
+        def __init__(self):
+            self.lines = []
+
+        def debug(self, line):
+            self.lines.append(("debug", line))
+
+        def info(self, line):
+            self.lines.append(("info", line))
+
+        def warning(self, line):
+            self.lines.append(("warning", line))
+
+        def error(self, line):
+            self.lines.append(("error", line))
+
+    format_only_logged_events()
+    given = Collecting()
+    manager = EventManager()
+    manager.add_logger(LoggerConfig(name="probe_given", logger=given, level=EventLevel.INFO))
+    for event, fired_at in EVENTS:
+        manager.fire_event(event, level=fired_at)
+    assert [level for level, _ in given.lines] == ["debug", "info", "debug", "warning", "error", "debug", "error"]
+
+
+def test_applying_it_again_changes_nothing(restore_write_line):
+    original = dbt_logger._Logger.write_line
+    assert format_only_logged_events()
+    once = dbt_logger._Logger.write_line
+    assert format_only_logged_events()
+    assert dbt_logger._Logger.write_line is once
+    assert once.__wrapped__ is original
+
+
+def test_the_fork_server_applies_it_for_every_command_it_forks():
+    """Applied in the server, before any fork (dbt_fork_server.serve): a server whose stdin is
+    already closed serves no command and shows what its children would start from."""
+    probe = ("import io, sys; import clinic2zoho.transform.dbt_fork_server as server; sys.stdin = io.StringIO(); "
+             "server.serve(); from dbt_common.events import logger; "
+             "print(getattr(logger._Logger.write_line, '__wrapped__', None) is not None)")
+    done = subprocess.run([sys.executable, "-c", probe], capture_output=True, text=True, check=True)
+    assert done.stdout.strip() == "True"
