@@ -274,3 +274,74 @@ def test_only_a_watched_models_result_reaches_xcom_and_every_line_is_logged(tmp_
     assert task.poke({"ti": ti, "run_id": "manual__1", "task": running}) is True
     assert ti.asked == [STATUS_KEY]
     assert running.compiled_sql == "select 1 as compiled -- zoho/zoho_contacts.sql"
+
+
+@pytest.fixture(autouse=True)
+def nothing_pushed_here_yet(monkeypatch):
+    """Each test starts in a process whose build pushed nothing yet."""
+    monkeypatch.setattr("clinic2zoho_airflow.operators.dbt_watch._pushed_here", {})
+
+
+@dataclass
+class RunTaskInstance(TaskInstanceReads):
+    """A task instance of one DAG run, as the build's and a watching task's are."""
+
+    dag_id: str = "clinic_cutover"
+    run_id: str = "manual__1"
+    task_id: str = "dbt_producer_watcher"
+
+
+def build_pushed(tmp_path: Path, producer: DbtProducerWatcherOperator, ti: RunTaskInstance) -> None:
+    """The build's log parser reads the watched model's result line, as in a build."""
+    compiled = tmp_path / "target" / "compiled" / "clinic2zoho" / "models" / "zoho" / "zoho_contacts.sql"
+    compiled.parent.mkdir(parents=True, exist_ok=True)
+    compiled.write_text("select 1 as compiled -- built\n")
+    line = finished(MODEL, "model", "zoho/zoho_contacts.sql", "1 of 1 OK created sql table model zoho.zoho_contacts")
+    producer._make_parse_callable()(line, {"context": {"ti": ti}, "project_dir": str(tmp_path)})
+
+
+def watch(ti: RunTaskInstance) -> DbtRunWatcherOperator:
+    task, fallbacks = watcher(BuildState("success"))
+    running = copy.copy(task)
+    assert task.poke({"ti": ti, "run_id": ti.run_id, "task": running}) is True and fallbacks == []
+    return running
+
+
+@pytest.mark.parametrize("serves_itself", [True, False], ids=["dags-test", "executor"])
+def test_a_watch_run_by_the_process_of_the_build_takes_the_status_it_pushed(monkeypatch, tmp_path, serves_itself):
+    """Under `airflow dags test` the watching tasks run in the build's process after it: each takes
+    what the build pushed without asking the execution API for it back; a process that does not
+    serve that API to itself (a worker of an executor) keeps nothing and reads XCom."""
+    monkeypatch.setattr("clinic2zoho_airflow.in_process_api.serves_itself", lambda: serves_itself)
+    producer = DbtProducerWatcherOperator(project_dir=str(PROJECT), emit_datasets=False, profile_config=PROFILE)
+    only_watched_nodes_to_xcom(producer, {MODEL})
+    build = RunTaskInstance(task_id=producer.task_id)
+    build_pushed(tmp_path, producer, build)
+
+    same_run = RunTaskInstance(task_id="zoho_contacts_run", xcoms=dict(build.xcoms))
+    running = watch(same_run)
+    assert same_run.asked == ([] if serves_itself else [STATUS_KEY])
+    assert running.compiled_sql == "select 1 as compiled -- built"
+
+    other_run = RunTaskInstance(task_id="zoho_contacts_run", run_id="manual__2", xcoms=dict(build.xcoms))
+    watch(other_run)
+    assert other_run.asked == [STATUS_KEY]  # another run's build: XCom
+
+
+def test_each_start_of_the_build_forgets_what_an_earlier_one_pushed(monkeypatch, tmp_path):
+    """A build that starts again (a retry, which Cosmos skips) has its XComs cleared by Airflow:
+    what this process kept of the earlier one goes with them."""
+    monkeypatch.setattr("clinic2zoho_airflow.in_process_api.serves_itself", lambda: True)
+    started = []
+    monkeypatch.setattr(DbtProducerWatcherOperator, "execute", lambda self, context, **kwargs: started.append(self))
+    producer = DbtProducerWatcherOperator(project_dir=str(PROJECT), emit_datasets=False, profile_config=PROFILE)
+    only_watched_nodes_to_xcom(producer, {MODEL})
+    build = RunTaskInstance(task_id=producer.task_id)
+    build_pushed(tmp_path, producer, build)
+
+    running_build = copy.copy(producer)
+    running_build.execute({"ti": build, "task": running_build})
+    assert started == [running_build]  # Cosmos's own execute, on the task instance's copy
+    cleared = RunTaskInstance(task_id="zoho_contacts_run", xcoms={STATUS_KEY: {"status": "success", "compiled_sql": COMPILED}})
+    assert watch(cleared).compiled_sql == COMPILED
+    assert cleared.asked == [STATUS_KEY]

@@ -147,7 +147,10 @@ def read_the_compiled_sql_with_the_status(task: DbtConsumerWatcherSensor) -> Non
 
     def status_keeping_the_compiled_sql(ti: Any, context: Any) -> Any:
         running = context.get("task", task)
-        value = get_xcom_val(ti, running.producer_task_id, get_status_xcom_key(running.model_unique_id))
+        key = get_status_xcom_key(running.model_unique_id)
+        value = pushed_here(ti, running.producer_task_id, key)
+        if value is None:
+            value = get_xcom_val(ti, running.producer_task_id, key)
         running._compiled_sql_read = value.get(COMPILED_SQL) if isinstance(value, dict) else None
         if value is None:
             return None
@@ -223,6 +226,7 @@ def only_watched_nodes_to_xcom(producer: DbtProducerWatcherOperator, watched: Co
       Cosmos makes two; its watching task reads both with one call (read_the_compiled_sql_with_the_status)."""
     ids = frozenset(watched)
     parse = producer._make_parse_callable
+    forget_what_earlier_builds_pushed(producer)
 
     def parse_watched_only() -> Any:
         inner = parse()
@@ -286,9 +290,55 @@ class StatusWithCompiledSql:
         if self._status is not None:
             status, self._status = self._status, None
             safe_xcom_push(task_instance=self._ti, key=self._status_key, value=status)
+            remember_pushed(self._ti, self._status_key, status)
 
     def __getattr__(self, name: str) -> Any:
         return getattr(self._ti, name)
+
+
+# What the build run by this process pushed for each watched model (its status, as XCom holds it),
+# by DAG, run, build task and key. A process that serves Airflow's execution API to itself runs a
+# DAG run's tasks one after another (`airflow dags test`: migrate, the demo, the DAG tests), the
+# watching tasks after the build: each takes its model's status from here instead of asking that API
+# for what the process itself pushed (one call a watching task, about 5 ms). Emptied whenever a build
+# starts, a retry's included, so it holds no more than XCom does; anywhere else it stays empty.
+_pushed_here: dict[tuple[str, str, str, str], Any] = {}
+
+
+def remember_pushed(ti: Any, key: str, value: Any) -> None:
+    from clinic2zoho_airflow.in_process_api import serves_itself
+
+    run = _run_of(ti)
+    if run is None or getattr(ti, "map_index", -1) != -1 or not serves_itself():
+        return
+    try:  # as a watching task would read it back: through XCom's JSON
+        _pushed_here[(*run, ti.task_id, key)] = json.loads(json.dumps(value))
+    except (TypeError, ValueError):
+        _pushed_here.pop((*run, ti.task_id, key), None)
+
+
+def pushed_here(ti: Any, task_id: str, key: str) -> Any:
+    """What this process's build `task_id` of the same run pushed under `key`, or None."""
+    run = _run_of(ti)
+    value = _pushed_here.get((*run, task_id, key)) if run else None
+    return json.loads(json.dumps(value)) if value is not None else None
+
+
+def _run_of(ti: Any) -> tuple[str, str] | None:
+    dag_id, run_id = getattr(ti, "dag_id", None), getattr(ti, "run_id", None)
+    return (dag_id, run_id) if dag_id and run_id else None
+
+
+def forget_what_earlier_builds_pushed(producer: DbtProducerWatcherOperator) -> None:
+    """Each start of the build (a retry, which Cosmos skips, included) empties `_pushed_here` first,
+    as Airflow clears a task's XComs when it starts again."""
+    execute = type(producer).execute
+
+    def execute_from_nothing_pushed(context: Any, **kwargs: Any) -> Any:
+        _pushed_here.clear()
+        return execute(context.get("task", producer), context, **kwargs)
+
+    producer.execute = execute_from_nothing_pushed
 
 
 def lineage_only_where_emitted(task: AbstractDbtLocalBase) -> None:
