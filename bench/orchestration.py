@@ -431,7 +431,7 @@ def summary(runs: list[dict], load_start: str) -> None:
                        ("dbt_build_warm_s", "plain dbt build, from saved parse"),
                        ("group_ratio", "cutover dbt group / dbt build"),
                        ("group_ratio_cold", "  against the parsing build"),
-                       ("dbt_command_s", "the `dbt build` command, saved parse"),
+                       ("dbt_command_s", "the `dbt build` command"),
                        ("group_ratio_command", "  the group against it"),
                        ("floor_s", "Airflow's floor, those tasks empty"),
                        ("floor_task_ms", "  a task"),

@@ -1,5 +1,6 @@
 """What the dbt group's watching tasks and its build do beyond Cosmos's defaults, and what they
-leave out. A watching task only reads its model's result from the build's XCom; it runs dbt itself
+leave out. A watching task only reads its model's result from the build's XCom (run by the build's
+own process, as `airflow dags test` runs them, from what the build pushed); it runs dbt itself
 only in Cosmos's fallback (a retried or manually cleared task, or a build Cosmos skipped on a
 retry). Each of its steps is paid once per model in every run (56 in the demo's cutover), so each
 one left out is the run's time (bench/orchestration.py prints the group against a plain build)."""
