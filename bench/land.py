@@ -17,10 +17,18 @@ times are upper bounds and the CPU ratio is the steadier figure):
         after rejects): 1.54x wall, 1.39x CPU.
     100k patients, 1.5M rows: landing 5.33 s, 283,000 rows/s, CPU 3.59 s; reference 4.82 s, CPU 3.47 s
         -> 1.11x wall, 1.03x CPU, peak 0.46 GiB (best of 3; load 4.6). Before: 1.17x CPU.
-Landing's scan runs on one thread (`row_number() OVER ()` for the source row is a streaming window,
-which DuckDB does not run in parallel). On this machine a second thread made the reference slower,
-not faster; on an idle machine with free cores the reference's wall time could drop below landing's
-by up to its parallel speed-up."""
+Landing's scan then ran on one thread, twice over: `row_number() OVER ()` for the source row is a
+streaming window, which DuckDB does not run in parallel, and the reader's 64 MiB record limit made
+its buffer 1 GiB, one thread's read. On that loaded machine a second thread made the reference
+slower, not faster. Measured 2026-12-07 on an idle 2-core machine, where the reference reads on
+both cores:
+    1M patients: reference 19.26 s (CPU 29.66 s, 1.05 GiB); landing 34.59 s (CPU 34.20 s, 1.81 GiB)
+        -> 1.80x wall, 1.15x CPU. Re-landing 27.64 s, 2.90 GiB.
+    After (a 128 MiB reader buffer, and each file read into a temporary table whose rowid, dense
+    and in file order, numbers its rows: delimited.select_sql): reference 19.71 s (CPU 30.16 s);
+    landing 25.46 s (CPU 42.85 s, 2.84 GiB) -> 1.29x wall (target 1.2x: missed), 1.42x CPU.
+        Re-landing 27.89 s, 2.95 GiB. The rows are read in parallel; the insert with each row's
+        hash, another parallel pass over them, is most of what remains above the reference."""
 
 from __future__ import annotations
 

@@ -74,3 +74,24 @@ def test_blank_lines_are_looked_for_only_up_to_the_last_reject(content: bytes, u
     path = tmp_path / "t.csv"
     path.write_bytes(content)
     assert _may_hold_blank_lines(path, up_to) is expected
+
+
+def test_a_file_read_in_many_buffers_by_several_threads_keeps_each_rows_record_number(
+        tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    """DuckDB reads a file of several buffers on several threads (delimited.BUFFER_BYTES): the rows
+    are numbered by their place among the rows read, in file order, and the rejects keep their
+    lines. Small buffers here make a 3 MB file what a 1M-patient export's largest file is."""
+    from clinic2zoho.landing import delimited
+
+    monkeypatch.setattr(delimited, "MAX_LINE_BYTES", 16 << 10)
+    monkeypatch.setattr(delimited, "BUFFER_BYTES", 32 << 10)
+    rng = random.Random(11)
+    bad = set(rng.sample(range(1, 150_001), 200)) | {1, 150_000}
+    content, good = _file_with_rejects(150_000, bad, blank_after={10, 70_000})
+    assert len(content) > 60 * delimited.BUFFER_BYTES
+    export = write_generic_export(tmp_path / "export", {"t.csv": content})
+    warehouse = tmp_path / "w.duckdb"
+    (load,) = land_export(export, warehouse=warehouse).files
+    assert (load.read, load.landed, load.rejected) == (150_000, len(good), len(bad))
+    assert dict(query(warehouse, "SELECT id, _source_row FROM raw.generic__t")) == good
+    assert [r for (r,) in query(warehouse, "SELECT source_row FROM raw.raw_rejects ORDER BY 1")] == sorted(bad)

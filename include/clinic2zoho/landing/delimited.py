@@ -25,6 +25,11 @@ from .store import Batch, land_relation, record_file_load, record_rejects
 from .utf8 import file_has_multibyte
 
 MAX_LINE_BYTES = 64 << 20  # a record (not a field limit): long rich-text notes fit easily
+# DuckDB's reader buffer: by default 16 record limits (1 GiB), so a file of up to 1 GiB is one buffer
+# read by one thread. Twice the limit keeps a record within a buffer and lets both cores read: the
+# demo's 1M-patient export's largest file, 1.4 GiB, read by 2 threads (bench/land.py).
+BUFFER_BYTES = 2 * MAX_LINE_BYTES
+_READ = "_landing_read"  # the file's rows as read, in file order (select_sql numbers them)
 _REJECTS = "_landing_csv_rejects"
 _REJECT_SCANS = "_landing_csv_reject_scans"
 
@@ -37,19 +42,30 @@ def read_csv_sql(path: Path, shape: CsvShape) -> str:
         f"read_csv({sql_string(str(path))}, header = true, columns = {columns}, auto_detect = false, "
         f"delim = {sql_string(shape.delimiter)}, quote = '\"', escape = '\"', strict_mode = true, "
         f"null_padding = false, allow_quoted_nulls = {quoted_nulls}, max_line_size = {MAX_LINE_BYTES}, "
+        f"buffer_size = {BUFFER_BYTES}, "
         f"store_rejects = true, rejects_table = '{_REJECTS}', rejects_scan = '{_REJECT_SCANS}')"
     )
 
 
-def select_sql(path: Path, shape: CsvShape) -> str:
-    """The content columns plus `_rn`, the record's number among the rows DuckDB reads."""
+def read_sql(path: Path, shape: CsvShape) -> str:
+    """The content columns of the rows DuckDB reads, in file order."""
     if len(shape.columns) == 1:
         # a blank line is not a record (DuckDB skips it only when there are several columns)
         column = quote_ident(shape.columns[0])
-        return (f"SELECT nullif({column}, '') AS {column}, row_number() OVER () AS _rn "
+        return (f"SELECT nullif({column}, '') AS {column} "
                 f"FROM {read_csv_sql(path, shape)} WHERE {column} IS NOT NULL")
     cols = ", ".join(quote_ident(c) for c in shape.columns)
-    return f"SELECT {cols}, row_number() OVER () AS _rn FROM {read_csv_sql(path, shape)}"
+    return f"SELECT {cols} FROM {read_csv_sql(path, shape)}"
+
+
+def select_sql(con: duckdb.DuckDBPyConnection, path: Path, shape: CsvShape) -> str:
+    """Read the file into `_READ`; SQL for its content columns plus `_rn`, the record's number
+    among the rows DuckDB read. The rows are numbered by their place in `_READ` (its rowid, dense
+    and in file order: the connection preserves insertion order), not by `row_number() OVER ()`
+    in the read: that window runs on one thread, and with it the whole read."""
+    con.execute(f"CREATE OR REPLACE TEMP TABLE {_READ} AS {read_sql(path, shape)}")
+    first = con.execute(f"SELECT min(rowid) FROM {_READ}").fetchone()[0] or 0
+    return f"SELECT *, rowid - {int(first)} + 1 AS _rn FROM {_READ}"
 
 
 def land_delimited(con: duckdb.DuckDBPyConnection, shape: CsvShape, entity: str, table: str,
@@ -116,8 +132,9 @@ def _land_once(con: duckdb.DuckDBPyConnection, shape: CsvShape, table: str, batc
         read_path = rewritten
     con.execute(f"DROP TABLE IF EXISTS {_REJECTS}; DROP TABLE IF EXISTS {_REJECT_SCANS}")
     try:
-        good, landed, unchanged = land_relation(con, table, shape.columns, select_sql(read_path, shape),
+        good, landed, unchanged = land_relation(con, table, shape.columns, select_sql(con, read_path, shape),
                                                 source_file, batch, key)
+        con.execute(f"DROP TABLE {_READ}")
         rejected = _collect_rejects(con, table, source_file, batch, read_path, shape.delimiter)
     except duckdb.InvalidInputException as exc:
         raise _unreadable(shape, read_path, exc) from None

@@ -1,10 +1,10 @@
 """Source row numbers of the good rows of a file that also had rejected records.
 
-DuckDB's reader numbers only the rows it returns (`row_number() OVER ()` in the landing's one scan);
-its rejects come out after the scan, with their record numbers. A good row's number in the file is
-its number among the good rows plus the rejected records before it. With rejected records
-r_1 < r_2 < ..., good row n sits after r_j exactly when r_j - j < n (the threshold of r_j), so its
-shift is how many thresholds are below n.
+The landing numbers only the rows DuckDB's reader returns (their place among them,
+delimited.select_sql); its rejects come out after the scan, with their record numbers. A good
+row's number in the file is its number among the good rows plus the rejected records before it.
+With rejected records r_1 < r_2 < ..., good row n sits after r_j exactly when r_j - j < n (the
+threshold of r_j), so its shift is how many thresholds are below n.
 
 That count is written as a binary search unrolled into nested CASE expressions over the sorted
 thresholds: a handful of comparisons per row in one UPDATE of the rows past the first threshold. A
