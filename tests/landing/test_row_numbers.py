@@ -45,10 +45,16 @@ def test_good_rows_keep_their_record_numbers_past_many_rejects(per_pass: int, tm
     rng = random.Random(per_pass)
     bad = set(rng.sample(range(1, 2001), 60)) | {1, 2, 3, 1000, 1001, 2000}  # runs, first and last record
     content, good = _file_with_rejects(2000, bad, blank_after={5, 6, 500, 1500})
+    _lands_with_record_numbers(tmp_path, content, 2000, good, bad)
+
+
+def _lands_with_record_numbers(tmp_path: Path, content: bytes, records: int, good: dict[str, int],
+                               bad: set[int]) -> None:
+    """Landed, each good row has its record number and each reject its own."""
     export = write_generic_export(tmp_path / "export", {"t.csv": content})
     warehouse = tmp_path / "w.duckdb"
     (load,) = land_export(export, warehouse=warehouse).files
-    assert (load.read, load.landed, load.rejected) == (2000, len(good), len(bad))
+    assert (load.read, load.landed, load.rejected) == (records, len(good), len(bad))
     assert dict(query(warehouse, "SELECT id, _source_row FROM raw.generic__t")) == good
     assert [r for (r,) in query(warehouse, "SELECT source_row FROM raw.raw_rejects ORDER BY 1")] == sorted(bad)
 
@@ -89,9 +95,4 @@ def test_a_file_read_in_many_buffers_by_several_threads_keeps_each_rows_record_n
     bad = set(rng.sample(range(1, 150_001), 200)) | {1, 150_000}
     content, good = _file_with_rejects(150_000, bad, blank_after={10, 70_000})
     assert len(content) > 60 * delimited.BUFFER_BYTES
-    export = write_generic_export(tmp_path / "export", {"t.csv": content})
-    warehouse = tmp_path / "w.duckdb"
-    (load,) = land_export(export, warehouse=warehouse).files
-    assert (load.read, load.landed, load.rejected) == (150_000, len(good), len(bad))
-    assert dict(query(warehouse, "SELECT id, _source_row FROM raw.generic__t")) == good
-    assert [r for (r,) in query(warehouse, "SELECT source_row FROM raw.raw_rejects ORDER BY 1")] == sorted(bad)
+    _lands_with_record_numbers(tmp_path, content, 150_000, good, bad)
