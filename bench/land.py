@@ -25,7 +25,7 @@ both cores:
     1M patients: reference 19.26 s (CPU 29.66 s, 1.05 GiB); landing 34.59 s (CPU 34.20 s, 1.81 GiB)
         -> 1.80x wall, 1.15x CPU. Re-landing 27.64 s, 2.90 GiB.
     After (a 128 MiB reader buffer, and each file read into a temporary table whose rowid, dense
-    and in file order, numbers its rows: delimited.select_sql): reference 19.71 s (CPU 30.16 s);
+    and in file order, numbers its rows: delimited.read_numbered): reference 19.71 s (CPU 30.16 s);
     landing 25.46 s (CPU 42.85 s, 2.84 GiB) -> 1.29x wall (target 1.2x: missed), 1.42x CPU.
         Re-landing 27.89 s, 2.95 GiB. The rows are read in parallel but written twice (the
         temporary table, then the raw table): on the 300k export's largest file the insert took

@@ -38,6 +38,7 @@ run, so every run starts as a fresh checkout's `make demo` does."""
 from __future__ import annotations
 
 import argparse
+import contextlib
 import json
 import os
 import shutil
@@ -228,10 +229,7 @@ def plain_dbt_build(work: Path, dbt_vars: dict[str, str], as_typed: bool = False
 
     warehouse = work / "warehouse.duckdb"
     warm = (target_dir(warehouse) / "partial_parse.msgpack").is_file()
-    if as_typed:
-        with dbt_process._lock:
-            result = run_dbt(["build"], warehouse=warehouse, vars=dbt_vars)
-    else:
+    with dbt_process._lock if as_typed else contextlib.nullcontext():
         result = run_dbt(["build"], warehouse=warehouse, vars=dbt_vars)
     return {"build_s": result.elapsed_s, "ok": result.success, "nodes": len(result.node_status),
             "partial_parse": warm, "errors": [e.name for e in result.errors][:5]}

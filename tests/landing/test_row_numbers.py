@@ -86,7 +86,7 @@ def test_a_file_read_in_many_buffers_by_several_threads_keeps_each_rows_record_n
         tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
     """DuckDB reads a file of several buffers on several threads (delimited.BUFFER_BYTES): the rows
     are numbered by their place among the rows read, in file order, and the rejects keep their
-    lines. Small buffers here make a 3 MB file what a 1M-patient export's largest file is."""
+    lines. Small buffers here make a 2 MB file what a 1M-patient export's largest file is."""
     from clinic2zoho.landing import delimited
 
     monkeypatch.setattr(delimited, "MAX_LINE_BYTES", 16 << 10)

@@ -25,11 +25,11 @@ from .store import Batch, land_relation, record_file_load, record_rejects
 from .utf8 import file_has_multibyte
 
 MAX_LINE_BYTES = 64 << 20  # a record (not a field limit): long rich-text notes fit easily
-# DuckDB's reader buffer: by default 16 record limits (1 GiB), so a file of up to 1 GiB is one buffer
-# read by one thread. Twice the limit keeps a record within a buffer and lets both cores read: the
-# demo's 1M-patient export's largest file, 1.4 GiB, read by 2 threads (bench/land.py).
+# DuckDB's reader buffer: by default 16 record limits (1 GiB), so a file of up to 1 GiB was one
+# buffer, read by one thread. Twice the limit keeps a record within a buffer and lets both cores
+# read (bench/land.py).
 BUFFER_BYTES = 2 * MAX_LINE_BYTES
-_READ = "_landing_read"  # the file's rows as read, in file order (select_sql numbers them)
+_READ = "_landing_read"  # the file's rows as read, in file order (read_numbered numbers them)
 _REJECTS = "_landing_csv_rejects"
 _REJECT_SCANS = "_landing_csv_reject_scans"
 
@@ -58,7 +58,7 @@ def read_sql(path: Path, shape: CsvShape) -> str:
     return f"SELECT {cols} FROM {read_csv_sql(path, shape)}"
 
 
-def select_sql(con: duckdb.DuckDBPyConnection, path: Path, shape: CsvShape) -> str:
+def read_numbered(con: duckdb.DuckDBPyConnection, path: Path, shape: CsvShape) -> str:
     """Read the file into `_READ`; SQL for its content columns plus `_rn`, the record's number
     among the rows DuckDB read. The rows are numbered by their place in `_READ` (its rowid, dense
     and in file order: the connection preserves insertion order), not by `row_number() OVER ()`
@@ -132,7 +132,7 @@ def _land_once(con: duckdb.DuckDBPyConnection, shape: CsvShape, table: str, batc
         read_path = rewritten
     con.execute(f"DROP TABLE IF EXISTS {_REJECTS}; DROP TABLE IF EXISTS {_REJECT_SCANS}")
     try:
-        good, landed, unchanged = land_relation(con, table, shape.columns, select_sql(con, read_path, shape),
+        good, landed, unchanged = land_relation(con, table, shape.columns, read_numbered(con, read_path, shape),
                                                 source_file, batch, key)
         con.execute(f"DROP TABLE {_READ}")
         rejected = _collect_rejects(con, table, source_file, batch, read_path, shape.delimiter)

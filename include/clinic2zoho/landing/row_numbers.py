@@ -1,7 +1,7 @@
 """Source row numbers of the good rows of a file that also had rejected records.
 
 The landing numbers only the rows DuckDB's reader returns (their place among them,
-delimited.select_sql); its rejects come out after the scan, with their record numbers. A good
+delimited.read_numbered); its rejects come out after the scan, with their record numbers. A good
 row's number in the file is its number among the good rows plus the rejected records before it.
 With rejected records r_1 < r_2 < ..., good row n sits after r_j exactly when r_j - j < n (the
 threshold of r_j), so its shift is how many thresholds are below n.

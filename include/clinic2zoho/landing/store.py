@@ -43,7 +43,7 @@ def connect(warehouse: Path) -> duckdb.DuckDBPyConnection:
     con = duckdb.connect(str(warehouse))
     # the bench target is < 4 GB for the whole process; DuckDB spills beyond this
     con.execute(f"SET memory_limit = '{os.environ.get('CLINIC2ZOHO_DUCKDB_MEMORY', '3GB')}'")
-    con.execute("SET preserve_insertion_order = true")  # rows kept, and numbered, in file order (delimited.select_sql)
+    con.execute("SET preserve_insertion_order = true")  # rows kept, and numbered, in file order (delimited.read_numbered)
     con.execute(_BOOKKEEPING)
     return con
 

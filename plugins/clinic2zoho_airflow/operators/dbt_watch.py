@@ -21,6 +21,7 @@ from cosmos.operators.local import AbstractDbtLocalBase
 from cosmos.operators.watcher import DbtConsumerWatcherSensor, DbtProducerWatcherOperator
 
 from clinic2zoho import settings
+from clinic2zoho_airflow import in_process_api
 
 log = logging.getLogger(__name__)
 
@@ -307,10 +308,8 @@ _pushed_here: dict[tuple[str, str, str, str], Any] = {}
 
 
 def remember_pushed(ti: Any, key: str, value: Any) -> None:
-    from clinic2zoho_airflow.in_process_api import serves_itself
-
     run = _run_of(ti)
-    if run is None or getattr(ti, "map_index", -1) != -1 or not serves_itself():
+    if run is None or getattr(ti, "map_index", -1) != -1 or not in_process_api.serves_itself():
         return
     try:  # as a watching task would read it back: through XCom's JSON
         _pushed_here[(*run, ti.task_id, key)] = json.loads(json.dumps(value))
@@ -319,10 +318,10 @@ def remember_pushed(ti: Any, key: str, value: Any) -> None:
 
 
 def pushed_here(ti: Any, task_id: str, key: str) -> Any:
-    """What this process's build `task_id` of the same run pushed under `key`, or None."""
+    """What this process's build `task_id` of the same run pushed under `key` (as XCom gives it
+    back, copied when kept), or None."""
     run = _run_of(ti)
-    value = _pushed_here.get((*run, task_id, key)) if run else None
-    return json.loads(json.dumps(value)) if value is not None else None
+    return _pushed_here.get((*run, task_id, key)) if run else None
 
 
 def _run_of(ti: Any) -> tuple[str, str] | None:
