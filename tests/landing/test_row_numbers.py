@@ -1,6 +1,6 @@
 """Source row numbers of good rows in a file with rejects: the shift past the rejected records is
-one UPDATE per THRESHOLDS_PER_PASS rejects (landing/row_numbers.py), checked here against row
-numbers counted in Python from the file as written."""
+one layer of the landing's query per THRESHOLDS_PER_PASS rejects (landing/row_numbers.py), checked
+here against row numbers counted in Python from the file as written."""
 
 from __future__ import annotations
 
@@ -67,6 +67,39 @@ def test_a_key_below_the_blank_prefilter_that_is_not_blank_lands(tmp_path: Path)
     assert (load.read, load.landed, load.rejected) == (3, 2, 1)
     assert query(warehouse, "SELECT id, _source_row FROM raw.generic__t ORDER BY 2") == [("\x01", 1), ("!", 3)]
     assert query(warehouse, "SELECT source_row, field FROM raw.raw_rejects") == [(2, "id")]
+
+
+class _Statements:
+    """A connection that keeps the SQL it is given."""
+
+    def __init__(self, con: duckdb.DuckDBPyConnection, seen: list[str]) -> None:
+        self._con, self._seen = con, seen
+
+    def execute(self, sql: str, *args: object) -> duckdb.DuckDBPyConnection:
+        self._seen.append(sql)
+        return self._con.execute(sql, *args)
+
+    def __getattr__(self, name: str) -> object:
+        return getattr(self._con, name)
+
+
+def test_a_file_with_rejects_and_empty_keys_is_written_to_its_raw_table_once(
+        tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    """The rejects are known before the rows land, so each row goes in with its record number: no
+    UPDATE or DELETE of the raw table afterwards, which would rewrite its columns at the commit."""
+    from clinic2zoho.landing import api, store
+
+    seen: list[str] = []
+    monkeypatch.setattr(api, "connect", lambda warehouse: _Statements(store.connect(warehouse), seen))
+    content = b"id,b\n1,a\n2,b,extra\n ,c\n4,d\n\n5,e,extra\n6,f\n"
+    export = write_generic_export(tmp_path / "export", {"t.csv": content})
+    warehouse = tmp_path / "w.duckdb"
+    (load,) = land_export(export, warehouse=warehouse).files
+    assert (load.read, load.landed, load.rejected) == (6, 3, 3)
+    assert query(warehouse, "SELECT id, _source_row FROM raw.generic__t ORDER BY 2") == [("1", 1), ("4", 4), ("6", 6)]
+    assert query(warehouse, "SELECT source_row FROM raw.raw_rejects ORDER BY 1") == [(2,), (3,), (5,)]
+    writes = [sql.split("(")[0].strip() for sql in seen if "raw.generic__t" in sql and not sql.startswith("SELECT")]
+    assert writes == ["CREATE TABLE raw.generic__t", "INSERT INTO raw.generic__t"]
 
 
 @pytest.mark.parametrize(("content", "up_to", "expected"), [

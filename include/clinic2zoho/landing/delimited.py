@@ -19,7 +19,7 @@ from .errors import LandingError
 from .lines import blank_records, first_change_of_ending, rewrite_record_ends
 from .names import quote_ident, sql_string
 from .result import FileLoad
-from .row_numbers import shift_source_rows, thresholds
+from .row_numbers import shifted_sql, thresholds
 from .sniff import CsvShape, transcode_to_utf8
 from .store import Batch, land_relation, record_file_load, record_rejects
 from .utf8 import file_has_multibyte
@@ -81,27 +81,26 @@ def land_delimited(con: duckdb.DuckDBPyConnection, shape: CsvShape, entity: str,
                     [batch.batch_id, source_file])
         shape = replace(shape, encoding="cp1252")
         good, landed, unchanged, rejected = _land_once(con, shape, table, batch, workdir, key)
-    if key is not None:
-        keyless = _reject_empty_keys(con, table, key, shape, batch)
-        good, landed, rejected = good - keyless, landed - keyless, rejected + keyless
     load = FileLoad(entity=entity, file=source_file, table=table, read=good + rejected, landed=landed,
                     unchanged=unchanged, rejected=rejected)
     record_file_load(con, batch, entity, source_file, load.read, landed, unchanged, rejected)
     return load
 
 
-def _reject_empty_keys(con: duckdb.DuckDBPyConnection, table: str, key: str, shape: CsvShape,
+def _empty_key_sql(key: str) -> str:
+    # `< '!'`: a key that is empty or only blanks sorts below '!' (0x21); that comparison alone
+    # settles almost every row, so the trim runs only on the few keys below it
+    column = quote_ident(key)
+    return f"(({column} IS NULL OR {column} < '!') AND coalesce(trim({column}, ' \t\r\n') = '', true))"
+
+
+def _reject_empty_keys(con: duckdb.DuckDBPyConnection, numbered_sql: str, key: str, shape: CsvShape,
                        batch: Batch) -> int:
     """A row whose record key is empty (or only spaces) cannot be told apart from the other rows
     without one - staging keeps one row per key - so it is a reject, not a landed row. The raw
-    record is the row written back as a CSV line."""
-    source_file = str(shape.path)
-    # `< '!'`: a key that is empty or only blanks sorts below '!' (0x21); a plain comparison lets
-    # DuckDB skip every row group whose smallest key is above it, instead of trimming every key
-    where = (f"({quote_ident(key)} IS NULL OR {quote_ident(key)} < '!') "
-             f"AND coalesce(trim({quote_ident(key)}, ' \t\r\n') = '', true) "
-             f"AND _batch_id = {sql_string(batch.batch_id)} AND _source_file = {sql_string(source_file)}")
-    if not con.execute(f"SELECT count(*) FROM {table} WHERE {where}").fetchone()[0]:
+    record is the row written back as a CSV line. `numbered_sql`: the file's rows as read."""
+    empty = f"SELECT * FROM ({numbered_sql}) WHERE {_empty_key_sql(key)}"
+    if not con.execute(f"SELECT count(*) FROM ({empty})").fetchone()[0]:
         return 0
     needs_quotes = sql_string('["' + shape.delimiter + '\r\n]')
     fields = [f"CASE WHEN {quote_ident(c)} IS NULL THEN '' WHEN regexp_matches({quote_ident(c)}, {needs_quotes}) "
@@ -111,11 +110,9 @@ def _reject_empty_keys(con: duckdb.DuckDBPyConnection, table: str, key: str, sha
     record = f"CASE WHEN {record} = '' THEN '\"\"' ELSE {record} END"  # a one-column `""` row
     header_key = shape.header[shape.columns.index(key)] if key in shape.columns else key
     reason = f"the record key {header_key.strip()!r} is empty: the record cannot be identified"
-    rejected = record_rejects(
-        con, f"SELECT _source_row AS source_row, {sql_string(key)} AS field, {sql_string(reason)} AS reason, "
-             f"{record} AS raw_record FROM {table} WHERE {where}", source_file, batch)
-    con.execute(f"DELETE FROM {table} WHERE {where}")
-    return rejected
+    return record_rejects(
+        con, f"SELECT _rn AS source_row, {sql_string(key)} AS field, {sql_string(reason)} AS reason, "
+             f"{record} AS raw_record FROM ({empty})", str(shape.path), batch)
 
 
 def _land_once(con: duckdb.DuckDBPyConnection, shape: CsvShape, table: str, batch: Batch,
@@ -132,10 +129,16 @@ def _land_once(con: duckdb.DuckDBPyConnection, shape: CsvShape, table: str, batc
         read_path = rewritten
     con.execute(f"DROP TABLE IF EXISTS {_REJECTS}; DROP TABLE IF EXISTS {_REJECT_SCANS}")
     try:
-        good, landed, unchanged = land_relation(con, table, shape.columns, read_numbered(con, read_path, shape),
-                                                source_file, batch, key)
+        numbered = read_numbered(con, read_path, shape)
+        # rejects first: the rows land numbered in the file, and nothing is written to the raw
+        # table twice (an UPDATE or DELETE there rewrites its column segments at the commit)
+        rejected, row_thresholds = _collect_rejects(con, source_file, batch, read_path, shape.delimiter)
+        numbered = shifted_sql(numbered, row_thresholds)
+        if key is not None and (keyless := _reject_empty_keys(con, numbered, key, shape, batch)):
+            rejected += keyless
+            numbered = f"SELECT * FROM ({numbered}) WHERE NOT {_empty_key_sql(key)}"
+        good, landed, unchanged = land_relation(con, table, shape.columns, numbered, source_file, batch, key)
         con.execute(f"DROP TABLE {_READ}")
-        rejected = _collect_rejects(con, table, source_file, batch, read_path, shape.delimiter)
     except duckdb.InvalidInputException as exc:
         raise _unreadable(shape, read_path, exc) from None
     finally:
@@ -166,12 +169,14 @@ _INVALID_UTF8 = ("invalid encoding: the row holds bytes that are not UTF-8, in a
                  "UTF-8 BOM or UTF-8 characters elsewhere); fix the row's bytes or export the file as UTF-8 again")
 
 
-def _collect_rejects(con: duckdb.DuckDBPyConnection, table: str, source_file: str, batch: Batch,
-                     read_path: Path, delimiter: str) -> int:
+def _collect_rejects(con: duckdb.DuckDBPyConnection, source_file: str, batch: Batch, read_path: Path,
+                     delimiter: str) -> tuple[int, list[int]]:
+    """Record the reader's rejects; return how many records they are, and the thresholds that
+    shift the good rows' numbers past them (row_numbers.thresholds)."""
     exists = con.execute("SELECT count(*) FROM duckdb_tables() WHERE table_name = ? AND temporary",
                          [_REJECTS]).fetchone()[0]
     if not exists or not con.execute(f"SELECT count(*) FROM {_REJECTS}").fetchone()[0]:
-        return 0
+        return 0, []
     _skip_blank_lines(con, read_path, delimiter)
     # DuckDB's `line` counts records with the header as line 1
     rejects_sql = (f"SELECT line - 1 AS source_row, column_name AS field, "
@@ -179,11 +184,9 @@ def _collect_rejects(con: duckdb.DuckDBPyConnection, table: str, source_file: st
                    f"ELSE lower(error_type) || ': ' || error_message END AS reason, csv_line AS raw_record "
                    f"FROM {_REJECTS}")
     rejected = record_rejects(con, rejects_sql, source_file, batch)
-    # row_number() counted only the good rows; shift each past the rejected records before it
+    # the reader numbered only the good rows; each shifts past the rejected records before it
     rejected_records = [r for (r,) in con.execute(f"SELECT DISTINCT line - 1 FROM {_REJECTS}").fetchall()]
-    shift_source_rows(con, table, f"_batch_id = {sql_string(batch.batch_id)} AND _source_file = "
-                                  f"{sql_string(source_file)}", thresholds(rejected_records))
-    return rejected
+    return rejected, thresholds(rejected_records)
 
 
 _BLANK_LINE = tuple(re.compile(re.escape(two)) for two in (b"\n\n", b"\n\r\n", b"\r\r"))  # two breaks in a row

@@ -7,9 +7,9 @@ With rejected records r_1 < r_2 < ..., good row n sits after r_j exactly when r_
 threshold of r_j), so its shift is how many thresholds are below n.
 
 That count is written as a binary search unrolled into nested CASE expressions over the sorted
-thresholds: a handful of comparisons per row in one UPDATE of the rows past the first threshold. A
-join of every row against the thresholds (or a correlated count) costs several times the scan of
-the file itself."""
+thresholds: a handful of comparisons per row, in the query that lands the rows (shifted_sql) or in
+one UPDATE of the rows past the first threshold. A join of every row against the thresholds (or a
+correlated count) costs several times the scan of the file itself."""
 
 from __future__ import annotations
 
@@ -36,6 +36,18 @@ def count_below_sql(column: str, sorted_values: Sequence[int], lo: int = 0, hi: 
     mid = (lo + hi) // 2
     return (f"CASE WHEN {column} > {int(sorted_values[mid])} THEN {count_below_sql(column, sorted_values, mid + 1, hi)} "
             f"ELSE {count_below_sql(column, sorted_values, lo, mid)} END")
+
+
+def shifted_sql(select_sql: str, row_thresholds: Sequence[int], column: str = "_rn") -> str:
+    """`select_sql` with `column` (the row number among the good rows) shifted past the rejected
+    records before it: the passes of shift_source_rows as layers of one query, so the rows are
+    numbered as they are read and no table is updated afterwards."""
+    ordered = sorted(row_thresholds)
+    for end in range(len(ordered), 0, -THRESHOLDS_PER_PASS):  # innermost layer: the highest thresholds
+        part = ordered[max(0, end - THRESHOLDS_PER_PASS):end]
+        select_sql = (f"SELECT * REPLACE ({column} + {count_below_sql(column, part)} AS {column}) "
+                      f"FROM ({select_sql})")
+    return select_sql
 
 
 def shift_source_rows(con: duckdb.DuckDBPyConnection, table: str, where: str, row_thresholds: Sequence[int],
