@@ -62,7 +62,8 @@ def read_numbered(con: duckdb.DuckDBPyConnection, path: Path, shape: CsvShape) -
     """Read the file into `_READ`; SQL for its content columns plus `_rn`, the record's number
     among the rows DuckDB read. The rows are numbered by their place in `_READ` (its rowid, dense
     and in file order: the connection preserves insertion order), not by `row_number() OVER ()`
-    in the read: that window runs on one thread, and with it the whole read."""
+    in the read: that window runs on one thread, and with it the whole read. The first rowid is
+    read, not assumed 0: a table created inside a transaction (landing's) numbers from 2^55."""
     con.execute(f"CREATE OR REPLACE TEMP TABLE {_READ} AS {read_sql(path, shape)}")
     first = con.execute(f"SELECT min(rowid) FROM {_READ}").fetchone()[0] or 0
     return f"SELECT *, rowid - {int(first)} + 1 AS _rn FROM {_READ}"

@@ -38,13 +38,19 @@ def count_below_sql(column: str, sorted_values: Sequence[int], lo: int = 0, hi: 
             f"ELSE {count_below_sql(column, sorted_values, lo, mid)} END")
 
 
+def passes(row_thresholds: Sequence[int]) -> list[list[int]]:
+    """The sorted thresholds in parts of THRESHOLDS_PER_PASS, the highest part first: a row shifted
+    by a higher pass was already above every lower threshold, and stays above them, so each pass
+    counts against the row's value as it stands."""
+    ordered = sorted(row_thresholds)
+    return [ordered[max(0, end - THRESHOLDS_PER_PASS):end] for end in range(len(ordered), 0, -THRESHOLDS_PER_PASS)]
+
+
 def shifted_sql(select_sql: str, row_thresholds: Sequence[int], column: str = "_rn") -> str:
     """`select_sql` with `column` (the row number among the good rows) shifted past the rejected
-    records before it: the passes of shift_source_rows as layers of one query, so the rows are
-    numbered as they are read and no table is updated afterwards."""
-    ordered = sorted(row_thresholds)
-    for end in range(len(ordered), 0, -THRESHOLDS_PER_PASS):  # innermost layer: the highest thresholds
-        part = ordered[max(0, end - THRESHOLDS_PER_PASS):end]
+    records before it: the passes as layers of one query (the innermost the first pass), so the
+    rows are numbered as they are read and no table is updated afterwards."""
+    for part in passes(row_thresholds):
         select_sql = (f"SELECT * REPLACE ({column} + {count_below_sql(column, part)} AS {column}) "
                       f"FROM ({select_sql})")
     return select_sql
@@ -53,13 +59,7 @@ def shifted_sql(select_sql: str, row_thresholds: Sequence[int], column: str = "_
 def shift_source_rows(con: duckdb.DuckDBPyConnection, table: str, where: str, row_thresholds: Sequence[int],
                       column: str = "_source_row") -> None:
     """Add to `column` (the row number) of the rows matching `where` how many of `row_thresholds`
-    are below it.
-
-    Passes go from the highest thresholds down: a row shifted by a higher pass was already above
-    every lower threshold, and stays above them, so each pass counts against the row's value as
-    it stands."""
-    ordered = sorted(row_thresholds)
-    for end in range(len(ordered), 0, -THRESHOLDS_PER_PASS):
-        part = ordered[max(0, end - THRESHOLDS_PER_PASS):end]
+    are below it: one UPDATE per pass."""
+    for part in passes(row_thresholds):
         con.execute(f"UPDATE {table} SET {column} = {column} + {count_below_sql(column, part)} "
                     f"WHERE {column} > {int(part[0])} AND {where}")
