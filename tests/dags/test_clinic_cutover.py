@@ -8,8 +8,10 @@ task after the dbt group unrun."""
 from __future__ import annotations
 
 import json
+import logging
 import shutil
-from datetime import timedelta
+import threading
+from datetime import datetime, timedelta, timezone
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Iterator
@@ -360,7 +362,7 @@ def test_a_sample_not_signed_off_fails_the_run_at_the_gate_with_the_sign_off_com
         require_signoff(home, cutover.dbt, task="the DAG clinic_cutover")
 
 
-def test_a_failing_dbt_test_fails_the_run_and_leaves_every_task_after_the_group_unrun(cutover, monkeypatch):
+def test_a_failing_dbt_test_fails_the_run_and_leaves_every_task_after_the_group_unrun(cutover, monkeypatch, caplog):
     """The gate broken for real: the run gets no provider-email overrides, so providers without an
     email in the export own events yet resolve to no Zoho user and `resolves_to_zoho_user` fails.
     (A duplicate id injected into the export cannot break the gate: staging keeps the latest landed
@@ -370,9 +372,16 @@ def test_a_failing_dbt_test_fails_the_run_and_leaves_every_task_after_the_group_
 
     home = cutover.use_home("dbt_gate")
     dag = load_dag(monkeypatch, "+zoho_events")
+    caplog.set_level(logging.INFO, logger="cosmos")
     run = dag.test(run_conf={"source": str(cutover.export), "format": "generic"})
     states = {ti.task_id: ti.state for ti in run.get_task_instances()}
     assert run.state == DagRunState.FAILED
+    # under dag.test the build ran beside the watching tasks (operators/dbt_background.py): dbt's
+    # summary line came from the build's thread, after its task had ended
+    [done] = [r for r in caplog.records if "Done. PASS=" in r.getMessage()]
+    build_task = run.get_task_instance("dbt_mapping.dbt_producer_watcher")
+    assert done.threadName != threading.main_thread().name
+    assert datetime.fromtimestamp(done.created, timezone.utc) > build_task.end_date
     before = ["land", "org_users", "quality_report", "mapping_gate", "prepare_schema"]
     assert all(states[t] == TaskInstanceState.SUCCESS for t in before), states
     failed = [t for t, s in states.items() if s == TaskInstanceState.FAILED]

@@ -28,6 +28,7 @@ from clinic2zoho.transform.build_gate import WARN_ONLY_VAR
 from clinic2zoho.transform.dbt_process import dbt_executable
 from clinic2zoho.transform.dbt_runner import TELEMETRY_ENV, dbt_log_env
 from clinic2zoho_airflow.hooks.dbt_forked import ForkedDbtSubprocessHook
+from clinic2zoho_airflow.operators.dbt_background import build_beside_the_watching_tasks
 from clinic2zoho_airflow.operators.dbt_gate import GATE_TASK_ID, DbtGateOperator, build_with_tests
 from clinic2zoho_airflow.operators.dbt_watch import (lineage_only_where_emitted, no_log_file_left_in_the_temporary_project,
                                                      only_watched_nodes_to_xcom, watch_lightly)
@@ -158,7 +159,10 @@ def watch_after_build(group: DbtTaskGroup, group_id: str) -> None:
     - The build also builds what is not rendered as a task: the seeds (the mapping's value maps:
       a task each would cost more than building them), the other formats' staging models
       (empty views the intermediate models union) and the tests, as a plain `dbt build` does.
-    - The gate task comes last, after every watching task."""
+    - The gate task comes last, after every watching task.
+    - Where one process runs the run's tasks one after another (`airflow dags test`), the build
+      task starts the build in a thread and returns: the watching tasks run beside the build, each
+      waiting for its model's result, and the gate task waits for its end (operators.dbt_background)."""
     producer = group.children[f"{group_id}.{PRODUCER_WATCHER_TASK_ID}"]
     producer.exclude = None
     # dbt in its own process: dbt's JSON log lines are parsed as they come, instead of each event
@@ -172,6 +176,7 @@ def watch_after_build(group: DbtTaskGroup, group_id: str) -> None:
     build_with_tests(producer)
     watchers = [task for task in group.children.values() if isinstance(task, DbtConsumerWatcherSensor)]
     only_watched_nodes_to_xcom(producer, {task.model_unique_id for task in watchers})
+    build_beside_the_watching_tasks(producer)
     leaves = list(group.leaves)
     with group:
         gate = DbtGateOperator(task_id=GATE_TASK_ID, producer_task_id=producer.task_id,

@@ -14,6 +14,7 @@ from airflow.sdk import BaseOperator
 from airflow.sdk.exceptions import AirflowFailException
 
 from clinic2zoho.transform.build_gate import gate_message, read_test_outcomes, summary
+from clinic2zoho_airflow.operators.dbt_background import running_here
 
 log = logging.getLogger(__name__)
 
@@ -55,7 +56,8 @@ def keep_test_outcomes(project_dir: str, context: Any = None, **_: Any) -> None:
 
 
 class DbtGateOperator(BaseOperator):
-    """Fails when a test of the group's build stops the gate, listing every one; logs the warnings."""
+    """Fails when a test of the group's build stops the gate, listing every one; logs the warnings.
+    Where the build ran beside the watching tasks, waits for its end first and fails when it failed."""
 
     ui_color = "#f4d06f"
 
@@ -64,6 +66,12 @@ class DbtGateOperator(BaseOperator):
         self.producer_task_id = producer_task_id
 
     def execute(self, context: Any) -> dict[str, int]:
+        build = running_here(context["ti"], self.producer_task_id)
+        if build is not None:  # the build ran beside the watching tasks (operators.dbt_background)
+            build.finish()
+            if build.error is not None:
+                message = f"the dbt build ({self.producer_task_id}) failed: {build.error}"
+                raise AirflowFailException(message) from build.error
         found = context["ti"].xcom_pull(task_ids=self.producer_task_id, key=OUTCOMES_KEY)
         if not found:
             raise AirflowFailException(f"the dbt build ({self.producer_task_id}) recorded no test results: "

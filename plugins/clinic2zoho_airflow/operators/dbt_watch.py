@@ -1,6 +1,6 @@
 """What the dbt group's watching tasks and its build do beyond Cosmos's defaults, and what they
 leave out. A watching task only reads its model's result from the build's XCom (run by the build's
-own process, as `airflow dags test` runs them, from what the build pushed); it runs dbt itself
+own process, as `airflow dags test` runs them, from what the build has pushed so far); it runs dbt itself
 only in Cosmos's fallback (a retried or manually cleared task, or a build Cosmos skipped on a
 retry). Each of its steps is paid once per model in every run (56 in the demo's cutover), so each
 one left out is the run's time (bench/orchestration.py prints the group against a plain build)."""
@@ -42,6 +42,7 @@ def watch_lightly(task: DbtConsumerWatcherSensor) -> None:
     ask_for_the_build_state_when_needed(task)
     read_the_node_event_only_where_the_build_pushed_one(task)
     read_the_compiled_sql_with_the_status(task)
+    wait_for_a_build_running_here(task)
     store_what_it_shows_once_with_the_compiled_sql(task)  # around every watch: applied last
 
 
@@ -183,6 +184,38 @@ def read_the_compiled_sql_with_the_status(task: DbtConsumerWatcherSensor) -> Non
     task.execute_complete = complete_with_the_compiled_sql
 
 
+def wait_for_a_build_running_here(task: DbtConsumerWatcherSensor) -> None:
+    """Where the build runs beside the watching tasks (operators.dbt_background), a watch waits
+    for its model's result (a test's watch, for the build's end), pushing what the build kept
+    meanwhile, then reads it as ever. A model the build failed before it had a result fails here:
+    Cosmos would read the build task's state, "success", and keep polling for a result."""
+    from airflow.sdk.exceptions import AirflowException
+
+    from clinic2zoho_airflow.operators.dbt_background import running_here
+
+    poke = task.poke
+
+    def poke_once_the_build_has_it(context: Any) -> bool:
+        running = context.get("task", task)
+        ti = context["ti"]
+        build = running_here(ti, running.producer_task_id)
+        if build is None:
+            return poke(context)
+        key = get_status_xcom_key(running.model_unique_id)
+
+        def has_result() -> bool:
+            return not running.is_test_sensor and pushed_here(ti, running.producer_task_id, key) is not None
+
+        build.wait(until=has_result)
+        if build.error is not None and not has_result():
+            raise AirflowException(f"the dbt build ({running.producer_task_id}) failed before "
+                                   f"{running._resource_label.lower()} '{running.model_unique_id}' had a result: "
+                                   f"{build.error}")
+        return poke(context)
+
+    task.poke = poke_once_the_build_has_it
+
+
 def dbt_prints_node_events(task: DbtConsumerWatcherSensor) -> bool:
     """Whether the build's dbt prints its debug-level node events (NodeStart, NodeFinished): only
     at its debug log level, set by DBT_LOG_LEVEL or DBT_DEBUG in the build's environment."""
@@ -301,7 +334,8 @@ class StatusWithCompiledSql:
 # What the build run by this process pushed for each watched model (its status, as XCom holds it),
 # by DAG, run, build task and key. A process that serves Airflow's execution API to itself runs a
 # DAG run's tasks one after another (`airflow dags test`: migrate, the demo, the DAG tests), the
-# watching tasks after the build: each takes its model's status from here instead of asking that API
+# watching tasks beside the build's thread (operators.dbt_background): each takes its model's status
+# from here, as soon as the build has it, instead of asking that API
 # for what the process itself pushed (one call a watching task, about 5 ms). Emptied whenever a build
 # starts, a retry's included, so it holds no more than XCom does; anywhere else it stays empty.
 _pushed_here: dict[tuple[str, str, str, str], Any] = {}
