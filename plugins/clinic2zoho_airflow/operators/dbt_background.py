@@ -19,6 +19,7 @@ from __future__ import annotations
 import contextvars
 import logging
 import threading
+import time
 from collections import deque
 from collections.abc import Callable
 from typing import Any
@@ -37,6 +38,7 @@ class BackgroundBuild:
         self.key = (ti.dag_id, ti.run_id, ti.task_id)
         self.error: BaseException | None = None
         self.done = False
+        self.seconds: float | None = None  # the build's own time, from its start to its end
         self._kept: deque[tuple[str, Any, dict[str, Any]]] = deque()
         self._changed = threading.Condition()
         self._thread: threading.Thread | None = None
@@ -52,11 +54,13 @@ class BackgroundBuild:
         self._thread.start()
 
     def _run(self, execute: Callable[[dict[str, Any]], Any], context: dict[str, Any]) -> None:
+        started = time.monotonic()
         try:
             execute(context)
         except BaseException as error:  # the gate task raises it; the build's log says the rest
             self.error = error
         finally:
+            self.seconds = time.monotonic() - started
             with self._changed:
                 self.done = True
                 self._changed.notify_all()

@@ -65,10 +65,11 @@ class DbtGateOperator(BaseOperator):
         super().__init__(**kwargs)
         self.producer_task_id = producer_task_id
 
-    def execute(self, context: Any) -> dict[str, int]:
+    def execute(self, context: Any) -> dict[str, Any]:
         build = running_here(context["ti"], self.producer_task_id)
         if build is not None:  # the build ran beside the watching tasks (operators.dbt_background)
             build.finish()
+            log.info("the dbt build took %.1f s beside the group's watching tasks", build.seconds or 0.0)
             if build.error is not None:
                 message = f"the dbt build ({self.producer_task_id}) failed: {build.error}"
                 raise AirflowFailException(message) from build.error
@@ -82,4 +83,6 @@ class DbtGateOperator(BaseOperator):
         if message:
             raise AirflowFailException(message)
         log.info("the dbt gate passed: %d tests, %d warning(s)", found.get("tests", 0), len(found.get("warnings", [])))
-        return {"tests": int(found.get("tests", 0)), "warnings": len(found.get("warnings", []))}
+        passed = {"tests": int(found.get("tests", 0)), "warnings": len(found.get("warnings", []))}
+        # the build's own time where it ran beside the watching tasks (bench/orchestration.py reads it)
+        return {**passed, "build_seconds": round(build.seconds, 3)} if build and build.seconds is not None else passed
