@@ -9,8 +9,8 @@ build's end and fails on a failed build, as the build task did.
 
 The thread never talks to Airflow: the task SDK's in-process channel (InProcessSupervisorComms)
 serves one caller at a time and swaps a module global on each call. What the build pushes to XCom
-is kept, remembered for this process's watching tasks (dbt_watch._pushed_here), and pushed by the
-main thread: by the watching tasks while they wait, by the gate task before it reads the tests'
+is kept (each model's status remembered for this process's watching tasks first, in
+dbt_watch._pushed_here, as ever) and pushed by the main thread: by the watching tasks while they wait, by the gate task before it reads the tests'
 outcomes. Anywhere else (an executor running each task in its own process; a retried build, which
 Cosmos skips) the build runs inside its task as before."""
 
@@ -95,9 +95,8 @@ class BackgroundBuild:
 
     def finish(self) -> None:
         """Wait for the build's end, push all it kept, and forget it (the main thread only)."""
-        self.wait()
+        self.wait()  # returns once the build is done, all it kept pushed: it keeps nothing after
         self.join()
-        self.push_kept()
 
     def join(self) -> None:
         """Wait for the thread's end, and forget the build."""
@@ -108,7 +107,7 @@ class BackgroundBuild:
 
 class KeptPushes:
     """The build task's instance as the build thread sees it: its XCom pushes are kept for the main
-    thread, and remembered for the watching tasks of this process first; a pull of its own XCom
+    thread; a pull of its own XCom
     (Cosmos appends dbt's start-up events to a list it pulls back) reads what it kept. Every other
     attribute is the task instance's (the build reads its ids and try number; Cosmos sets its own
     attributes on it, which stay on this object)."""
@@ -119,10 +118,6 @@ class KeptPushes:
         self._latest: dict[str, Any] = {}  # what it pushed under each key (Airflow cleared the rest)
 
     def xcom_push(self, key: str, value: Any, **kwargs: Any) -> None:
-        from clinic2zoho_airflow.operators.dbt_watch import remember_pushed
-
-        if not kwargs:
-            remember_pushed(self._ti, key, value)
         self._latest[key] = value
         self._build.keep(key, value, kwargs)
 
@@ -150,18 +145,10 @@ def build_beside_the_watching_tasks(producer: Any) -> None:
         if ti.try_number > 1 or getattr(ti, "map_index", -1) not in (-1, None) or not serves_itself():
             return execute(context, **kwargs)
         BackgroundBuild(ti).start(lambda own: execute(own, **kwargs), context)
-        log.info("the dbt build runs beside the group's watching tasks; task '%s' waits for its end",
-                 _gate_of(ti.task_id))
+        log.info("the dbt build runs beside the group's watching tasks; the group's gate task waits for its end")
         return None
 
     producer.execute = execute_in_the_background
-
-
-def _gate_of(task_id: str) -> str:
-    from clinic2zoho_airflow.operators.dbt_gate import GATE_TASK_ID
-
-    group = task_id.rpartition(".")[0]
-    return f"{group}.{GATE_TASK_ID}" if group else GATE_TASK_ID
 
 
 def running_here(ti: Any, producer_task_id: str) -> BackgroundBuild | None:

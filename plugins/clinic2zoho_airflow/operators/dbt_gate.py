@@ -85,4 +85,4 @@ class DbtGateOperator(BaseOperator):
         log.info("the dbt gate passed: %d tests, %d warning(s)", found.get("tests", 0), len(found.get("warnings", [])))
         passed = {"tests": int(found.get("tests", 0)), "warnings": len(found.get("warnings", []))}
         # the build's own time where it ran beside the watching tasks (bench/orchestration.py reads it)
-        return {**passed, "build_seconds": round(build.seconds, 3)} if build and build.seconds is not None else passed
+        return passed if build is None else {**passed, "build_seconds": round(build.seconds or 0.0, 3)}

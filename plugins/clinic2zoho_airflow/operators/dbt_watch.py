@@ -324,8 +324,10 @@ class StatusWithCompiledSql:
     def push_status(self) -> None:
         if self._status is not None:
             status, self._status = self._status, None
-            safe_xcom_push(task_instance=self._ti, key=self._status_key, value=status)
+            # remembered first: a watching task waiting beside the build (operators.dbt_background)
+            # is woken by the push, and finds the status here then
             remember_pushed(self._ti, self._status_key, status)
+            safe_xcom_push(task_instance=self._ti, key=self._status_key, value=status)
 
     def __getattr__(self, name: str) -> Any:
         return getattr(self._ti, name)
