@@ -9,10 +9,10 @@ build's end and fails on a failed build, as the build task did.
 
 The thread never talks to Airflow: the task SDK's in-process channel (InProcessSupervisorComms)
 serves one caller at a time and swaps a module global on each call. What the build pushes to XCom
-is kept (each model's status remembered for this process's watching tasks first, in
-dbt_watch._pushed_here, as ever) and pushed by the main thread: by the watching tasks while they wait, by the gate task before it reads the tests'
-outcomes. Anywhere else (an executor running each task in its own process; a retried build, which
-Cosmos skips) the build runs inside its task as before."""
+is kept (each model's status remembered first for this process's watching tasks, in
+dbt_watch._pushed_here) and pushed by the main thread: by the watching tasks while they wait, by
+the gate task before it reads the tests' outcomes. Anywhere else (an executor running each task
+in its own process; a retried build, which Cosmos skips) the build runs inside its task as before."""
 
 from __future__ import annotations
 
@@ -107,10 +107,9 @@ class BackgroundBuild:
 
 class KeptPushes:
     """The build task's instance as the build thread sees it: its XCom pushes are kept for the main
-    thread; a pull of its own XCom
-    (Cosmos appends dbt's start-up events to a list it pulls back) reads what it kept. Every other
-    attribute is the task instance's (the build reads its ids and try number; Cosmos sets its own
-    attributes on it, which stay on this object)."""
+    thread; a pull of its own XCom (Cosmos appends dbt's start-up events to a list it pulls back)
+    reads what it kept. Every other attribute is the task instance's (the build reads its ids and
+    try number; Cosmos sets its own attributes on it, which stay on this object)."""
 
     def __init__(self, ti: Any, build: BackgroundBuild):
         self._ti = ti
