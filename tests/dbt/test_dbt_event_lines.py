@@ -148,6 +148,9 @@ def test_applying_it_again_changes_nothing(restore_write_line):
     assert format_only_logged_events()
     assert (dbt_logger._Logger.write_line, EventManager.fire_event) == once
     assert (once[0].__wrapped__, once[1].__wrapped__) == original
+    EventManager.fire_event = original[1]  # one of the two undone (the fixture restores it after)
+    assert format_only_logged_events()
+    assert EventManager.fire_event.__wrapped__ is original[1] and dbt_logger._Logger.write_line is once[0]
 
 
 def test_the_fork_server_applies_it_for_every_command_it_forks():

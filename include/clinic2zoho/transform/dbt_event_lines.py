@@ -40,6 +40,7 @@ def format_only_logged_events() -> bool:
         event_level = dbt_logger.EventLevel
     except (ImportError, AttributeError):
         return False
+    _build_only_taken_events(level_numbers, event_level)  # each of the two applied once, on its own
     write_line = logger_class.write_line
     if getattr(write_line, _MARK, False):
         return True
@@ -60,7 +61,6 @@ def format_only_logged_events() -> bool:
     setattr(write_line_if_logged, _MARK, True)
     write_line_if_logged.__wrapped__ = write_line  # type: ignore[attr-defined]
     logger_class.write_line = write_line_if_logged
-    _build_only_taken_events(level_numbers, event_level)
     return True
 
 
